@@ -1,0 +1,1 @@
+"""vvv-pipeline: a market-data platform as one Dagster code location."""

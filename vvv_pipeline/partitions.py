@@ -1,0 +1,57 @@
+"""The three partitions definitions and what each one means.
+
+* ``session_partitions``: one key per XNYS session (``YYYY-MM-DD``, America/New_York). Weekends
+  and exchange holidays are excluded, so a holiday is never a partition and never a gap. Early
+  closes are sessions; their shorter hours come from :mod:`vvv_pipeline.calendars`.
+* ``calendar_day_partitions``: every calendar day (America/New_York) for sources that publish
+  every day (news, economic releases) and daily roll-ups of 24/7 crypto.
+* ``hourly_partitions``: UTC hours (``YYYY-MM-DD-HH:MM``) for the 24/7 tick-scale crypto sources.
+  UTC has no DST, so every hour exists exactly once; calendar days map onto hours by time window.
+
+Start dates are configuration (``VVV_SESSIONS_START``, ``VVV_CALENDAR_DAYS_START``,
+``VVV_HOURLY_START``); the hourly default stays about a year back so the UI stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import dagster as dg
+import pandas as pd
+
+from vvv_pipeline.calendars import EXCHANGE_TZ, non_session_weekdays, xnys
+
+WEEKEND_CRON = "0 0 * * 0,6"
+DEFAULT_SESSIONS_START = "2021-01-04"
+DEFAULT_CALENDAR_DAYS_START = "2021-01-01"
+DEFAULT_HOURLY_START = "2025-11-01-00:00"
+
+
+@lru_cache(maxsize=4)
+def _session_partitions(start: str) -> dg.DailyPartitionsDefinition:
+    holidays = non_session_weekdays(start, xnys().last_session)
+    return dg.DailyPartitionsDefinition(
+        start_date=start,
+        timezone=EXCHANGE_TZ,
+        exclusions=[WEEKEND_CRON, *(day.to_pydatetime() for day in holidays)],
+    )
+
+
+def session_partitions() -> dg.DailyPartitionsDefinition:
+    return _session_partitions(os.environ.get("VVV_SESSIONS_START", DEFAULT_SESSIONS_START))
+
+
+def calendar_day_partitions() -> dg.DailyPartitionsDefinition:
+    start = os.environ.get("VVV_CALENDAR_DAYS_START", DEFAULT_CALENDAR_DAYS_START)
+    return dg.DailyPartitionsDefinition(start_date=start, timezone=EXCHANGE_TZ)
+
+
+def hourly_partitions() -> dg.HourlyPartitionsDefinition:
+    start = os.environ.get("VVV_HOURLY_START", DEFAULT_HOURLY_START)
+    return dg.HourlyPartitionsDefinition(start_date=start, timezone="UTC")
+
+
+def window_utc(window: dg.TimeWindow) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A partition's half-open time window [start, end) as UTC timestamps."""
+    return pd.Timestamp(window.start).tz_convert("UTC"), pd.Timestamp(window.end).tz_convert("UTC")

@@ -1,0 +1,1 @@
+"""Market-data providers: one interface, one implementation per provider."""

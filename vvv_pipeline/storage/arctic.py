@@ -1,0 +1,118 @@
+"""ArcticDB store for tick-scale sources: one symbol per instrument and partition.
+
+Raw ticks live in library ``tick_data`` under ``{asset_class}/{symbol}/{partition_key}``
+(e.g. ``equity/AAPL/2026-11-20``, ``crypto/BTCUSDT/2026-11-20-13:00``). A partition's write is
+one ``write`` of a whole symbol with previous versions pruned, so re-materializing replaces
+exactly that partition, and two runs over different partitions never touch the same symbol.
+An empty partition is stored as the absence of its symbol (reads give an empty canonical frame).
+
+``ts`` is stored as the index: ArcticDB keeps the timezone of a datetime index but returns a
+tz-aware *column* as naive.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import arcticdb as adb
+import pandas as pd
+from arcticdb.version_store.library import DataError
+from arcticdb_ext.exceptions import ErrorCategory
+
+from vvv_pipeline.schemas import Schema
+
+TICK_LIBRARY = "tick_data"
+
+_ARCTICS: dict[str, adb.Arctic] = {}
+_ARCTICS_LOCK = threading.Lock()
+
+
+def arctic_for(uri: str) -> adb.Arctic:
+    """One ``Arctic`` per URI per process: LMDB must never be opened twice in one process."""
+    with _ARCTICS_LOCK:
+        if uri not in _ARCTICS:
+            if uri.startswith("lmdb://"):
+                Path(uri.removeprefix("lmdb://").split("?")[0]).mkdir(parents=True, exist_ok=True)
+            _ARCTICS[uri] = adb.Arctic(uri)
+        return _ARCTICS[uri]
+
+
+def partition_symbol(asset_class: str, symbol: str, partition_key: str) -> str:
+    return f"{asset_class}/{symbol}/{partition_key}"
+
+
+@dataclass(frozen=True)
+class PartitionWrite:
+    arctic_symbol: str
+    rows: int
+    version: int | None
+    """ArcticDB version written, or None when the partition is empty (symbol deleted)."""
+
+
+class ArcticStore:
+    """Partition-per-symbol reads and writes on one ArcticDB URI."""
+
+    def __init__(self, uri: str):
+        self.uri = uri
+
+    def library(self, name: str) -> adb.library.Library:
+        return arctic_for(self.uri).get_library(name, create_if_missing=True)
+
+    def write_partition(
+        self,
+        asset_class: str,
+        partition_key: str,
+        frames: Mapping[str, pd.DataFrame],
+        library: str = TICK_LIBRARY,
+    ) -> list[PartitionWrite]:
+        """Replace one partition of each instrument in ``frames`` (canonical, ``ts`` a column).
+
+        Non-empty frames go in one ``write_batch``; instruments with no rows lose their symbol.
+        """
+        lib = self.library(library)
+        names = {sym: partition_symbol(asset_class, sym, partition_key) for sym in frames}
+        filled = [sym for sym, frame in frames.items() if not frame.empty]
+        payloads = [adb.WritePayload(names[sym], frames[sym].set_index("ts")) for sym in filled]
+        results = lib.write_batch(payloads, prune_previous_versions=True) if payloads else []
+        written: list[PartitionWrite] = []
+        for sym, item in zip(filled, results, strict=True):
+            if isinstance(item, DataError):
+                raise RuntimeError(f"ArcticDB write of {names[sym]!r} in {self.uri} failed: {item}")
+            written.append(PartitionWrite(names[sym], len(frames[sym]), item.version))
+        for sym, frame in frames.items():
+            if frame.empty:
+                lib.delete(names[sym])
+                written.append(PartitionWrite(names[sym], 0, None))
+        return written
+
+    def read_partitions(
+        self,
+        asset_class: str,
+        symbols: Sequence[str],
+        partition_keys: Iterable[str],
+        schema: Schema,
+        library: str = TICK_LIBRARY,
+    ) -> pd.DataFrame:
+        """All rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, sorted by (symbol, ts)."""
+        wanted = [partition_symbol(asset_class, s, k) for s in symbols for k in partition_keys]
+        frames = []
+        for name, item in zip(wanted, self.library(library).read_batch(wanted), strict=True):
+            if isinstance(item, DataError):
+                if item.error_category != ErrorCategory.MISSING_DATA:
+                    raise RuntimeError(f"ArcticDB read of {name!r} in {self.uri} failed: {item}")
+                continue  # an empty partition is stored as a missing symbol
+            frames.append(item.data.reset_index())
+        if not frames:
+            return schema.empty()
+        combined = pd.concat(frames, ignore_index=True)
+        symbol_values = combined["symbol"].astype(str)
+        combined["symbol"] = pd.Categorical(symbol_values)
+        combined = combined.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
+        return combined[schema.names]
+
+    def partition_symbols(self, asset_class: str, library: str = TICK_LIBRARY) -> list[str]:
+        prefix = f"{asset_class}/"
+        return sorted(s for s in self.library(library).list_symbols() if s.startswith(prefix))

@@ -1,0 +1,152 @@
+"""DuckDB warehouse for the small sources, through dagster-duckdb's pandas IO manager.
+
+Two adjustments to the stock IO manager, both about correctness:
+
+* The stock partition filter formats the window as naive wall time, which DuckDB reads in the
+  session time zone, so a New York day would be cut at UTC midnight. Here the window's bounds
+  carry their UTC offset.
+* The stock manager deletes a partition's rows and inserts the new ones in separate statements;
+  here both run in one transaction, so a failed insert leaves the previous rows in place.
+
+Frames are written with categories as plain strings (DuckDB would turn them into ENUM types that
+reject new values in later partitions) and read back in their canonical dtypes. DuckDB stores
+timestamps with microsecond precision. DuckDB admits one writing process at a time; the stock
+connection retries a locked file with exponential backoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pandas as pd
+from dagster._utils.backoff import backoff
+from dagster._core.storage.db_io_manager import (
+    DbIOManager,
+    DbTypeHandler,
+    TablePartitionDimension,
+    TableSlice,
+)
+from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager
+from dagster_duckdb_pandas import DuckDBPandasTypeHandler
+
+from vvv_pipeline.schemas import SOURCE_SCHEMAS, UTC_TS, conform
+
+
+LOCK_RETRIES = 12
+"""Attempts to open a DuckDB file another process is writing (exponential backoff, ~7 min)."""
+
+
+def _config(context) -> dict[str, str]:
+    return {"custom_user_agent": "dagster", **context.resource_config.get("connection_config", {})}
+
+
+def _window_clause(dimension: TablePartitionDimension) -> str:
+    window = dimension.partitions
+    if not isinstance(window, dg.TimeWindow):
+        raise TypeError(f"only time-window partitions are supported, got {window!r}")
+    start = pd.Timestamp(window.start).tz_convert("UTC").isoformat()
+    end = pd.Timestamp(window.end).tz_convert("UTC").isoformat()
+    column = dimension.partition_expr
+    return f"{column} >= TIMESTAMPTZ '{start}' AND {column} < TIMESTAMPTZ '{end}'"
+
+
+def _where(table_slice: TableSlice) -> str:
+    return " AND ".join(_window_clause(d) for d in table_slice.partition_dimensions)
+
+
+class TransactionalDuckDbClient(DuckDbClient):
+    @staticmethod
+    def delete_table_slice(context, table_slice: TableSlice, connection) -> None:
+        target = f"{table_slice.schema}.{table_slice.table}"
+        statement = f"DELETE FROM {target}"
+        if table_slice.partition_dimensions:
+            statement += f" WHERE {_where(table_slice)}"
+        exists = connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            [table_slice.schema, table_slice.table],
+        ).fetchone()
+        if exists and exists[0]:
+            connection.execute(statement)
+
+    @staticmethod
+    def get_select_statement(table_slice: TableSlice) -> str:
+        columns = ", ".join(table_slice.columns) if table_slice.columns else "*"
+        statement = f"SELECT {columns} FROM {table_slice.schema}.{table_slice.table}"
+        if table_slice.partition_dimensions:
+            statement += f" WHERE {_where(table_slice)}"
+        return statement
+
+    @staticmethod
+    @contextmanager
+    def connect(context, table_slice) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction per output; the connection is closed whatever happens."""
+        database = context.resource_config["database"]
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        connection = backoff(
+            fn=duckdb.connect,
+            retry_on=(RuntimeError, duckdb.IOException),
+            kwargs={"database": database, "read_only": False, "config": _config(context)},
+            max_retries=LOCK_RETRIES,
+        )
+        try:
+            connection.execute("SET TimeZone = 'UTC'")
+            connection.begin()
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        finally:
+            connection.close()
+
+
+class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):
+    def handle_output(self, context, table_slice: TableSlice, obj: pd.DataFrame, connection):
+        plain = obj.copy(deep=False)
+        for name in plain.columns:
+            if isinstance(plain[name].dtype, pd.CategoricalDtype):
+                plain[name] = plain[name].astype(object)
+        return super().handle_output(context, table_slice, plain, connection)
+
+    def load_input(self, context, table_slice: TableSlice, connection) -> pd.DataFrame:
+        # The stock handler hard-codes the stock (naive wall-time) partition filter.
+        if table_slice.partition_dimensions and len(context.asset_partition_keys) == 0:
+            return pd.DataFrame()
+        statement = TransactionalDuckDbClient.get_select_statement(table_slice)
+        frame = connection.execute(statement).fetchdf()
+        schema = SOURCE_SCHEMAS.get(table_slice.table)
+        if schema is None:
+            return frame
+        if frame.empty:
+            return schema.empty()
+        for column in schema.columns:
+            if column.dtype == UTC_TS and column.name in frame:
+                frame[column.name] = pd.to_datetime(frame[column.name], utc=True)
+        return conform(frame, schema).sort_values(["symbol", "ts"], ignore_index=True)
+
+
+class WarehouseIOManager(DuckDBIOManager):
+    """dagster-duckdb's pandas IO manager with offset-aware, transactional partition writes."""
+
+    @staticmethod
+    def type_handlers() -> Sequence[DbTypeHandler]:
+        return [CanonicalPandasTypeHandler()]
+
+    @staticmethod
+    def default_load_type() -> type | None:
+        return pd.DataFrame
+
+    def create_io_manager(self, context) -> DbIOManager:
+        return DbIOManager(
+            db_client=TransactionalDuckDbClient(),
+            database=self.database,
+            schema=self.schema_,
+            type_handlers=self.type_handlers(),
+            default_load_type=self.default_load_type(),
+            io_manager_name="WarehouseIOManager",
+        )

@@ -1,0 +1,66 @@
+import pandas as pd
+import pytest
+
+from vvv_pipeline.schemas import CRYPTO_TRADES
+from vvv_pipeline.storage.arctic import ArcticStore, partition_symbol
+
+
+def _trades(symbol: str, start: str, n: int) -> pd.DataFrame:
+    ts = pd.date_range(start, periods=n, freq="s", tz="UTC")
+    return pd.DataFrame(
+        {
+            "ts": ts,
+            "symbol": pd.Categorical([symbol] * n),
+            "price": [100.0 + i for i in range(n)],
+            "size": [0.5] * n,
+            "trade_id": range(n),
+            "aggressor": pd.array([1] * n, dtype="int8"),
+            "venue": pd.Categorical(["binance"] * n),
+        }
+    )
+
+
+@pytest.fixture
+def store(tmp_path) -> ArcticStore:
+    return ArcticStore(f"lmdb://{tmp_path / 'arctic'}")
+
+
+def test_partition_symbol_names_follow_the_seed_layout():
+    assert partition_symbol("equity", "AAPL", "2026-11-20") == "equity/AAPL/2026-11-20"
+
+
+def test_round_trip_keeps_canonical_dtypes_and_utc(store):
+    frame = _trades("BTCUSDT", "2024-11-26 15:00", 10)
+    store.write_partition("crypto", "2024-11-26-15:00", {"BTCUSDT": frame})
+    back = store.read_partitions("crypto", ["BTCUSDT"], ["2024-11-26-15:00"], CRYPTO_TRADES)
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_rewrite_replaces_exactly_one_partition(store):
+    store.write_partition("crypto", "h1", {"BTCUSDT": _trades("BTCUSDT", "2024-11-26 15:00", 10)})
+    store.write_partition("crypto", "h2", {"BTCUSDT": _trades("BTCUSDT", "2024-11-26 16:00", 7)})
+    store.write_partition("crypto", "h1", {"BTCUSDT": _trades("BTCUSDT", "2024-11-26 15:00", 4)})
+    both = store.read_partitions("crypto", ["BTCUSDT"], ["h1", "h2"], CRYPTO_TRADES)
+    assert len(both) == 11
+    lib = store.library("tick_data")
+    assert len(lib.list_versions("crypto/BTCUSDT/h1")) == 1  # previous versions pruned
+
+
+def test_empty_partition_removes_the_symbol_and_reads_empty(store):
+    store.write_partition("crypto", "h1", {"ETHUSDT": _trades("ETHUSDT", "2024-11-26 15:00", 3)})
+    store.write_partition("crypto", "h1", {"ETHUSDT": CRYPTO_TRADES.empty()})
+    back = store.read_partitions("crypto", ["ETHUSDT"], ["h1"], CRYPTO_TRADES)
+    assert back.empty and list(back.columns) == CRYPTO_TRADES.names
+    assert store.partition_symbols("crypto") == []
+
+
+def test_read_spans_symbols_and_partitions_sorted(store):
+    for key, start in (("h1", "2024-11-26 15:00"), ("h2", "2024-11-26 16:00")):
+        store.write_partition(
+            "crypto",
+            key,
+            {"ETHUSDT": _trades("ETHUSDT", start, 2), "BTCUSDT": _trades("BTCUSDT", start, 3)},
+        )
+    back = store.read_partitions("crypto", ["ETHUSDT", "BTCUSDT"], ["h2", "h1"], CRYPTO_TRADES)
+    assert back["symbol"].astype(str).tolist() == ["BTCUSDT"] * 6 + ["ETHUSDT"] * 4
+    assert back.groupby("symbol", observed=True)["ts"].apply(lambda s: s.is_monotonic_increasing).all()
