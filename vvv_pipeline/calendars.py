@@ -81,7 +81,7 @@ def non_session_weekdays(
 
 
 def last_sessions(count: int, as_of: str | dt.date | pd.Timestamp | None = None) -> list[str]:
-    """The ``count`` most recent sessions that have closed by ``as_of`` (default: now), oldest first."""
+    """The ``count`` most recent sessions closed by ``as_of`` (default: now), oldest first."""
     now = pd.Timestamp.now(tz="UTC") if as_of is None else pd.Timestamp(as_of)
     if now.tzinfo is None:
         now = now.tz_localize(EXCHANGE_TZ)

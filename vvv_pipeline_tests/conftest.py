@@ -10,10 +10,11 @@ import pytest
 
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
 
-# Sessions used across tests: a normal week and the day-after-Thanksgiving early close.
-WEEK = ["2024-11-25", "2024-11-26", "2024-11-27", "2024-11-29", "2024-12-02"]
-EARLY_CLOSE = "2024-11-29"
-HOUR = "2024-11-26-15:00"
+# Sessions used across tests (inside every default partition range): Thanksgiving week 2025
+# with the 13:00 early close on Friday the 28th, and an hour of a normal session.
+WEEK = ["2025-11-21", "2025-11-24", "2025-11-25", "2025-11-26", "2025-11-28"]
+EARLY_CLOSE = "2025-11-28"
+HOUR = "2025-11-25-15:00"
 
 
 @pytest.fixture

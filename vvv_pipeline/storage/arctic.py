@@ -13,9 +13,9 @@ tz-aware *column* as naive.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import arcticdb as adb
 import pandas as pd
@@ -84,7 +84,8 @@ class ArcticStore:
             written.append(PartitionWrite(names[sym], len(frames[sym]), item.version))
         for sym, frame in frames.items():
             if frame.empty:
-                lib.delete(names[sym])
+                if lib.has_symbol(names[sym]):
+                    lib.delete(names[sym])
                 written.append(PartitionWrite(names[sym], 0, None))
         return written
 
@@ -96,7 +97,7 @@ class ArcticStore:
         schema: Schema,
         library: str = TICK_LIBRARY,
     ) -> pd.DataFrame:
-        """All rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, sorted by (symbol, ts)."""
+        """Rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, by (symbol, ts)."""
         wanted = [partition_symbol(asset_class, s, k) for s in symbols for k in partition_keys]
         frames = []
         for name, item in zip(wanted, self.library(library).read_batch(wanted), strict=True):

@@ -23,18 +23,18 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
-from dagster._utils.backoff import backoff
+from dagster._core.definitions.metadata import TableMetadataSet
 from dagster._core.storage.db_io_manager import (
     DbIOManager,
     DbTypeHandler,
     TablePartitionDimension,
     TableSlice,
 )
+from dagster._utils.backoff import backoff
 from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, UTC_TS, conform
-
 
 LOCK_RETRIES = 12
 """Attempts to open a DuckDB file another process is writing (exponential backoff, ~7 min)."""
@@ -66,11 +66,16 @@ class TransactionalDuckDbClient(DuckDbClient):
         if table_slice.partition_dimensions:
             statement += f" WHERE {_where(table_slice)}"
         exists = connection.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+            "SELECT count(*) FROM information_schema.tables"
+            " WHERE table_schema = ? AND table_name = ?",
             [table_slice.schema, table_slice.table],
-        ).fetchone()
-        if exists and exists[0]:
-            connection.execute(statement)
+        ).fetchall()
+        if exists[0][0]:
+            connection.execute(statement).fetchall()
+
+    @staticmethod
+    def ensure_schema_exists(context, table_slice: TableSlice, connection) -> None:
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {table_slice.schema}").fetchall()
 
     @staticmethod
     def get_select_statement(table_slice: TableSlice) -> str:
@@ -93,7 +98,7 @@ class TransactionalDuckDbClient(DuckDbClient):
             max_retries=LOCK_RETRIES,
         )
         try:
-            connection.execute("SET TimeZone = 'UTC'")
+            connection.execute("SET TimeZone = 'UTC'").fetchall()
             connection.begin()
             try:
                 yield connection
@@ -111,7 +116,29 @@ class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):
         for name in plain.columns:
             if isinstance(plain[name].dtype, pd.CategoricalDtype):
                 plain[name] = plain[name].astype(object)
-        return super().handle_output(context, table_slice, plain, connection)
+        target = f"{table_slice.schema}.{table_slice.table}"
+        # An empty partition is a fact, not a problem: create the table from the typed empty
+        # frame (the stock handler warns and skips) so later reads find it.
+        connection.register("incoming", plain)
+        # DuckDB 2 wants every result consumed before the next statement on a connection.
+        connection.execute(
+            f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM incoming LIMIT 0"
+        ).fetchall()
+        connection.execute(f"INSERT INTO {target} SELECT * FROM incoming").fetchall()
+        connection.unregister("incoming")
+        context.add_output_metadata(
+            {
+                **TableMetadataSet(partition_row_count=len(obj), storage_kind="duckdb"),
+                "dataframe_columns": dg.MetadataValue.table_schema(
+                    dg.TableSchema(
+                        columns=[
+                            dg.TableColumn(name=str(name), type=str(dtype))
+                            for name, dtype in obj.dtypes.items()
+                        ]
+                    )
+                ),
+            }
+        )
 
     def load_input(self, context, table_slice: TableSlice, connection) -> pd.DataFrame:
         # The stock handler hard-codes the stock (naive wall-time) partition filter.

@@ -63,4 +63,6 @@ def test_read_spans_symbols_and_partitions_sorted(store):
         )
     back = store.read_partitions("crypto", ["ETHUSDT", "BTCUSDT"], ["h2", "h1"], CRYPTO_TRADES)
     assert back["symbol"].astype(str).tolist() == ["BTCUSDT"] * 6 + ["ETHUSDT"] * 4
-    assert back.groupby("symbol", observed=True)["ts"].apply(lambda s: s.is_monotonic_increasing).all()
+    assert (
+        back.groupby("symbol", observed=True)["ts"].apply(lambda s: s.is_monotonic_increasing).all()
+    )

@@ -81,3 +81,20 @@ def test_load_reads_back_only_the_partition(database):
     (frame,) = received
     assert frame["price"].tolist() == [2.0, 2.0]
     assert frame["ts"].tolist() == _rows("2024-11-27", 2.0)["ts"].tolist()
+
+
+def test_empty_partition_creates_the_table_and_clears_the_window(database):
+    assert _materialize(database, "2024-11-26", 1.0).success
+    PRICES["2024-11-26"] = 1.0
+
+    @dg.asset(name="probe", partitions_def=session_partitions(), metadata={"partition_expr": "ts"})
+    def empty_probe() -> pd.DataFrame:
+        return _rows("2024-11-26", 0.0).iloc[:0]
+
+    result = dg.materialize(
+        [empty_probe],
+        partition_key="2024-11-26",
+        resources={"io_manager": WarehouseIOManager(database=database, schema="sources")},
+    )
+    assert result.success
+    assert _table(database).empty

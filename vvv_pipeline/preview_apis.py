@@ -1,0 +1,18 @@
+"""Dagster APIs this project uses on purpose although Dagster marks them beta or preview.
+
+Exactly these warnings are silenced; every other Dagster warning stays visible.
+
+* ``backfill_policy=`` on ``@asset`` (beta): single-run backfills over partition ranges are the
+  whole point of the derived layers and of the rate-limit policy of real providers.
+"""
+
+import warnings
+
+import dagster as dg
+
+SILENCED = (
+    (r"Parameter `backfill_policy` of function `asset` is currently in beta", dg.BetaWarning),
+)
+
+for message, category in SILENCED:
+    warnings.filterwarnings("ignore", message=message, category=category)

@@ -1,0 +1,80 @@
+"""Daily bars: equities aggregated from their own ticks, FX and commodities from anchors.
+
+For an instrument that is also in the equity universe the bar is computed from exactly the
+trades :mod:`.equity` prints for that session at the configured scale (first, max, min and
+last price, summed size), so daily and intraday data always agree. Other instruments have no
+tick model; their bars come from their own daily anchors (:mod:`.anchors`):
+
+- open/close are the day's anchors, rounded (5 decimals for FX, 2 otherwise);
+- high/low extend ``max(open, close)``/``min(open, close)`` by a half-normal excursion of
+  half the daily volatility, so ``high >= max(open, close)`` and ``low <= min(open, close)``;
+- volume is 0 for FX (the venue reports none) and a lognormal ~200k contracts otherwise.
+
+Reference levels (early 2024) when the universe gives no start price: EURUSD 1.10 (0.5 %
+daily volatility), gold 2,060 (1 %), other FX 1.0, other commodities 100.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from vvv_pipeline.providers.simulated.anchors import daily_anchors, equity_sigma
+from vvv_pipeline.providers.simulated.equity import session_ohlcv
+from vvv_pipeline.providers.simulated.seeding import rng_for
+from vvv_pipeline.providers.simulated.units import Unit
+from vvv_pipeline.universe import ASSET_CLASSES, Universe
+
+KNOWN_LEVELS = {"EURUSD=X": 1.10, "GC=F": 2_060.0}
+CLASS_DEFAULTS = {"fx": (1.0, 0.005), "commodity": (100.0, 0.01), "equity": (100.0, 0.02)}
+
+
+def reference_level(universe: Universe, instrument: str, asset_class: str) -> tuple[float, float]:
+    """(start price, daily volatility) of an instrument without a tick model."""
+    default_level, sigma = CLASS_DEFAULTS[asset_class]
+    if instrument in universe.start_prices:
+        return universe.start_prices[instrument], sigma
+    return KNOWN_LEVELS.get(instrument, default_level), sigma
+
+
+def _frame(
+    unit: Unit, asset_class: str, o: float, h: float, lo: float, c: float, v: float
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "ts": np.array([unit.start_ns], dtype=np.int64),
+            "asset_class": pd.Categorical.from_codes(
+                [ASSET_CLASSES.index(asset_class)], categories=list(ASSET_CLASSES), validate=False
+            ),
+            "open": [o],
+            "high": [h],
+            "low": [lo],
+            "close": [c],
+            "volume": [float(v)],
+        }
+    )
+
+
+def daily_bar(
+    seed: int, universe: Universe, instrument: str, unit: Unit, ticks_per_session: int
+) -> pd.DataFrame:
+    """One instrument's bar for one session (``ts`` = 00:00 New York, as int64 UTC ns)."""
+    asset_class = universe.daily_ohlcv[instrument]
+    if instrument in universe.equities:
+        start = universe.start_price(instrument)
+        bar = session_ohlcv(seed, instrument, unit.key, ticks_per_session, start)
+        return _frame(unit, asset_class, *bar)
+    level, sigma = reference_level(universe, instrument, asset_class)
+    if asset_class == "equity":
+        sigma = equity_sigma(seed, instrument)
+    anchors = daily_anchors(seed, instrument, level, sigma)
+    decimals = 5 if asset_class == "fx" else 2
+    o = round(float(anchors.open[unit.index]), decimals)
+    c = round(float(anchors.close[unit.index]), decimals)
+    rng = rng_for(seed, "daily_ohlcv", instrument, unit.key)
+    up, down = np.abs(rng.standard_normal(2)) * sigma * 0.5
+    h = round(max(o, c) * (1.0 + up), decimals)
+    lo = round(min(o, c) * (1.0 - down), decimals)
+    h, lo = max(h, o, c), min(lo, o, c)
+    volume = 0.0 if asset_class == "fx" else float(np.round(rng.lognormal(np.log(2e5), 0.4)))
+    return _frame(unit, asset_class, o, h, lo, c, volume)

@@ -1,0 +1,213 @@
+"""The simulated market: the project's default :class:`MarketDataProvider`.
+
+``fetch`` cuts the window into generation units (:mod:`.units`), generates each (symbol, unit)
+whole from its own random streams, clips it to the window, applies the configured faults
+(:mod:`.faults`) and assembles one canonical frame sorted by (symbol, ts). Because units are
+generated whole and independently, the rows of a session do not depend on the window they
+were fetched in, on the other symbols requested, or on the order of calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.simulated import units as U
+from vvv_pipeline.providers.simulated.config import SimulationConfig
+from vvv_pipeline.providers.simulated.crypto import crypto_trades
+from vvv_pipeline.providers.simulated.daily import daily_bar
+from vvv_pipeline.providers.simulated.darkpool import darkpool_prints
+from vvv_pipeline.providers.simulated.economic import economic_release
+from vvv_pipeline.providers.simulated.equity import equity_ticks
+from vvv_pipeline.providers.simulated.faults import UNKNOWN_SYMBOL, UnitContext, apply_faults
+from vvv_pipeline.providers.simulated.news import news_day
+from vvv_pipeline.providers.simulated.open_interest import open_interest
+from vvv_pipeline.providers.simulated.options import options_flow
+from vvv_pipeline.providers.simulated.paths import equity_path_series
+from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
+from vvv_pipeline.universe import Universe, load_universe
+
+DEFAULT_CONFIG = SimulationConfig()
+EQUITY_SOURCES = (Source.EQUITY_TICKS, Source.DARKPOOL_PRINTS, Source.OPTIONS_FLOW)
+CRYPTO_SOURCES = (Source.CRYPTO_TRADES, Source.CRYPTO_OPEN_INTEREST)
+
+
+def parse_source(source: Source | str) -> Source:
+    try:
+        return Source(source)
+    except ValueError:
+        valid = [s.value for s in Source]
+        raise ValueError(f"unknown source {source!r}; expected one of {valid}") from None
+
+
+def as_utc(instant: pd.Timestamp | str) -> pd.Timestamp:
+    """A tz-aware UTC timestamp (naive input is read as UTC)."""
+    stamp = pd.Timestamp(instant)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _is_sorted(codes: np.ndarray, ts: np.ndarray) -> bool:
+    step = np.diff(codes.astype(np.int64))
+    return bool(np.all((step > 0) | ((step == 0) & (np.diff(ts) >= 0))))
+
+
+class SimulatedMarket:
+    """A deterministic market over the universe: every source, every window, any machine."""
+
+    name = "simulated"
+
+    def __init__(
+        self, config: SimulationConfig = DEFAULT_CONFIG, universe: Universe | None = None
+    ) -> None:
+        self.config = config
+        self.universe = universe if universe is not None else load_universe()
+
+    def known_symbols(self, source: Source | str) -> tuple[str, ...]:
+        """The symbols ``source`` has in this market's universe."""
+        src = parse_source(source)
+        if src in CRYPTO_SOURCES:
+            return self.universe.crypto
+        if src == Source.DAILY_OHLCV:
+            return tuple(self.universe.daily_ohlcv)
+        if src == Source.ECONOMIC_SERIES:
+            return tuple(self.universe.economic)
+        return self.universe.equities
+
+    def intraday_path(self, symbol: str, session: str) -> pd.Series:
+        """The equity's true price every second of ``[open, close)`` of a session (UTC index).
+
+        The first value is the day's open anchor, the last its close anchor; ticks, dark-pool
+        prints and option alerts all sample this path.
+        """
+        if symbol not in self.universe.equities:
+            raise ValueError(f"intraday_path: {symbol!r} is not an equity of the universe")
+        day = pd.Timestamp(session).strftime("%Y-%m-%d")
+        start = self.universe.start_price(symbol)
+        return equity_path_series(self.config.seed, symbol, day, start)
+
+    def fetch(
+        self,
+        source: Source | str,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        symbols: Sequence[str],
+    ) -> pd.DataFrame:
+        """Rows of ``source`` for ``symbols`` with ``start <= ts < end``, canonical schema.
+
+        Sorted by (symbol, ts) with a RangeIndex. Configured faults may deliberately break these
+        promises (that is their point); everything else holds.
+        """
+        src = parse_source(source)
+        schema = SOURCE_SCHEMAS[src.value]
+        wanted = self._check_symbols(src, [symbols] if isinstance(symbols, str) else symbols)
+        lo, hi = as_utc(start), as_utc(end)
+        if hi <= lo or not wanted:
+            return schema.empty()
+        faults = [f for f in self.config.faults if f.source == src.value]
+        unknown = any(f.kind == "unknown_symbol" for f in faults)
+        table = sorted(set(wanted) | ({UNKNOWN_SYMBOL} if unknown else set()))
+        codes = {symbol: i for i, symbol in enumerate(table)}
+        pieces: list[pd.DataFrame] = []
+        naive = False
+        for symbol, unit, frame in self._generate(src, sorted(wanted), lo, hi):
+            frame["_sym"] = np.full(len(frame), codes[symbol], dtype=np.int16)
+            ts = frame["ts"].to_numpy()
+            if len(ts) and (ts.min() < lo.value or ts.max() >= hi.value):
+                frame = frame[(ts >= lo.value) & (ts < hi.value)]
+            if faults:
+                ctx = UnitContext(
+                    self.config.seed,
+                    src.value,
+                    symbol,
+                    unit,
+                    (lo.value, hi.value),
+                    codes.get(UNKNOWN_SYMBOL, -1),
+                )
+                frame, hit = apply_faults(frame, faults, ctx)
+                naive = naive or hit
+            if len(frame):
+                pieces.append(frame)
+        return _assemble(pieces, src, table, naive)
+
+    def _check_symbols(self, src: Source, symbols: Sequence[str]) -> list[str]:
+        known = self.known_symbols(src)
+        for symbol in symbols:
+            if symbol not in known:
+                raise ValueError(
+                    f"{src.value}: unknown symbol {symbol!r} (this source knows {list(known)})"
+                )
+        return list(dict.fromkeys(symbols))
+
+    def _units(self, src: Source, lo: pd.Timestamp, hi: pd.Timestamp) -> list[U.Unit]:
+        if src in EQUITY_SOURCES:
+            return U.session_units(lo, hi)
+        if src in CRYPTO_SOURCES:
+            return U.hour_units(lo, hi)
+        if src == Source.DAILY_OHLCV:
+            return U.bar_units(lo, hi)
+        return U.day_units(lo, hi)
+
+    def _generate(
+        self, src: Source, symbols: list[str], lo: pd.Timestamp, hi: pd.Timestamp
+    ) -> Iterator[tuple[str, U.Unit, pd.DataFrame]]:
+        """(symbol, unit, frame) in symbol-then-time order; ``ts`` as int64 UTC ns."""
+        units = self._units(src, lo, hi)
+        cfg, universe = self.config, self.universe
+        if src == Source.NEWS_HEADLINES:
+            days = [news_day(cfg.seed, universe.equities, unit) for unit in units]
+            for symbol in symbols:
+                for unit, day in zip(units, days, strict=True):
+                    mine = day["symbol"].to_numpy() == symbol
+                    yield symbol, unit, day.loc[mine].drop(columns="symbol").reset_index(drop=True)
+            return
+        for symbol in symbols:
+            start = universe.start_price(symbol)
+            for unit in units:
+                if src == Source.EQUITY_TICKS:
+                    frame = equity_ticks(cfg.seed, symbol, unit.key, cfg.ticks_per_session, start)
+                elif src == Source.DARKPOOL_PRINTS:
+                    frame = darkpool_prints(cfg.seed, symbol, unit.key, unit.index, start)
+                elif src == Source.OPTIONS_FLOW:
+                    frame = options_flow(cfg.seed, symbol, unit.key, start)
+                elif src == Source.CRYPTO_TRADES:
+                    trades = cfg.crypto_trades_per_hour
+                    frame = crypto_trades(cfg.seed, symbol, unit.index, trades, start)
+                elif src == Source.CRYPTO_OPEN_INTEREST:
+                    frame = open_interest(cfg.seed, symbol, unit.index, start)
+                elif src == Source.DAILY_OHLCV:
+                    frame = daily_bar(cfg.seed, universe, symbol, unit, cfg.ticks_per_session)
+                else:
+                    frequency = universe.economic[symbol]
+                    release = economic_release(cfg.seed, symbol, frequency, unit)
+                    if release is None:
+                        continue
+                    frame = release
+                yield symbol, unit, frame
+
+
+def _assemble(
+    pieces: list[pd.DataFrame], src: Source, table: list[str], naive: bool
+) -> pd.DataFrame:
+    """One canonical frame from per-unit pieces, sorted by (symbol, ts)."""
+    schema = SOURCE_SCHEMAS[src.value]
+    if not pieces:
+        return schema.empty()
+    frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+    codes, ts = frame["_sym"].to_numpy(), frame["ts"].to_numpy()
+    if not _is_sorted(codes, ts):
+        order = np.lexsort((ts, codes))
+        frame = frame.take(order)
+        codes, ts = codes[order], ts[order]
+    frame = frame.drop(columns=["_sym", "ts"])
+    symbol = pd.Categorical.from_codes(codes, categories=table, validate=False)
+    if UNKNOWN_SYMBOL in table and not np.any(codes == table.index(UNKNOWN_SYMBOL)):
+        symbol = symbol.remove_categories([UNKNOWN_SYMBOL])
+    frame["symbol"] = symbol
+    frame["ts"] = pd.DatetimeIndex(ts.view("datetime64[ns]")).tz_localize("UTC")
+    out = conform(frame, schema)
+    if naive:
+        out["ts"] = pd.Series(ts.view("datetime64[ns]"), index=out.index)
+    return out

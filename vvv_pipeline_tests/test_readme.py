@@ -1,0 +1,27 @@
+"""The README stays true: its test command is .ci/run's, its schema tables are the code's."""
+
+import re
+from pathlib import Path
+
+from vvv_pipeline.schemas import SOURCE_SCHEMAS
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def schemas_markdown() -> str:
+    return "\n\n".join(
+        f"**`{s.name}`** — {s.doc}\n\n{s.markdown()}" for s in SOURCE_SCHEMAS.values()
+    )
+
+
+def test_ci_runs_the_readme_test_command():
+    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    test_command = next(b for b in blocks if "pytest" in b).strip().splitlines()[-1]
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_command in ci_lines
+
+
+def test_readme_schema_tables_match_the_code():
+    block = README.split("<!-- schemas:start -->")[1].split("<!-- schemas:end -->")[0]
+    assert block.strip() == schemas_markdown()
