@@ -71,19 +71,23 @@ def write_tick_partitions(
     rows: dict[str, int] = {}
     last_frame = SOURCE_SCHEMAS[source.value].empty()
     first_ts = last_ts = None
+    seen: set[str] = set()
     for done, key in enumerate(keys, start=1):
         start, end = window_utc(partitions_def.time_window_for_partition_key(key))
         frame = market.fetch(source, start, end, symbols, universe)
         store.write_partition(asset_class, key, split_by_symbol(frame, symbols))
         rows[key] = len(frame)
         if len(frame):
-            first_ts = first_ts or frame["ts"].min()
+            seen.update(map(str, frame["symbol"].unique()))
+            first_ts = first_ts if first_ts is not None else frame["ts"].min()
             last_ts = frame["ts"].max()
             last_frame = frame
         if done == len(keys) or done % max(1, len(keys) // PROGRESS_LINES) == 0:
             context.log.info(f"{source.value}: {done}/{len(keys)} partitions, last {key}")
     metadata = frame_metadata(last_frame)
     metadata["dagster/row_count"] = dg.MetadataValue.int(sum(rows.values()))
+    metadata["symbols"] = dg.MetadataValue.text(", ".join(sorted(seen)) or "(none)")
+    metadata["symbol_count"] = dg.MetadataValue.int(len(seen))
     if first_ts is not None:
         metadata["first_ts"] = dg.MetadataValue.text(str(first_ts))
         metadata["last_ts"] = dg.MetadataValue.text(str(last_ts))

@@ -6,7 +6,13 @@ import pytest
 
 from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline.jobs import CALENDAR_DAY_SOURCES, HOURLY_SOURCES, SESSION_SOURCES
-from vvv_pipeline_tests.assets.helpers import TICK_SOURCES, expected, stored_table, stored_ticks
+from vvv_pipeline_tests.assets.helpers import (
+    TICK_SOURCES,
+    expected,
+    stored_table,
+    stored_ticks,
+    symbols_for,
+)
 from vvv_pipeline_tests.conftest import EARLY_CLOSE, HOUR, WEEK
 
 JOBS = {
@@ -53,7 +59,9 @@ def test_every_source_materializes_and_stores_what_the_provider_gave(data_dir, i
         meta = instance.get_latest_materialization_event(dg.AssetKey(source))
         metadata = meta.asset_materialization.metadata
         assert metadata["dagster/row_count"].value == len(_stored(source, keys))
-        assert {"symbols", "first_ts", "last_ts", "preview"} <= set(metadata)
+        assert {"symbols", "first_ts", "last_ts", "preview", "partition_rows"} <= set(metadata)
+        if source in TICK_SOURCES:
+            assert metadata["symbols"].value == ", ".join(sorted(symbols_for(source)))
 
 
 def test_rematerializing_is_idempotent(data_dir, instance):
