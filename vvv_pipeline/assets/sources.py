@@ -6,7 +6,9 @@ single-run backfills. The small sources return a frame that the DuckDB warehouse
 writes into the partition's time window.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -122,154 +124,139 @@ WAREHOUSE_KINDS = {"duckdb", "pandas"}
 WAREHOUSE_METADATA = {"partition_expr": "ts"}
 
 
-def _tags(asset_class: str, store: str) -> dict[str, str]:
-    return {"layer": "source", "asset_class": asset_class, "store": store}
+@dataclass(frozen=True)
+class SourceSpec:
+    """Everything that distinguishes one source asset from another."""
+
+    source: Source
+    partitions: Callable[[], dg.TimeWindowPartitionsDefinition]
+    asset_class: str
+    symbols_of: str
+    """Universe attribute listing the source's symbols."""
+    summary: str
+    partitioning: str
+    arctic_prefix: str | None = None
+    """ArcticDB symbol prefix for tick-scale sources; None means the DuckDB warehouse."""
+
+    def symbols(self, universe: Universe) -> list[str]:
+        return list(getattr(universe, self.symbols_of))
 
 
-@dg.asset(
-    partitions_def=session_partitions(),
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="sources",
-    kinds=TICK_KINDS,
-    owners=OWNERS,
-    tags=_tags("equity", "arcticdb"),
-    description=_describe(
+SOURCE_SPECS = (
+    SourceSpec(
         Source.EQUITY_TICKS,
+        session_partitions,
+        "equity",
+        "equities",
         "Every equity trade of the universe with the NBBO at that moment.",
         "XNYS session (one key per trading day; holidays are not partitions)",
+        arctic_prefix="equity",
     ),
-)
-def equity_ticks(
-    context: dg.AssetExecutionContext, market: MarketData, arctic: ArcticDB, universe: UniverseFile
-) -> dg.MaterializeResult:
-    u = universe.load()
-    return write_tick_partitions(
-        context, Source.EQUITY_TICKS, "equity", u.equities, market, arctic, u
-    )
-
-
-@dg.asset(
-    partitions_def=hourly_partitions(),
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="sources",
-    kinds=TICK_KINDS,
-    owners=OWNERS,
-    tags=_tags("crypto", "arcticdb"),
-    description=_describe(
+    SourceSpec(
         Source.CRYPTO_TRADES,
+        hourly_partitions,
+        "crypto",
+        "crypto",
         "Aggregate crypto trades, 24/7, with the taker side.",
         "UTC hour (crypto never closes; hours keep each partition small)",
+        arctic_prefix="crypto",
     ),
-)
-def crypto_trades(
-    context: dg.AssetExecutionContext, market: MarketData, arctic: ArcticDB, universe: UniverseFile
-) -> dg.MaterializeResult:
-    u = universe.load()
-    return write_tick_partitions(
-        context, Source.CRYPTO_TRADES, "crypto", u.crypto, market, arctic, u
-    )
-
-
-@dg.asset(
-    partitions_def=hourly_partitions(),
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    group_name="sources",
-    kinds=TICK_KINDS,
-    owners=OWNERS,
-    tags=_tags("crypto", "arcticdb"),
-    description=_describe(
+    SourceSpec(
         Source.CRYPTO_OPEN_INTEREST,
+        hourly_partitions,
+        "crypto",
+        "crypto",
         "Perpetual-futures open interest sampled every 5 seconds.",
         "UTC hour (720 samples per symbol-hour)",
+        arctic_prefix="crypto_oi",
+    ),
+    SourceSpec(
+        Source.DARKPOOL_PRINTS,
+        session_partitions,
+        "equity",
+        "equities",
+        "Off-exchange block prints with the NBBO at print time.",
+        "XNYS session",
+    ),
+    SourceSpec(
+        Source.OPTIONS_FLOW,
+        session_partitions,
+        "equity",
+        "equities",
+        "Unusual options-flow alerts on the equity universe (OCC option symbols).",
+        "XNYS session",
+    ),
+    SourceSpec(
+        Source.NEWS_HEADLINES,
+        calendar_day_partitions,
+        "equity",
+        "equities",
+        "News headlines with tickers, publisher and sentiment, one row per mentioned ticker.",
+        "calendar day, America/New_York (news never stops)",
+    ),
+    SourceSpec(
+        Source.DAILY_OHLCV,
+        session_partitions,
+        "multi_asset",
+        "daily_ohlcv",
+        "Daily bars for stocks, an FX pair and a commodity; equities agree with their ticks.",
+        "XNYS session (the bar of that session date)",
+    ),
+    SourceSpec(
+        Source.ECONOMIC_SERIES,
+        calendar_day_partitions,
+        "macro",
+        "economic",
+        "Economic series (FRED) at their real frequencies, keyed by release time.",
+        "calendar day of release, America/New_York",
     ),
 )
-def crypto_open_interest(
-    context: dg.AssetExecutionContext, market: MarketData, arctic: ArcticDB, universe: UniverseFile
-) -> dg.MaterializeResult:
-    u = universe.load()
-    return write_tick_partitions(
-        context, Source.CRYPTO_OPEN_INTEREST, "crypto_oi", u.crypto, market, arctic, u
-    )
 
 
-def _warehouse_asset(
-    source: Source,
-    partitions_def: dg.TimeWindowPartitionsDefinition,
-    asset_class: str,
-    summary: str,
-    partitioning: str,
-    symbols_of: str,
-) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=source.value,
-        partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name="sources",
-        kinds=WAREHOUSE_KINDS,
-        owners=OWNERS,
-        tags=_tags(asset_class, "duckdb"),
-        io_manager_key="warehouse",
-        metadata=WAREHOUSE_METADATA,
-        description=_describe(source, summary, partitioning),
-    )
+def _asset_args(spec: SourceSpec) -> dict[str, Any]:
+    store = "arcticdb" if spec.arctic_prefix else "duckdb"
+    return {
+        "name": spec.source.value,
+        "partitions_def": spec.partitions(),
+        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "group_name": "sources",
+        "kinds": TICK_KINDS if spec.arctic_prefix else WAREHOUSE_KINDS,
+        "owners": OWNERS,
+        "tags": {"layer": "source", "asset_class": spec.asset_class, "store": store},
+        "description": _describe(spec.source, spec.summary, spec.partitioning),
+    }
+
+
+def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    assert spec.arctic_prefix is not None
+
+    @dg.asset(**_asset_args(spec))
     def _source(
-        context: dg.AssetExecutionContext, market: MarketData, universe: UniverseFile
-    ) -> dg.Output[pd.DataFrame]:
+        context: dg.AssetExecutionContext,
+        market: MarketData,
+        arctic: ArcticDB,
+        universe: UniverseFile,
+    ) -> dg.MaterializeResult:
         u = universe.load()
-        symbols = list(getattr(u, symbols_of))
-        return fetch_window(context, source, symbols, market, u)
+        symbols = spec.symbols(u)
+        return write_tick_partitions(
+            context, spec.source, spec.arctic_prefix, symbols, market, arctic, u
+        )
 
     return _source
 
 
-darkpool_prints = _warehouse_asset(
-    Source.DARKPOOL_PRINTS,
-    session_partitions(),
-    "equity",
-    "Off-exchange block prints with the NBBO at print time.",
-    "XNYS session",
-    "equities",
-)
-options_flow = _warehouse_asset(
-    Source.OPTIONS_FLOW,
-    session_partitions(),
-    "equity",
-    "Unusual options-flow alerts on the equity universe (OCC option symbols).",
-    "XNYS session",
-    "equities",
-)
-daily_ohlcv = _warehouse_asset(
-    Source.DAILY_OHLCV,
-    session_partitions(),
-    "multi_asset",
-    "Daily bars for stocks, an FX pair and a commodity; equities agree with their ticks.",
-    "XNYS session (the bar of that session date)",
-    "daily_ohlcv",
-)
-news_headlines = _warehouse_asset(
-    Source.NEWS_HEADLINES,
-    calendar_day_partitions(),
-    "equity",
-    "News headlines with tickers, publisher and sentiment, one row per mentioned ticker.",
-    "calendar day, America/New_York (news never stops)",
-    "equities",
-)
-economic_series = _warehouse_asset(
-    Source.ECONOMIC_SERIES,
-    calendar_day_partitions(),
-    "macro",
-    "Economic series (FRED) at their real frequencies, keyed by release time.",
-    "calendar day of release, America/New_York",
-    "economic",
-)
+def _warehouse_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    @dg.asset(**_asset_args(spec), io_manager_key="warehouse", metadata=WAREHOUSE_METADATA)
+    def _source(
+        context: dg.AssetExecutionContext, market: MarketData, universe: UniverseFile
+    ) -> dg.Output[pd.DataFrame]:
+        u = universe.load()
+        return fetch_window(context, spec.source, spec.symbols(u), market, u)
+
+    return _source
+
 
 SOURCE_ASSETS = [
-    equity_ticks,
-    crypto_trades,
-    crypto_open_interest,
-    darkpool_prints,
-    options_flow,
-    news_headlines,
-    daily_ohlcv,
-    economic_series,
+    _tick_asset(spec) if spec.arctic_prefix else _warehouse_asset(spec) for spec in SOURCE_SPECS
 ]
