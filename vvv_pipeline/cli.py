@@ -66,6 +66,7 @@ def run(sessions_count: int, as_of: str | None, log_level: str = "WARNING") -> i
     windows = default_windows(sessions)
     print(f"vvv-pipeline: sessions {sessions[0]} .. {sessions[-1]} ({len(sessions)})")
     summary: list[tuple[str, str, int, int]] = []
+    checks = {"passed": 0, "failed": 0}
     with _instance() as instance:
         for job_name, (first, last) in windows.items():
             started = time.perf_counter()
@@ -91,6 +92,11 @@ def run(sessions_count: int, as_of: str | None, log_level: str = "WARNING") -> i
                 rows = mat.metadata.get("dagster/row_count")
                 partitions, total = counted.get(name, (0, 0))
                 counted[name] = (partitions + 1, rows.value if rows is not None else total)
+            for event in result.all_events:
+                if event.event_type_value == "ASSET_CHECK_EVALUATION":
+                    evaluation = event.event_specific_data
+                    if evaluation.partition is not None:
+                        checks["passed" if evaluation.passed else "failed"] += 1
             for name, (partitions, rows) in counted.items():
                 summary.append((name, f"{first} .. {last}", partitions, rows))
             print(f"  {job_name}: ok in {took:.1f}s (run {result.run_id})")
@@ -98,11 +104,64 @@ def run(sessions_count: int, as_of: str | None, log_level: str = "WARNING") -> i
     print("\nwritten:")
     for name, window, partitions, rows in summary:
         print(f"  {name:<{width}}  {partitions:>4} partitions  {rows:>10,} rows  {window}")
+    print(
+        f"\nvalidation: {checks['passed']} partition checks passed, {checks['failed']} failed "
+        "(details per partition in the UI; rejected rows: vvv-pipeline quarantine)"
+    )
     print("\nwhere the data lives:")
     print(f"  data directory   {settings.data_dir()}")
     print(f"  ArcticDB         {settings.arctic_uri()}  (library tick_data)")
     print(f"  DuckDB           {settings.duckdb_path()}  (schema sources)")
+    print(f"  GX data docs     {settings.data_dir() / 'gx'}  (uncommitted/data_docs)")
     print("\nopen the UI:  dagster dev   (from the project root), then http://127.0.0.1:3000")
+    return 0
+
+
+def show_quarantine(source: str | None) -> int:
+    from vvv_pipeline import settings
+    from vvv_pipeline.schemas import SOURCE_SCHEMAS
+    from vvv_pipeline.storage.quarantine import QuarantineStore
+
+    store = QuarantineStore(settings.arctic_uri())
+    sources = [source] if source else list(SOURCE_SCHEMAS)
+    summary = store.summary(sources)
+    if summary.empty:
+        print("quarantine is empty")
+        return 0
+    print(summary.to_string(index=False))
+    return 0
+
+
+def replay_partition(source: str, partition_key: str) -> int:
+    from vvv_pipeline import settings
+    from vvv_pipeline.definitions import defs
+    from vvv_pipeline.partitions import window_utc
+    from vvv_pipeline.schemas import SOURCE_SCHEMAS
+    from vvv_pipeline.storage.arctic import ArcticStore
+    from vvv_pipeline.storage.quarantine import QuarantineStore
+    from vvv_pipeline.storage.replay import replay
+    from vvv_pipeline.universe import load_universe
+
+    if source not in SOURCE_SCHEMAS:
+        sys.exit(f"vvv-pipeline: unknown source {source!r}; expected one of {list(SOURCE_SCHEMAS)}")
+    from vvv_pipeline.assets.sources import SOURCE_SPECS
+
+    spec = next(s for s in SOURCE_SPECS if s.source.value == source)
+    partitions_def = defs.resolve_assets_def(source).partitions_def
+    window = window_utc(partitions_def.time_window_for_partition_key(partition_key))
+    outcome = replay(
+        source,
+        partition_key,
+        window,
+        spec.symbols(load_universe()),
+        QuarantineStore(settings.arctic_uri()),
+        ArcticStore(settings.arctic_uri()),
+        settings.duckdb_path(),
+    )
+    print(
+        f"{source} {partition_key}: {outcome.replayed} rows replayed into the store, "
+        f"{outcome.still_rejected} still quarantined"
+    )
     return 0
 
 
@@ -116,7 +175,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--scale", default=None, help="simulated density: tiny, default or heavy (env VVV_SCALE)"
     )
     run_cmd.add_argument("--verbose", action="store_true", help="print Dagster's event log")
+    show_cmd = commands.add_parser("quarantine", help="list rejected rows per source and partition")
+    show_cmd.add_argument("--source", default=None, help="one source (default: all)")
+    replay_cmd = commands.add_parser(
+        "replay", help="re-validate a partition's quarantined rows and store those that now pass"
+    )
+    replay_cmd.add_argument("source", help="source asset name, e.g. equity_ticks")
+    replay_cmd.add_argument("partition", help="partition key, e.g. 2025-11-24")
     args = parser.parse_args(argv)
+    if args.command == "quarantine":
+        return show_quarantine(args.source)
+    if args.command == "replay":
+        return replay_partition(args.source, args.partition)
     if args.scale:
         os.environ["VVV_SCALE"] = args.scale
     return run(args.sessions, args.as_of, "DEBUG" if args.verbose else "WARNING")

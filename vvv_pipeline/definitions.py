@@ -9,7 +9,7 @@ import dagster as dg
 from vvv_pipeline import settings
 from vvv_pipeline.assets.sources import SOURCE_ASSETS
 from vvv_pipeline.jobs import SOURCE_JOBS
-from vvv_pipeline.resources import ArcticDB, MarketData, UniverseFile
+from vvv_pipeline.resources import ArcticDB, MarketData, UniverseFile, Validation
 from vvv_pipeline.storage.warehouse import WarehouseIOManager
 
 
@@ -23,6 +23,11 @@ def build_resources() -> dict[str, object]:
         "arctic": ArcticDB(uri=settings.arctic_uri()),
         "universe": UniverseFile(path=str(settings.universe_path())),
         "warehouse": WarehouseIOManager(database=settings.duckdb_path(), schema="sources"),
+        "validation": Validation(
+            quarantine_uri=settings.arctic_uri(),
+            great_expectations=os.environ.get("VVV_GX", "1") != "0",
+            docs_dir=str(settings.data_dir() / "gx"),
+        ),
     }
 
 

@@ -4,6 +4,8 @@ Exactly these warnings are silenced; every other Dagster warning stays visible.
 
 * ``backfill_policy=`` on ``@asset`` (beta): single-run backfills over partition ranges are the
   whole point of the derived layers and of the rate-limit policy of real providers.
+* ``partitions_def=`` on ``AssetCheckSpec`` (preview): the validation tiers are recorded per
+  partition, like the assets they check.
 """
 
 import warnings
@@ -12,6 +14,10 @@ import dagster as dg
 
 SILENCED = (
     (r"Parameter `backfill_policy` of function `asset` is currently in beta", dg.BetaWarning),
+    (
+        r"Specifying a partitions_def on an AssetCheckSpec is currently in preview",
+        dg.PreviewWarning,
+    ),
 )
 
 for message, category in SILENCED:

@@ -22,6 +22,8 @@ from vvv_pipeline.providers.simulated import (
     SimulationConfig,
 )
 from vvv_pipeline.storage.arctic import ArcticStore
+from vvv_pipeline.storage.quarantine import QuarantineStore
+from vvv_pipeline.tiers.expectations import ExpectationsRun, run_expectations
 from vvv_pipeline.universe import Universe, load_universe
 
 PROVIDERS = ("simulated",)
@@ -102,3 +104,21 @@ class UniverseFile(dg.ConfigurableResource):
 
     def load(self) -> Universe:
         return load_universe(Path(self.path))
+
+
+class Validation(dg.ConfigurableResource):
+    """Where tier-1 rejected rows go, and whether tier 4 runs the great-expectations suites."""
+
+    quarantine_uri: str = Field(description="ArcticDB URI holding the quarantine library")
+    great_expectations: bool = Field(
+        default=True, description="run each source's GX suite once per run (tier 4)"
+    )
+    docs_dir: str = Field(description="folder of the GX context and its data docs")
+
+    def quarantine(self) -> QuarantineStore:
+        return QuarantineStore(self.quarantine_uri)
+
+    def expect(
+        self, frame: pd.DataFrame, source: str, label: str, symbols: Sequence[str]
+    ) -> ExpectationsRun:
+        return run_expectations(frame, source, label, Path(self.docs_dir), symbols=symbols)

@@ -25,6 +25,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("VVV_DATA_DIR", str(root))
     monkeypatch.setenv("VVV_UNIVERSE", str(SHIPPED_UNIVERSE))
     monkeypatch.setenv("VVV_SCALE", "tiny")
+    monkeypatch.setenv("VVV_GX", "0")  # GX costs seconds per run; its own tests switch it on
     monkeypatch.delenv("VVV_ARCTIC_URI", raising=False)
     monkeypatch.delenv("VVV_DUCKDB_PATH", raising=False)
     return root

@@ -36,6 +36,8 @@ def test_main_command_writes_every_source_and_is_idempotent(tmp_path):
     assert "hourly_sources_job: ok" in first
     assert "48 partitions" in first  # two New York days of UTC hours
     assert "dagster dev" in first
+    assert "partition checks passed, 0 failed" in first  # clean simulated data: no alarms
+    assert (project / "data" / "gx" / "uncommitted" / "data_docs").is_dir()
     counts = _counts(project)
     assert set(counts) == {
         "darkpool_prints",

@@ -7,13 +7,14 @@ writes into the partition's time window.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
 import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline.assets.checks import check_specs, report, with_expectations
 from vvv_pipeline.assets.metadata import frame_metadata, partition_rows_table
 from vvv_pipeline.partitions import (
     calendar_day_partitions,
@@ -22,8 +23,17 @@ from vvv_pipeline.partitions import (
     window_utc,
 )
 from vvv_pipeline.providers.base import Source
-from vvv_pipeline.resources import ArcticDB, MarketData, UniverseFile
-from vvv_pipeline.schemas import SOURCE_SCHEMAS
+from vvv_pipeline.resources import ArcticDB, MarketData, UniverseFile, Validation
+from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
+from vvv_pipeline.storage.arctic import TICK_PREFIXES
+from vvv_pipeline.tiers.expectations import ExpectationsRun
+from vvv_pipeline.tiers.gate import (
+    TIER4,
+    CheckOutcome,
+    PartitionValidation,
+    check_names,
+    validate_partition,
+)
 from vvv_pipeline.universe import Universe
 
 OWNERS = ["team:market-data"]
@@ -37,17 +47,6 @@ def _describe(source: Source, summary: str, partitioning: str) -> str:
     return f"{summary}\n\nPartitioned by {partitioning}.\n\n{schema.markdown()}"
 
 
-def _rows_per_partition(
-    frame: pd.DataFrame, partitions_def: dg.TimeWindowPartitionsDefinition, keys: Sequence[str]
-) -> dict[str, int]:
-    ts = frame["ts"]
-    counts = {}
-    for key in keys:
-        start, end = window_utc(partitions_def.time_window_for_partition_key(key))
-        counts[key] = int(((ts >= start) & (ts < end)).sum()) if len(frame) else 0
-    return counts
-
-
 def split_by_symbol(frame: pd.DataFrame, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
     """One frame per universe symbol (empty where it has no rows) plus the unlisted bucket."""
     codes = frame["symbol"].astype(str)
@@ -56,67 +55,101 @@ def split_by_symbol(frame: pd.DataFrame, symbols: Sequence[str]) -> dict[str, pd
     return parts
 
 
-def write_tick_partitions(
+@dataclass
+class Ingested:
+    """What a run fetched, stored and rejected, partition by partition."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, list[CheckOutcome]] = field(default_factory=dict)
+    symbols: set[str] = field(default_factory=set)
+    first_ts: pd.Timestamp | None = None
+    last_ts: pd.Timestamp | None = None
+    last_frame: pd.DataFrame | None = None
+
+    def add(self, key: str, stored: pd.DataFrame, validation: PartitionValidation) -> None:
+        self.rows[key] = len(stored)
+        self.rejected[key] = len(validation.rejected)
+        self.outcomes[key] = validation.outcomes
+        if len(stored):
+            self.symbols.update(map(str, stored["symbol"].unique()))
+            if self.first_ts is None:
+                self.first_ts = stored["ts"].min()
+            self.last_ts = stored["ts"].max()
+            self.last_frame = stored
+
+    def attach_expectations(self, run: ExpectationsRun) -> None:
+        """Fold the run's great-expectations result into every partition's tier-4 outcome."""
+        for key, outcomes in self.outcomes.items():
+            self.outcomes[key] = [
+                with_expectations(o, run) if o.name == TIER4 else o for o in outcomes
+            ]
+
+    def metadata(self, schema_empty: pd.DataFrame) -> dict[str, dg.MetadataValue]:
+        meta = frame_metadata(self.last_frame if self.last_frame is not None else schema_empty)
+        meta["dagster/row_count"] = dg.MetadataValue.int(sum(self.rows.values()))
+        meta["rejected_rows"] = dg.MetadataValue.int(sum(self.rejected.values()))
+        meta["symbols"] = dg.MetadataValue.text(", ".join(sorted(self.symbols)) or "(none)")
+        meta["symbol_count"] = dg.MetadataValue.int(len(self.symbols))
+        if self.first_ts is not None:
+            meta["first_ts"] = dg.MetadataValue.text(str(self.first_ts))
+            meta["last_ts"] = dg.MetadataValue.text(str(self.last_ts))
+        meta["partition_rows"] = partition_rows_table(self.rows)
+        return meta
+
+
+def ingest(
     context: dg.AssetExecutionContext,
-    source: Source,
-    asset_class: str,
-    symbols: Sequence[str],
+    spec: "SourceSpec",
     market: MarketData,
-    arctic: ArcticDB,
     universe: Universe,
-) -> dg.MaterializeResult:
-    """Fetch and store each partition of the run's range; one ArcticDB write per symbol."""
-    store = arctic.store()
+    validation_config: Validation,
+    store: Callable[[str, pd.DataFrame], None],
+) -> Ingested:
+    """Fetch, validate, quarantine and ``store`` each partition of the run's range in turn."""
     partitions_def = context.assets_def.partitions_def
     assert isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
+    source = spec.source.value
+    symbols = spec.symbols(universe)
     keys = context.partition_keys
-    rows: dict[str, int] = {}
-    last_frame = SOURCE_SCHEMAS[source.value].empty()
-    first_ts = last_ts = None
-    seen: set[str] = set()
+    quarantine = validation_config.quarantine()
+    ingested = Ingested()
+    gx_rows: list[pd.DataFrame] = []
     for done, key in enumerate(keys, start=1):
-        start, end = window_utc(partitions_def.time_window_for_partition_key(key))
-        frame = market.fetch(source, start, end, symbols, universe)
-        store.write_partition(asset_class, key, split_by_symbol(frame, symbols))
-        rows[key] = len(frame)
-        if len(frame):
-            seen.update(map(str, frame["symbol"].unique()))
-            first_ts = first_ts if first_ts is not None else frame["ts"].min()
-            last_ts = frame["ts"].max()
-            last_frame = frame
+        window = window_utc(partitions_def.time_window_for_partition_key(key))
+        frame = market.fetch(spec.source, *window, symbols, universe)
+        validation = validate_partition(frame, source, window, symbols)
+        quarantine.replace_partition(
+            source, key, validation.rejected, validation.rejected_rules, context.run_id
+        )
+        store(key, validation.clean)
+        ingested.add(key, validation.clean, validation)
+        if validation_config.great_expectations:
+            gx_rows.append(gx_sample(validation.clean, len(keys)))
+        if validation.rejected.shape[0]:
+            context.log.warning(
+                f"{source} {key}: {len(validation.rejected)} rows rejected to quarantine "
+                f"({validation.outcomes[0].summary})"
+            )
         if done == len(keys) or done % max(1, len(keys) // PROGRESS_LINES) == 0:
-            context.log.info(f"{source.value}: {done}/{len(keys)} partitions, last {key}")
-    metadata = frame_metadata(last_frame)
-    metadata["dagster/row_count"] = dg.MetadataValue.int(sum(rows.values()))
-    metadata["symbols"] = dg.MetadataValue.text(", ".join(sorted(seen)) or "(none)")
-    metadata["symbol_count"] = dg.MetadataValue.int(len(seen))
-    if first_ts is not None:
-        metadata["first_ts"] = dg.MetadataValue.text(str(first_ts))
-        metadata["last_ts"] = dg.MetadataValue.text(str(last_ts))
-    metadata["partition_rows"] = partition_rows_table(rows)
-    metadata["storage"] = dg.MetadataValue.text(
-        f"{store.uri} library tick_data, symbols {asset_class}/<symbol>/<partition>"
-    )
-    return dg.MaterializeResult(metadata=metadata)
+            context.log.info(f"{source}: {done}/{len(keys)} partitions, last {key}")
+    if validation_config.great_expectations:
+        label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+        sample = pd.concat(gx_rows, ignore_index=True)
+        ingested.attach_expectations(validation_config.expect(sample, source, label, symbols))
+    return ingested
 
 
-def fetch_window(
-    context: dg.AssetExecutionContext,
-    source: Source,
-    symbols: Sequence[str],
-    market: MarketData,
-    universe: Universe,
-) -> dg.Output[pd.DataFrame]:
-    """Fetch the run's whole partition range at once (small sources) for the warehouse."""
-    start, end = window_utc(context.partition_time_window)
-    frame = market.fetch(source, start, end, symbols, universe)
-    partitions_def = context.assets_def.partitions_def
-    assert isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
-    metadata = frame_metadata(frame)
-    rows = _rows_per_partition(frame, partitions_def, context.partition_keys)
-    metadata["partition_rows"] = partition_rows_table(rows)
-    context.log.info(f"{source.value} {start}..{end}: {len(frame)} rows")
-    return dg.Output(frame, metadata=metadata)
+GX_ROWS_PER_RUN = 200_000
+"""Rows the great-expectations suite sees per run, spread evenly over its partitions."""
+
+
+def gx_sample(frame: pd.DataFrame, partitions: int) -> pd.DataFrame:
+    per_partition = max(1, GX_ROWS_PER_RUN // max(1, partitions))
+    if len(frame) <= per_partition:
+        return frame
+    step = len(frame) / per_partition
+    return frame.iloc[(pd.RangeIndex(per_partition) * step).astype(int)]
 
 
 TICK_KINDS = {"arcticdb", "pandas"}
@@ -150,7 +183,7 @@ SOURCE_SPECS = (
         "equities",
         "Every equity trade of the universe with the NBBO at that moment.",
         "XNYS session (one key per trading day; holidays are not partitions)",
-        arctic_prefix="equity",
+        arctic_prefix=TICK_PREFIXES["equity_ticks"],
     ),
     SourceSpec(
         Source.CRYPTO_TRADES,
@@ -159,7 +192,7 @@ SOURCE_SPECS = (
         "crypto",
         "Aggregate crypto trades, 24/7, with the taker side.",
         "UTC hour (crypto never closes; hours keep each partition small)",
-        arctic_prefix="crypto",
+        arctic_prefix=TICK_PREFIXES["crypto_trades"],
     ),
     SourceSpec(
         Source.CRYPTO_OPEN_INTEREST,
@@ -168,7 +201,7 @@ SOURCE_SPECS = (
         "crypto",
         "Perpetual-futures open interest sampled every 5 seconds.",
         "UTC hour (720 samples per symbol-hour)",
-        arctic_prefix="crypto_oi",
+        arctic_prefix=TICK_PREFIXES["crypto_open_interest"],
     ),
     SourceSpec(
         Source.DARKPOOL_PRINTS,
@@ -228,31 +261,67 @@ def _asset_args(spec: SourceSpec) -> dict[str, Any]:
 
 
 def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
-    assert spec.arctic_prefix is not None
+    prefix = spec.arctic_prefix
+    assert prefix is not None
+    key = dg.AssetKey(spec.source.value)
 
-    @dg.asset(**_asset_args(spec))
+    @dg.asset(
+        **_asset_args(spec),
+        check_specs=check_specs(key, spec.partitions(), check_names(spec.source.value)),
+    )
     def _source(
         context: dg.AssetExecutionContext,
         market: MarketData,
         arctic: ArcticDB,
         universe: UniverseFile,
+        validation: Validation,
     ) -> dg.MaterializeResult:
         u = universe.load()
         symbols = spec.symbols(u)
-        return write_tick_partitions(
-            context, spec.source, spec.arctic_prefix, symbols, market, arctic, u
+        arctic_store = arctic.store()
+
+        def write(partition_key: str, clean: pd.DataFrame) -> None:
+            arctic_store.write_partition(prefix, partition_key, split_by_symbol(clean, symbols))
+
+        ingested = ingest(context, spec, market, u, validation, write)
+        metadata = ingested.metadata(SOURCE_SCHEMAS[spec.source.value].empty())
+        metadata["storage"] = dg.MetadataValue.text(
+            f"{arctic_store.uri} library tick_data, symbols {prefix}/<symbol>/<partition>"
+        )
+        return dg.MaterializeResult(
+            metadata=metadata, check_results=report(context, ingested.outcomes)
         )
 
     return _source
 
 
 def _warehouse_asset(spec: SourceSpec) -> dg.AssetsDefinition:
-    @dg.asset(**_asset_args(spec), io_manager_key="warehouse", metadata=WAREHOUSE_METADATA)
+    key = dg.AssetKey(spec.source.value)
+
+    @dg.asset(
+        **_asset_args(spec),
+        io_manager_key="warehouse",
+        metadata=WAREHOUSE_METADATA,
+        check_specs=check_specs(key, spec.partitions(), check_names(spec.source.value)),
+    )
     def _source(
-        context: dg.AssetExecutionContext, market: MarketData, universe: UniverseFile
-    ) -> dg.Output[pd.DataFrame]:
+        context: dg.AssetExecutionContext,
+        market: MarketData,
+        universe: UniverseFile,
+        validation: Validation,
+    ):  # returns a MaterializeResult carrying the frame (Dagster rejects that annotation here)
         u = universe.load()
-        return fetch_window(context, spec.source, spec.symbols(u), market, u)
+        frames: list[pd.DataFrame] = []
+        ingested = ingest(context, spec, market, u, validation, lambda _k, f: frames.append(f))
+        schema = SOURCE_SCHEMAS[spec.source.value]
+        frame = pd.concat(frames, ignore_index=True) if frames else schema.empty()
+        if len(frame):
+            frame = conform(frame, schema)
+        return dg.MaterializeResult(
+            value=frame,
+            metadata=ingested.metadata(schema.empty()),
+            check_results=report(context, ingested.outcomes),
+        )
 
     return _source
 

@@ -25,6 +25,12 @@ from arcticdb_ext.exceptions import ErrorCategory
 from vvv_pipeline.schemas import Schema
 
 TICK_LIBRARY = "tick_data"
+TICK_PREFIXES = {
+    "equity_ticks": "equity",
+    "crypto_trades": "crypto",
+    "crypto_open_interest": "crypto_oi",
+}
+"""Symbol prefix (``{prefix}/{symbol}/{partition}``) of each tick-scale source."""
 
 _ARCTICS: dict[str, adb.Arctic] = {}
 _ARCTICS_LOCK = threading.Lock()

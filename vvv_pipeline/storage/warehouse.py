@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -30,14 +29,11 @@ from dagster._core.storage.db_io_manager import (
     TablePartitionDimension,
     TableSlice,
 )
-from dagster._utils.backoff import backoff
 from dagster_duckdb.io_manager import DuckDbClient, DuckDBIOManager
 from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, UTC_TS, conform
-
-LOCK_RETRIES = 12
-"""Attempts to open a DuckDB file another process is writing (exponential backoff, ~7 min)."""
+from vvv_pipeline.storage.duckdb_connect import transaction
 
 
 def _config(context) -> dict[str, str]:
@@ -89,25 +85,8 @@ class TransactionalDuckDbClient(DuckDbClient):
     @contextmanager
     def connect(context, table_slice) -> Iterator[duckdb.DuckDBPyConnection]:
         """One transaction per output; the connection is closed whatever happens."""
-        database = context.resource_config["database"]
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-        connection = backoff(
-            fn=duckdb.connect,
-            retry_on=(RuntimeError, duckdb.IOException),
-            kwargs={"database": database, "read_only": False, "config": _config(context)},
-            max_retries=LOCK_RETRIES,
-        )
-        try:
-            connection.execute("SET TimeZone = 'UTC'").fetchall()
-            connection.begin()
-            try:
-                yield connection
-            except BaseException:
-                connection.rollback()
-                raise
-            connection.commit()
-        finally:
-            connection.close()
+        with transaction(context.resource_config["database"], _config(context)) as connection:
+            yield connection
 
 
 class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):

@@ -70,15 +70,15 @@ class Tier1Report:
         return {rule: int(np.count_nonzero(mask)) for rule, mask in self.failures.items()}
 
     def sample(self, frame: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
-        """Up to ``limit`` failing rows per rule, with a ``rule`` column (original row order)."""
+        """Up to ``limit`` failing rows per rule, with a ``failed_rule`` column (original order)."""
         parts = []
         for rule, mask in self.failures.items():
             rows = np.flatnonzero(mask)[:limit]
             part = frame.iloc[rows].copy()
-            part.insert(0, "rule", rule)
+            part.insert(0, "failed_rule", rule)
             parts.append(part)
         if not parts:
-            return frame.iloc[:0].assign(rule=pd.Series(dtype=object))
+            return frame.iloc[:0].assign(failed_rule=pd.Series(dtype=object))
         return pd.concat(parts)
 
 

@@ -12,14 +12,10 @@ from vvv_pipeline.partitions import window_utc
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SCALE_PRESETS, SimulatedMarket, SimulationConfig
 from vvv_pipeline.schemas import SOURCE_SCHEMAS
-from vvv_pipeline.storage.arctic import ArcticStore
+from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
 from vvv_pipeline.universe import load_universe
 
-TICK_SOURCES = {
-    "equity_ticks": "equity",
-    "crypto_trades": "crypto",
-    "crypto_open_interest": "crypto_oi",
-}
+TICK_SOURCES = TICK_PREFIXES
 
 
 def tiny_market() -> SimulatedMarket:

@@ -118,10 +118,10 @@ def test_report_helpers() -> None:
     report = check_tier1(frame, "equity_ticks", DAY, symbols("equity_ticks"))
     assert report.counts() == {"size_positive": 4}
     sample = report.sample(frame, limit=2)
-    assert list(sample["rule"]) == ["size_positive"] * 2
+    assert list(sample["failed_rule"]) == ["size_positive"] * 2
     assert (sample["size"] == 0).all()
     clean = check_tier1(fetch("equity_ticks"), "equity_ticks", DAY, symbols("equity_ticks"))
-    assert len(clean.sample(frame)) == 0 and "rule" in clean.sample(frame).columns
+    assert len(clean.sample(frame)) == 0 and "failed_rule" in clean.sample(frame).columns
 
 
 # ---------------------------------------------------------------- hand-made frames, per rule
