@@ -144,7 +144,7 @@ def replay_partition(source: str, partition_key: str) -> int:
 
     if source not in SOURCE_SCHEMAS:
         sys.exit(f"vvv-pipeline: unknown source {source!r}; expected one of {list(SOURCE_SCHEMAS)}")
-    from vvv_pipeline.assets.sources import SOURCE_SPECS
+    from vvv_pipeline.assets.source_specs import SOURCE_SPECS
 
     spec = next(s for s in SOURCE_SPECS if s.source.value == source)
     partitions_def = defs.resolve_assets_def(source).partitions_def

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 
 from vvv_pipeline import settings
-from vvv_pipeline.assets.sources import UNLISTED
+from vvv_pipeline.assets.ingest import UNLISTED
 from vvv_pipeline.partitions import window_utc
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SCALE_PRESETS, SimulatedMarket, SimulationConfig
