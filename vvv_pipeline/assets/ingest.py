@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from vvv_pipeline.assets.checks import with_expectations
@@ -26,10 +27,31 @@ UNLISTED = "_unlisted"
 
 
 def split_by_symbol(frame: pd.DataFrame, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
-    """One frame per universe symbol (empty where it has no rows) plus the unlisted bucket."""
-    codes = frame["symbol"].astype(str)
-    parts = {symbol: frame[codes == symbol] for symbol in symbols}
-    parts[UNLISTED] = frame[~codes.isin(symbols)]
+    """One frame per universe symbol (empty where it has no rows) plus the unlisted bucket.
+
+    Canonical frames are sorted by symbol, so each symbol is one contiguous block: the parts are
+    row slices found by binary search on the category codes (no copy, no string compare).
+    """
+    column = frame["symbol"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    categories = [str(c) for c in column.cat.categories]
+    codes = column.cat.codes.to_numpy()
+    listed = {name: categories.index(name) for name in symbols if name in categories}
+    if len(codes) and not (np.diff(codes) >= 0).all():
+        order = np.argsort(codes, kind="stable")
+        frame, codes = frame.iloc[order], codes[order]
+    parts = {}
+    for name in symbols:
+        if name in listed:
+            lo, hi = np.searchsorted(codes, [listed[name], listed[name] + 1])
+            parts[name] = frame.iloc[lo:hi]
+        else:
+            parts[name] = frame.iloc[:0]
+    if len(listed) == len(categories):
+        parts[UNLISTED] = frame.iloc[:0]  # every category is a universe symbol
+    else:
+        parts[UNLISTED] = frame[~np.isin(codes, list(listed.values()))]
     return parts
 
 

@@ -66,7 +66,9 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         arctic_store = arctic.store()
 
         def write(partition_key: str, clean: pd.DataFrame) -> None:
-            arctic_store.write_partition(prefix, partition_key, split_by_symbol(clean, symbols))
+            # index once, then split into row slices: no copy per instrument
+            parts = split_by_symbol(clean.set_index("ts"), symbols)
+            arctic_store.write_partition(prefix, partition_key, parts)
 
         ingested = ingest(context, spec, market, u, validation, write)
         metadata = ingested.metadata(SOURCE_SCHEMAS[spec.source.value].empty())

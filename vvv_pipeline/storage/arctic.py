@@ -46,6 +46,10 @@ def arctic_for(uri: str) -> adb.Arctic:
         return _ARCTICS[uri]
 
 
+def _ts_indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame if frame.index.name == "ts" else frame.set_index("ts")
+
+
 def partition_symbol(asset_class: str, symbol: str, partition_key: str) -> str:
     return f"{asset_class}/{symbol}/{partition_key}"
 
@@ -74,14 +78,15 @@ class ArcticStore:
         frames: Mapping[str, pd.DataFrame],
         library: str = TICK_LIBRARY,
     ) -> list[PartitionWrite]:
-        """Replace one partition of each instrument in ``frames`` (canonical, ``ts`` a column).
+        """Replace one partition of each instrument in ``frames`` (canonical; ``ts`` a column or
+        already the index, which saves a copy per instrument).
 
         Non-empty frames go in one ``write_batch``; instruments with no rows lose their symbol.
         """
         lib = self.library(library)
         names = {sym: partition_symbol(asset_class, sym, partition_key) for sym in frames}
         filled = [sym for sym, frame in frames.items() if not frame.empty]
-        payloads = [adb.WritePayload(names[sym], frames[sym].set_index("ts")) for sym in filled]
+        payloads = [adb.WritePayload(names[sym], _ts_indexed(frames[sym])) for sym in filled]
         results = lib.write_batch(payloads, prune_previous_versions=True) if payloads else []
         written: list[PartitionWrite] = []
         for sym, item in zip(filled, results, strict=True):
