@@ -25,3 +25,14 @@ def test_ci_runs_the_readme_test_command():
 def test_readme_schema_tables_match_the_code():
     block = README.split("<!-- schemas:start -->")[1].split("<!-- schemas:end -->")[0]
     assert block.strip() == schemas_markdown()
+
+
+def metadata_markdown() -> str:
+    from vvv_pipeline.metadata import TIER_COLUMNS, markdown
+
+    return "\n\n".join(f"**{tier}**\n\n{markdown(cols)}" for tier, cols in TIER_COLUMNS.items())
+
+
+def test_readme_metadata_tables_match_the_code():
+    block = README.split("<!-- metadata:start -->")[1].split("<!-- metadata:end -->")[0]
+    assert block.strip() == metadata_markdown()

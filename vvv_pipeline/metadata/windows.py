@@ -1,0 +1,109 @@
+"""The day a metadata row describes, and the grouped numpy helpers every tier shares.
+
+A metadata row is one (symbol, date). ``date`` is tz-naive midnight: the XNYS session date for
+equity sources, the America/New_York calendar date for crypto. Its window is half-open UTC:
+
+- ``equity_ticks`` (and dark-pool prints): the regular session ``[open, close)`` from
+  :func:`~vvv_pipeline.calendars.session_bounds` (early closes honoured; pre/post market dropped);
+- ``crypto_trades``, open interest, options flow and news: the New York calendar day
+  ``[00:00, 24:00)`` local (23 or 25 hours on DST changes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from vvv_pipeline.bars.frames import ts_ns
+from vvv_pipeline.bars.session_grid import calendar_day_windows
+from vvv_pipeline.calendars import EXCHANGE_TZ, session_bounds
+
+DayLike = str | dt.date | pd.Timestamp
+SOURCES = ("equity_ticks", "crypto_trades")
+NS_PER_MINUTE = 60_000_000_000
+
+
+def as_date(day: DayLike) -> pd.Timestamp:
+    """``day`` as tz-naive midnight (a tz-aware instant is read in New York)."""
+    stamp = pd.Timestamp(day)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(EXCHANGE_TZ).tz_localize(None)
+    return stamp.normalize()
+
+
+def calendar_window(day: DayLike) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The New York calendar day of ``day`` as UTC ``[open, close)``."""
+    frame = calendar_day_windows(as_date(day), as_date(day), EXCHANGE_TZ)
+    return frame["open"].iloc[0], frame["close"].iloc[0]
+
+
+def day_window(source: str, day: DayLike) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """UTC ``[open, close)`` of ``day`` for ``source`` ("equity_ticks" or "crypto_trades")."""
+    if source == "equity_ticks":
+        return session_bounds(as_date(day))
+    if source == "crypto_trades":
+        return calendar_window(day)
+    raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
+
+
+def in_window(frame: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+    """Rows of ``frame`` with ``open <= ts < close``, stably sorted by (symbol, ts)."""
+    if frame is None or len(frame) == 0:
+        return frame.iloc[:0] if frame is not None else pd.DataFrame()
+    ts = ts_ns(frame["ts"])
+    mask = (ts >= window[0].value) & (ts < window[1].value)
+    out = frame.loc[mask]
+    symbol = out["symbol"].astype(str)
+    order = np.lexsort((ts[mask], symbol.to_numpy()))
+    return out.iloc[order].reset_index(drop=True)
+
+
+def group_codes(symbols: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes (0..G-1, in sorted symbol order) and the G symbol names of ``symbols``."""
+    names, codes = np.unique(symbols.astype(str).to_numpy(), return_inverse=True)
+    return codes.astype(np.int64), names
+
+
+def symbol_column(names: np.ndarray | list[str]) -> pd.Categorical:
+    """The output ``symbol`` column: a category of the (sorted) symbols present."""
+    names = [str(n) for n in names]
+    return pd.Categorical(names, categories=sorted(set(names)))
+
+
+def same_group_as_previous(codes: np.ndarray) -> np.ndarray:
+    """Boolean per row: True when the previous row belongs to the same group."""
+    out = np.zeros(len(codes), dtype=bool)
+    out[1:] = codes[1:] == codes[:-1]
+    return out
+
+
+def group_sum(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per-group sum (float64); a group with no rows sums to 0."""
+    return np.bincount(codes, weights=np.asarray(values, dtype=np.float64), minlength=n_groups)
+
+
+def group_count(codes: np.ndarray, n_groups: int) -> np.ndarray:
+    return np.bincount(codes, minlength=n_groups).astype(np.int64)
+
+
+def group_first_last(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row index of each group's first and last row (codes contiguous, every group present)."""
+    starts = np.flatnonzero(~same_group_as_previous(codes))
+    ends = np.r_[starts[1:], len(codes)] - 1
+    return starts, ends
+
+
+def safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` with NaN where ``den`` is 0 or NaN."""
+    num = np.asarray(num, dtype=np.float64)
+    den = np.asarray(den, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
+
+
+def markdown(columns: dict[str, str]) -> str:
+    """A README table of a tier's ``COLUMNS``."""
+    rows = "\n".join(f"| `{name}` | {doc} |" for name, doc in columns.items())
+    return f"| column | definition |\n| --- | --- |\n{rows}"
