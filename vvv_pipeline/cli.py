@@ -41,13 +41,14 @@ def default_windows(sessions: list[str]) -> dict[str, tuple[str, str]]:
     end_day = pd.Timestamp(sessions[-1], tz="America/New_York") + pd.Timedelta(days=1)
     first_hour = first_day.tz_convert("UTC")
     last_hour = end_day.tz_convert("UTC") - pd.Timedelta(hours=1)
+    # hourly first: the calendar-day job builds the day's crypto bars from those hours
     return {
-        "session_sources_job": (sessions[0], sessions[-1]),
-        "calendar_day_sources_job": (sessions[0], sessions[-1]),
         "hourly_sources_job": (
             first_hour.strftime("%Y-%m-%d-%H:%M"),
             last_hour.strftime("%Y-%m-%d-%H:%M"),
         ),
+        "session_sources_job": (sessions[0], sessions[-1]),
+        "calendar_day_sources_job": (sessions[0], sessions[-1]),
     }
 
 

@@ -7,6 +7,7 @@ import os
 import dagster as dg
 
 from vvv_pipeline import settings
+from vvv_pipeline.assets.bars import DERIVED_ASSETS
 from vvv_pipeline.assets.sources import SOURCE_ASSETS
 from vvv_pipeline.jobs import SOURCE_JOBS
 from vvv_pipeline.resources import ArcticDB, MarketData, UniverseFile, Validation
@@ -32,7 +33,11 @@ def build_resources() -> dict[str, object]:
 
 
 def build_definitions() -> dg.Definitions:
-    return dg.Definitions(assets=SOURCE_ASSETS, jobs=list(SOURCE_JOBS), resources=build_resources())
+    return dg.Definitions(
+        assets=[*SOURCE_ASSETS, *DERIVED_ASSETS],
+        jobs=list(SOURCE_JOBS),
+        resources=build_resources(),
+    )
 
 
 defs = build_definitions()

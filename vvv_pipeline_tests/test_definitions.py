@@ -26,7 +26,24 @@ def test_definitions_are_loadable():
 def test_asset_graph_is_pinned():
     graph = defs.resolve_asset_graph()
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
-    assert groups == dict.fromkeys(SOURCES, "sources")
+    assert groups == {
+        **dict.fromkeys(SOURCES, "sources"),
+        "equity_time_bars": "bars",
+        "crypto_time_bars": "bars",
+        "equity_metadata_tier1": "metadata",
+        "equity_metadata_tier2": "metadata",
+    }
+    lineage = {
+        key.to_user_string(): sorted(k.to_user_string() for k in graph.get(key).parent_keys)
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).group_name != "sources"
+    }
+    assert lineage == {
+        "equity_time_bars": ["equity_ticks"],
+        "crypto_time_bars": ["crypto_trades"],
+        "equity_metadata_tier1": ["equity_ticks"],
+        "equity_metadata_tier2": ["equity_ticks"],
+    }
 
 
 def test_every_asset_is_described_owned_kinded_and_tagged():
@@ -35,7 +52,8 @@ def test_every_asset_is_described_owned_kinded_and_tagged():
         assert spec.description and len(spec.description) > 40, name
         assert spec.owners == ["team:market-data"], name
         assert spec.kinds, name
-        assert spec.tags.get("layer") == "source", name
+        layer = {"sources": "source", "bars": "bars", "metadata": "metadata"}[spec.group_name]
+        assert spec.tags.get("layer") == layer, name
         assert spec.partitions_def is not None, name
 
 

@@ -10,6 +10,8 @@ import sys
 
 from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline.jobs import HOURLY_SOURCES, SESSION_SOURCES
+from vvv_pipeline.read import load_bars
+from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.assets.helpers import expected, stored_table, stored_ticks
 from vvv_pipeline_tests.conftest import WEEK
 
@@ -40,6 +42,9 @@ def test_parallel_processes_on_different_partitions_keep_every_row(data_dir, tmp
         want = expected(source, defs.resolve_assets_def(source).partitions_def, WEEK)
         got = stored_ticks(source, WEEK) if source == "equity_ticks" else stored_table(source)
         assert len(got) == len(want) > 0, source
+    # the derived series were written by the same parallel runs: one 1d bar per symbol-session
+    daily = load_bars(list(load_universe().equities), "1d")
+    assert len(daily) == 10 * len(WEEK)
     for source in HOURLY_SOURCES:
         want = expected(source, defs.resolve_assets_def(source).partitions_def, HOURS)
         assert len(stored_ticks(source, HOURS)) == len(want) > 0, source
