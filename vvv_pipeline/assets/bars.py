@@ -78,7 +78,7 @@ def _derive(
         rows += sum(len(f) for f in frames.values())
         context.log.info(f"{library}: {chunk[0]}..{chunk[-1]} written ({len(frames)} series)")
     name = derived.snapshot(
-        [library], f"{context.assets_def.key.to_user_string()}-{context.run_id}"
+        [library], f"{context.assets_def.key.to_user_string()}-{context.run.run_id}"
     )
     if rows == 0:
         context.log.warning(f"{library}: no input rows in this run's partitions")

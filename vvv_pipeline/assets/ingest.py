@@ -120,7 +120,7 @@ def ingest(
         frame = market.fetch(spec.source, *window, symbols, universe)
         validation = validate_partition(frame, source, window, symbols)
         quarantine.replace_partition(
-            source, key, validation.rejected, validation.rejected_rules, context.run_id
+            source, key, validation.rejected, validation.rejected_rules, context.run.run_id
         )
         store(key, validation.clean)
         ingested.add(key, validation.clean, validation)

@@ -32,7 +32,8 @@ def _add_to_arctic(store: ArcticStore, source: str, key: str, rows: pd.DataFrame
     schema, prefix = SOURCE_SCHEMAS[source], TICK_PREFIXES[source]
     for symbol, part in rows.groupby(rows["symbol"].astype(str), observed=True):
         existing = store.read_partitions(prefix, [symbol], [key], schema)
-        combined = pd.concat([existing, conform(part, schema)], ignore_index=True)
+        parts = [f for f in (existing, conform(part, schema)) if len(f)]
+        combined = pd.concat(parts, ignore_index=True)
         combined = combined.drop_duplicates().sort_values("ts", kind="stable", ignore_index=True)
         store.write_partition(prefix, key, {symbol: conform(combined, schema)})
 

@@ -33,7 +33,11 @@ def _evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str, str 
     return found
 
 
-@dg.asset(partitions_def=session_partitions(), deps=["equity_ticks"])
+@dg.asset(
+    partitions_def=session_partitions(),
+    deps=["equity_ticks"],
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
 def downstream_of_ticks() -> None:
     """Stands in for bars: must not run when tier 1 of its partition failed."""
 
