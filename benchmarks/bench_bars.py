@@ -16,16 +16,15 @@ with a wrong answer. The floor is reading the three input arrays (ts, price, siz
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import median_time  # benchmarks/timing.py, beside this script
 
 from vvv_pipeline.bars import tick_imbalance_bars, time_bars, volume_bars
 
@@ -111,15 +110,6 @@ def floor(df: pd.DataFrame) -> None:
     df["size"].to_numpy().sum()
 
 
-def median(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def check_time_bars(ours: pd.DataFrame, ref: pd.DataFrame) -> None:
     cols = ["open", "high", "low", "close", "volume", "trade_count", "buy_volume", "sell_volume"]
     ours_values = ours[cols].to_numpy(dtype=float)
@@ -152,41 +142,41 @@ def main() -> None:
     rows = [
         (
             f"1-minute bars, {n:,} ticks, 1 symbol",
-            median(lambda: pandas_resample(one), reps),
-            median(lambda: time_bars(one, "1min"), reps),
+            median_time(lambda: pandas_resample(one), reps),
+            median_time(lambda: time_bars(one, "1min"), reps),
             "`pandas resample('1min').ohlc()` + sums",
             "`time_bars(ticks, '1min')`",
         ),
         (
             "same, session-aligned (sessions given)",
             None,
-            median(lambda: time_bars(one, "1min", sessions=sessions), reps),
+            median_time(lambda: time_bars(one, "1min", sessions=sessions), reps),
             "",
             "`time_bars(ticks, '1min', sessions=...)`",
         ),
         (
             f"1-minute bars, 10 symbols x {n // 10:,}",
-            median(lambda: pandas_groupby(many), reps),
-            median(lambda: time_bars(many, "1min"), reps),
+            median_time(lambda: pandas_groupby(many), reps),
+            median_time(lambda: time_bars(many, "1min"), reps),
             "`groupby([symbol, pd.Grouper('1min')])` ohlc + sums",
             "`time_bars(ticks, '1min')`",
         ),
         (
             f"volume bars, {n:,} ticks, T = volume / 50",
-            median(lambda: pandas_cumsum_bars(one, threshold), reps),
-            median(lambda: volume_bars(one, threshold), reps),
+            median_time(lambda: pandas_cumsum_bars(one, threshold), reps),
+            median_time(lambda: volume_bars(one, threshold), reps),
             "`cumsum // T` + groupby ohlc (cannot split)",
             "`volume_bars(ticks, T)` (exact split)",
         ),
         (
             f"tick imbalance bars, {n:,} ticks",
             None,
-            median(lambda: tick_imbalance_bars(one), reps),
+            median_time(lambda: tick_imbalance_bars(one), reps),
             "",
             "`tick_imbalance_bars(ticks)`",
         ),
     ]
-    floor_s = median(lambda: floor(one), reps)
+    floor_s = median_time(lambda: floor(one), reps)
     print(f"numpy {np.__version__}, pandas {pd.__version__}; medians of {reps} runs; seconds")
     print("| task | baseline | baseline s | ours | ours s | ratio |")
     print("| --- | --- | ---: | --- | ---: | ---: |")

@@ -19,16 +19,16 @@ of the defective copy, rule by rule, so speed is never bought with a wrong answe
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import median_time  # benchmarks/timing.py, beside this script
 
 from vvv_pipeline.schemas import EQUITY_CONDITIONS, EQUITY_EXCHANGES, EQUITY_TICKS
 from vvv_pipeline.tiers import check_tier1
@@ -92,15 +92,6 @@ def pandas_masks(df: pd.DataFrame, window: tuple, universe: list[str]) -> dict[s
     for column in ("ts", "symbol", "trade_id", "exchange", "condition"):
         out[f"{column}_not_null"] = df[column].isna()
     return {rule: mask for rule, mask in out.items() if mask.any()}
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def check_agreement(frame: pd.DataFrame, universe: list[str]) -> pd.DataFrame:

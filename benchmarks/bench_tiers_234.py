@@ -18,16 +18,16 @@ Each figure is the median wall time of ``--repeats`` runs in one process. The re
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import median_time  # benchmarks/timing.py, beside this script
 
 from vvv_pipeline.calendars import EXCHANGE_TZ, session_bounds
 from vvv_pipeline.providers.simulated.config import Fault, SimulationConfig
@@ -84,15 +84,6 @@ def pandas_quality(frame: pd.DataFrame) -> int:
     mad = (r - med).abs().groupby(frame["symbol"], observed=True).transform("median")
     threshold = np.maximum(JUMP_K * MAD_TO_SD * mad, JUMP_FLOOR)
     return int(((r - med).abs() > threshold).sum())
-
-
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -180,9 +180,13 @@ def _equity_tier(
         store = arctic.store()
 
         def compute(chunk: list[str], _window) -> dict[str, pd.DataFrame]:
-            ticks = store.read_partitions("equity", symbols, chunk, EQUITY_TICKS)
             days = []
             for day in chunk:
+                # one partition's ticks per day: each row is read once and filtered once,
+                # instead of filtering the whole chunk for every day
+                ticks = store.read_partitions(
+                    TICK_PREFIXES["equity_ticks"], symbols, [day], EQUITY_TICKS
+                )
                 rows = function(ticks, "equity_ticks", day)
                 local = pd.to_datetime(rows["date"]).dt.tz_localize("America/New_York")
                 days.append(rows.assign(ts=local.dt.tz_convert("UTC")))
