@@ -3,7 +3,8 @@
 Raw ticks live in library ``tick_data`` under ``{asset_class}/{symbol}/{partition_key}``
 (e.g. ``equity/AAPL/2026-11-20``, ``crypto/BTCUSDT/2026-11-20-13:00``). A partition's write is
 one ``write`` of a whole symbol with previous versions pruned, so re-materializing replaces
-exactly that partition, and two runs over different partitions never touch the same symbol.
+exactly that partition, and two runs over different partitions never touch the same symbol;
+overlapping runs (two backfills sharing days) take turns on the library's file lock.
 An empty partition is stored as the absence of its symbol (reads give an empty canonical frame).
 
 ``ts`` is stored as the index: ArcticDB keeps the timezone of a datetime index but returns a
@@ -12,8 +13,10 @@ tz-aware *column* as naive.
 
 from __future__ import annotations
 
+import fcntl
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +47,26 @@ def arctic_for(uri: str) -> adb.Arctic:
                 Path(uri.removeprefix("lmdb://").split("?")[0]).mkdir(parents=True, exist_ok=True)
             _ARCTICS[uri] = adb.Arctic(uri)
         return _ARCTICS[uri]
+
+
+@contextmanager
+def library_lock(uri: str, library: str) -> Iterator[None]:
+    """Exclusive across processes for local stores; a no-op elsewhere (use the pool).
+
+    Two processes writing one LMDB symbol at once (overlapping backfills) can break its version
+    chain (``folly::BrokenPromise`` on the next write), so every write to a local library holds it.
+    """
+    if not uri.startswith("lmdb://"):
+        yield
+        return
+    folder = Path(uri.removeprefix("lmdb://").split("?")[0])
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / f".{library}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _ts_indexed(frame: pd.DataFrame) -> pd.DataFrame:
@@ -87,17 +110,20 @@ class ArcticStore:
         names = {sym: partition_symbol(asset_class, sym, partition_key) for sym in frames}
         filled = [sym for sym, frame in frames.items() if not frame.empty]
         payloads = [adb.WritePayload(names[sym], _ts_indexed(frames[sym])) for sym in filled]
-        results = lib.write_batch(payloads, prune_previous_versions=True) if payloads else []
         written: list[PartitionWrite] = []
-        for sym, item in zip(filled, results, strict=True):
-            if isinstance(item, DataError):
-                raise RuntimeError(f"ArcticDB write of {names[sym]!r} in {self.uri} failed: {item}")
-            written.append(PartitionWrite(names[sym], len(frames[sym]), item.version))
-        for sym, frame in frames.items():
-            if frame.empty:
-                if lib.has_symbol(names[sym]):
-                    lib.delete(names[sym])
-                written.append(PartitionWrite(names[sym], 0, None))
+        with library_lock(self.uri, library):
+            results = lib.write_batch(payloads, prune_previous_versions=True) if payloads else []
+            for sym, item in zip(filled, results, strict=True):
+                if isinstance(item, DataError):
+                    raise RuntimeError(
+                        f"ArcticDB write of {names[sym]!r} in {self.uri} failed: {item}"
+                    )
+                written.append(PartitionWrite(names[sym], len(frames[sym]), item.version))
+            for sym, frame in frames.items():
+                if frame.empty:
+                    if lib.has_symbol(names[sym]):
+                        lib.delete(names[sym])
+                    written.append(PartitionWrite(names[sym], 0, None))
         return written
 
     def read_partitions(

@@ -13,36 +13,25 @@ object storage (S3) serialise them with the Dagster concurrency pool named after
 
 from __future__ import annotations
 
-import fcntl
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Sequence
 
 import pandas as pd
 
-from vvv_pipeline.storage.arctic import arctic_for
+from vvv_pipeline.storage.arctic import arctic_for, library_lock
 
 TIME_BARS = "bars_time_bars"
 VOLUME_BARS = "bars_volume_bars"
 METADATA_TIER1 = "metadata_tier1"
 METADATA_TIER2 = "metadata_tier2"
 METADATA_TIER3 = "metadata_tier3"
-
-
-@contextmanager
-def library_lock(uri: str, library: str) -> Iterator[None]:
-    """Exclusive across processes for local stores; a no-op elsewhere (use the pool)."""
-    if not uri.startswith("lmdb://"):
-        yield
-        return
-    folder = Path(uri.removeprefix("lmdb://").split("?")[0])
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / f".{library}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+MARKET_PROFILE = "analytics_market_profile"
+ZONES = "analytics_zones"
+REGIME = "analytics_regime"
+VELOCITY = "analytics_velocity"
+FLOW = "analytics_flow"
+RISK = "analytics_risk"
+OI_SPIKES = "analytics_oi_spikes"
+SIGNALS = "analytics_signals"
 
 
 class DerivedStore:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from vvv_pipeline.storage.arctic import arctic_for
+from vvv_pipeline.storage.arctic import arctic_for, library_lock
 
 LIBRARY = "quarantine"
 EXTRA_COLUMNS = ("rejected_by", "partition_key", "rejected_at", "run_id")
@@ -43,8 +43,9 @@ class QuarantineStore:
         lib = self._library()
         name = quarantine_symbol(source, partition_key)
         if rows.empty:
-            if lib.has_symbol(name):
-                lib.delete(name)
+            with library_lock(self.uri, LIBRARY):
+                if lib.has_symbol(name):
+                    lib.delete(name)
             return 0
         frame = rows.reset_index(drop=True).copy()
         frame["rejected_by"] = rules.to_numpy()
@@ -52,7 +53,8 @@ class QuarantineStore:
         frame["rejected_at"] = pd.Timestamp.now(tz="UTC").isoformat()
         frame["run_id"] = run_id
         frame = frame.sort_values("ts", kind="stable")  # ArcticDB wants a sorted index
-        lib.write(name, frame.set_index("ts"), prune_previous_versions=True)
+        with library_lock(self.uri, LIBRARY):
+            lib.write(name, frame.set_index("ts"), prune_previous_versions=True)
         return len(frame)
 
     def partitions(self, source: str) -> list[str]:

@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
@@ -66,3 +69,40 @@ def test_read_spans_symbols_and_partitions_sorted(store):
     assert (
         back.groupby("symbol", observed=True)["ts"].apply(lambda s: s.is_monotonic_increasing).all()
     )
+
+
+_REWRITER = """
+import sys
+import pandas as pd
+from vvv_pipeline.storage.arctic import ArcticStore
+from vvv_pipeline_tests.storage.test_arctic_store import _trades
+
+store, offset = ArcticStore(sys.argv[1]), int(sys.argv[2])
+for i in range(60):
+    frames = {s: _trades(s, "2024-11-26 15:00", 500 + offset) for s in ("BTCUSDT", "ETHUSDT")}
+    store.write_partition("crypto", "2024-11-26-15:00", frames)
+"""
+
+
+def test_two_processes_rewriting_one_partition_both_succeed(tmp_path):
+    """Overlapping backfills rewrite the same partition symbols from two processes at once;
+    unserialised LMDB writes break the version chain (``folly::BrokenPromise``)."""
+    uri = f"lmdb://{tmp_path / 'arctic'}"
+    ArcticStore(uri).library("tick_data")  # created once, before the writers race
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REWRITER, uri, str(offset)], stderr=subprocess.PIPE, text=True
+        )
+        for offset in (0, 1)
+    ]
+    for writer in writers:
+        _, stderr = writer.communicate(timeout=300)
+        assert writer.returncode == 0, stderr[-2000:]
+    store = ArcticStore(uri)
+    back = store.read_partitions(
+        "crypto", ["BTCUSDT", "ETHUSDT"], ["2024-11-26-15:00"], CRYPTO_TRADES
+    )
+    per_symbol = back.groupby("symbol", observed=True).size()
+    assert per_symbol.isin([500, 501]).all() and len(per_symbol) == 2
+    versions = store.library("tick_data").list_versions("crypto/BTCUSDT/2024-11-26-15:00")
+    assert len(versions) == 1  # previous versions pruned by every write
