@@ -3,6 +3,8 @@
 Tick-scale sources store each partition as soon as it is validated, so memory stays bounded in
 long single-run backfills; the warehouse sources collect the validated frames for the IO
 manager. The great-expectations suite sees an evenly spread sample of the run's rows once.
+A partition is fetched in full before anything of it is written, so a fetch that fails
+leaves that partition's stored rows (and its quarantine) as they were.
 """
 
 from collections.abc import Callable, Sequence
@@ -16,6 +18,7 @@ from vvv_pipeline.assets.checks import with_expectations
 from vvv_pipeline.assets.metadata import frame_metadata, partition_rows_table
 from vvv_pipeline.assets.source_specs import SourceSpec
 from vvv_pipeline.partitions import window_utc
+from vvv_pipeline.providers.http import FetchStats
 from vvv_pipeline.resources import MarketData, Validation
 from vvv_pipeline.tiers.expectations import ExpectationsRun
 from vvv_pipeline.tiers.gate import TIER4, CheckOutcome, PartitionValidation, validate_partition
@@ -66,6 +69,8 @@ class Ingested:
     first_ts: pd.Timestamp | None = None
     last_ts: pd.Timestamp | None = None
     last_frame: pd.DataFrame | None = None
+    provider_stats: dict[str, FetchStats] = field(default_factory=dict)
+    """Requests, retries, pages and bytes this run spent per real provider (none if simulated)."""
 
     def add(self, key: str, stored: pd.DataFrame, validation: PartitionValidation) -> None:
         self.rows[key] = len(stored)
@@ -95,7 +100,41 @@ class Ingested:
             meta["first_ts"] = dg.MetadataValue.text(str(self.first_ts))
             meta["last_ts"] = dg.MetadataValue.text(str(self.last_ts))
         meta["partition_rows"] = partition_rows_table(self.rows)
+        meta.update(provider_metadata(self.provider_stats))
         return meta
+
+
+def provider_metadata(stats: dict[str, FetchStats]) -> dict[str, dg.MetadataValue]:
+    """``provider`` and its counters (a source has one provider; several would be summed)."""
+    if not stats:
+        return {}
+    total = FetchStats()
+    for counters in stats.values():
+        total.merge(counters)
+    meta = {"provider": dg.MetadataValue.text(", ".join(sorted(stats)))}
+    for name, value in total.as_dict().items():
+        meta[f"provider_{name}"] = dg.MetadataValue.int(value)
+    return meta
+
+
+def stats_spent(
+    before: dict[str, FetchStats], after: dict[str, FetchStats]
+) -> dict[str, FetchStats]:
+    """What each provider spent between two snapshots of its counters.
+
+    Clients outlive one asset (a run's assets share them), so an asset's share is a difference.
+    A provider whose counters went down was rebuilt in between: all of ``after`` is new.
+    """
+    spent = {}
+    for name, now in after.items():
+        was = before.get(name, FetchStats()).as_dict()
+        counters = now.as_dict()
+        if any(counters[k] < was[k] for k in counters):
+            was = FetchStats().as_dict()
+        delta = FetchStats(**{k: counters[k] - was[k] for k in counters})
+        if delta.requests or delta.pages or delta.bytes:
+            spent[name] = delta
+    return spent
 
 
 def ingest(
@@ -115,8 +154,10 @@ def ingest(
     quarantine = validation_config.quarantine()
     ingested = Ingested()
     gx_rows: list[pd.DataFrame] = []
+    stats_before = market.provider_stats()
     for done, key in enumerate(keys, start=1):
         window = window_utc(partitions_def.time_window_for_partition_key(key))
+        # fetched whole before any write: a fetch that raises leaves the partition untouched
         frame = market.fetch(spec.source, *window, symbols, universe)
         validation = validate_partition(frame, source, window, symbols)
         quarantine.replace_partition(
@@ -133,6 +174,7 @@ def ingest(
             )
         if done == len(keys) or done % max(1, len(keys) // PROGRESS_LINES) == 0:
             context.log.info(f"{source}: {done}/{len(keys)} partitions, last {key}")
+    ingested.provider_stats = stats_spent(stats_before, market.provider_stats())
     if validation_config.great_expectations:
         label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
         sample = pd.concat(gx_rows, ignore_index=True)

@@ -25,9 +25,26 @@ class SourceSpec:
     arctic_prefix: str | None = None
     """ArcticDB symbol prefix for tick-scale sources; None means the DuckDB warehouse."""
 
+    @property
+    def provider(self) -> str:
+        """The real provider family behind the source (names its concurrency pool)."""
+        return REAL_PROVIDERS[self.source]
+
     def symbols(self, universe: Universe) -> list[str]:
         return list(getattr(universe, self.symbols_of))
 
+
+REAL_PROVIDERS = {
+    Source.EQUITY_TICKS: "iqfeed",
+    Source.CRYPTO_TRADES: "binance",
+    Source.CRYPTO_OPEN_INTEREST: "binance",
+    Source.DARKPOOL_PRINTS: "unusual_whales",
+    Source.OPTIONS_FLOW: "unusual_whales",
+    Source.NEWS_HEADLINES: "unusual_whales",
+    Source.DAILY_OHLCV: "yahoo",
+    Source.ECONOMIC_SERIES: "fred",
+}
+"""Default real provider of each source (``VVV_PROVIDER=live``); crypto may use Bybit/Coinbase."""
 
 SOURCE_SPECS = (
     SourceSpec(

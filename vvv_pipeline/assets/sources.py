@@ -15,6 +15,7 @@ import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on 
 from vvv_pipeline.assets.checks import check_specs, report
 from vvv_pipeline.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.automation.policies import freshness_for, source_backfill_policy
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.resources import ArcticDB, MarketData, UniverseFile, Validation
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
@@ -36,7 +37,9 @@ def _asset_args(spec: SourceSpec) -> dict[str, Any]:
     return {
         "name": spec.source.value,
         "partitions_def": spec.partitions(),
-        "backfill_policy": dg.BackfillPolicy.single_run(),
+        "backfill_policy": source_backfill_policy(),
+        "freshness_policy": freshness_for(spec.partitions()),
+        "pool": f"provider_{spec.provider}",
         "group_name": "sources",
         "kinds": TICK_KINDS if spec.arctic_prefix else WAREHOUSE_KINDS,
         "owners": OWNERS,

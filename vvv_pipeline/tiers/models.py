@@ -124,7 +124,7 @@ class NewsHeadlines(_Canonical):
     headline: Series[object]
     source: Series[pa.Category] = pa.Field(isin=NEWS_SOURCES)
     sentiment: Series[pa.Category] = pa.Field(isin=SENTIMENTS)
-    sentiment_score: Series[float] = pa.Field(ge=-1.0, le=1.0)
+    sentiment_score: Series[float] = pa.Field(ge=-1.0, le=1.0, nullable=True)
     is_major: Series[bool]
 
 

@@ -82,6 +82,9 @@ RULES: dict[str, SourceRules] = {
     ),
     "news_headlines": SourceRules(
         enums={"sentiment": SENTIMENTS, "source": NEWS_SOURCES},
+        # Unusual Whales labels sentiment without a score: NaN, else within [-1, 1]
+        nullable=("sentiment_score",),
+        finite_or_nan=("sentiment_score",),
         ranges={"sentiment_score": (-1.0, 1.0)},
     ),
     "daily_ohlcv": SourceRules(

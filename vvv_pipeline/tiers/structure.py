@@ -153,7 +153,11 @@ def check_tier1(
     for name, (low, high) in rules.ranges.items():
         if name in usable:
             values = as_float(frame[name])
-            fail(f"{name}_range", ~((values >= low) & (values <= high)))
+            outside = ~((values >= low) & (values <= high))
+            # a NaN is the null rule's business: allowed only where the column is nullable
+            fail(
+                f"{name}_range", outside & ~np.isnan(values) if name in rules.nullable else outside
+            )
     for name in rules.finite_or_nan:
         if name in usable:
             fail(f"{name}_finite", np.isinf(as_float(frame[name])))

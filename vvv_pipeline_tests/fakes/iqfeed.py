@@ -1,0 +1,184 @@
+"""A fake IQConnect Lookup socket (protocol 6.2) serving the simulated market's equity ticks.
+
+Speaks the wire format of the reference (section 2): ``S,SET PROTOCOL`` is answered with
+``S,CURRENT PROTOCOL,<protocol>``; an ``HTT`` request gets one ``LH`` line per trade with a
+trailing comma (prefixed with its request id when one was sent), ``E,!NO_DATA!,,`` when the
+window holds no trade, ``E,Invalid symbol.,`` for a symbol outside the universe, then
+``!ENDMSG!,``. A ``S,`` system line is interleaved before the first data line, as IQConnect
+does, so clients must skip it.
+
+Faults (``FaultPlan`` keyed by the path ``HTT/<SYMBOL>``): ``reset`` sends half the reply and
+resets the connection; ``truncated`` sends half and closes it; ``timeout`` stays silent for
+``stall_seconds`` then closes; ``malformed`` corrupts the price of one line; ``drift`` drops
+the last two fields of every row (a protocol 6.0-like layout); ``quota`` answers
+``E,Unauthorized user ID.,``.
+
+Encoding: the wire has microseconds, so ``ts`` is sent floored to the microsecond; exchange
+and condition codes go through the inverse of the client's default DTN tables.
+"""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import struct
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+
+from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.iqfeed import (
+    DEFAULT_CONDITION_CODES,
+    DEFAULT_MARKET_CENTERS,
+    EASTERN,
+    PROTOCOL,
+)
+from vvv_pipeline.providers.simulated import SimulatedMarket
+from vvv_pipeline_tests.fakes.base import Fault, FaultPlan
+
+CENTER_IDS = {code: str(number) for number, code in DEFAULT_MARKET_CENTERS.items()}
+CONDITION_HEX = {code: hexcode for hexcode, code in DEFAULT_CONDITION_CODES.items()}
+CONDITION_HEX["@"] = ""
+AGGRESSOR_WIRE = {1: "1", -1: "2", 0: "3"}
+
+
+def encode_ticks(ticks: pd.DataFrame, prefix: str) -> list[str]:
+    """Protocol 6.2 ``LH`` lines (no line ending) for canonical equity ticks, oldest first."""
+    if ticks.empty:
+        return []
+    eastern = ticks["ts"].dt.tz_convert(EASTERN)
+    size = ticks["size"].astype(np.int64)
+    columns = [
+        eastern.dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
+        ticks["price"].map("{:.4f}".format),
+        size.astype(str),
+        size.cumsum().astype(str),
+        ticks["bid"].fillna(0.0).map("{:.4f}".format),
+        ticks["ask"].fillna(0.0).map("{:.4f}".format),
+        ticks["trade_id"].astype(str),
+        pd.Series(np.where(ticks["extended_hours"], "E", "C"), index=ticks.index),
+        ticks["exchange"].astype(object).map(CENTER_IDS).fillna("0"),
+        ticks["condition"].astype(object).map(CONDITION_HEX).fillna(""),
+        ticks["aggressor"].astype(int).map(AGGRESSOR_WIRE),
+        eastern.dt.day.astype(str),
+    ]
+    body = columns[0].str.cat(columns[1:], sep=",")
+    return (prefix + "LH," + body + ",").tolist()
+
+
+class IQFeedFakeServer:
+    """A threaded TCP server on 127.0.0.1 (ephemeral port by default); a context manager."""
+
+    def __init__(
+        self,
+        market: SimulatedMarket,
+        port: int = 0,
+        faults: FaultPlan | None = None,
+        *,
+        protocol: str = PROTOCOL,
+        stall_seconds: float = 1.0,
+    ) -> None:
+        self.market = market
+        self.faults = faults if faults is not None else FaultPlan()
+        self.protocol = protocol
+        self.stall_seconds = stall_seconds
+        self.commands: list[str] = []
+        self._lock = threading.Lock()
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _handler(self))
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.host = "127.0.0.1"
+
+    def start(self) -> IQFeedFakeServer:
+        thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        thread.start()
+        return self
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> IQFeedFakeServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def record(self, command: str) -> None:
+        with self._lock:
+            self.commands.append(command)
+
+    def reply(self, fields: list[str], fault: Fault | None) -> list[str]:
+        """Reply lines for one ``HTT`` request (fields after the command name)."""
+        symbol, begin, end = fields[0], fields[1], fields[2]
+        request_id = fields[7] if len(fields) > 7 else ""
+        prefix = f"{request_id}," if request_id else ""
+        done = f"{prefix}!ENDMSG!,"
+        if fault is not None and fault.kind == "quota":
+            return [f"{prefix}E,Unauthorized user ID.,", done]
+        if symbol not in self.market.known_symbols(Source.EQUITY_TICKS):
+            return [f"{prefix}E,Invalid symbol.,", done]
+        lo = pd.Timestamp(begin).tz_localize(EASTERN)
+        hi = pd.Timestamp(end).tz_localize(EASTERN) + pd.Timedelta(seconds=1)  # inclusive end
+        ticks = self.market.fetch(Source.EQUITY_TICKS, lo, hi, [symbol])
+        lines = encode_ticks(ticks, prefix)
+        if not lines:
+            return [f"{prefix}E,!NO_DATA!,,", done]
+        if fields[6:7] == ["0"]:
+            lines.reverse()
+        if fault is not None and fault.kind == "malformed":
+            parts = lines[len(lines) // 2].split(",")
+            parts[3 if request_id else 2] = "12x.5"
+            lines[len(lines) // 2] = ",".join(parts)
+        if fault is not None and fault.kind == "drift":
+            lines = [line.rsplit(",", 3)[0] + "," for line in lines]
+        return ["S,STATS,127.0.0.1,9100,500,0,1,0,0,0,", *lines, done]
+
+
+def _handler(server: IQFeedFakeServer) -> type[socketserver.StreamRequestHandler]:
+    class _Lookup(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            for raw in self.rfile:
+                command = raw.decode("latin-1").rstrip("\r\n")
+                server.record(command)
+                fields = command.split(",")
+                if command.startswith("S,SET PROTOCOL,"):
+                    self._write([f"S,CURRENT PROTOCOL,{server.protocol}"])
+                elif fields[0] == "HTT" and len(fields) >= 4:
+                    fault = server.faults.take(f"HTT/{fields[1]}")
+                    if not self._answer(server.reply(fields[1:], fault), fault):
+                        return
+                elif not command.startswith("S,"):
+                    self._write([f"E,!SYNTAX_ERROR!,{fields[0]}", "!ENDMSG!,"])
+
+        def _answer(self, lines: list[str], fault: Fault | None) -> bool:
+            """Send a reply (or its faulty half); False when the connection is gone."""
+            kind = fault.kind if fault is not None else None
+            if kind == "timeout":
+                time.sleep(server.stall_seconds)
+                return False
+            if kind in ("reset", "truncated"):
+                self._write(lines[: max(1, len(lines) // 2)])
+                if kind == "reset":
+                    linger = struct.pack("ii", 1, 0)  # close() sends RST instead of FIN
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                return False
+            self._write(lines)
+            return True
+
+        def _write(self, lines: list[str]) -> None:
+            self.wfile.write(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+            self.wfile.flush()
+
+    return _Lookup
+
+
+def make_server(
+    market: SimulatedMarket, port: int = 0, faults: FaultPlan | None = None
+) -> IQFeedFakeServer:
+    """A started fake Lookup server on 127.0.0.1 (``.port``, ``.faults``, ``.close()``)."""
+    return IQFeedFakeServer(market, port, faults).start()
