@@ -2,6 +2,7 @@
 
     from vvv_pipeline.read import load_bars, load_tier
     bars = load_bars(["AAPL", "MSFT"], "5min", "2025-11-24", "2025-11-26")
+    volume = load_event_bars(["AAPL"], "volume", "2025-11-24", "2025-11-26")
     tier2 = load_tier(2, ["AAPL"], "2025-11-01", "2025-12-01")
     as_then = load_bars(["AAPL"], "1min", "2025-11-24", "2025-11-25", as_of="<snapshot>")
 
@@ -22,9 +23,11 @@ from vvv_pipeline.storage.derived import (
     METADATA_TIER2,
     METADATA_TIER3,
     TIME_BARS,
+    VOLUME_BARS,
     DerivedStore,
 )
 
+EVENT_KINDS = ("volume", "dollar", "tick", "tick_imbalance")
 TIER_LIBRARIES = {1: METADATA_TIER1, 2: METADATA_TIER2, 3: METADATA_TIER3}
 
 
@@ -50,11 +53,25 @@ def load_bars(
 ) -> pd.DataFrame:
     """Time bars (``symbol``, ``ts`` and the bar columns) of ``symbols`` at ``freq``."""
     frame = load_series(TIME_BARS, [f"{s}/{freq}" for s in symbols], start, end, as_of, uri)
-    if frame.empty:
-        return frame
-    symbol = frame.pop("key").str.rsplit("/", n=1).str[0]
-    frame.insert(0, "symbol", symbol)
-    return frame
+    return _with_symbol(frame)
+
+
+def load_event_bars(
+    symbols: Sequence[str],
+    kind: str,
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+    as_of: str | None = None,
+    uri: str | None = None,
+) -> pd.DataFrame:
+    """Event bars of ``symbols``: ``kind`` is volume, dollar, tick or tick_imbalance.
+
+    ``ts`` is each bar's last trade; ``complete`` is False for a partition's last (partial) bar.
+    """
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"kind must be one of {EVENT_KINDS}, not {kind!r}")
+    frame = load_series(VOLUME_BARS, [f"{s}/{kind}" for s in symbols], start, end, as_of, uri)
+    return _with_symbol(frame)
 
 
 def load_tier(
@@ -67,7 +84,12 @@ def load_tier(
 ) -> pd.DataFrame:
     """Metadata tier ``tier`` (1, 2 or 3) of ``symbols``: one row per symbol and day."""
     frame = load_series(TIER_LIBRARIES[tier], symbols, start, end, as_of, uri)
+    return _with_symbol(frame)
+
+
+def _with_symbol(frame: pd.DataFrame) -> pd.DataFrame:
+    """The series ``key`` ("AAPL/5min", or "AAPL" for tiers) -> a leading ``symbol`` column."""
     if frame.empty:
         return frame
-    frame.insert(0, "symbol", frame.pop("key"))
+    frame.insert(0, "symbol", frame.pop("key").str.rsplit("/", n=1).str[0])
     return frame

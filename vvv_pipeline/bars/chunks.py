@@ -57,4 +57,7 @@ def run_chunked(
         if status == 0:
             break
         i0, resume, cap = stop, True, cap * 2
-    return [np.concatenate(p) if len(p) > 1 else p[0].copy() for p in pieces], seen
+    # seen has at least one slot for the kernels; callers index it by category
+    return [np.concatenate(p) if len(p) > 1 else p[0].copy() for p in pieces], seen[
+        : len(categories)
+    ]

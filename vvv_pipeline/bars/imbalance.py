@@ -90,7 +90,7 @@ def tick_imbalance_bars(
     fixed += (seeds / spec.bounds_ratio, seeds * spec.bounds_ratio, spec.alpha)
     fixed += (spec.min_expected_imbalance,)
     layouts = [(len(FLOAT_FIELDS), np.float64), (len(INT_FIELDS), np.int64)]
-    guess = 1024 + len(arrays.ts) // int(max(1.0, seeds.min()))
+    guess = 1024 + len(arrays.ts) // int(max(1.0, seeds.min(initial=1.0)))
     (out_f, out_i), seen = run_chunked(
         imbalance_bars, fixed, arrays.codes, arrays.categories, layouts, guess
     )

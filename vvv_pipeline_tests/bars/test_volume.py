@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from vvv_pipeline.bars import EVENT_BAR_COLUMNS, dollar_bars, tick_bars, volume_bars
+from vvv_pipeline.bars import (
+    EVENT_BAR_COLUMNS,
+    dollar_bars,
+    tick_bars,
+    tick_imbalance_bars,
+    volume_bars,
+)
+from vvv_pipeline.schemas import CRYPTO_TRADES
 from vvv_pipeline_tests.bars.synthetic import SESSIONS, crypto_trades, equity_ticks
 
 T0 = pd.Timestamp("2024-11-29 14:30", tz="UTC")
@@ -164,3 +171,11 @@ def test_missing_or_fractional_thresholds_are_rejected():
         volume_bars(trades([10], [5]), {"AAA": 10.5})
     with pytest.raises(ValueError, match="whole"):
         tick_bars(trades([10], [5.0]), 2.5)
+
+
+def test_an_empty_partition_gives_no_bars_and_an_empty_carry():
+    empty = CRYPTO_TRADES.empty()  # no rows and no symbol categories at all
+    bars, carry = volume_bars(empty, 5.0, include_partial=True)
+    assert bars.empty and carry.empty
+    bars, carry = tick_imbalance_bars(empty, include_partial=True)
+    assert bars.empty and carry.empty

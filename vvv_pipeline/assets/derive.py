@@ -1,0 +1,125 @@
+"""The shared shape of every derived asset: chunked range runs, windowed writes, a snapshot.
+
+A derived asset's run covers its partition keys in chunks of :data:`CHUNK_PARTITIONS` (bounded
+memory in year-long backfills); each chunk is read once, computed by a pure function, and
+written by replacing exactly the chunk's window of each ArcticDB series. The run ends with an
+ArcticDB snapshot named in the materialization metadata (point-in-time reads).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import dagster as dg
+import pandas as pd
+
+import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline.automation.policies import FOLLOW_UPSTREAM, freshness_for
+from vvv_pipeline.partitions import hourly_partitions, window_utc
+from vvv_pipeline.resources import ArcticDB
+from vvv_pipeline.storage.derived import DerivedStore
+
+OWNERS = ["team:market-data"]
+CHUNK_PARTITIONS = 20
+"""Partitions read, computed and written together: bounds memory in year-long backfills."""
+
+Window = tuple[pd.Timestamp, pd.Timestamp]
+Compute = Callable[[list[str], Window], dict[str, pd.DataFrame]]
+
+# Dagster maps time windows only between equal time zones (UTC hours vs New York days raise),
+# so lineage edges from hourly sources are declared over all partitions and the asset reads
+# exactly the UTC hours of its New York day itself (23, 24 or 25; see test_partitions).
+CRYPTO_TRADES_DEP = dg.AssetDep("crypto_trades", partition_mapping=dg.AllPartitionMapping())
+CRYPTO_OI_DEP = dg.AssetDep("crypto_open_interest", partition_mapping=dg.AllPartitionMapping())
+
+
+def chunks(keys: Sequence[str], size: int = CHUNK_PARTITIONS) -> list[list[str]]:
+    return [list(keys[i : i + size]) for i in range(0, len(keys), size)]
+
+
+def per_symbol(frame: pd.DataFrame, symbols: Sequence[str], suffix: str) -> dict:
+    """``{symbol}{suffix}`` -> that symbol's rows, ``ts``-indexed, without the symbol column."""
+    names = frame["symbol"].astype(str) if len(frame) else pd.Series(dtype=str)
+    out = {}
+    for symbol in symbols:
+        rows = frame[names == symbol].drop(columns="symbol")
+        out[f"{symbol}{suffix}"] = rows.set_index("ts")
+    return out
+
+
+def partition_window(partitions_def, key: str) -> Window:
+    return window_utc(partitions_def.time_window_for_partition_key(key))
+
+
+def keys_window(partitions_def, keys: Sequence[str]) -> Window:
+    return partition_window(partitions_def, keys[0])[0], partition_window(partitions_def, keys[-1])[
+        1
+    ]
+
+
+def hours_of(start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
+    """The hourly partition keys covering [start, end) (a New York day: 23, 24 or 25)."""
+    first = start.strftime("%Y-%m-%d-%H:%M")
+    last = (end - pd.Timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
+    return hourly_partitions().get_partition_keys_in_range(dg.PartitionKeyRange(first, last))
+
+
+def derive(
+    context: dg.AssetExecutionContext,
+    arctic: ArcticDB,
+    library: str,
+    compute: Compute,
+    extra_metadata: Callable[[], Mapping[str, dg.MetadataValue]] | None = None,
+) -> dg.MaterializeResult:
+    """Run ``compute`` chunk by chunk, replace each chunk's window, snapshot, report."""
+    partitions_def = context.assets_def.partitions_def
+    derived = DerivedStore(arctic.uri)
+    rows = 0
+    for chunk in chunks(context.partition_keys):
+        window = keys_window(partitions_def, chunk)
+        frames = compute(chunk, window)
+        derived.replace_window(library, frames, *window)
+        rows += sum(len(f) for f in frames.values())
+        context.log.info(f"{library}: {chunk[0]}..{chunk[-1]} written ({len(frames)} series)")
+    name = derived.snapshot(
+        [library], f"{context.assets_def.key.to_user_string()}-{context.run.run_id}"
+    )
+    if rows == 0:
+        context.log.warning(f"{library}: no input rows in this run's partitions")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(rows),
+            "library": dg.MetadataValue.text(library),
+            "snapshot": dg.MetadataValue.text(name or "(library empty: no snapshot)"),
+            "read_as_of_this_run": dg.MetadataValue.md(
+                f"`load_series('{library}', [...], start, end, as_of='{name}')`"
+            ),
+            **(extra_metadata() if extra_metadata else {}),
+        }
+    )
+
+
+def derived_asset(
+    name: str,
+    partitions_def: dg.PartitionsDefinition,
+    deps: list,
+    group: str,
+    description: str,
+    library: str,
+    kinds: set[str] | None = None,
+):
+    """Every derived asset's decorator: single-run backfills, one pool per library, automation."""
+    return dg.asset(
+        name=name,
+        partitions_def=partitions_def,
+        deps=deps,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=group,
+        kinds=kinds or {"arcticdb", "numba"},
+        owners=OWNERS,
+        tags={"layer": group},
+        pool=f"arcticdb_{library}",
+        description=description,
+        automation_condition=FOLLOW_UPSTREAM,
+        freshness_policy=freshness_for(partitions_def),
+    )

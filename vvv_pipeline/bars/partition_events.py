@@ -1,0 +1,131 @@
+"""Event bars of one partition: volume, dollar, tick and tick-imbalance bars with their thresholds.
+
+How the pipeline's event-bar assets continue across partitions (a defined, documented rule):
+every partition (an XNYS session for equities, a New York calendar day for crypto) starts
+fresh and ends with each symbol's open bar emitted as a partial bar (``complete`` False). A
+partition's bars therefore depend only on that partition's trades and the history before it,
+so re-materializing one partition never changes another and a backfill gives the same bars in
+any order. (The pure layer's carry, :mod:`~vvv_pipeline.bars.carry`, gives continuous bars
+across partitions for a caller that wants them; it is not used here for that reason.)
+
+Thresholds come from history, as López de Prado suggests: per symbol, the mean daily volume
+(dollar volume, trade count) of the ``lookback_days`` days before the partition, divided by
+``divisor`` (default 50: about 50 bars a day). A symbol with no earlier day (the first partition
+ever built) uses its own day instead, so the very first partition is still bucketed sensibly;
+the thresholds used are returned with the bars.
+
+Tick-imbalance bars seed E[T] with the tick threshold E0 and set both the seed of E[b] and the
+floor of |E[b]| to ``1 / sqrt(E0)``: a balanced ±1 flow is a random walk, which needs about
+``h**2`` ticks to reach an imbalance of ``h``, so a threshold of ``E0 / sqrt(E0) = sqrt(E0)``
+closes bars of about E0 ticks. With the library's fixed defaults (E0[b] = 0.3, floor 0.05)
+balanced flow gives one-tick bars on thin days and one bar a day on busy ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from vvv_pipeline.bars.imbalance import tick_imbalance_bars
+from vvv_pipeline.bars.spec import ImbalanceSpec, Measure, ThresholdSpec
+from vvv_pipeline.bars.thresholds import default_thresholds
+from vvv_pipeline.bars.volume import volume_bars
+
+EVENT_KINDS: dict[str, Measure] = {"volume": "volume", "dollar": "dollar", "tick": "ticks"}
+"""Bar kind (the ``{SYMBOL}/{kind}`` series name) -> the measure it fills."""
+IMBALANCE_KIND = "tick_imbalance"
+HISTORY_COLUMNS = ("symbol", "ts", "volume", "vwap", "trade_count")
+
+
+@dataclass(frozen=True)
+class PartitionEvents:
+    bars: dict[str, pd.DataFrame]
+    """kind -> bars of every symbol (``volume``, ``dollar``, ``tick``, ``tick_imbalance``)."""
+    thresholds: pd.DataFrame
+    """One row per symbol: the threshold of each kind, and ``bootstrapped`` (own-day history)."""
+
+
+def history_thresholds(
+    history: pd.DataFrame,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    measure: Measure,
+    divisor: float,
+    lookback: int,
+) -> tuple[pd.Series, pd.Index]:
+    """Thresholds from daily rows before the partition ``window`` ([start, end) UTC).
+
+    Symbols without any earlier row use their rows inside the window (never later ones).
+    Returns the thresholds (indexed by symbol) and the symbols that fell back to their own day.
+    """
+    spec = ThresholdSpec(measure=measure, divisor=divisor, lookback_days=lookback)
+    start, end = window
+    prior = history[history["ts"] < start]
+    own = history[(history["ts"] >= start) & (history["ts"] < end)]
+    thresholds = default_thresholds(prior, spec=spec) if len(prior) else pd.Series(dtype=float)
+    fallback = (default_thresholds(own, spec=spec) if len(own) else pd.Series(dtype=float)).drop(
+        thresholds.index, errors="ignore"
+    )
+    return pd.concat([thresholds, fallback]).rename("threshold"), fallback.index
+
+
+def partition_event_bars(
+    ticks: pd.DataFrame,
+    history: pd.DataFrame,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    divisor: float = 50.0,
+    lookback_days: int = 20,
+    imbalance: ImbalanceSpec | None = None,
+) -> PartitionEvents:
+    """All event bars of one partition's ``ticks`` (canonical, sorted by symbol and ts).
+
+    ``history`` holds daily bars (``symbol``, ``ts``, ``volume``, ``vwap``, ``trade_count``) up to
+    and including the partition's own day; ``window`` is the partition's [start, end) in UTC.
+    """
+    columns: dict[str, pd.Series] = {}
+    bars: dict[str, pd.DataFrame] = {}
+    bootstrapped = pd.Index([])
+    for kind, measure in EVENT_KINDS.items():
+        thresholds, fallback = history_thresholds(history, window, measure, divisor, lookback_days)
+        bootstrapped = bootstrapped.union(fallback)
+        columns[kind] = thresholds
+        traded = _with_threshold(ticks, thresholds)
+        bars[kind], _ = volume_bars(traded, thresholds, measure, include_partial=True)
+    bars[IMBALANCE_KIND] = imbalance_bars(ticks, columns["tick"], imbalance)
+    table = pd.DataFrame(columns)
+    table["bootstrapped"] = table.index.isin(bootstrapped)
+    table.index.name = "symbol"
+    return PartitionEvents(bars, table)
+
+
+def imbalance_bars(
+    ticks: pd.DataFrame, expected_ticks: pd.Series, base: ImbalanceSpec | None = None
+) -> pd.DataFrame:
+    """Tick-imbalance bars per symbol, each seeded from its own E0 (see the module docstring)."""
+    base = base or ImbalanceSpec()
+    names = ticks["symbol"].astype(str).to_numpy() if len(ticks) else np.array([], dtype=str)
+    parts = []
+    for symbol, e0 in expected_ticks.items():
+        mine = ticks[names == str(symbol)].reset_index(drop=True)
+        if mine.empty:
+            continue
+        floor = float(min(1.0, 1.0 / np.sqrt(max(e0, 1.0))))
+        spec = replace(
+            base,
+            initial_expected_ticks=float(max(e0, 1.0)),
+            initial_expected_imbalance=floor,
+            min_expected_imbalance=floor,
+        )
+        parts.append(tick_imbalance_bars(mine, spec, include_partial=True)[0])
+    if not parts:
+        return tick_imbalance_bars(ticks.iloc[:0], base)[0]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _with_threshold(ticks: pd.DataFrame, thresholds: pd.Series) -> pd.DataFrame:
+    """Ticks of symbols that have a threshold (a symbol with no volume at all forms no bars)."""
+    if ticks.empty:
+        return ticks
+    keep = ticks["symbol"].astype(str).isin(thresholds.index.astype(str))
+    return ticks if bool(keep.all()) else ticks[keep.to_numpy()].reset_index(drop=True)
