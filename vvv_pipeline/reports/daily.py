@@ -1,0 +1,244 @@
+"""The daily report: one self-contained HTML page per session, its tables, its markdown gist.
+
+The page is a title, the validation tiers' table, the signal table (both plotly tables built
+here), then one section per symbol with its chart (:mod:`vvv_pipeline.reports.figures`).
+plotly.js is embedded once, with the first figure, so the page opens offline and stays one file
+(~4.5 MB of it is the library).
+
+The file is written to a temporary sibling and renamed into place: a failure while a section is
+being built leaves the previous report (if any) untouched and no partial file behind. Sections
+are streamed to that file as they are built, so a day with many symbols never holds the whole
+page in memory. :func:`report_summary_markdown` is the few lines shown in the materialization's
+metadata, so the UI gives the gist without opening the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from vvv_pipeline.reports.figures import DISPLAY_TZ, symbol_figure
+
+TIER_COLUMNS = ["source", "partition", "check", "tier", "passed", "severity", "summary"]
+SIGNAL_COLUMNS = ["symbol", "date", "score", "confidence", "direction", "conflicts"]
+SESSION_TZ = "America/New_York"
+"""Clock of the session date: the XNYS session, and the crypto calendar-day partition."""
+PLOT_CONFIG = {"displaylogo": False, "responsive": True}
+STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:24px;color:#2c3e50}"
+    "section{margin-top:28px}h2{border-bottom:1px solid #ddd;padding-bottom:4px}"
+)
+
+
+def write_daily_report(
+    path: str | Path,
+    session: str | dt.date | pd.Timestamp,
+    bars: pd.DataFrame,
+    levels: pd.DataFrame | None = None,
+    profile: pd.DataFrame | None = None,
+    regime_bars: pd.DataFrame | None = None,
+    darkpool: pd.DataFrame | None = None,
+    tier_results: pd.DataFrame | None = None,
+    signals: pd.DataFrame | None = None,
+    *,
+    title: str | None = None,
+    display_tz: str = DISPLAY_TZ,
+) -> Path:
+    """Write the report of ``session`` to the HTML file ``path`` and return ``path``.
+
+    Frames may hold several symbols and days: those with a ``date`` column are cut to the session's
+    rows, those with ``ts`` to the session's New York calendar date (the equity session, or the
+    crypto day). Symbols are those with bars that day, in sorted order; a missing optional frame
+    leaves its layer or table out. ``title`` defaults to :func:`report_title`.
+    """
+    target = Path(path)
+    day = pd.Timestamp(session).normalize()
+    heading = title or report_title(day)
+    bars, levels, profile, regime_bars, darkpool, signals = (
+        _on_day(f, day) for f in (bars, levels, profile, regime_bars, darkpool, signals)
+    )
+    symbols = sorted(bars["symbol"].astype(str).unique())
+    sections: list[tuple[str, str, Callable[[], go.Figure]]] = [
+        ("tiers", "Validation tiers", lambda: tiers_table(_or_empty(tier_results, TIER_COLUMNS))),
+        ("signals", "Signals", lambda: signals_table(_or_empty(signals, SIGNAL_COLUMNS))),
+    ]
+    for symbol in symbols:
+        frames = [_of(f, symbol) for f in (bars, levels, profile, regime_bars, darkpool)]
+        sections.append(
+            (
+                f"symbol-{symbol}",
+                symbol,
+                lambda frames=frames: symbol_figure(*frames, display_tz=display_tz),
+            )
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            _write_page(out, heading, day, symbols, sections)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def report_title(session: str | dt.date | pd.Timestamp) -> str:
+    """The page title of a session's report, e.g. "Daily report 2025-11-25"."""
+    return f"Daily report {pd.Timestamp(session):%Y-%m-%d}"
+
+
+def report_summary_markdown(
+    session: str | dt.date | pd.Timestamp,
+    symbols: list[str],
+    signals: pd.DataFrame | None = None,
+    tier_results: pd.DataFrame | None = None,
+    *,
+    top: int = 3,
+    max_failures: int = 5,
+) -> str:
+    """A few markdown lines: session, symbols, the ``top`` strongest signals, failed checks."""
+    lines = [f"**{report_title(session)}** · {len(symbols)} symbols: {', '.join(symbols)}"]
+    if signals is not None and not signals.empty:
+        order = signals["score"].abs().sort_values(ascending=False, kind="stable").index
+        best = signals.loc[order[:top]]
+        picks = [
+            f"{s.symbol} {s.direction} {s.score:+.2f} (conf {s.confidence:.2f})"
+            for s in best.itertuples(index=False)
+        ]
+        lines.append(f"- Top signals: {'; '.join(picks)}")
+    else:
+        lines.append("- Top signals: none")
+    if tier_results is None or tier_results.empty:
+        lines.append("- Checks: none run")
+        return "\n".join(lines)
+    failed = tier_results[~tier_results["passed"].astype(bool)]
+    if failed.empty:
+        lines.append(f"- Checks: all {len(tier_results)} passed")
+        return "\n".join(lines)
+    errors = int((failed["severity"] == "ERROR").sum())
+    lines.append(
+        f"- Failed checks: {len(failed)} of {len(tier_results)} "
+        f"({errors} ERROR, {len(failed) - errors} WARN)"
+    )
+    # "ERROR" sorts before "WARN": the blocking failures are listed first
+    worst = failed.sort_values(["severity", "tier"], kind="stable").head(max_failures)
+    lines.extend(
+        f"  - tier {r.tier} {r.severity} {r.source} {r.partition} `{r.check}`: {r.summary}"
+        for r in worst.itertuples(index=False)
+    )
+    if len(failed) > max_failures:
+        lines.append(f"  - … and {len(failed) - max_failures} more")
+    return "\n".join(lines)
+
+
+def tiers_table(tier_results: pd.DataFrame) -> go.Figure:
+    """Validation results as a table, failures first (ERROR before WARN), then tier and source."""
+    columns = ["tier", "source", "partition", "check", "passed", "severity", "summary"]
+    _require(tier_results, columns, "tier_results")
+    rank = np.where(tier_results["passed"], 2, np.where(tier_results["severity"] == "ERROR", 0, 1))
+    table = (
+        tier_results.assign(_rank=rank)
+        .sort_values(["_rank", "tier", "source", "partition", "check"], kind="stable")
+        .reset_index(drop=True)
+    )
+    fills = np.select(
+        [table["_rank"] == 0, table["_rank"] == 1], ["#f6d5d3", "#fcebc5"], default="white"
+    )
+    cells = [table[c].astype(str).tolist() for c in columns]
+    cells[columns.index("passed")] = np.where(table["passed"], "pass", "FAIL").tolist()
+    return _table_figure(columns, cells, fills.tolist())
+
+
+def signals_table(signals: pd.DataFrame, digits: int = 3) -> go.Figure:
+    """Fusion signals as a table, strongest ``|score|`` first, numbers rounded to ``digits``."""
+    _require(signals, ["symbol", "score", "confidence", "direction", "conflicts"], "signals")
+    components = [c for c in signals.columns if c.startswith("component_")]
+    columns = ["symbol", "direction", "score", "confidence", "conflicts", *components]
+    table = signals.iloc[np.argsort(-signals["score"].abs().to_numpy(), kind="stable")]
+    colors = {"long": "#e3f4e9", "short": "#f6d5d3"}
+    fills = [colors.get(d, "white") for d in table["direction"].astype(str)]
+    cells = [
+        table[c].round(digits).tolist()
+        if pd.api.types.is_float_dtype(table[c])
+        else table[c].astype(str).tolist()
+        for c in columns
+    ]
+    return _table_figure(columns, cells, fills)
+
+
+def _table_figure(header: list[str], cells: list[list], fills: list[str]) -> go.Figure:
+    fig = go.Figure(
+        go.Table(
+            header={"values": header, "fill_color": "#2c3e50", "font": {"color": "white"}},
+            cells={"values": cells, "fill_color": [fills] * len(header), "align": "left"},
+        )
+    )
+    rows = len(cells[0]) if cells else 0
+    # tall enough for every row up to a cap; plotly tables scroll beyond it
+    fig.update_layout(height=min(60 + 28 * rows, 720), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    return fig
+
+
+def _write_page(
+    out: TextIO,
+    heading: str,
+    day: pd.Timestamp,
+    symbols: list[str],
+    sections: list[tuple[str, str, Callable[[], go.Figure]]],
+) -> None:
+    title = html.escape(heading)
+    links = " · ".join(f'<a href="#symbol-{html.escape(s)}">{html.escape(s)}</a>' for s in symbols)
+    out.write(
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<h1>{title}</h1>\n<p>Session {day:%Y-%m-%d} · {len(symbols)} symbols: {links}</p>\n"
+    )
+    for index, (anchor, name, build) in enumerate(sections):
+        figure = build().to_html(
+            full_html=False,
+            include_plotlyjs=index == 0,  # embedded once, offline-safe; the rest reuse it
+            div_id=f"chart-{anchor}",
+            config=PLOT_CONFIG,
+        )
+        out.write(
+            f'<section id="{html.escape(anchor)}">\n<h2>{html.escape(name)}</h2>\n'
+            f"{figure}\n</section>\n"
+        )
+    out.write("</body>\n</html>\n")
+
+
+def _on_day(frame: pd.DataFrame | None, day: pd.Timestamp) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    if "date" in frame.columns:
+        return frame[pd.to_datetime(frame["date"]).dt.normalize() == day]
+    if "ts" in frame.columns:
+        local = pd.to_datetime(frame["ts"], utc=True).dt.tz_convert(SESSION_TZ)
+        return frame[local.dt.tz_localize(None).dt.normalize() == day]
+    return frame
+
+
+def _of(frame: pd.DataFrame | None, symbol: str) -> pd.DataFrame | None:
+    if frame is None:
+        return None
+    return frame[frame["symbol"].astype(str) == symbol]
+
+
+def _or_empty(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(columns=columns) if frame is None else frame
+
+
+def _require(frame: pd.DataFrame, columns: list[str], name: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name}: missing columns {missing}")

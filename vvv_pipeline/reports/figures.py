@@ -1,0 +1,239 @@
+"""The daily report's chart of one symbol, as a plotly figure.
+
+Pure functions from frames to ``go.Figure``; nothing here writes files or knows about Dagster.
+A symbol's chart has three panels sharing axes, so every layer lines up with the candles:
+
+- **Price** (row 1, left): candlesticks, dark-pool prints as markers (area grows with premium),
+  regime shading (one translucent rectangle per run of consecutive bars with the same regime,
+  from the run's first bar to the end of its last bar) and the POC / VAH / VAL lines.
+- **Volume profile** (row 1, right): horizontal bars of volume per price level on their own x-axis
+  (``x2``), its y-axis matched to the price axis; bars inside the value area are coloured and the
+  value area is highlighted as a band.
+- **Volume** (row 2, left): bar volume, its x-axis matched to the price panel's.
+
+Times are shown as New York wall time (``display_tz``): plotly.js has no time zones, and the
+exchange clock is the one a reader expects. Layers whose frame is ``None`` or empty are omitted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+DISPLAY_TZ = "America/New_York"
+REGIME_COLORS = {
+    "trend_up": "rgba(38, 166, 91, 0.14)",
+    "trend_down": "rgba(214, 69, 65, 0.14)",
+    "range": "rgba(120, 120, 120, 0.12)",
+    "volatile": "rgba(242, 159, 5, 0.16)",
+}
+LEVEL_STYLES = {"poc": "#1f3a93", "vah": "#6c7a89", "val": "#6c7a89"}
+UP, DOWN = "#26a65b", "#d64541"
+PRINT_SIZE_RANGE = (6.0, 30.0)
+"""Dark-pool marker diameters in px, smallest and largest premium of the chart."""
+
+
+def symbol_figure(
+    bars: pd.DataFrame,
+    levels: pd.DataFrame | None,
+    profile: pd.DataFrame | None,
+    regime_bars: pd.DataFrame | None,
+    darkpool: pd.DataFrame | None,
+    *,
+    display_tz: str = DISPLAY_TZ,
+    bar_interval: pd.Timedelta | None = None,
+) -> go.Figure:
+    """The report chart of one symbol (see the module docstring for the panels).
+
+    Every frame holds one symbol's rows for the day: ``bars`` time bars, ``levels`` the
+    ``profile_levels`` rows, ``profile`` its one ``profile_summary`` row, ``regime_bars``
+    (symbol, ts, regime) and ``darkpool`` canonical dark-pool prints. ``bar_interval`` (the span a
+    regime bar covers) defaults to the smallest step between consecutive regime bars.
+    """
+    if bars is None or bars.empty:
+        raise ValueError("bars: no rows, a symbol chart needs at least one bar")
+    symbol = _single_symbol(bars, "bars")
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        shared_xaxes=True,
+        shared_yaxes=True,
+        column_widths=[0.82, 0.18],
+        row_heights=[0.74, 0.26],
+        horizontal_spacing=0.01,
+        vertical_spacing=0.03,
+        specs=[[{}, {}], [{}, None]],
+    )
+    ts = _wall_time(bars["ts"], display_tz)
+    fig.add_trace(
+        go.Candlestick(
+            x=ts,
+            open=bars["open"],
+            high=bars["high"],
+            low=bars["low"],
+            close=bars["close"],
+            name="price",
+            increasing_line_color=UP,
+            decreasing_line_color=DOWN,
+        ),
+        row=1,
+        col=1,
+    )
+    up = (bars["close"] >= bars["open"]).to_numpy()
+    fig.add_trace(
+        go.Bar(x=ts, y=bars["volume"], name="volume", marker_color=np.where(up, UP, DOWN)),
+        row=2,
+        col=1,
+    )
+    if darkpool is not None and not darkpool.empty:
+        _single_symbol(darkpool, "darkpool", expected=symbol)
+        fig.add_trace(_darkpool_trace(darkpool, display_tz), row=1, col=1)
+    if levels is not None and not levels.empty:
+        _single_symbol(levels, "levels", expected=symbol)
+        fig.add_trace(_profile_trace(levels), row=1, col=2)
+    if profile is not None and not profile.empty:
+        _single_symbol(profile, "profile", expected=symbol)
+        _add_value_area(fig, profile)
+    if regime_bars is not None and not regime_bars.empty:
+        _single_symbol(regime_bars, "regime_bars", expected=symbol)
+        spans = regime_spans(regime_bars, bar_interval)
+        starts = _wall_time(spans["start"], display_tz)
+        ends = _wall_time(spans["end"], display_tz)
+        first_of_kind = ~spans["regime"].duplicated().to_numpy()
+        shading = [
+            {
+                "type": "rect",
+                "xref": "x",
+                "yref": "y domain",
+                "x0": start,
+                "x1": end,
+                "y0": 0,
+                "y1": 1,
+                "fillcolor": REGIME_COLORS.get(regime, "rgba(0, 0, 0, 0.08)"),
+                "line": {"width": 0},
+                "layer": "below",
+                "name": f"regime: {regime}",
+                "showlegend": bool(first),  # one legend entry per regime explains the colours
+            }
+            for start, end, regime, first in zip(
+                starts, ends, spans["regime"], first_of_kind, strict=True
+            )
+        ]
+        # one assignment: add_vrect per span re-validates every shape each call (minutes at 1min)
+        fig.update_layout(shapes=[*fig.layout.shapes, *shading])
+    fig.update_layout(
+        title={"text": symbol, "x": 0.01, "y": 0.99},
+        height=640,
+        margin={"l": 50, "r": 20, "t": 40, "b": 30},
+        xaxis_rangeslider_visible=False,
+        bargap=0.05,
+        legend={"orientation": "h", "y": 1.0, "x": 1.0, "yanchor": "bottom", "xanchor": "right"},
+    )
+    fig.update_xaxes(title_text="volume at price", row=1, col=2)
+    fig.update_yaxes(title_text="price", row=1, col=1)
+    fig.update_yaxes(title_text="volume", row=2, col=1)
+    return fig
+
+
+def regime_spans(
+    regime_bars: pd.DataFrame, bar_interval: pd.Timedelta | None = None
+) -> pd.DataFrame:
+    """Runs of consecutive bars with the same regime: regime, start, end (UTC), bars.
+
+    A run ends where its last bar ends (``ts + bar_interval``), so a run's span covers exactly
+    its bars; ``bar_interval`` defaults to the smallest positive step between bars (one minute
+    when there is a single bar).
+    """
+    frame = regime_bars.sort_values("ts", kind="stable")
+    ts = pd.to_datetime(frame["ts"], utc=True)
+    if bar_interval is None:
+        steps = ts.diff().dropna()
+        steps = steps[steps > pd.Timedelta(0)]
+        bar_interval = steps.min() if len(steps) else pd.Timedelta(minutes=1)
+    regime = frame["regime"].astype(str).to_numpy()
+    run = np.cumsum(np.r_[True, regime[1:] != regime[:-1]])
+    grouped = pd.DataFrame({"run": run, "regime": regime, "ts": ts.to_numpy()}).groupby("run")
+    spans = grouped.agg(
+        regime=("regime", "first"), start=("ts", "min"), last=("ts", "max"), bars=("ts", "size")
+    )
+    spans["start"] = pd.to_datetime(spans["start"], utc=True)
+    spans["end"] = pd.to_datetime(spans["last"], utc=True) + bar_interval
+    return spans[["regime", "start", "end", "bars"]].reset_index(drop=True)
+
+
+def _darkpool_trace(prints: pd.DataFrame, display_tz: str) -> go.Scatter:
+    premium = prints["premium"].to_numpy(dtype=float)
+    top = premium.max() if len(premium) else 0.0
+    # sqrt so the marker *area* grows with premium, as the eye reads size
+    share = np.sqrt(np.clip(premium, 0, None) / top) if top > 0 else np.zeros_like(premium)
+    low, high = PRINT_SIZE_RANGE
+    return go.Scatter(
+        x=_wall_time(prints["ts"], display_tz),
+        y=prints["price"],
+        mode="markers",
+        name="dark-pool prints",
+        marker={"size": low + (high - low) * share, "color": "rgba(142, 68, 173, 0.55)"},
+        customdata=np.column_stack([prints["size"], premium]),
+        hovertemplate="%{y:.2f} x %{customdata[0]:,} = $%{customdata[1]:,.0f}<extra></extra>",
+    )
+
+
+def _profile_trace(levels: pd.DataFrame) -> go.Bar:
+    inside = levels["in_value_area"].to_numpy(dtype=bool)
+    return go.Bar(
+        x=levels["volume"],
+        y=levels["price"],
+        orientation="h",
+        name="volume profile",
+        marker_color=np.where(inside, "rgba(31, 58, 147, 0.75)", "rgba(149, 165, 166, 0.6)"),
+        showlegend=False,
+    )
+
+
+def _add_value_area(fig: go.Figure, profile: pd.DataFrame) -> None:
+    if len(profile) != 1:
+        raise ValueError(f"profile: expected one profile_summary row, got {len(profile)}")
+    row = profile.iloc[0]
+    fig.add_hrect(
+        y0=row["val"],
+        y1=row["vah"],
+        fillcolor="rgba(31, 58, 147, 0.08)",
+        line_width=0,
+        layer="below",
+        name="value_area",
+        row=1,
+        col=2,
+    )
+    for level, color in LEVEL_STYLES.items():
+        # one line across both top panels: the profile's y-axis is matched to the price axis
+        fig.add_shape(
+            type="line",
+            xref="paper",
+            x0=0,
+            x1=1,
+            yref="y",
+            y0=row[level],
+            y1=row[level],
+            line={"color": color, "width": 1.5 if level == "poc" else 1, "dash": "dash"},
+            name=level,
+            # POC labelled on the right so it never hides a VAL/VAH label at the same price
+            label={
+                "text": f"{level.upper()} {row[level]:.2f}",
+                "textposition": "end" if level == "poc" else "start",
+            },
+        )
+
+
+def _wall_time(ts: pd.Series, display_tz: str) -> pd.Series:
+    stamps = pd.to_datetime(ts, utc=True)
+    return stamps.dt.tz_convert(display_tz).dt.tz_localize(None).reset_index(drop=True)
+
+
+def _single_symbol(frame: pd.DataFrame, name: str, expected: str | None = None) -> str:
+    values = frame["symbol"].astype(str).unique()
+    if len(values) != 1 or (expected is not None and values[0] != expected):
+        want = f"only {expected!r}" if expected else "exactly one symbol"
+        raise ValueError(f"{name}: expected {want}, got {sorted(values)}")
+    return str(values[0])
