@@ -41,14 +41,15 @@ def default_windows(sessions: list[str]) -> dict[str, tuple[str, str]]:
     end_day = pd.Timestamp(sessions[-1], tz="America/New_York") + pd.Timedelta(days=1)
     first_hour = first_day.tz_convert("UTC")
     last_hour = end_day.tz_convert("UTC") - pd.Timedelta(hours=1)
-    # hourly first: the calendar-day job builds the day's crypto bars from those hours
+    # hourly first: the calendar-day job builds the day's crypto bars from those hours;
+    # calendar days before sessions: equity metadata tier 3 reads the day's news
     return {
         "hourly_sources_job": (
             first_hour.strftime("%Y-%m-%d-%H:%M"),
             last_hour.strftime("%Y-%m-%d-%H:%M"),
         ),
-        "session_sources_job": (sessions[0], sessions[-1]),
         "calendar_day_sources_job": (sessions[0], sessions[-1]),
+        "session_sources_job": (sessions[0], sessions[-1]),
     }
 
 
@@ -114,6 +115,7 @@ def run(sessions_count: int, as_of: str | None, log_level: str = "WARNING") -> i
     print(f"  ArcticDB         {settings.arctic_uri()}  (library tick_data)")
     print(f"  DuckDB           {settings.duckdb_path()}  (schema sources)")
     print(f"  GX data docs     {settings.data_dir() / 'gx'}  (uncommitted/data_docs)")
+    print(f"  daily reports    {settings.data_dir() / 'reports' / 'daily'}  (one page per session)")
     print("\nopen the UI:  dagster dev   (from the project root), then http://127.0.0.1:3000")
     return 0
 
@@ -166,6 +168,30 @@ def replay_partition(source: str, partition_key: str) -> int:
     return 0
 
 
+def list_gaps(start: str | None, end: str | None, asset: str | None, limit: int) -> int:
+    """Print expected, materialized, missing and tier-1-failed partitions per source asset."""
+    from vvv_pipeline.automation.gaps import gaps_summary
+    from vvv_pipeline.automation.partition_status import source_gaps
+
+    today = pd.Timestamp.now(tz="America/New_York").tz_localize(None).normalize()
+    last = pd.Timestamp(end) if end else today
+    first = pd.Timestamp(start) if start else last - pd.Timedelta(days=6)
+    with _instance() as instance:
+        gaps = [g for g in source_gaps(instance, first, last) if asset in (None, g.asset)]
+    if not gaps:
+        sys.exit(f"vvv-pipeline gaps: no source asset named {asset!r}")
+    print(f"gaps {first:%Y-%m-%d} .. {last:%Y-%m-%d} (New York dates, both inclusive)\n")
+    print(gaps_summary(gaps).to_string(index=False))
+    for g in gaps:
+        for label, keys in (("missing", g.missing), ("failed tier 1", g.failed_tier1)):
+            if keys:
+                shown = ", ".join(keys[:limit]) + (
+                    f" (+{len(keys) - limit})" if len(keys) > limit else ""
+                )
+                print(f"\n{g.asset} {label}: {shown}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vvv-pipeline", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -183,7 +209,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     replay_cmd.add_argument("source", help="source asset name, e.g. equity_ticks")
     replay_cmd.add_argument("partition", help="partition key, e.g. 2025-11-24")
+    gaps_cmd = commands.add_parser(
+        "gaps", help="list missing and tier-1-failed source partitions over a date range"
+    )
+    gaps_cmd.add_argument("--start", default=None, help="first New York date (default: end - 6)")
+    gaps_cmd.add_argument("--end", default=None, help="last New York date (default: today)")
+    gaps_cmd.add_argument("--asset", default=None, help="one source asset (default: all)")
+    gaps_cmd.add_argument("--limit", type=int, default=20, help="partitions listed per asset")
     args = parser.parse_args(argv)
+    if args.command == "gaps":
+        return list_gaps(args.start, args.end, args.asset, args.limit)
     if args.command == "quarantine":
         return show_quarantine(args.source)
     if args.command == "replay":

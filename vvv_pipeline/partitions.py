@@ -35,6 +35,9 @@ def _session_partitions(start: str) -> dg.DailyPartitionsDefinition:
         start_date=start,
         timezone=EXCHANGE_TZ,
         exclusions=[WEEKEND_CRON, *(day.to_pydatetime() for day in holidays)],
+        # today's session is a partition from midnight, so the close schedule can request it
+        # at 16:15 (a plain daily partition only exists once its day has ended)
+        end_offset=1,
     )
 
 

@@ -51,3 +51,17 @@ def test_main_command_writes_every_source_and_is_idempotent(tmp_path):
     assert _counts(project) == counts
     assert first.split("written:")[1] == second.split("written:")[1]
     assert (project / "data" / "dagster" / "storage").is_dir()  # runs recorded for the UI
+    gaps = subprocess.run(
+        [
+            *(sys.executable, "-m", "vvv_pipeline.cli", "gaps", "--start", "2025-11-21"),
+            *("--end", "2025-11-25", "--asset", "equity_ticks"),
+        ],
+        cwd=project,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(project), "VVV_DATA_DIR": str(project / "data")},
+        capture_output=True,
+        text=True,
+    )
+    assert gaps.returncode == 0, gaps.stderr[-3000:]
+    # sessions 21, 24, 25 expected; the run wrote 24 and 25
+    assert "equity_ticks         3             2        1             0" in gaps.stdout
+    assert "equity_ticks missing: 2025-11-21" in gaps.stdout

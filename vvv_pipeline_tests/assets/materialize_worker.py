@@ -1,8 +1,11 @@
 """Worker process for the parallel-writers test: materialize partitions one run at a time.
 
     python -m vvv_pipeline_tests.assets.materialize_worker JOB KEY [KEY ...]
+    python -m vvv_pipeline_tests.assets.materialize_worker JOB --range FIRST LAST
 
-Waits until the file named by ``VVV_TEST_START_AT`` exists so every worker starts together.
+The first form runs one partition per run; ``--range`` runs FIRST..LAST as one single-run
+backfill. Waits until the file named by ``VVV_TEST_START_AT`` exists so every worker starts
+together.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import dagster as dg
 
 from vvv_pipeline.definitions import build_definitions
 
+RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+
 
 def main(job: str, keys: list[str]) -> int:
     defs = build_definitions()
@@ -27,6 +32,9 @@ def main(job: str, keys: list[str]) -> int:
             return 3
         time.sleep(0.01)
     with dg.DagsterInstance.ephemeral() as instance:
+        if keys[0] == "--range":
+            tags = dict(zip(RANGE_TAGS, keys[1:3], strict=True))
+            return 0 if job_def.execute_in_process(instance=instance, tags=tags).success else 1
         for key in keys:
             if not job_def.execute_in_process(partition_key=key, instance=instance).success:
                 return 1

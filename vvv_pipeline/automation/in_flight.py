@@ -1,0 +1,57 @@
+"""Partitions that are already being built: queued or running runs, and requested backfills.
+
+The gap sensor must not request a partition that a running backfill or run will produce, or a
+sensor tick during a backfill would duplicate its work. Runs name their partition with the
+``dagster/partition`` tag or a range with the ``dagster/asset_partition_range_*`` tags; asset
+backfills carry their target subset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import dagster as dg
+from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES, RunsFilter
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
+
+from vvv_pipeline.jobs import JOB_ASSETS
+
+ACTIVE_BACKFILL = [BulkActionStatus.REQUESTED]
+
+
+def in_flight_partitions(
+    instance: dg.DagsterInstance,
+    asset_keys: Iterable[dg.AssetKey],
+    partitions: dict[dg.AssetKey, dg.PartitionsDefinition],
+) -> dict[dg.AssetKey, set[str]]:
+    """Per asset, the partition keys targeted by active runs and requested backfills."""
+    wanted = set(asset_keys)
+    out: dict[dg.AssetKey, set[str]] = {key: set() for key in wanted}
+    # queued and not-yet-started runs count too: under the run queue every waiting run is QUEUED
+    runs = instance.get_run_records(RunsFilter(statuses=list(NOT_FINISHED_STATUSES)))
+    for record in runs:
+        run = record.dagster_run
+        selected = run.asset_selection or {dg.AssetKey(n) for n in JOB_ASSETS.get(run.job_name, ())}
+        for key in selected & wanted:
+            out[key] |= _run_keys(run.tags, partitions[key])
+    for backfill in instance.get_backfills(filters=BulkActionsFilter(statuses=ACTIVE_BACKFILL)):
+        data = backfill.asset_backfill_data
+        if data is None:
+            continue
+        for key in data.target_subset.asset_keys & wanted:
+            out[key] |= set(data.target_subset.get_partitions_subset(key).get_partition_keys())
+    return out
+
+
+def _run_keys(tags: dict[str, str], partitions_def: dg.PartitionsDefinition) -> set[str]:
+    if PARTITION_NAME_TAG in tags:
+        return {tags[PARTITION_NAME_TAG]}
+    first, last = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if first and last:
+        return set(partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(first, last)))
+    return set()

@@ -1,0 +1,92 @@
+"""What a Dagster instance knows about an asset's partitions, read in a few storage queries.
+
+For each asset, two queries do the work whatever the range: the set of materialized partitions
+(one grouped query over materialization events) and the latest evaluation of the tier-1 check
+per partition (one grouped query over check executions, plus Dagster's one lookup of the latest
+unpartitioned materialization). Nothing is read partition by partition. The pure
+:func:`~vvv_pipeline.automation.gaps.gaps_in_range` then compares them with the expected keys.
+
+A range run records each partition's tier-1 evaluation with its partition and adds one summary
+evaluation without a partition; only the per-partition ones count here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.automation.gaps import DateLike, Gaps, gaps_in_range
+from vvv_pipeline.tiers.gate import TIER1
+
+FAILED_STATUS = "FAILED"
+"""Dagster's check-execution status of an evaluation that did not pass (``PLANNED`` and
+``SUCCEEDED`` are the others); its enum is not exported by ``dagster``."""
+
+
+@dataclass(frozen=True)
+class PartitionStatus:
+    """Materialized partitions of one asset and those whose latest tier-1 evaluation failed."""
+
+    asset_key: dg.AssetKey
+    materialized: frozenset[str]
+    failed_tier1: frozenset[str]
+
+
+def read_partition_status(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, check_name: str = TIER1
+) -> PartitionStatus:
+    """The asset's materialized partitions and latest failed ``check_name`` partitions."""
+    materialized = instance.get_materialized_partitions(asset_key)
+    infos = instance.event_log_storage.get_asset_check_partition_info(
+        [dg.AssetCheckKey(asset_key, check_name)]
+    )
+    failed = {
+        info.partition_key
+        for info in infos
+        if info.partition_key is not None and info.latest_execution_status.value == FAILED_STATUS
+    }
+    return PartitionStatus(asset_key, frozenset(materialized), frozenset(failed))
+
+
+def asset_gaps(
+    instance: dg.DagsterInstance,
+    asset_key: dg.AssetKey,
+    partitions_def: dg.PartitionsDefinition,
+    start: DateLike,
+    end: DateLike,
+    as_of: pd.Timestamp | None = None,
+) -> Gaps:
+    """Gaps of one asset over New York dates ``start..end`` (both inclusive).
+
+    ``as_of`` (default: now) leaves out partitions whose window has not ended yet, so the hour
+    or day in progress is never reported missing.
+    """
+    status = read_partition_status(instance, asset_key)
+    return gaps_in_range(
+        asset_key.to_user_string(),
+        partitions_def,
+        start,
+        end,
+        status.materialized,
+        status.failed_tier1,
+        as_of=pd.Timestamp.now(tz="UTC") if as_of is None else as_of,
+    )
+
+
+def source_gaps(
+    instance: dg.DagsterInstance,
+    start: DateLike,
+    end: DateLike,
+    as_of: pd.Timestamp | None = None,
+    specs: Sequence[SourceSpec] = SOURCE_SPECS,
+) -> list[Gaps]:
+    """:func:`asset_gaps` of every source asset, in the order of ``specs``."""
+    now = pd.Timestamp.now(tz="UTC") if as_of is None else as_of
+    return [
+        asset_gaps(instance, dg.AssetKey(spec.source.value), spec.partitions(), start, end, now)
+        for spec in specs
+    ]

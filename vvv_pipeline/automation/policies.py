@@ -1,0 +1,63 @@
+"""How assets run unattended: automation conditions, freshness policies, backfill policies.
+
+- **Downstream follows upstream** by declarative automation: every derived asset (bars,
+  metadata tiers, analytics, reports) carries :data:`FOLLOW_UPSTREAM`, Dagster's ``eager()``
+  (request the latest partition when a dependency updates, not while a dependency is missing or
+  in progress) combined with ``all_deps_blocking_checks_passed()`` (never build on a partition
+  whose blocking tier-1 check failed). The default automation-condition sensor evaluates it; it
+  only requests the latest time partition, so history is built by backfills.
+- **Freshness** (visible on each asset in the UI): session sources and their key derived
+  assets are expected by 17:30 New York after each weekday close, hourly crypto sources within
+  two hours, calendar-day sources by 02:00 the next day.
+- **Backfill policy**: derived assets are single-run (one run reads a range once and writes it
+  once). Source assets are single-run on the simulated market; on real, rate-limited providers
+  (``VVV_PROVIDER=live``) they are multi-run with at most :data:`LIVE_PARTITIONS_PER_RUN`
+  partitions per run, so a year of backfill becomes bounded runs that the run queue and the
+  provider pools can pace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import dagster as dg
+
+import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline.partitions import calendar_day_partitions, hourly_partitions, session_partitions
+
+FOLLOW_UPSTREAM = (
+    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
+LIVE_PARTITIONS_PER_RUN = 5
+
+SESSION_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="30 17 * * 1-5",
+    lower_bound_delta=dt.timedelta(hours=1, minutes=30),
+    timezone="America/New_York",
+)
+"""Materialized between 16:00 and 17:30 New York on weekdays (early closes finish sooner)."""
+HOURLY_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=dt.timedelta(hours=2), warn_window=dt.timedelta(hours=1, minutes=15)
+)
+CALENDAR_DAY_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 2 * * *", lower_bound_delta=dt.timedelta(hours=2), timezone="America/New_York"
+)
+
+
+def source_backfill_policy() -> dg.BackfillPolicy:
+    """Single-run on the simulated market; bounded multi-run on real providers."""
+    if os.environ.get("VVV_PROVIDER", "simulated") == "live":
+        return dg.BackfillPolicy.multi_run(max_partitions_per_run=LIVE_PARTITIONS_PER_RUN)
+    return dg.BackfillPolicy.single_run()
+
+
+def freshness_for(partitions_def: dg.PartitionsDefinition) -> dg.FreshnessPolicy:
+    """The freshness expected of an asset with these partitions (session, day or hour)."""
+    if partitions_def == session_partitions():
+        return SESSION_FRESHNESS
+    if partitions_def == hourly_partitions():
+        return HOURLY_FRESHNESS
+    if partitions_def == calendar_day_partitions():
+        return CALENDAR_DAY_FRESHNESS
+    raise ValueError(f"no freshness policy for partitions {partitions_def}")

@@ -1,0 +1,81 @@
+"""Schedules: the session job after each XNYS close, the hourly crypto job, the day's sources.
+
+The session schedule ticks at 13:15 and 16:15 New York on weekdays and requests the day's
+partition only on the tick that follows that day's close by :data:`CLOSE_DELAY`: 13:15 on an
+early close (13:00), 16:15 otherwise. Holidays and the other tick are skipped with a reason, so
+the schedule's history in the UI says why nothing ran. Run keys are the partition keys, so a
+tick evaluated twice never launches the same partition twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+
+from vvv_pipeline.calendars import EXCHANGE_TZ, is_session, session_bounds
+from vvv_pipeline.jobs import calendar_day_sources_job, hourly_sources_job, session_sources_job
+
+CLOSE_DELAY = pd.Timedelta(minutes=15)
+SESSION_TICKS = "15 13,16 * * 1-5"
+
+
+def session_request(now: pd.Timestamp) -> dg.RunRequest | dg.SkipReason:
+    """The run for the session whose close (plus the delay) falls in the hour before ``now``."""
+    local = now.tz_convert(EXCHANGE_TZ)
+    day = local.strftime("%Y-%m-%d")
+    if not is_session(day):
+        return dg.SkipReason(f"{day} is not an XNYS session")
+    due = session_bounds(day)[1] + CLOSE_DELAY
+    if not (due <= now < due + pd.Timedelta(hours=1)):
+        close = session_bounds(day)[1].tz_convert(EXCHANGE_TZ).strftime("%H:%M")
+        return dg.SkipReason(f"{day} closes at {close} New York; not this tick")
+    return dg.RunRequest(run_key=f"session-{day}", partition_key=day)
+
+
+@dg.schedule(
+    job=session_sources_job,
+    cron_schedule=SESSION_TICKS,
+    execution_timezone=EXCHANGE_TZ,
+    description="The session's sources, bars, tiers, analytics and report, 15 minutes after "
+    "each XNYS close (13:15 on early closes); holidays are skipped.",
+)
+def xnys_session_close_schedule(context: dg.ScheduleEvaluationContext):
+    return session_request(pd.Timestamp(context.scheduled_execution_time).tz_convert("UTC"))
+
+
+def hourly_request(now: pd.Timestamp) -> dg.RunRequest:
+    """The hour that ended before ``now`` (UTC)."""
+    hour = (now.tz_convert("UTC").floor("h") - pd.Timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
+    return dg.RunRequest(run_key=f"hour-{hour}", partition_key=hour)
+
+
+@dg.schedule(
+    job=hourly_sources_job,
+    cron_schedule="5 * * * *",
+    execution_timezone="UTC",
+    description="The previous UTC hour of crypto trades and open interest, 5 minutes past.",
+)
+def hourly_crypto_schedule(context: dg.ScheduleEvaluationContext):
+    return hourly_request(pd.Timestamp(context.scheduled_execution_time))
+
+
+def calendar_day_request(now: pd.Timestamp) -> dg.RunRequest:
+    """The New York day that ended before ``now``."""
+    day = (now.tz_convert(EXCHANGE_TZ) - dt.timedelta(days=1)).strftime("%Y-%m-%d")
+    return dg.RunRequest(run_key=f"day-{day}", partition_key=day)
+
+
+@dg.schedule(
+    job=calendar_day_sources_job,
+    cron_schedule="20 0 * * *",
+    execution_timezone=EXCHANGE_TZ,
+    description="Yesterday's news and economic releases and the day's crypto bars, tiers and "
+    "analytics, at 00:20 New York (after the day's last hour).",
+)
+def calendar_day_schedule(context: dg.ScheduleEvaluationContext):
+    return calendar_day_request(pd.Timestamp(context.scheduled_execution_time))
+
+
+SCHEDULES = [xnys_session_close_schedule, hourly_crypto_schedule, calendar_day_schedule]
