@@ -7,20 +7,24 @@ import os
 import dagster as dg
 
 from vvv_pipeline import settings
-from vvv_pipeline.assets.bars import DERIVED_ASSETS
+from vvv_pipeline.assets.analytics import ANALYTICS_ASSETS
+from vvv_pipeline.assets.bars import TIME_BAR_ASSETS
+from vvv_pipeline.assets.event_bars import EVENT_BAR_ASSETS
+from vvv_pipeline.assets.metadata_tiers import METADATA_TIER_ASSETS
+from vvv_pipeline.assets.reports import REPORT_ASSETS
 from vvv_pipeline.assets.sources import SOURCE_ASSETS
-from vvv_pipeline.jobs import SOURCE_JOBS
-from vvv_pipeline.resources import ArcticDB, MarketData, UniverseFile, Validation
+from vvv_pipeline.automation.schedules import SCHEDULES
+from vvv_pipeline.automation.sensors import SENSORS
+from vvv_pipeline.executors import executor_from_env
+from vvv_pipeline.jobs import JOBS
+from vvv_pipeline.resources import ArcticDB, UniverseFile, Validation, market_from_env
 from vvv_pipeline.storage.warehouse import WarehouseIOManager
 
 
 def build_resources() -> dict[str, object]:
     """Resources from the environment; with nothing set, everything lives under ./data."""
     return {
-        "market": MarketData(
-            provider=os.environ.get("VVV_PROVIDER", "simulated"),
-            scale=os.environ.get("VVV_SCALE", "default"),
-        ),
+        "market": market_from_env(),
         "arctic": ArcticDB(uri=settings.arctic_uri()),
         "universe": UniverseFile(path=str(settings.universe_path())),
         "warehouse": WarehouseIOManager(database=settings.duckdb_path(), schema="sources"),
@@ -34,8 +38,18 @@ def build_resources() -> dict[str, object]:
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*SOURCE_ASSETS, *DERIVED_ASSETS],
-        jobs=list(SOURCE_JOBS),
+        assets=[
+            *SOURCE_ASSETS,
+            *TIME_BAR_ASSETS,
+            *EVENT_BAR_ASSETS,
+            *METADATA_TIER_ASSETS,
+            *ANALYTICS_ASSETS,
+            *REPORT_ASSETS,
+        ],
+        jobs=list(JOBS),
+        schedules=SCHEDULES,
+        sensors=SENSORS,
+        executor=executor_from_env(),
         resources=build_resources(),
     )
 

@@ -17,6 +17,23 @@ SOURCES = {
     "daily_ohlcv",
     "economic_series",
 }
+BARS = {
+    "equity_time_bars",
+    "crypto_time_bars",
+    "crypto_oi_windows",
+    "equity_event_bars",
+    "crypto_event_bars",
+}
+METADATA = {f"{kind}_metadata_tier{tier}" for kind in ("equity", "crypto") for tier in (1, 2, 3)}
+
+PER_BARS = ("market_profile", "regime", "velocity")
+ANALYTICS = {
+    *(f"{k}_{a}" for k in ("equity", "crypto") for a in (*PER_BARS, "signals")),
+    "equity_price_zones",
+    "equity_risk",
+    "equity_flow",
+    "crypto_oi_spikes",
+}
 
 
 def test_definitions_are_loadable():
@@ -28,10 +45,11 @@ def test_asset_graph_is_pinned():
     groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
     assert groups == {
         **dict.fromkeys(SOURCES, "sources"),
-        "equity_time_bars": "bars",
-        "crypto_time_bars": "bars",
-        "equity_metadata_tier1": "metadata",
-        "equity_metadata_tier2": "metadata",
+        **dict.fromkeys(BARS, "bars"),
+        **dict.fromkeys(METADATA, "metadata"),
+        **dict.fromkeys(ANALYTICS, "analytics"),
+        "daily_report": "reports",
+        "coverage_report": "reports",
     }
     lineage = {
         key.to_user_string(): sorted(k.to_user_string() for k in graph.get(key).parent_keys)
@@ -40,9 +58,51 @@ def test_asset_graph_is_pinned():
     }
     assert lineage == {
         "equity_time_bars": ["equity_ticks"],
-        "crypto_time_bars": ["crypto_trades"],
+        "equity_event_bars": ["equity_ticks", "equity_time_bars"],
+        "crypto_oi_windows": ["crypto_open_interest"],
+        "crypto_time_bars": ["crypto_oi_windows", "crypto_trades"],
+        "crypto_event_bars": ["crypto_time_bars", "crypto_trades"],
         "equity_metadata_tier1": ["equity_ticks"],
         "equity_metadata_tier2": ["equity_ticks"],
+        "equity_metadata_tier3": [
+            "darkpool_prints",
+            "equity_ticks",
+            "news_headlines",
+            "options_flow",
+        ],
+        "crypto_metadata_tier1": ["crypto_trades"],
+        "crypto_metadata_tier2": ["crypto_trades"],
+        "crypto_metadata_tier3": ["crypto_open_interest"],
+        **{f"{k}_{a}": [f"{k}_time_bars"] for k in ("equity", "crypto") for a in PER_BARS},
+        "equity_price_zones": ["equity_market_profile", "equity_time_bars"],
+        "equity_risk": ["equity_time_bars"],
+        "equity_flow": [
+            "darkpool_prints",
+            "equity_metadata_tier1",
+            "news_headlines",
+            "options_flow",
+        ],
+        "crypto_oi_spikes": ["crypto_oi_windows"],
+        "equity_signals": [
+            "equity_flow",
+            "equity_market_profile",
+            "equity_regime",
+            "equity_velocity",
+        ],
+        "crypto_signals": [
+            "crypto_market_profile",
+            "crypto_oi_spikes",
+            "crypto_regime",
+            "crypto_velocity",
+        ],
+        "daily_report": [
+            "darkpool_prints",
+            "equity_market_profile",
+            "equity_regime",
+            "equity_signals",
+            "equity_time_bars",
+        ],
+        "coverage_report": sorted(SOURCES),
     }
 
 
@@ -52,9 +112,10 @@ def test_every_asset_is_described_owned_kinded_and_tagged():
         assert spec.description and len(spec.description) > 40, name
         assert spec.owners == ["team:market-data"], name
         assert spec.kinds, name
-        layer = {"sources": "source", "bars": "bars", "metadata": "metadata"}[spec.group_name]
+        layer = {"sources": "source"}.get(spec.group_name, spec.group_name)
         assert spec.tags.get("layer") == layer, name
-        assert spec.partitions_def is not None, name
+        # every asset is partitioned but the coverage report, which spans a date range
+        assert (spec.partitions_def is None) == (name == "coverage_report"), name
 
 
 def test_loading_emits_no_warnings_of_ours_or_dagsters():

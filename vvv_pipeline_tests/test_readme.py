@@ -36,3 +36,36 @@ def metadata_markdown() -> str:
 def test_readme_metadata_tables_match_the_code():
     block = README.split("<!-- metadata:start -->")[1].split("<!-- metadata:end -->")[0]
     assert block.strip() == metadata_markdown()
+
+
+def analytics_markdown() -> str:
+    from vvv_pipeline.analytics import (
+        flow,
+        fusion,
+        oi_spikes,
+        profile,
+        regime,
+        risk,
+        velocity,
+        zones,
+    )
+    from vvv_pipeline.metadata import markdown
+
+    tables = {
+        "market profile (`{SYMBOL}`)": profile.COLUMNS,
+        "market profile levels (`{SYMBOL}/levels`)": profile.LEVEL_COLUMNS,
+        "zones": zones.COLUMNS,
+        "regime": regime.COLUMNS,
+        "velocity": velocity.COLUMNS,
+        "flow": flow.COLUMNS,
+        "risk": risk.COLUMNS,
+        "OI spikes (`{PAIR}/spikes`)": oi_spikes.SPIKE_COLUMNS,
+        "OI spikes daily (`{PAIR}`)": oi_spikes.COLUMNS,
+        "signals": fusion.COLUMNS,
+    }
+    return "\n\n".join(f"**{name}**\n\n{markdown(cols)}" for name, cols in tables.items())
+
+
+def test_readme_analytics_tables_match_the_code():
+    block = README.split("<!-- analytics:start -->")[1].split("<!-- analytics:end -->")[0]
+    assert block.strip() == analytics_markdown()
