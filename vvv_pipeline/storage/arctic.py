@@ -22,6 +22,7 @@ from pathlib import Path
 
 import arcticdb as adb
 import pandas as pd
+from arcticdb.config import set_config_int
 from arcticdb.version_store.library import DataError
 from arcticdb_ext.exceptions import ErrorCategory
 
@@ -45,16 +46,22 @@ def arctic_for(uri: str) -> adb.Arctic:
         if uri not in _ARCTICS:
             if uri.startswith("lmdb://"):
                 Path(uri.removeprefix("lmdb://").split("?")[0]).mkdir(parents=True, exist_ok=True)
+            # Every read resolves the symbol's latest version afresh: the default ~2 s version
+            # cache hands back a version another process has since pruned (KeyNotFound).
+            set_config_int("VersionMap.ReloadInterval", 0)
             _ARCTICS[uri] = adb.Arctic(uri)
         return _ARCTICS[uri]
 
 
 @contextmanager
-def library_lock(uri: str, library: str) -> Iterator[None]:
-    """Exclusive across processes for local stores; a no-op elsewhere (use the pool).
+def library_lock(uri: str, library: str, *, shared: bool = False) -> Iterator[None]:
+    """Across processes for local stores, exclusive for writes and ``shared`` for reads; a no-op
+    elsewhere (use the pool).
 
     Two processes writing one LMDB symbol at once (overlapping backfills) can break its version
-    chain (``folly::BrokenPromise`` on the next write), so every write to a local library holds it.
+    chain (``folly::BrokenPromise`` on the next write), and a read that overlaps a pruning write
+    can find its version's keys deleted, so writes exclude each other and reads of pruned symbols.
+    Never nest two holds of one library in a process: ``flock`` would deadlock on itself.
     """
     if not uri.startswith("lmdb://"):
         yield
@@ -62,7 +69,7 @@ def library_lock(uri: str, library: str) -> Iterator[None]:
     folder = Path(uri.removeprefix("lmdb://").split("?")[0])
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f".{library}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -137,7 +144,9 @@ class ArcticStore:
         """Rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, by (symbol, ts)."""
         wanted = [partition_symbol(asset_class, s, k) for s in symbols for k in partition_keys]
         frames = []
-        for name, item in zip(wanted, self.library(library).read_batch(wanted), strict=True):
+        with library_lock(self.uri, library, shared=True):
+            items = self.library(library).read_batch(wanted)
+        for name, item in zip(wanted, items, strict=True):
             if isinstance(item, DataError):
                 if item.error_category != ErrorCategory.MISSING_DATA:
                     raise RuntimeError(f"ArcticDB read of {name!r} in {self.uri} failed: {item}")

@@ -66,11 +66,12 @@ class QuarantineStore:
         """Quarantined rows of one partition of ``source``, or of all its partitions."""
         keys = [partition_key] if partition_key is not None else self.partitions(source)
         lib = self._library()
-        frames = [
-            lib.read(quarantine_symbol(source, key)).data.reset_index()
-            for key in keys
-            if lib.has_symbol(quarantine_symbol(source, key))
-        ]
+        with library_lock(self.uri, LIBRARY, shared=True):
+            frames = [
+                lib.read(quarantine_symbol(source, key)).data.reset_index()
+                for key in keys
+                if lib.has_symbol(quarantine_symbol(source, key))
+            ]
         if not frames:
             return pd.DataFrame(columns=["ts", *EXTRA_COLUMNS])
         return pd.concat(frames, ignore_index=True)

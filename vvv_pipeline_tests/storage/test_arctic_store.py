@@ -84,21 +84,31 @@ for i in range(60):
 """
 
 
-def test_two_processes_rewriting_one_partition_both_succeed(tmp_path):
-    """Overlapping backfills rewrite the same partition symbols from two processes at once;
-    unserialised LMDB writes break the version chain (``folly::BrokenPromise``)."""
+def test_two_processes_rewriting_one_partition_while_a_third_reads_it(tmp_path):
+    """Overlapping backfills rewrite the same partition symbols from two processes at once while
+    a bars run reads them: unserialised LMDB writes break the version chain
+    (``folly::BrokenPromise``) and a read overlapping a pruning write finds its keys gone."""
     uri = f"lmdb://{tmp_path / 'arctic'}"
-    ArcticStore(uri).library("tick_data")  # created once, before the writers race
+    store = ArcticStore(uri)
+    symbols, partition = ["BTCUSDT", "ETHUSDT"], "2024-11-26-15:00"
+    store.write_partition(
+        "crypto", partition, {s: _trades(s, "2024-11-26 15:00", 500) for s in symbols}
+    )
     writers = [
         subprocess.Popen(
             [sys.executable, "-c", _REWRITER, uri, str(offset)], stderr=subprocess.PIPE, text=True
         )
         for offset in (0, 1)
     ]
+    reads = 0
+    while any(writer.poll() is None for writer in writers):
+        seen = store.read_partitions("crypto", symbols, [partition], CRYPTO_TRADES)
+        assert seen.groupby("symbol", observed=True).size().isin([500, 501]).all()
+        reads += 1
     for writer in writers:
         _, stderr = writer.communicate(timeout=300)
         assert writer.returncode == 0, stderr[-2000:]
-    store = ArcticStore(uri)
+    assert reads > 0
     back = store.read_partitions(
         "crypto", ["BTCUSDT", "ETHUSDT"], ["2024-11-26-15:00"], CRYPTO_TRADES
     )
