@@ -76,6 +76,13 @@ def library_lock(uri: str, library: str, *, shared: bool = False) -> Iterator[No
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+PRUNED_READ_RETRIES = 3
+
+
+def _pruned_mid_read(item: object) -> bool:
+    return isinstance(item, DataError) and item.error_category == ErrorCategory.STORAGE
+
+
 def _ts_indexed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame if frame.index.name == "ts" else frame.set_index("ts")
 
@@ -144,9 +151,7 @@ class ArcticStore:
         """Rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, by (symbol, ts)."""
         wanted = [partition_symbol(asset_class, s, k) for s in symbols for k in partition_keys]
         frames = []
-        with library_lock(self.uri, library, shared=True):
-            items = self.library(library).read_batch(wanted)
-        for name, item in zip(wanted, items, strict=True):
+        for name, item in self._read_settled(library, wanted).items():
             if isinstance(item, DataError):
                 if item.error_category != ErrorCategory.MISSING_DATA:
                     raise RuntimeError(f"ArcticDB read of {name!r} in {self.uri} failed: {item}")
@@ -159,6 +164,22 @@ class ArcticStore:
         combined["symbol"] = pd.Categorical(symbol_values)
         combined = combined.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
         return combined[schema.names]
+
+    def _read_settled(self, library: str, names: list[str]) -> dict[str, object]:
+        """``read_batch`` of ``names``, re-reading any whose version a concurrent rewrite pruned
+        mid-read (a STORAGE error: its keys are gone, and the latest version is whole again).
+
+        The shared file lock rules that out on LMDB; object storage has no lock to take."""
+        lib = self.library(library)
+        with library_lock(self.uri, library, shared=True):
+            items = dict(zip(names, lib.read_batch(names), strict=True))
+        for _ in range(PRUNED_READ_RETRIES):
+            raced = [n for n, i in items.items() if _pruned_mid_read(i)]
+            if not raced:
+                break
+            with library_lock(self.uri, library, shared=True):
+                items.update(zip(raced, lib.read_batch(raced), strict=True))
+        return items
 
     def partition_symbols(self, asset_class: str, library: str = TICK_LIBRARY) -> list[str]:
         prefix = f"{asset_class}/"
