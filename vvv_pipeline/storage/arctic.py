@@ -23,7 +23,7 @@ from pathlib import Path
 import arcticdb as adb
 import pandas as pd
 from arcticdb.config import set_config_int
-from arcticdb.version_store.library import DataError
+from arcticdb.version_store.library import DataError, VersionedItem
 from arcticdb_ext.exceptions import ErrorCategory
 
 from vvv_pipeline.schemas import Schema
@@ -79,7 +79,7 @@ def library_lock(uri: str, library: str, *, shared: bool = False) -> Iterator[No
 PRUNED_READ_RETRIES = 3
 
 
-def _pruned_mid_read(item: object) -> bool:
+def _pruned_mid_read(item: VersionedItem | DataError) -> bool:
     return isinstance(item, DataError) and item.error_category == ErrorCategory.STORAGE
 
 
@@ -165,7 +165,7 @@ class ArcticStore:
         combined = combined.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
         return combined[schema.names]
 
-    def _read_settled(self, library: str, names: list[str]) -> dict[str, object]:
+    def _read_settled(self, library: str, names: list[str]) -> dict[str, VersionedItem | DataError]:
         """``read_batch`` of ``names``, re-reading any whose version a concurrent rewrite pruned
         mid-read (a STORAGE error: its keys are gone, and the latest version is whole again).
 
