@@ -53,6 +53,21 @@ def arctic_for(uri: str) -> adb.Arctic:
         return _ARCTICS[uri]
 
 
+def library_for(uri: str, name: str) -> adb.library.Library:
+    """The library ``name`` on ``uri``, created on first use.
+
+    Two processes may both find it missing and both create it; the loser's ``ValueError``
+    ("already exists") means the library is there, so it opens the winner's.
+    """
+    arctic = arctic_for(uri)
+    try:
+        return arctic.get_library(name, create_if_missing=True)
+    except ValueError:
+        if not arctic.has_library(name):
+            raise
+        return arctic.get_library(name)
+
+
 @contextmanager
 def library_lock(uri: str, library: str, *, shared: bool = False) -> Iterator[None]:
     """Across processes for local stores, exclusive for writes and ``shared`` for reads; a no-op
@@ -106,7 +121,7 @@ class ArcticStore:
         self.uri = uri
 
     def library(self, name: str) -> adb.library.Library:
-        return arctic_for(self.uri).get_library(name, create_if_missing=True)
+        return library_for(self.uri, name)
 
     def write_partition(
         self,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from vvv_pipeline.storage.arctic import arctic_for, library_lock
+from vvv_pipeline.storage.arctic import library_for, library_lock
 
 TIME_BARS = "bars_time_bars"
 VOLUME_BARS = "bars_volume_bars"
@@ -39,7 +39,7 @@ class DerivedStore:
         self.uri = uri
 
     def library(self, name: str):
-        return arctic_for(self.uri).get_library(name, create_if_missing=True)
+        return library_for(self.uri, name)
 
     def replace_window(
         self,

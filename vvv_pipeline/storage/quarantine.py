@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from vvv_pipeline.storage.arctic import arctic_for, library_lock
+from vvv_pipeline.storage.arctic import library_for, library_lock
 
 LIBRARY = "quarantine"
 EXTRA_COLUMNS = ("rejected_by", "partition_key", "rejected_at", "run_id")
@@ -29,7 +29,7 @@ class QuarantineStore:
         self.uri = uri
 
     def _library(self):
-        return arctic_for(self.uri).get_library(LIBRARY, create_if_missing=True)
+        return library_for(self.uri, LIBRARY)
 
     def replace_partition(
         self,

@@ -1,6 +1,7 @@
 import contextlib
 import subprocess
 import sys
+import time
 
 import pandas as pd
 import pytest
@@ -75,6 +76,7 @@ def test_read_spans_symbols_and_partitions_sorted(store):
 
 _REWRITER = """
 import sys
+import time
 import pandas as pd
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline_tests.storage.test_arctic_store import _trades
@@ -124,3 +126,32 @@ def test_two_processes_rewriting_one_partition_while_a_third_reads_it(
     assert per_symbol.isin([500, 501]).all() and len(per_symbol) == 2
     versions = store.library("tick_data").list_versions("crypto/BTCUSDT/2024-11-26-15:00")
     assert len(versions) == 1  # previous versions pruned by every write
+
+
+_OPENER = """
+import os, sys, time
+from vvv_pipeline.storage.arctic import library_for
+
+uri, gate = sys.argv[1], sys.argv[2]
+while not os.path.exists(gate):
+    time.sleep(0.001)
+for i in range(20):
+    library_for(uri, f"lib{i}")
+"""
+
+
+def test_processes_creating_the_same_libraries_at_once_all_open_them(tmp_path):
+    """Two runs' first writes to a fresh store both find a library missing and both create it."""
+    uri, gate = f"lmdb://{tmp_path / 'arctic'}", tmp_path / "go"
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _OPENER, uri, str(gate)], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    time.sleep(3)  # let every interpreter import and wait at the gate
+    gate.touch()
+    for opener in openers:
+        _, stderr = opener.communicate(timeout=120)
+        assert opener.returncode == 0, stderr[-2000:]
+    assert sorted(arctic.arctic_for(uri).list_libraries()) == sorted(f"lib{i}" for i in range(20))
