@@ -35,7 +35,7 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.drift import parse_numbers as decimals
 from vvv_pipeline.providers.drift import records_frame, require
 from vvv_pipeline.providers.errors import ProviderError, RetryableError
-from vvv_pipeline.providers.http import FetchStats, HttpClient
+from vvv_pipeline.providers.http import HttpClient, OverHttp
 from vvv_pipeline.providers.venue_frames import MS, finish, utc
 from vvv_pipeline.schemas import CRYPTO_OPEN_INTEREST, CRYPTO_TRADES
 
@@ -69,7 +69,7 @@ def check_envelope(response: requests.Response) -> None:
     raise ProviderError(PROVIDER, endpoint, message)
 
 
-class BybitClient:
+class BybitClient(OverHttp):
     """Linear-perpetual open interest (paged history) and recent trades (a snapshot)."""
 
     name = PROVIDER
@@ -96,13 +96,6 @@ class BybitClient:
         )
         self.category, self.interval = category, interval
         self.page_size, self.trade_limit = page_size, trade_limit
-
-    @property
-    def stats(self) -> FetchStats:
-        return self.http.stats
-
-    def close(self) -> None:
-        self.http.close()
 
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]

@@ -28,7 +28,7 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.drift import parse_numbers as decimals
 from vvv_pipeline.providers.drift import records_frame
 from vvv_pipeline.providers.errors import ProviderError, RetryableError
-from vvv_pipeline.providers.http import FetchStats, HttpClient
+from vvv_pipeline.providers.http import HttpClient, OverHttp
 from vvv_pipeline.providers.venue_frames import finish, utc
 from vvv_pipeline.schemas import CRYPTO_TRADES
 
@@ -42,7 +42,7 @@ TRADE_FIELDS = ("time", "trade_id", "price", "size", "side")
 MAKER_SIDE_TO_AGGRESSOR = {"buy": -1, "sell": 1}
 
 
-class CoinbaseClient:
+class CoinbaseClient(OverHttp):
     """Public trades of the Coinbase Exchange, paged backwards by trade id."""
 
     name = PROVIDER
@@ -68,13 +68,6 @@ class CoinbaseClient:
         )
         self.symbol_map = dict(DEFAULT_SYMBOL_MAP if symbol_map is None else symbol_map)
         self.page_size, self.max_pages = page_size, max_pages
-
-    @property
-    def stats(self) -> FetchStats:
-        return self.http.stats
-
-    def close(self) -> None:
-        self.http.close()
 
     def product(self, symbol: str) -> str:
         """The Coinbase product id of a universe symbol."""

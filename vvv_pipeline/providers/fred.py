@@ -33,7 +33,7 @@ from vvv_pipeline.calendars import EXCHANGE_TZ
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.drift import parse_numbers, parse_times, records_frame, require
 from vvv_pipeline.providers.errors import ProviderError, RetryableError
-from vvv_pipeline.providers.http import FetchStats, HttpClient
+from vvv_pipeline.providers.http import HttpClient, OverHttp
 from vvv_pipeline.schemas import ECONOMIC_SERIES, conform
 from vvv_pipeline.universe import FREQUENCIES, load_universe
 
@@ -59,7 +59,7 @@ def _label(series: str) -> str:
     return f"{ENDPOINT}?series_id={series}"
 
 
-class FredClient:
+class FredClient(OverHttp):
     """Real FRED provider; extra keyword options go to :class:`HttpClient`.
 
     ``frequencies`` maps series id -> ``daily``/``monthly`` (default: the universe);
@@ -106,16 +106,6 @@ class FredClient:
             secret_params={"api_key": api_key},
             **http_options,
         )
-
-    @property
-    def stats(self) -> FetchStats:
-        return self.http.stats
-
-    def __repr__(self) -> str:
-        return f"FredClient(base_url={self.http.base_url!r})"
-
-    def close(self) -> None:
-        self.http.close()
 
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]

@@ -312,3 +312,21 @@ class HttpClient:
 
     def _clean(self, text: str) -> str:
         return _mask(QUERY_STRING.sub("?...", text), self._secrets)
+
+
+class OverHttp:
+    """Base of a provider client whose every request goes through one :class:`HttpClient`
+    (``self.http``): its counters, its repr (the base URL, never a secret) and its close are that
+    connection's."""
+
+    http: HttpClient
+
+    @property
+    def stats(self) -> FetchStats:
+        return self.http.stats
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.http.base_url!r})"
+
+    def close(self) -> None:
+        self.http.close()

@@ -34,7 +34,7 @@ from vvv_pipeline.calendars import EXCHANGE_TZ, sessions_between
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.drift import parse_times, require
 from vvv_pipeline.providers.errors import ProviderError, QuotaExhaustedError, RetryableError
-from vvv_pipeline.providers.http import FetchStats, HttpClient, parse_retry_after
+from vvv_pipeline.providers.http import HttpClient, OverHttp, parse_retry_after
 from vvv_pipeline.providers.unusual_whales_records import (
     PROVIDER,
     darkpool_frame,
@@ -66,7 +66,7 @@ def next_quota_reset(now: pd.Timestamp) -> pd.Timestamp:
     return (reset if reset > local else reset + pd.Timedelta(days=1)).tz_convert("UTC")
 
 
-class UnusualWhalesClient:
+class UnusualWhalesClient(OverHttp):
     """Real Unusual Whales provider; extra keyword options go to :class:`HttpClient`."""
 
     name = PROVIDER
@@ -104,16 +104,6 @@ class UnusualWhalesClient:
             check=self._check,
             **http_options,
         )
-
-    @property
-    def stats(self) -> FetchStats:
-        return self.http.stats
-
-    def __repr__(self) -> str:
-        return f"UnusualWhalesClient(base_url={self.http.base_url!r})"
-
-    def close(self) -> None:
-        self.http.close()
 
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]

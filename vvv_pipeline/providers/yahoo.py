@@ -34,7 +34,7 @@ from vvv_pipeline.calendars import EXCHANGE_TZ
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.drift import note_unknown_fields, parse_numbers, require
 from vvv_pipeline.providers.errors import ProviderError, SchemaDriftError
-from vvv_pipeline.providers.http import FetchStats, HttpClient
+from vvv_pipeline.providers.http import HttpClient, OverHttp
 from vvv_pipeline.schemas import DAILY_OHLCV, conform
 from vvv_pipeline.universe import ASSET_CLASSES, load_universe
 
@@ -65,7 +65,7 @@ def float32_decimals(values: np.ndarray) -> np.ndarray:
     return values.astype(np.float32).astype(str).astype(np.float64)
 
 
-class YahooClient:
+class YahooClient(OverHttp):
     """Yahoo chart provider; extra keyword options go to :class:`HttpClient`.
 
     ``asset_classes`` maps chart symbol -> ``equity``/``fx``/``commodity`` (default: the
@@ -94,16 +94,6 @@ class YahooClient:
             check=self._check,
             **http_options,
         )
-
-    @property
-    def stats(self) -> FetchStats:
-        return self.http.stats
-
-    def __repr__(self) -> str:
-        return f"YahooClient(base_url={self.http.base_url!r})"
-
-    def close(self) -> None:
-        self.http.close()
 
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]
