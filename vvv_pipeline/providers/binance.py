@@ -27,8 +27,7 @@ from vvv_pipeline.providers.drift import parse_numbers as decimals
 from vvv_pipeline.providers.drift import records_frame
 from vvv_pipeline.providers.errors import ProviderError
 from vvv_pipeline.providers.http import FetchStats, HttpClient
-from vvv_pipeline.providers.venue_frames import MS, finish, utc
-from vvv_pipeline.schemas import CRYPTO_OPEN_INTEREST, CRYPTO_TRADES
+from vvv_pipeline.providers.venue_frames import MS, fetch_per_symbol
 
 PROVIDER = "binance"
 AGG_TRADES = "/api/v3/aggTrades"
@@ -42,7 +41,6 @@ class BinanceClient:
     """Spot aggregate trades and USD-M open-interest history; no key needed."""
 
     name = PROVIDER
-    sources: tuple[Source, ...] = (Source.CRYPTO_TRADES, Source.CRYPTO_OPEN_INTEREST)
 
     def __init__(
         self,
@@ -81,19 +79,15 @@ class BinanceClient:
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]
     ) -> pd.DataFrame:
-        src = Source(source)
-        if src not in self.sources:
-            raise ValueError(f"{PROVIDER}: source {source!r} is not served")
-        lo, hi = utc(start), utc(end)
-        schema = CRYPTO_TRADES if src == Source.CRYPTO_TRADES else CRYPTO_OPEN_INTEREST
-        if hi <= lo or not symbols:
-            return schema.empty()
-        reader = self._trades if src == Source.CRYPTO_TRADES else self._open_interest
-        pieces = [reader(symbol, lo.value // MS, hi.value // MS) for symbol in symbols]
-        return finish([p for p in pieces if len(p)], schema, symbols, lo, hi)
+        readers = {
+            Source.CRYPTO_TRADES: self._trades,
+            Source.CRYPTO_OPEN_INTEREST: self._open_interest,
+        }
+        return fetch_per_symbol(PROVIDER, readers, source, start, end, symbols)
 
-    def _trades(self, symbol: str, lo_ms: int, hi_ms: int) -> pd.DataFrame:
-        """Aggregate trades with lo_ms <= T < hi_ms, oldest first."""
+    def _trades(self, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        """Aggregate trades with lo <= T < hi, oldest first."""
+        lo_ms, hi_ms = lo.value // MS, hi.value // MS
         params: dict[str, Any] = {"symbol": symbol, "startTime": lo_ms, "endTime": hi_ms - 1}
         pages: list[pd.DataFrame] = []
         while True:
@@ -122,8 +116,9 @@ class BinanceClient:
             }
         )
 
-    def _open_interest(self, symbol: str, lo_ms: int, hi_ms: int) -> pd.DataFrame:
-        """Open-interest samples with lo_ms <= timestamp < hi_ms, one per ``oi_period``."""
+    def _open_interest(self, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        """Open-interest samples with lo <= timestamp < hi, one per ``oi_period``."""
+        lo_ms, hi_ms = lo.value // MS, hi.value // MS
         step = PERIOD_MS[self.oi_period]
         known = (*OI_FIELDS, "timestamp")
         pages: list[pd.DataFrame] = []

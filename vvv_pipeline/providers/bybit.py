@@ -36,8 +36,7 @@ from vvv_pipeline.providers.drift import parse_numbers as decimals
 from vvv_pipeline.providers.drift import records_frame, require
 from vvv_pipeline.providers.errors import ProviderError, RetryableError
 from vvv_pipeline.providers.http import HttpClient, OverHttp
-from vvv_pipeline.providers.venue_frames import MS, finish, utc
-from vvv_pipeline.schemas import CRYPTO_OPEN_INTEREST, CRYPTO_TRADES
+from vvv_pipeline.providers.venue_frames import MS, fetch_per_symbol
 
 PROVIDER = "bybit"
 OPEN_INTEREST = "/v5/market/open-interest"
@@ -73,7 +72,6 @@ class BybitClient(OverHttp):
     """Linear-perpetual open interest (paged history) and recent trades (a snapshot)."""
 
     name = PROVIDER
-    sources: tuple[Source, ...] = (Source.CRYPTO_OPEN_INTEREST, Source.CRYPTO_TRADES)
 
     def __init__(
         self,
@@ -100,16 +98,11 @@ class BybitClient(OverHttp):
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]
     ) -> pd.DataFrame:
-        src = Source(source)
-        if src not in self.sources:
-            raise ValueError(f"{PROVIDER}: source {source!r} is not served")
-        lo, hi = utc(start), utc(end)
-        schema = CRYPTO_TRADES if src == Source.CRYPTO_TRADES else CRYPTO_OPEN_INTEREST
-        if hi <= lo or not symbols:
-            return schema.empty()
-        reader = self._trades if src == Source.CRYPTO_TRADES else self._open_interest
-        pieces = [reader(symbol, lo, hi) for symbol in symbols]
-        return finish([p for p in pieces if len(p)], schema, symbols, lo, hi)
+        readers = {
+            Source.CRYPTO_TRADES: self._trades,
+            Source.CRYPTO_OPEN_INTEREST: self._open_interest,
+        }
+        return fetch_per_symbol(PROVIDER, readers, source, start, end, symbols)
 
     def _result(self, endpoint: str, query: str) -> dict[str, Any]:
         body = self.http.get_json(f"{endpoint}?{query}")

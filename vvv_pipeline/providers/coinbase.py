@@ -29,8 +29,7 @@ from vvv_pipeline.providers.drift import parse_numbers as decimals
 from vvv_pipeline.providers.drift import records_frame
 from vvv_pipeline.providers.errors import ProviderError, RetryableError
 from vvv_pipeline.providers.http import HttpClient, OverHttp
-from vvv_pipeline.providers.venue_frames import finish, utc
-from vvv_pipeline.schemas import CRYPTO_TRADES
+from vvv_pipeline.providers.venue_frames import fetch_per_symbol
 
 PROVIDER = "coinbase"
 DEFAULT_SYMBOL_MAP: dict[str, str] = {
@@ -46,7 +45,6 @@ class CoinbaseClient(OverHttp):
     """Public trades of the Coinbase Exchange, paged backwards by trade id."""
 
     name = PROVIDER
-    sources: tuple[Source, ...] = (Source.CRYPTO_TRADES,)
 
     def __init__(
         self,
@@ -82,13 +80,8 @@ class CoinbaseClient(OverHttp):
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]
     ) -> pd.DataFrame:
-        if Source(source) != Source.CRYPTO_TRADES:
-            raise ValueError(f"{PROVIDER}: source {source!r} is not served (only crypto_trades)")
-        lo, hi = utc(start), utc(end)
-        if hi <= lo or not symbols:
-            return CRYPTO_TRADES.empty()
-        pieces = [self._trades(symbol, lo, hi) for symbol in symbols]
-        return finish([p for p in pieces if len(p)], CRYPTO_TRADES, symbols, lo, hi)
+        readers = {Source.CRYPTO_TRADES: self._trades}
+        return fetch_per_symbol(PROVIDER, readers, source, start, end, symbols)
 
     def _trades(self, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
         """Trades before ``hi``, paging back from the newest to the first page before ``lo``."""

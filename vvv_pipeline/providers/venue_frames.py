@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pandas as pd
 
-from vvv_pipeline.schemas import Schema, conform
+from vvv_pipeline.providers.base import Source
+from vvv_pipeline.schemas import SOURCE_SCHEMAS, Schema, conform
+
+WindowReader = Callable[[str, pd.Timestamp, pd.Timestamp], pd.DataFrame]
+"""Reads one symbol's rows with ``lo <= ts < hi`` (UTC) from a venue."""
 
 MS = 1_000_000
 
@@ -32,6 +36,28 @@ def finish(
     out["symbol"] = out["symbol"].astype(object).astype(pd.CategoricalDtype(sorted(set(symbols))))
     out["venue"] = out["venue"].astype(object).astype("category")
     return out
+
+
+def fetch_per_symbol(
+    provider: str,
+    readers: Mapping[Source, WindowReader],
+    source: Source | str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    symbols: Sequence[str],
+) -> pd.DataFrame:
+    """A venue client's ``fetch``: each symbol's window read by the source's reader, then
+    :func:`finish`. A source without a reader is an error naming the provider."""
+    src = Source(source)
+    if src not in readers:
+        served = ", ".join(readers)
+        raise ValueError(f"{provider}: source {source!r} is not served (serves {served})")
+    lo, hi = utc(start), utc(end)
+    schema = SOURCE_SCHEMAS[src]
+    if hi <= lo or not symbols:
+        return schema.empty()
+    pieces = [readers[src](symbol, lo, hi) for symbol in symbols]
+    return finish([p for p in pieces if len(p)], schema, symbols, lo, hi)
 
 
 def utc(instant: pd.Timestamp) -> pd.Timestamp:
