@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field, PrivateAttr
 
-from vvv_pipeline.providers.base import MarketDataProvider, Source
+from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.http import FetchStats
 from vvv_pipeline.providers.live import (
     CRYPTO_TRADES_VENUES,
@@ -124,13 +124,23 @@ class MarketData(dg.ConfigurableResource):
         fields = LiveConfig.__dataclass_fields__
         return LiveConfig(**{name: getattr(self, name) for name in fields})
 
-    def client(self, universe: Universe) -> MarketDataProvider:
+    def client(self, universe: Universe) -> SimulatedMarket | LiveMarket:
         """A new provider over ``universe``; the caller closes a live one."""
         if self.provider == "simulated":
             return SimulatedMarket(self.simulation_config(), universe)
         if self.provider == "live":
             return LiveMarket(self.live_config(), universe)
         raise ValueError(f"MarketData.provider={self.provider!r}; expected one of {PROVIDERS}")
+
+    def market(self, universe: Universe) -> SimulatedMarket | LiveMarket:
+        """The provider a fetch goes to: a new simulated market (it holds no state), or the
+        run's live market, built on first use and kept so a run shares its connections."""
+        if self.provider != "live":
+            return self.client(universe)
+        if self._live is None or self._live.universe != universe:
+            self.close_live()
+            self._live = LiveMarket(self.live_config(), universe)
+        return self._live
 
     def fetch(
         self,
@@ -140,12 +150,15 @@ class MarketData(dg.ConfigurableResource):
         symbols: Sequence[str],
         universe: Universe,
     ) -> pd.DataFrame:
-        if self.provider != "live":
-            return self.client(universe).fetch(source, start, end, symbols)
-        if self._live is None or self._live.universe != universe:
-            self.close_live()
-            self._live = LiveMarket(self.live_config(), universe)
-        return self._live.fetch(source, start, end, symbols)
+        return self.market(universe).fetch(source, start, end, symbols)
+
+    def oi_cadence_seconds(self, universe: Universe) -> int:
+        """Seconds between the open-interest samples the configured provider serves.
+
+        Tier 3 expects one sample per symbol at each multiple of this and the source asset
+        records it (``oi_cadence_seconds``): 5 simulated, 300 from Binance or Bybit by default.
+        """
+        return self.market(universe).oi_cadence_seconds
 
     def provider_stats(self) -> dict[str, FetchStats]:
         """Counters of the live clients used so far in this run; empty when simulated."""

@@ -25,8 +25,9 @@ DESCRIPTIONS = {
     "(early closes included) or with a wrong extended-hours flag, timestamps that look shifted "
     "by the New York UTC offset, crypto rows outside the partition window.",
     TIER3: "Tier 3, continuity (WARN): runs of empty minutes inside sessions for liquid "
-    "symbols, missing 5-second open-interest samples, minutes without crypto trades; reported "
-    "as runs (symbol, start, end, length).",
+    "symbols, missing open-interest samples at the provider's cadence (5 s simulated, 5 min "
+    "from Binance or Bybit; see the materialization's oi_cadence_seconds), minutes without "
+    "crypto trades; reported as runs (symbol, start, end, length).",
     TIER4: "Tier 4, statistical quality (WARN): robust (MAD) price jumps and spikes, stale "
     "price runs, crossed/locked quote rates, volume spikes, duplicate-looking prints, plus the "
     "source's great-expectations suite with a link to its data docs.",

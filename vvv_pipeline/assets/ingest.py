@@ -4,7 +4,8 @@ Tick-scale sources store each partition as soon as it is validated, so memory st
 long single-run backfills; the warehouse sources collect the validated frames for the IO
 manager. The great-expectations suite sees an evenly spread sample of the run's rows once.
 A partition is fetched in full before anything of it is written, so a fetch that fails
-leaves that partition's stored rows (and its quarantine) as they were.
+leaves that partition's stored rows (and its quarantine) as they were. Open interest is judged
+on the grid of the provider that served it, whose cadence the materialization records.
 """
 
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from vvv_pipeline.assets.checks import with_expectations
 from vvv_pipeline.assets.metadata import frame_metadata, partition_rows_table
 from vvv_pipeline.assets.source_specs import SourceSpec
 from vvv_pipeline.partitions import window_utc
+from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.http import FetchStats
 from vvv_pipeline.resources import MarketData, Validation
 from vvv_pipeline.tiers.expectations import ExpectationsRun
@@ -71,6 +73,8 @@ class Ingested:
     last_frame: pd.DataFrame | None = None
     provider_stats: dict[str, FetchStats] = field(default_factory=dict)
     """Requests, retries, pages and bytes this run spent per real provider (none if simulated)."""
+    oi_cadence_seconds: int | None = None
+    """Spacing of the open-interest samples served (open interest only; tier 3's grid)."""
 
     def add(self, key: str, stored: pd.DataFrame, validation: PartitionValidation) -> None:
         self.rows[key] = len(stored)
@@ -101,6 +105,8 @@ class Ingested:
             meta["last_ts"] = dg.MetadataValue.text(str(self.last_ts))
         meta["partition_rows"] = partition_rows_table(self.rows)
         meta.update(provider_metadata(self.provider_stats))
+        if self.oi_cadence_seconds is not None:
+            meta["oi_cadence_seconds"] = dg.MetadataValue.int(self.oi_cadence_seconds)
         return meta
 
 
@@ -155,11 +161,15 @@ def ingest(
     ingested = Ingested()
     gx_rows: list[pd.DataFrame] = []
     stats_before = market.provider_stats()
+    if spec.source == Source.CRYPTO_OPEN_INTEREST:
+        ingested.oi_cadence_seconds = market.oi_cadence_seconds(universe)
     for done, key in enumerate(keys, start=1):
         window = window_utc(partitions_def.time_window_for_partition_key(key))
         # fetched whole before any write: a fetch that raises leaves the partition untouched
         frame = market.fetch(spec.source, *window, symbols, universe)
-        validation = validate_partition(frame, source, window, symbols)
+        validation = validate_partition(
+            frame, source, window, symbols, oi_cadence_seconds=ingested.oi_cadence_seconds
+        )
         quarantine.replace_partition(
             source, key, validation.rejected, validation.rejected_rules, context.run.run_id
         )

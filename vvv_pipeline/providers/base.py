@@ -39,3 +39,18 @@ class MarketDataProvider(Protocol):
     ) -> pd.DataFrame:
         """Rows of ``source`` for ``symbols`` with ``start <= ts < end`` (UTC), canonical schema."""
         ...
+
+
+@runtime_checkable
+class OpenInterestSeries(Protocol):
+    """A provider serving ``crypto_open_interest`` declares the spacing of the samples it serves.
+
+    Venues publish open-interest history at their own period (the simulated market every 5 s,
+    Binance and Bybit every 5 minutes at best), and tier 3 expects a sample at each multiple of
+    that period, so the period must come from the provider that shaped the series.
+    """
+
+    @property
+    def oi_cadence_seconds(self) -> int:
+        """Seconds between two open-interest samples of one symbol."""
+        ...

@@ -7,9 +7,12 @@ the maker, so the taker sold: aggressor -1, else +1. ``T`` is in milliseconds, s
 the event time floored to the millisecond. ``trade_id`` is the aggregate id ``a``.
 
 Open interest: USD-M ``GET /futures/data/openInterestHist``. Its finest ``period`` is 5
-minutes, sixty times coarser than the pipeline's 5-second cadence, and only the last 30
-days are served: a partition from Binance holds one sample per 5 minutes. ``mark_price`` is
-not on the wire and is derived as ``sumOpenInterestValue / sumOpenInterest``.
+minutes, sixty times coarser than the simulated 5-second series, and only the last 30 days
+are served: a partition from Binance holds one sample per ``oi_period``, which the client
+declares as :attr:`BinanceClient.oi_cadence_seconds` so tier 3 expects that grid. The
+periods offered are those up to the hourly partition (the reference also lists 2h..1d).
+``mark_price`` is not on the wire and is derived as
+``sumOpenInterestValue / sumOpenInterest``.
 
 Decimal strings are converted straight to float64 (correctly rounded), the schema's type.
 """
@@ -71,6 +74,11 @@ class BinanceClient:
         total.merge(self.http.stats)
         total.merge(self.futures_http.stats)
         return total
+
+    @property
+    def oi_cadence_seconds(self) -> int:
+        """Seconds between the open-interest samples served (the requested ``period``)."""
+        return PERIOD_MS[self.oi_period] // 1000
 
     def close(self) -> None:
         self.http.close()

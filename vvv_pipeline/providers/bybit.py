@@ -10,7 +10,8 @@ Open interest: ``/v5/market/open-interest`` (``intervalTime`` 5min at finest), n
 paged with ``nextPageCursor`` until it is empty. The cursor arrives URL-encoded and is
 appended to the query verbatim (encoding it again would change it). The wire carries only
 ``openInterest`` (base units) and ``timestamp``: ``open_interest_value`` and ``mark_price``
-are NaN, and there is one sample per 5 minutes rather than every 5 seconds.
+are NaN, and there is one sample per ``intervalTime`` (5 minutes by default) rather than
+every 5 seconds; :attr:`BybitClient.oi_cadence_seconds` declares it for tier 3.
 
 Trades: ``/v5/market/recent-trade`` is a snapshot of the latest trades (at most 1000 for
 linear, 60 for spot) with no time filter and no paging; history lives in Bybit's download
@@ -46,6 +47,8 @@ OI_FIELDS = ("openInterest", "singleOpenInterest", "timestamp")
 TRADE_FIELDS = ("execId", "symbol", "price", "size", "side", "time", "isBlockTrade")
 TRADE_EXTRA = ("isRPITrade", "seq", "mP", "iP", "mIv", "iv")
 SIDES = {"Buy": 1, "Sell": -1}
+INTERVAL_SECONDS = {"5min": 300, "15min": 900, "30min": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
+"""The ``intervalTime`` values of the open-interest endpoint and their sample spacing."""
 
 
 def check_envelope(response: requests.Response) -> None:
@@ -85,6 +88,8 @@ class BybitClient(OverHttp):
         **http_options: Any,
     ) -> None:
         """``http_options`` go to :class:`HttpClient` (timeout, attempts, backoff, time budget)."""
+        if interval not in INTERVAL_SECONDS:
+            raise ValueError(f"{PROVIDER}: interval {interval!r} not in {list(INTERVAL_SECONDS)}")
         self.http = HttpClient(
             PROVIDER,
             base_url,
@@ -94,6 +99,11 @@ class BybitClient(OverHttp):
         )
         self.category, self.interval = category, interval
         self.page_size, self.trade_limit = page_size, trade_limit
+
+    @property
+    def oi_cadence_seconds(self) -> int:
+        """Seconds between the open-interest samples served (the requested ``intervalTime``)."""
+        return INTERVAL_SECONDS[self.interval]
 
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]

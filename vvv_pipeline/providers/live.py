@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.base import OpenInterestSeries, Source
 from vvv_pipeline.providers.binance import BinanceClient
 from vvv_pipeline.providers.bybit import BybitClient
 from vvv_pipeline.providers.coinbase import CoinbaseClient
@@ -176,6 +176,14 @@ class LiveMarket:
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]
     ) -> pd.DataFrame:
         return self.client_for(source).fetch(source, start, end, symbols)
+
+    @property
+    def oi_cadence_seconds(self) -> int:
+        """The sample spacing the configured open-interest venue serves (its client says)."""
+        client = self.client_for(Source.CRYPTO_OPEN_INTEREST)
+        if not isinstance(client, OpenInterestSeries):
+            raise TypeError(f"{client.name} serves open interest but declares no cadence")
+        return client.oi_cadence_seconds
 
     def stats_by_provider(self) -> dict[str, FetchStats]:
         """A snapshot of each built client's counters (copies: later requests don't move them)."""

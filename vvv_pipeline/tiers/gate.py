@@ -3,7 +3,8 @@
 Tier 1 splits the frame: rows that break a rule are rejected (to quarantine) and the rest are
 stored; a frame-level failure (missing column, wrong dtype, tz-naive ``ts``) rejects the whole
 partition. Tiers 2 to 4 then look at the rows that will be stored, so a defect is reported once,
-by the tier meant to catch it.
+by the tier meant to catch it. What a tier expects of a series the provider shapes (the
+open-interest cadence) comes from the provider, through ``oi_cadence_seconds``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.tiers.alignment import check_alignment
-from vvv_pipeline.tiers.continuity import check_continuity
+from vvv_pipeline.tiers.continuity import CADENCE_NS, check_continuity
 from vvv_pipeline.tiers.quality import check_quality
 from vvv_pipeline.tiers.report import TierResult
 from vvv_pipeline.tiers.structure import check_tier1
@@ -92,11 +93,13 @@ def _warn_tier(
     source: str,
     window: tuple[pd.Timestamp, pd.Timestamp],
     symbols: Collection[str],
+    cadence_ns: int,
 ) -> CheckOutcome:
     if name == TIER2:
         return from_tier_result(name, check_alignment(frame, source, window))
     if name == TIER3:
-        return from_tier_result(name, check_continuity(frame, source, window, list(symbols)))
+        result = check_continuity(frame, source, window, list(symbols), cadence_ns)
+        return from_tier_result(name, result)
     return from_tier_result(name, check_quality(frame, source))
 
 
@@ -150,14 +153,21 @@ def validate_partition(
     source: str,
     window: tuple[pd.Timestamp, pd.Timestamp],
     universe_symbols: Collection[str],
+    oi_cadence_seconds: int | None = None,
 ) -> PartitionValidation:
-    """Tier 1 on the fetched frame, then the source's WARN tiers on the rows to be stored."""
+    """Tier 1 on the fetched frame, then the source's WARN tiers on the rows to be stored.
+
+    ``oi_cadence_seconds`` is the spacing of the open-interest samples the provider serves
+    (unset: the simulated market's 5 s); tier 3 expects exactly that grid.
+    """
+    cadence_ns = CADENCE_NS if oi_cadence_seconds is None else oi_cadence_seconds * 1_000_000_000
     clean, rejected, rules, tier1 = tier1_split(frame, source, window, universe_symbols)
     if tier1.counts.get("frame_errors"):
         skipped = "not evaluated: tier 1 rejected the whole partition"
         later = [CheckOutcome(name, True, skipped) for name in WARN_TIERS[source]]
     else:
         later = [
-            _warn_tier(name, clean, source, window, universe_symbols) for name in WARN_TIERS[source]
+            _warn_tier(name, clean, source, window, universe_symbols, cadence_ns)
+            for name in WARN_TIERS[source]
         ]
     return PartitionValidation(clean, rejected, rules, [tier1, *later])

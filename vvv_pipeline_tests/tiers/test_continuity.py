@@ -198,3 +198,62 @@ def test_sparse_sources_have_no_grid() -> None:
     frame = fetch("darkpool_prints", window)
     result = check_continuity(frame, "darkpool_prints", window)
     assert result.passed and result.counts == {}
+
+
+FIVE_MINUTES_NS = 300_000_000_000
+
+
+def venue_series(window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
+    """Open interest as a venue publishes it: one sample per symbol every 5 minutes."""
+    frame = fetch("crypto_open_interest", window)
+    on_period = frame["ts"].astype("int64") % FIVE_MINUTES_NS == 0
+    return frame[on_period].reset_index(drop=True)
+
+
+def test_a_five_minute_series_passes_on_its_cadence_and_a_half_hour_hole_fails() -> None:
+    frame = venue_series(HOUR)
+    symbols = frame["symbol"].cat.categories.tolist()
+    assert len(frame) == 12 * len(symbols) == 36
+    healthy = check_continuity(frame, "crypto_open_interest", HOUR, symbols, FIVE_MINUTES_NS)
+    assert healthy.passed, (healthy.counts, healthy.runs)
+    assert healthy.counts == {"off_cadence": 0, "cadence_gap": 0}
+    assert healthy.metrics["cadence_coverage"] == 1.0
+    assert healthy.metrics["cadence_seconds"] == 300.0
+    # the same series judged on the simulated 5-second grid: 59 of 60 slots "missing" each hour
+    assert check_continuity(frame, "crypto_open_interest", HOUR, symbols).counts[
+        "cadence_gap"
+    ] == 3 * (720 - 12)
+
+    start, end = T("2025-11-25 15:20", tz="UTC"), T("2025-11-25 15:50", tz="UTC")
+    hole = (frame["symbol"] == "ETHUSDT") & (frame["ts"] >= start) & (frame["ts"] < end)
+    holed = frame[~hole].reset_index(drop=True)
+    result = check_continuity(holed, "crypto_open_interest", HOUR, symbols, FIVE_MINUTES_NS)
+    assert not result.passed
+    assert result.failed == ("cadence_gap",)
+    assert result.counts == {"off_cadence": 0, "cadence_gap": 6}
+    assert result.runs[["symbol", "start", "end", "length"]].values.tolist() == [
+        ["ETHUSDT", start, end, 6]
+    ]
+    assert result.metrics["cadence_coverage"] == pytest.approx(1 - 6 / 36)
+
+
+def test_a_sample_off_the_venue_grid_is_off_cadence() -> None:
+    frame = venue_series(HOUR)
+    moved = frame["ts"].to_numpy(copy=True)
+    moved[3] += np.timedelta64(150, "s")  # half a period late: off the grid, its slot empty
+    frame["ts"] = pd.to_datetime(moved, utc=True)
+    result = check_continuity(frame, "crypto_open_interest", HOUR, cadence_ns=FIVE_MINUTES_NS)
+    assert result.counts == {"off_cadence": 1, "cadence_gap": 1}
+    assert result.failed == ("off_cadence", "cadence_gap")
+
+
+def test_a_cadence_longer_than_the_window_expects_samples_only_where_they_fall_due() -> None:
+    four_hours = 4 * 3_600_000_000_000
+    due = (T("2025-11-25 16:00", tz="UTC"), T("2025-11-25 17:00", tz="UTC"))  # 16:00 % 4h == 0
+    assert due[0].value % four_hours == 0 and HOUR[0].value % four_hours != 0
+    empty = venue_series(HOUR).iloc[:0]
+    quiet = check_continuity(empty, "crypto_open_interest", HOUR, ["BTCUSDT"], four_hours)
+    assert quiet.passed and quiet.metrics["cadence_slots"] == 0
+    missing = check_continuity(empty, "crypto_open_interest", due, ["BTCUSDT"], four_hours)
+    assert not missing.passed
+    assert missing.counts["cadence_gap"] == 1 and missing.counts["symbol_without_rows"] == 1

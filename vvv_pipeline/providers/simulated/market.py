@@ -24,7 +24,7 @@ from vvv_pipeline.providers.simulated.economic import economic_release
 from vvv_pipeline.providers.simulated.equity import equity_ticks
 from vvv_pipeline.providers.simulated.faults import UNKNOWN_SYMBOL, UnitContext, apply_faults
 from vvv_pipeline.providers.simulated.news import news_day
-from vvv_pipeline.providers.simulated.open_interest import open_interest
+from vvv_pipeline.providers.simulated.open_interest import SAMPLE_S, open_interest
 from vvv_pipeline.providers.simulated.options import options_flow
 from vvv_pipeline.providers.simulated.paths import equity_path_series
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
@@ -58,6 +58,8 @@ class SimulatedMarket:
     """A deterministic market over the universe: every source, every window, any machine."""
 
     name = "simulated"
+    oi_cadence_seconds = SAMPLE_S
+    """Open interest is simulated on a 5-second grid (tier 3 expects every sample)."""
 
     def __init__(
         self, config: SimulationConfig = DEFAULT_CONFIG, universe: Universe | None = None

@@ -22,10 +22,13 @@ from vvv_pipeline.assets.ingest import stats_spent
 from vvv_pipeline.assets.sources import SOURCE_ASSETS
 from vvv_pipeline.definitions import build_resources
 from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.binance import BinanceClient
+from vvv_pipeline.providers.bybit import BybitClient
 from vvv_pipeline.providers.http import FetchStats
 from vvv_pipeline.providers.live import LiveConfig, LiveMarket
+from vvv_pipeline.providers.simulated import SimulatedMarket
 from vvv_pipeline.resources import MarketData, market_from_env
-from vvv_pipeline.tiers.gate import TIER1
+from vvv_pipeline.tiers.gate import TIER1, TIER3
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.assets.helpers import (
     TICK_SOURCES,
@@ -229,6 +232,49 @@ def test_open_interest_from_bybit_is_quarantined_for_its_missing_mark_price(
     tier1 = [c for c in checks if c.check_name == "tier1_structure" and c.partition == HOUR]
     assert tier1 and not tier1[0].passed
     assert stored("crypto_open_interest", HOUR).empty
+
+
+def tier3_of(result: dg.ExecuteInProcessResult, source: str) -> dg.AssetCheckEvaluation:
+    (check,) = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == TIER3 and e.asset_key == dg.AssetKey(source)
+    ]
+    return check
+
+
+def test_live_open_interest_passes_tier3_on_the_venues_five_minute_cadence(
+    data_dir, instance, live
+):
+    result = materialize(("crypto_open_interest",), HOUR, live, instance)
+    assert result.success
+    tier3 = tier3_of(result, "crypto_open_interest")
+    assert tier3.passed, tier3.metadata["summary"]
+    assert tier3.metadata["metric/cadence_seconds"].value == OI_PERIOD.total_seconds() == 300
+    assert tier3.metadata["metric/cadence_coverage"].value == 1.0
+    meta = metadata_of(instance, "crypto_open_interest")
+    assert meta["provider"] == "binance" and meta["oi_cadence_seconds"] == 300
+    assert meta["dagster/row_count"] == 12 * len(load_universe().crypto)
+
+
+def test_simulated_open_interest_records_its_five_second_cadence(data_dir, instance):
+    result = materialize(("crypto_open_interest",), HOUR, MarketData(), instance)
+    assert result.success and tier3_of(result, "crypto_open_interest").passed
+    assert metadata_of(instance, "crypto_open_interest")["oi_cadence_seconds"] == 5
+
+
+def test_each_open_interest_provider_declares_its_cadence():
+    universe = load_universe()
+    assert MarketData().oi_cadence_seconds(universe) == SimulatedMarket.oi_cadence_seconds == 5
+    assert BinanceClient().oi_cadence_seconds == 300
+    assert BinanceClient(oi_period="1h").oi_cadence_seconds == 3600
+    assert BybitClient().oi_cadence_seconds == 300
+    assert BybitClient(interval="4h").oi_cadence_seconds == 14_400
+    with pytest.raises(ValueError, match="interval '1m'"):
+        BybitClient(interval="1m")
+    for venue in ("binance", "bybit"):
+        with LiveMarket(LiveConfig(open_interest_venue=venue), universe) as market:
+            assert market.oi_cadence_seconds == 300
 
 
 def test_news_headlines_from_the_fake_pass_tier1(data_dir, instance, live):
