@@ -13,6 +13,7 @@ from vvv_pipeline.assets.event_bars import EVENT_BAR_ASSETS
 from vvv_pipeline.assets.metadata_tiers import METADATA_TIER_ASSETS
 from vvv_pipeline.assets.reports import REPORT_ASSETS
 from vvv_pipeline.assets.sources import SOURCE_ASSETS
+from vvv_pipeline.automation.alerts import ALERT_SENSORS
 from vvv_pipeline.automation.schedules import SCHEDULES
 from vvv_pipeline.automation.sensors import SENSORS
 from vvv_pipeline.executors import executor_from_env
@@ -48,7 +49,7 @@ def build_definitions() -> dg.Definitions:
         ],
         jobs=list(JOBS),
         schedules=SCHEDULES,
-        sensors=SENSORS,
+        sensors=[*SENSORS, *ALERT_SENSORS],
         executor=executor_from_env(),
         resources=build_resources(),
     )
