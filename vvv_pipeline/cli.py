@@ -13,26 +13,22 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-
-def _instance():
+if TYPE_CHECKING:
     from dagster import DagsterInstance
-    from dagster._core.instance.ref import InstanceRef
 
-    if os.environ.get("DAGSTER_HOME"):
-        return DagsterInstance.get()
-    config_dir = Path.cwd()
-    if not (config_dir / "dagster.yaml").is_file():
-        sys.exit(
-            "vvv-pipeline: no dagster.yaml in the current folder and DAGSTER_HOME is unset; "
-            "run from the project root or set DAGSTER_HOME"
-        )
-    base = config_dir / "data" / "dagster"
-    base.mkdir(parents=True, exist_ok=True)
-    return DagsterInstance.from_ref(InstanceRef.from_dir(str(base), config_dir=str(config_dir)))
+
+def _instance() -> DagsterInstance:
+    """The project's instance, opened under the storage lock (:mod:`vvv_pipeline.instance`)."""
+    from vvv_pipeline.instance import InstanceConfigError, open_instance, project_instance_ref
+
+    try:
+        return open_instance(project_instance_ref())
+    except InstanceConfigError as error:
+        sys.exit(f"vvv-pipeline: {error}")
 
 
 def default_windows(sessions: list[str]) -> dict[str, tuple[str, str]]:
