@@ -1,14 +1,15 @@
 """``vvv-pipeline``: run the main job from a shell.
 
-``vvv-pipeline run`` materializes every source asset for the last N closed XNYS sessions and the
-calendar days and UTC hours that cover them, on the configured provider (the simulated market by
-default), records the runs in the project's Dagster instance so ``dagster dev`` shows them, and
-prints what it wrote. Re-running replaces the same partitions; nothing is duplicated.
+``vvv-pipeline run`` materializes every source asset for the last N XNYS sessions closed by
+``--as-of`` (default: the start of today in New York, so the calendar days and UTC hours that
+cover them have all ended), on the configured provider (the simulated market by default),
+records the runs in the project's Dagster instance so ``dagster dev`` shows them, and prints what
+it wrote. Re-running replaces the same partitions; nothing is duplicated. Arguments are checked
+before anything runs (:mod:`vvv_pipeline.cli_args`).
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -31,35 +32,23 @@ def _instance() -> DagsterInstance:
         sys.exit(f"vvv-pipeline: {error}")
 
 
-def default_windows(sessions: list[str]) -> dict[str, tuple[str, str]]:
-    """Partition ranges (first, last key) per job that cover ``sessions`` (oldest first)."""
-    first_day = pd.Timestamp(sessions[0], tz="America/New_York")
-    end_day = pd.Timestamp(sessions[-1], tz="America/New_York") + pd.Timedelta(days=1)
-    first_hour = first_day.tz_convert("UTC")
-    last_hour = end_day.tz_convert("UTC") - pd.Timedelta(hours=1)
-    # hourly first: the calendar-day job builds the day's crypto bars from those hours;
-    # calendar days before sessions: equity metadata tier 3 reads the day's news
-    return {
-        "hourly_sources_job": (
-            first_hour.strftime("%Y-%m-%d-%H:%M"),
-            last_hour.strftime("%Y-%m-%d-%H:%M"),
-        ),
-        "calendar_day_sources_job": (sessions[0], sessions[-1]),
-        "session_sources_job": (sessions[0], sessions[-1]),
-    }
-
-
-def run(sessions_count: int, as_of: str | None, log_level: str = "WARNING") -> int:
+def run(sessions: list[str], log_level: str = "WARNING") -> int:
+    """Run the three source jobs over ``sessions`` (checked by :func:`cli_args.run_sessions`)."""
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
     )
 
     from vvv_pipeline import settings
-    from vvv_pipeline.calendars import last_sessions
+    from vvv_pipeline.cli_args import default_windows
     from vvv_pipeline.definitions import build_definitions
+    from vvv_pipeline.universe import UniverseError, load_universe
 
-    sessions = last_sessions(sessions_count, as_of)
+    try:  # a bad universe file is refused before any run is launched
+        load_universe(settings.universe_path())
+    except (UniverseError, FileNotFoundError) as error:
+        print(f"vvv-pipeline: {error}", file=sys.stderr)
+        return 1
     defs = build_definitions()
     windows = default_windows(sessions)
     print(f"vvv-pipeline: sessions {sessions[0]} .. {sessions[-1]} ({len(sessions)})")
@@ -133,21 +122,15 @@ def show_quarantine(source: str | None) -> int:
 
 def replay_partition(source: str, partition_key: str) -> int:
     from vvv_pipeline import settings
-    from vvv_pipeline.definitions import defs
+    from vvv_pipeline.assets.source_specs import SOURCE_SPECS
     from vvv_pipeline.partitions import window_utc
-    from vvv_pipeline.schemas import SOURCE_SCHEMAS
     from vvv_pipeline.storage.arctic import ArcticStore
     from vvv_pipeline.storage.quarantine import QuarantineStore
     from vvv_pipeline.storage.replay import replay
     from vvv_pipeline.universe import load_universe
 
-    if source not in SOURCE_SCHEMAS:
-        sys.exit(f"vvv-pipeline: unknown source {source!r}; expected one of {list(SOURCE_SCHEMAS)}")
-    from vvv_pipeline.assets.source_specs import SOURCE_SPECS
-
     spec = next(s for s in SOURCE_SPECS if s.source.value == source)
-    partitions_def = defs.resolve_assets_def(source).partitions_def
-    window = window_utc(partitions_def.time_window_for_partition_key(partition_key))
+    window = window_utc(spec.partitions().time_window_for_partition_key(partition_key))
     outcome = replay(
         source,
         partition_key,
@@ -164,18 +147,13 @@ def replay_partition(source: str, partition_key: str) -> int:
     return 0
 
 
-def list_gaps(start: str | None, end: str | None, asset: str | None, limit: int) -> int:
+def list_gaps(first: pd.Timestamp, last: pd.Timestamp, asset: str | None, limit: int) -> int:
     """Print expected, materialized, missing and tier-1-failed partitions per source asset."""
     from vvv_pipeline.automation.gaps import gaps_summary
     from vvv_pipeline.automation.partition_status import source_gaps
 
-    today = pd.Timestamp.now(tz="America/New_York").tz_localize(None).normalize()
-    last = pd.Timestamp(end) if end else today
-    first = pd.Timestamp(start) if start else last - pd.Timedelta(days=6)
     with _instance() as instance:
         gaps = [g for g in source_gaps(instance, first, last) if asset in (None, g.asset)]
-    if not gaps:
-        sys.exit(f"vvv-pipeline gaps: no source asset named {asset!r}")
     print(f"gaps {first:%Y-%m-%d} .. {last:%Y-%m-%d} (New York dates, both inclusive)\n")
     print(gaps_summary(gaps).to_string(index=False))
     for g in gaps:
@@ -189,39 +167,62 @@ def list_gaps(start: str | None, end: str | None, asset: str | None, limit: int)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="vvv-pipeline", description=__doc__.split("\n\n")[0])
+    from vvv_pipeline import cli_args
+    from vvv_pipeline.providers.simulated.config import SCALE_PRESETS
+    from vvv_pipeline.schemas import SOURCE_SCHEMAS
+
+    sources = list(SOURCE_SCHEMAS)
+    parser = cli_args.OneLineParser(prog="vvv-pipeline", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run_cmd = commands.add_parser("run", help="materialize every source for the default window")
-    run_cmd.add_argument("--sessions", type=int, default=5, help="closed XNYS sessions (default 5)")
-    run_cmd.add_argument("--as-of", default=None, help="ISO time to count sessions back from")
     run_cmd.add_argument(
-        "--scale", default=None, help="simulated density: tiny, default or heavy (env VVV_SCALE)"
+        "--sessions",
+        type=cli_args.session_count,
+        default=5,
+        help=f"XNYS sessions, 1..{cli_args.MAX_SESSIONS} (default 5); more is a backfill",
+    )
+    run_cmd.add_argument(
+        "--as-of",
+        type=cli_args.past_instant,
+        default=None,
+        help="ISO time (New York unless it has an offset) to count closed sessions back from; "
+        "not in the future (default: the start of today, so every partition exists)",
+    )
+    run_cmd.add_argument(
+        "--scale", choices=list(SCALE_PRESETS), default=None, help="simulated density (VVV_SCALE)"
     )
     run_cmd.add_argument("--verbose", action="store_true", help="print Dagster's event log")
     show_cmd = commands.add_parser("quarantine", help="list rejected rows per source and partition")
-    show_cmd.add_argument("--source", default=None, help="one source (default: all)")
+    show_cmd.add_argument("--source", choices=sources, default=None, help="one source (all)")
     replay_cmd = commands.add_parser(
         "replay", help="re-validate a partition's quarantined rows and store those that now pass"
     )
-    replay_cmd.add_argument("source", help="source asset name, e.g. equity_ticks")
+    replay_cmd.add_argument("source", choices=sources, help="source asset name")
     replay_cmd.add_argument("partition", help="partition key, e.g. 2025-11-24")
     gaps_cmd = commands.add_parser(
         "gaps", help="list missing and tier-1-failed source partitions over a date range"
     )
-    gaps_cmd.add_argument("--start", default=None, help="first New York date (default: end - 6)")
-    gaps_cmd.add_argument("--end", default=None, help="last New York date (default: today)")
-    gaps_cmd.add_argument("--asset", default=None, help="one source asset (default: all)")
-    gaps_cmd.add_argument("--limit", type=int, default=20, help="partitions listed per asset")
+    gaps_cmd.add_argument(
+        "--start", type=cli_args.ny_date, default=None, help="first date (default: end - 6)"
+    )
+    gaps_cmd.add_argument("--end", type=cli_args.ny_date, default=None, help="last date (today)")
+    gaps_cmd.add_argument("--asset", choices=sources, default=None, help="one source (all)")
+    gaps_cmd.add_argument(
+        "--limit", type=cli_args.positive_int, default=20, help="partitions listed per asset"
+    )
     args = parser.parse_args(argv)
     if args.command == "gaps":
-        return list_gaps(args.start, args.end, args.asset, args.limit)
+        first, last = cli_args.gaps_range(gaps_cmd, args.start, args.end)
+        return list_gaps(first, last, args.asset, args.limit)
     if args.command == "quarantine":
         return show_quarantine(args.source)
     if args.command == "replay":
+        cli_args.replay_key(replay_cmd, args.source, args.partition)
         return replay_partition(args.source, args.partition)
+    sessions = cli_args.run_sessions(run_cmd, args.sessions, args.as_of)
     if args.scale:
         os.environ["VVV_SCALE"] = args.scale
-    return run(args.sessions, args.as_of, "DEBUG" if args.verbose else "WARNING")
+    return run(sessions, "DEBUG" if args.verbose else "WARNING")
 
 
 if __name__ == "__main__":
