@@ -26,7 +26,7 @@ from vvv_pipeline_tests.storage.instance_race import race
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS = 5
 ROUNDS = 6
-SHIPPED_STORAGE = "storage:\n  sqlite:\n    base_dir: data/dagster/storage\n"
+PLAIN_STORAGE = "storage:\n  sqlite:\n    base_dir: data/dagster/storage\n"
 LOCKED_STORAGE = (
     "storage:\n  custom:\n    module: vvv_pipeline.instance\n"
     f"    class: {LockedSqliteStorage.__name__}\n"
@@ -51,8 +51,13 @@ def _homes(tmp_path: Path, config: str, rounds: int = ROUNDS) -> list[Path]:
 
 def _shipped_config() -> str:
     config = (ROOT / "dagster.yaml").read_text()
-    assert SHIPPED_STORAGE in config, "the shipped instance is no longer plain SQLite storage"
+    assert LOCKED_STORAGE in config, "the shipped instance no longer opens its storage locked"
     return config
+
+
+def _plain_config() -> str:
+    """The shipped configuration with Dagster's stock, unlocked SQLite storage."""
+    return _shipped_config().replace(LOCKED_STORAGE, PLAIN_STORAGE)
 
 
 def _assert_clean(rounds) -> None:
@@ -65,26 +70,26 @@ def _assert_clean(rounds) -> None:
 @pytest.mark.slow
 def test_unlocked_first_use_fails_so_the_race_is_real(tmp_path):
     """Control: without the lock the same race fails (measured: 20 of 20 rounds)."""
-    rounds = race(_homes(tmp_path, _shipped_config(), 4), ["dagster"] * WORKERS, tmp_path / "c")
+    rounds = race(_homes(tmp_path, _plain_config(), 4), ["dagster"] * WORKERS, tmp_path / "c")
     assert any(played.errors or played.broken for played in rounds)
 
 
 @pytest.mark.slow
 def test_project_commands_started_together_create_the_storage_once(tmp_path):
-    rounds = race(_homes(tmp_path, _shipped_config()), ["project"] * WORKERS, tmp_path / "c")
+    rounds = race(_homes(tmp_path, _plain_config()), ["project"] * WORKERS, tmp_path / "c")
     _assert_clean(rounds)
 
 
 @pytest.mark.slow
 def test_locked_storage_config_covers_dagster_processes_and_project_commands(tmp_path):
-    """With ``LockedSqliteStorage`` in dagster.yaml, Dagster's own processes lock too."""
-    config = _shipped_config().replace(SHIPPED_STORAGE, LOCKED_STORAGE)
+    """The shipped dagster.yaml names ``LockedSqliteStorage``: Dagster's own processes lock too."""
+    config = _shipped_config()
     modes = ["dagster", "project", "dagster", "project", "dagster"]
     _assert_clean(race(_homes(tmp_path, config), modes, tmp_path / "c"))
 
 
 def test_locked_storage_opens_an_existing_instance_without_waiting_on_itself(tmp_path, monkeypatch):
-    home = _homes(tmp_path, _shipped_config().replace(SHIPPED_STORAGE, LOCKED_STORAGE), 1)[0]
+    home = _homes(tmp_path, _shipped_config(), 1)[0]
     monkeypatch.chdir(home)
     for _ in range(2):  # create, then reopen; open_instance must not take the lock twice
         with open_instance(InstanceRef.from_dir(str(home))) as instance:
