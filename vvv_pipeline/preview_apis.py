@@ -6,6 +6,9 @@ Exactly these warnings are silenced; every other Dagster warning stays visible.
   whole point of the derived layers and of the rate-limit policy of real providers.
 * ``partitions_def=`` on ``AssetCheckSpec`` (preview): the validation tiers are recorded per
   partition, like the assets they check.
+* ``allow_nonexistent_upstream_partitions=`` on ``TimeWindowPartitionMapping`` (beta): a session
+  closes before its calendar day's news partition exists; tier 3 and flow read the news stored
+  so far instead of failing (the news-completion sensor rebuilds them later).
 """
 
 import warnings
@@ -17,6 +20,11 @@ SILENCED = (
     (
         r"Specifying a partitions_def on an AssetCheckSpec is currently in preview",
         dg.PreviewWarning,
+    ),
+    (
+        r"Parameter `allow_nonexistent_upstream_partitions` of initializer "
+        r"`TimeWindowPartitionMapping.__init__` is currently in beta",
+        dg.BetaWarning,
     ),
 )
 

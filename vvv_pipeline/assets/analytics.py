@@ -19,7 +19,13 @@ from vvv_pipeline.analytics.regime import daily_regime, regime_bars
 from vvv_pipeline.analytics.risk import risk_metrics
 from vvv_pipeline.analytics.velocity import daily_velocity
 from vvv_pipeline.analytics.zones import price_zones
-from vvv_pipeline.assets.derive import derive, derived_asset, per_symbol
+from vvv_pipeline.assets.derive import (
+    NEWS_SO_FAR,
+    derive,
+    derived_asset,
+    news_completeness,
+    per_symbol,
+)
 from vvv_pipeline.assets.frames_io import (
     day_rows_to_series,
     read_bars,
@@ -260,6 +266,7 @@ SIGNAL_ASSETS = _both(
     "premium, sweeps and floor trades, news volume and sentiment. ArcticDB `analytics_flow`.",
     FLOW,
     {"arcticdb", "duckdb"},
+    ins=NEWS_SO_FAR,
 )
 def equity_flow(
     context: dg.AssetExecutionContext,
@@ -287,7 +294,8 @@ def equity_flow(
         )
         return day_rows_to_series(table, symbols)
 
-    return derive(context, arctic, FLOW, compute)
+    news = news_completeness(context)
+    return derive(context, arctic, FLOW, compute, lambda: news)
 
 
 ANALYTICS_ASSETS = [

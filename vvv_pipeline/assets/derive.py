@@ -32,6 +32,31 @@ Compute = Callable[[list[str], Window], dict[str, pd.DataFrame]]
 CRYPTO_TRADES_DEP = dg.AssetDep("crypto_trades", partition_mapping=dg.AllPartitionMapping())
 CRYPTO_OI_DEP = dg.AssetDep("crypto_open_interest", partition_mapping=dg.AllPartitionMapping())
 
+# A session closes hours before its calendar day's news partition exists (New York midnight).
+# Assets that read the session's news take what is stored when they run (none for a day still
+# in progress) and are rebuilt by the news-completion sensor once the day's news lands.
+NEWS_SO_FAR = {
+    "news_headlines": dg.AssetIn(
+        partition_mapping=dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
+    )
+}
+
+
+def news_completeness(context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
+    """Whether every New York day of the run's sessions had its news stored when this ran."""
+    stored = context.instance.get_materialized_partitions(dg.AssetKey("news_headlines"))
+    pending = [key for key in context.partition_keys if key not in stored]
+    if pending:
+        context.log.info(
+            f"news of {', '.join(pending[:5])}{' ...' if len(pending) > 5 else ''} not stored "
+            "yet (the day is in progress): built with the news stored so far; the "
+            "news-completion sensor rebuilds these sessions once their day's news lands"
+        )
+    return {
+        "news_complete": dg.MetadataValue.bool(not pending),
+        "news_pending_days": dg.MetadataValue.text(", ".join(pending) or "none"),
+    }
+
 
 def chunks(keys: Sequence[str], size: int = CHUNK_PARTITIONS) -> list[list[str]]:
     return [list(keys[i : i + size]) for i in range(0, len(keys), size)]
@@ -107,12 +132,14 @@ def derived_asset(
     description: str,
     library: str,
     kinds: set[str] | None = None,
+    ins: dict[str, dg.AssetIn] | None = None,
 ):
     """Every derived asset's decorator: single-run backfills, one pool per library, automation."""
     return dg.asset(
         name=name,
         partitions_def=partitions_def,
         deps=deps,
+        ins=ins,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=group,
         kinds=kinds or {"arcticdb", "numba"},

@@ -14,9 +14,11 @@ import pandas as pd
 from vvv_pipeline.assets.derive import (
     CRYPTO_OI_DEP,
     CRYPTO_TRADES_DEP,
+    NEWS_SO_FAR,
     derive,
     derived_asset,
     hours_of,
+    news_completeness,
     partition_window,
 )
 from vvv_pipeline.assets.frames_io import day_rows_to_series
@@ -39,6 +41,7 @@ def _run_days(
     library: str,
     symbols: list[str],
     day_rows: DayRows,
+    extra_metadata: Callable[[], dict[str, dg.MetadataValue]] | None = None,
 ) -> dg.MaterializeResult:
     partitions_def = context.assets_def.partitions_def
 
@@ -46,7 +49,7 @@ def _run_days(
         days = [day_rows(key, *partition_window(partitions_def, key)) for key in chunk]
         return day_rows_to_series(pd.concat(days, ignore_index=True), symbols)
 
-    return derive(context, arctic, library, compute)
+    return derive(context, arctic, library, compute, extra_metadata)
 
 
 def _ticks_tier(
@@ -123,6 +126,7 @@ crypto_metadata_tier2 = _ticks_tier(
     "`metadata_tier3`, one symbol per equity.",
     METADATA_TIER3,
     kinds={"arcticdb", "duckdb"},
+    ins=NEWS_SO_FAR,
 )
 def equity_metadata_tier3(
     context: dg.AssetExecutionContext,
@@ -146,7 +150,8 @@ def equity_metadata_tier3(
             news=in_window(news_headlines, window),
         )
 
-    return _run_days(context, arctic, METADATA_TIER3, symbols, day_rows)
+    news = news_completeness(context)
+    return _run_days(context, arctic, METADATA_TIER3, symbols, day_rows, lambda: news)
 
 
 @derived_asset(

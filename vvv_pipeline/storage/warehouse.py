@@ -121,10 +121,10 @@ class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):
 
     def load_input(self, context, table_slice: TableSlice, connection) -> pd.DataFrame:
         # The stock handler hard-codes the stock (naive wall-time) partition filter.
-        if table_slice.partition_dimensions and len(context.asset_partition_keys) == 0:
-            return pd.DataFrame()
-        statement = TransactionalDuckDbClient.get_select_statement(table_slice)
         schema = SOURCE_SCHEMAS.get(table_slice.table)
+        if table_slice.partition_dimensions and len(context.asset_partition_keys) == 0:
+            return schema.empty() if schema is not None else pd.DataFrame()
+        statement = TransactionalDuckDbClient.get_select_statement(table_slice)
         try:
             frame = connection.execute(statement).fetchdf()
         except duckdb.CatalogException:
