@@ -37,7 +37,8 @@ def build_resources() -> dict[str, object]:
     }
 
 
-def build_definitions() -> dg.Definitions:
+def build_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
+    """The code location; ``resources`` replaces any of :func:`build_resources` by key."""
     return dg.Definitions(
         assets=[
             *SOURCE_ASSETS,
@@ -51,7 +52,7 @@ def build_definitions() -> dg.Definitions:
         schedules=SCHEDULES,
         sensors=[*SENSORS, *ALERT_SENSORS],
         executor=executor_from_env(),
-        resources=build_resources(),
+        resources={**build_resources(), **(resources or {})},
     )
 
 

@@ -15,7 +15,12 @@ import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on 
 from vvv_pipeline.assets.checks import check_specs, report
 from vvv_pipeline.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
-from vvv_pipeline.automation.policies import freshness_for, source_backfill_policy
+from vvv_pipeline.automation.policies import (
+    freshness_for,
+    permanent_errors_not_retried,
+    source_backfill_policy,
+    source_retry_policy,
+)
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.resources import ArcticDB, MarketData, UniverseFile, Validation
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
@@ -39,6 +44,7 @@ def _asset_args(spec: SourceSpec) -> dict[str, Any]:
         "partitions_def": spec.partitions(),
         "backfill_policy": source_backfill_policy(),
         "freshness_policy": freshness_for(spec.partitions()),
+        "retry_policy": source_retry_policy(),
         "pool": f"provider_{spec.provider}",
         "group_name": "sources",
         "kinds": TICK_KINDS if spec.arctic_prefix else WAREHOUSE_KINDS,
@@ -73,7 +79,8 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             parts = split_by_symbol(clean.set_index("ts"), symbols)
             arctic_store.write_partition(prefix, partition_key, parts)
 
-        ingested = ingest(context, spec, market, u, validation, write)
+        with permanent_errors_not_retried():
+            ingested = ingest(context, spec, market, u, validation, write)
         metadata = ingested.metadata(SOURCE_SCHEMAS[spec.source.value].empty())
         metadata["storage"] = dg.MetadataValue.text(
             f"{arctic_store.uri} library tick_data, symbols {prefix}/<symbol>/<partition>"
@@ -102,7 +109,8 @@ def _warehouse_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     ):  # returns a MaterializeResult carrying the frame (Dagster rejects that annotation here)
         u = universe.load()
         frames: list[pd.DataFrame] = []
-        ingested = ingest(context, spec, market, u, validation, lambda _k, f: frames.append(f))
+        with permanent_errors_not_retried():
+            ingested = ingest(context, spec, market, u, validation, lambda _k, f: frames.append(f))
         schema = SOURCE_SCHEMAS[spec.source.value]
         frame = pd.concat(frames, ignore_index=True) if frames else schema.empty()
         if len(frame):

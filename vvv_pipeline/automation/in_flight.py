@@ -4,10 +4,15 @@ The gap sensor must not request a partition that a running backfill or run will 
 sensor tick during a backfill would duplicate its work. Runs name their partition with the
 ``dagster/partition`` tag or a range with the ``dagster/asset_partition_range_*`` tags; asset
 backfills carry their target subset.
+
+One odd record must never stop the sensor: a range that reaches outside today's partitions
+definition (an orphan from a deployment whose history started earlier) counts for the keys it
+shares with the definition, and a run whose tags cannot be read at all is logged and skipped.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 import dagster as dg
@@ -28,6 +33,7 @@ def in_flight_partitions(
     instance: dg.DagsterInstance,
     asset_keys: Iterable[dg.AssetKey],
     partitions: dict[dg.AssetKey, dg.PartitionsDefinition],
+    log: logging.Logger | None = None,
 ) -> dict[dg.AssetKey, set[str]]:
     """Per asset, the partition keys targeted by active runs and requested backfills."""
     wanted = set(asset_keys)
@@ -38,7 +44,13 @@ def in_flight_partitions(
         run = record.dagster_run
         selected = run.asset_selection or {dg.AssetKey(n) for n in JOB_ASSETS.get(run.job_name, ())}
         for key in selected & wanted:
-            out[key] |= _run_keys(run.tags, partitions[key])
+            try:
+                out[key] |= _run_keys(run.tags, partitions[key])
+            except Exception as error:  # a sensor must survive any one bad run record
+                (log or logging.getLogger(__name__)).warning(
+                    f"run {run.run_id}: partition tags of {key.to_user_string()} unreadable "
+                    f"({type(error).__name__}: {error}); not counted as in flight"
+                )
     for backfill in instance.get_backfills(filters=BulkActionsFilter(statuses=ACTIVE_BACKFILL)):
         data = backfill.asset_backfill_data
         if data is None:
@@ -53,5 +65,16 @@ def _run_keys(tags: dict[str, str], partitions_def: dg.PartitionsDefinition) -> 
         return {tags[PARTITION_NAME_TAG]}
     first, last = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
     if first and last:
-        return set(partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(first, last)))
+        return _keys_in_range(first, last, partitions_def)
     return set()
+
+
+def _keys_in_range(first: str, last: str, partitions_def: dg.PartitionsDefinition) -> set[str]:
+    """The definition's keys in ``first..last``, also when the range starts or ends outside it."""
+    if not isinstance(partitions_def, dg.TimeWindowPartitionsDefinition):
+        return set(partitions_def.get_partition_keys_in_range(dg.PartitionKeyRange(first, last)))
+    start = max(partitions_def.time_window_for_partition_key(first).start, partitions_def.start)
+    end = partitions_def.time_window_for_partition_key(last).end
+    if end <= start:
+        return set()
+    return set(partitions_def.get_partition_keys_in_time_window(dg.TimeWindow(start, end)))

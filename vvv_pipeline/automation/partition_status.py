@@ -19,6 +19,7 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.automation.clock import now_utc
 from vvv_pipeline.automation.gaps import DateLike, Gaps, gaps_in_range
 from vvv_pipeline.tiers.gate import TIER1
 
@@ -73,7 +74,7 @@ def asset_gaps(
         end,
         status.materialized,
         status.failed_tier1,
-        as_of=pd.Timestamp.now(tz="UTC") if as_of is None else as_of,
+        as_of=now_utc() if as_of is None else as_of,
     )
 
 
@@ -85,7 +86,7 @@ def source_gaps(
     specs: Sequence[SourceSpec] = SOURCE_SPECS,
 ) -> list[Gaps]:
     """:func:`asset_gaps` of every source asset, in the order of ``specs``."""
-    now = pd.Timestamp.now(tz="UTC") if as_of is None else as_of
+    now = now_utc() if as_of is None else as_of
     return [
         asset_gaps(instance, dg.AssetKey(spec.source.value), spec.partitions(), start, end, now)
         for spec in specs

@@ -14,22 +14,37 @@
   (``VVV_PROVIDER=live``) they are multi-run with at most :data:`LIVE_PARTITIONS_PER_RUN`
   partitions per run, so a year of backfill becomes bounded runs that the run queue and the
   provider pools can pace.
+- **Retries**: a source step that raises is retried :data:`SOURCE_RETRIES` times
+  (``VVV_SOURCE_RETRIES``, default 2) after an exponential, jittered delay starting at
+  ``VVV_SOURCE_RETRY_DELAY_SECONDS`` (default 20 s): transient provider errors heal within the
+  run. Errors that retrying cannot fix (a ban, an exhausted daily quota, schema drift) fail the
+  step at once. Gaps left by runs that still fail are retried later by the gap sensor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import dagster as dg
 
 import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
 from vvv_pipeline.partitions import calendar_day_partitions, hourly_partitions, session_partitions
+from vvv_pipeline.providers.errors import (
+    ProviderBannedError,
+    QuotaExhaustedError,
+    SchemaDriftError,
+)
 
 FOLLOW_UPSTREAM = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
 )
 LIVE_PARTITIONS_PER_RUN = 5
+SOURCE_RETRIES = int(os.environ.get("VVV_SOURCE_RETRIES", "2"))
+SOURCE_RETRY_DELAY_SECONDS = float(os.environ.get("VVV_SOURCE_RETRY_DELAY_SECONDS", "20"))
+PERMANENT_ERRORS = (ProviderBannedError, QuotaExhaustedError, SchemaDriftError)
 
 SESSION_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="30 17 * * 1-5",
@@ -61,3 +76,24 @@ def freshness_for(partitions_def: dg.PartitionsDefinition) -> dg.FreshnessPolicy
     if partitions_def == calendar_day_partitions():
         return CALENDAR_DAY_FRESHNESS
     raise ValueError(f"no freshness policy for partitions {partitions_def}")
+
+
+def source_retry_policy() -> dg.RetryPolicy:
+    """Bounded, jittered, exponential retries of a source step (see the module docstring)."""
+    return dg.RetryPolicy(
+        max_retries=SOURCE_RETRIES,
+        delay=SOURCE_RETRY_DELAY_SECONDS,
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
+
+
+@contextmanager
+def permanent_errors_not_retried() -> Iterator[None]:
+    """Turn provider errors that a retry cannot fix into a failure the retry policy skips."""
+    try:
+        yield
+    except PERMANENT_ERRORS as error:
+        raise dg.Failure(
+            description=f"{type(error).__name__}: {error} (not retried)", allow_retries=False
+        ) from error

@@ -16,9 +16,21 @@ import pandas as pd
 
 from vvv_pipeline.calendars import EXCHANGE_TZ, is_session, session_bounds
 from vvv_pipeline.jobs import calendar_day_sources_job, hourly_sources_job, session_sources_job
+from vvv_pipeline.partitions import calendar_day_partitions, hourly_partitions, session_partitions
 
 CLOSE_DELAY = pd.Timedelta(minutes=15)
 SESSION_TICKS = "15 13,16 * * 1-5"
+
+
+def _before_history(
+    partitions_def: dg.TimeWindowPartitionsDefinition, key: str
+) -> dg.SkipReason | None:
+    """A skip for a key before the definition's first partition (a deployment's first tick)."""
+    start = partitions_def.time_window_for_partition_key(key).start
+    if start < partitions_def.start:
+        first = partitions_def.start.strftime(partitions_def.fmt)
+        return dg.SkipReason(f"{key} is before the first partition ({first})")
+    return None
 
 
 def session_request(now: pd.Timestamp) -> dg.RunRequest | dg.SkipReason:
@@ -31,7 +43,9 @@ def session_request(now: pd.Timestamp) -> dg.RunRequest | dg.SkipReason:
     if not (due <= now < due + pd.Timedelta(hours=1)):
         close = session_bounds(day)[1].tz_convert(EXCHANGE_TZ).strftime("%H:%M")
         return dg.SkipReason(f"{day} closes at {close} New York; not this tick")
-    return dg.RunRequest(run_key=f"session-{day}", partition_key=day)
+    return _before_history(session_partitions(), day) or dg.RunRequest(
+        run_key=f"session-{day}", partition_key=day
+    )
 
 
 @dg.schedule(
@@ -45,10 +59,12 @@ def xnys_session_close_schedule(context: dg.ScheduleEvaluationContext):
     return session_request(pd.Timestamp(context.scheduled_execution_time).tz_convert("UTC"))
 
 
-def hourly_request(now: pd.Timestamp) -> dg.RunRequest:
+def hourly_request(now: pd.Timestamp) -> dg.RunRequest | dg.SkipReason:
     """The hour that ended before ``now`` (UTC)."""
     hour = (now.tz_convert("UTC").floor("h") - pd.Timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
-    return dg.RunRequest(run_key=f"hour-{hour}", partition_key=hour)
+    return _before_history(hourly_partitions(), hour) or dg.RunRequest(
+        run_key=f"hour-{hour}", partition_key=hour
+    )
 
 
 @dg.schedule(
@@ -61,10 +77,12 @@ def hourly_crypto_schedule(context: dg.ScheduleEvaluationContext):
     return hourly_request(pd.Timestamp(context.scheduled_execution_time))
 
 
-def calendar_day_request(now: pd.Timestamp) -> dg.RunRequest:
+def calendar_day_request(now: pd.Timestamp) -> dg.RunRequest | dg.SkipReason:
     """The New York day that ended before ``now``."""
     day = (now.tz_convert(EXCHANGE_TZ) - dt.timedelta(days=1)).strftime("%Y-%m-%d")
-    return dg.RunRequest(run_key=f"day-{day}", partition_key=day)
+    return _before_history(calendar_day_partitions(), day) or dg.RunRequest(
+        run_key=f"day-{day}", partition_key=day
+    )
 
 
 @dg.schedule(

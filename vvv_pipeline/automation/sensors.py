@@ -1,31 +1,51 @@
-"""The gap sensor: find missing or tier-1-failed source partitions and request runs for them.
+"""The gap sensor: find missing or tier-1-failed partitions and request runs that fill them.
 
-Each tick looks back :data:`LOOKBACK_DAYS` New York days (``VVV_GAP_LOOKBACK_DAYS``), finds
-every source asset's expected partitions that are missing or whose latest tier-1 check failed
-(:mod:`~vvv_pipeline.automation.gaps`), leaves out partitions an active run or backfill already
-targets, and requests one run per gap partition, at most :data:`MAX_RUNS_PER_TICK`
-(``VVV_GAP_MAX_RUNS_PER_TICK``) per tick. Run keys (``gap:<asset>:<partition>``) make Dagster
-drop a request it has seen before, so a gap is never requested twice; a partition that fails
-again stays visible in the coverage report instead of being retried forever. The cursor holds
-the index of the source to start with next tick, so a capped tick never starves later sources.
+Each tick looks back :data:`LOOKBACK_DAYS` New York days (``VVV_GAP_LOOKBACK_DAYS``) and finds
+- every source asset's expected partitions that are missing or whose latest tier-1 check
+  failed (:mod:`~vvv_pipeline.automation.gaps`), one run per (source, partition);
+- every derived partition missing although its inputs are complete
+  (:mod:`~vvv_pipeline.automation.derived_gaps`), one run per (job, partition) selecting the
+  missing derived assets.
+It leaves out partitions an active run or backfill already targets, retries a gap whose run
+failed or left it open after a doubling back-off, at most ``VVV_GAP_MAX_ATTEMPTS`` times
+(:mod:`~vvv_pipeline.automation.gap_attempts`), and requests at most :data:`MAX_RUNS_PER_TICK`
+(``VVV_GAP_MAX_RUNS_PER_TICK``) runs per tick. Run keys ``gap:<target>:<attempt>`` make Dagster
+drop a request it has seen before. The cursor holds the target to start with next tick (a
+capped tick never starves later ones) and the gaps given up, so they show in the sensor's UI.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
 
 from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.automation.clock import now_utc
+from vvv_pipeline.automation.derived_gaps import derived_gaps
+from vvv_pipeline.automation.gap_attempts import (
+    ATTEMPT_TAG,
+    TARGET_TAG,
+    TRIGGER_TAG,
+    gap_target,
+    gave_up,
+    next_attempt,
+    read_attempts,
+)
 from vvv_pipeline.automation.in_flight import in_flight_partitions
+from vvv_pipeline.automation.news_completion import news_completion_sensor
 from vvv_pipeline.automation.partition_status import asset_gaps
+from vvv_pipeline.jobs import CALENDAR_DAY_DERIVED, SESSION_DERIVED
+from vvv_pipeline.partitions import calendar_day_partitions, session_partitions
 
 LOOKBACK_DAYS = int(os.environ.get("VVV_GAP_LOOKBACK_DAYS", "7"))
 MAX_RUNS_PER_TICK = int(os.environ.get("VVV_GAP_MAX_RUNS_PER_TICK", "10"))
+DERIVED_LANES = ("derived",)
+"""After the sources, one more lane of the rotation: the derived layers."""
 
 
 @dataclass(frozen=True)
@@ -33,7 +53,15 @@ class GapTick:
     requests: list[dg.RunRequest]
     cursor: str
     found: int
-    """Gap partitions found (before leaving out in-flight ones and capping)."""
+    """Gap partitions found (before leaving out in-flight, backing-off ones and capping)."""
+    given_up: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    target: str
+    partition: str
+    assets: tuple[str, ...]
 
 
 def gap_requests(
@@ -43,55 +71,100 @@ def gap_requests(
     lookback_days: int = LOOKBACK_DAYS,
     cap: int = MAX_RUNS_PER_TICK,
     specs: Sequence[SourceSpec] = SOURCE_SPECS,
+    derived: bool = True,
 ) -> GapTick:
     """The run requests of one tick at ``now`` (UTC) and the next cursor."""
-    start_at = json.loads(cursor)["next"] % len(specs) if cursor else 0
-    order = [*specs[start_at:], *specs[:start_at]]
+    lanes = [spec.source.value for spec in specs] + (list(DERIVED_LANES) if derived else [])
+    start_at = json.loads(cursor)["next"] % len(lanes) if cursor else 0
+    order = [*range(start_at, len(lanes)), *range(start_at)]
     end = now.tz_convert("America/New_York").tz_localize(None).normalize()
     start = end - pd.Timedelta(days=lookback_days - 1)
     keys = {dg.AssetKey(spec.source.value): spec.partitions() for spec in specs}
-    busy = in_flight_partitions(instance, keys, keys)
+    attempts = read_attempts(instance)
     requests: list[dg.RunRequest] = []
+    given_up: list[str] = []
     found = 0
     next_index = start_at
-    for offset, spec in enumerate(order):
-        key = dg.AssetKey(spec.source.value)
-        gaps = asset_gaps(instance, key, keys[key], start, end, as_of=now)
-        todo = sorted(set(gaps.missing) | set(gaps.failed_tier1))
-        found += len(todo)
-        for partition in todo:
-            if partition in busy[key]:
+    for index in order:
+        lane = lanes[index]
+        if lane == "derived":
+            candidates = list(_derived_candidates(instance, start, end, now))
+        else:
+            candidates = list(_source_candidates(instance, lane, keys, start, end, now))
+        found += len(candidates)
+        for candidate in candidates:
+            history = attempts.get(gap_target(candidate.target, candidate.partition), [])
+            if gave_up(history):
+                given_up.append(gap_target(candidate.target, candidate.partition))
+                continue
+            attempt = next_attempt(history, now)
+            if attempt is None:
                 continue
             if len(requests) == cap:
                 break
-            requests.append(
-                dg.RunRequest(
-                    run_key=f"gap:{key.to_user_string()}:{partition}",
-                    asset_selection=[key],
-                    partition_key=partition,
-                    tags={"vvv/trigger": "gap_sensor"},
-                )
-            )
-        next_index = (start_at + offset + 1) % len(specs)
+            requests.append(_request(candidate, attempt))
+        next_index = (index + 1) % len(lanes)
         if len(requests) == cap:
             break
-    return GapTick(requests, json.dumps({"next": next_index}), found)
+    state = {"next": next_index, "given_up": sorted(given_up)[:50]}
+    return GapTick(requests, json.dumps(state), found, tuple(sorted(given_up)))
+
+
+def _source_candidates(instance, source, keys, start, end, now) -> Iterator[Candidate]:
+    key = dg.AssetKey(source)
+    busy = in_flight_partitions(instance, [key], keys)[key]
+    gaps = asset_gaps(instance, key, keys[key], start, end, as_of=now)
+    for partition in sorted(set(gaps.missing) | set(gaps.failed_tier1)):
+        if partition not in busy:
+            yield Candidate(source, partition, (source,))
+
+
+def _derived_candidates(instance, start, end, now) -> Iterator[Candidate]:
+    assets = [dg.AssetKey(name) for name in (*SESSION_DERIVED, *CALENDAR_DAY_DERIVED)]
+    partitions = {
+        key: session_partitions() if key.path[0] in SESSION_DERIVED else calendar_day_partitions()
+        for key in assets
+    }
+    busy = in_flight_partitions(instance, assets, partitions)
+    for gap in derived_gaps(instance, start, end, now):
+        todo = tuple(a for a in gap.assets if gap.partition not in busy[dg.AssetKey(a)])
+        if todo:
+            yield Candidate(gap.job, gap.partition, todo)
+
+
+def _request(candidate: Candidate, attempt: int) -> dg.RunRequest:
+    target = gap_target(candidate.target, candidate.partition)
+    return dg.RunRequest(
+        run_key=f"gap:{target}:{attempt}",
+        asset_selection=[dg.AssetKey(a) for a in candidate.assets],
+        partition_key=candidate.partition,
+        tags={TRIGGER_TAG: "gap_sensor", TARGET_TAG: target, ATTEMPT_TAG: str(attempt)},
+    )
 
 
 @dg.sensor(
-    asset_selection=dg.AssetSelection.groups("sources"),
+    asset_selection=dg.AssetSelection.all(),
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Requests runs for source partitions that are missing or failed tier 1 in the "
-    "last VVV_GAP_LOOKBACK_DAYS days (default 7), at most VVV_GAP_MAX_RUNS_PER_TICK (10) per "
-    "tick, never twice for the same partition, never for one a running backfill covers.",
+    description="Requests runs for source partitions that are missing or failed tier 1, and for "
+    "derived partitions missing where their inputs are complete, in the last "
+    "VVV_GAP_LOOKBACK_DAYS days (default 7): at most VVV_GAP_MAX_RUNS_PER_TICK (10) runs per "
+    "tick, never for a partition a running run or backfill covers, retried after a doubling "
+    "back-off (VVV_GAP_RETRY_MINUTES, 30) at most VVV_GAP_MAX_ATTEMPTS (4) times.",
 )
 def partition_gap_sensor(context: dg.SensorEvaluationContext):
-    tick = gap_requests(context.instance, pd.Timestamp.now(tz="UTC"), context.cursor)
+    tick = gap_requests(context.instance, now_utc(), context.cursor)
     context.update_cursor(tick.cursor)
+    if tick.given_up:
+        context.log.warning(
+            f"{len(tick.given_up)} gaps given up after the maximum attempts: "
+            f"{', '.join(tick.given_up[:10])}"
+        )
     if not tick.requests:
-        return dg.SkipReason(f"no requestable gaps ({tick.found} found, all in flight or none)")
+        return dg.SkipReason(
+            f"no requestable gaps ({tick.found} found: in flight, backing off or given up)"
+        )
     return tick.requests
 
 
-SENSORS = [partition_gap_sensor]
+SENSORS = [partition_gap_sensor, news_completion_sensor]

@@ -1,0 +1,102 @@
+"""Gaps of the derived layers: bars, tiers, analytics and reports missing where inputs exist.
+
+Declarative automation builds a derived asset's *latest* partition when its sources update;
+older partitions (a session healed by the gap sensor a day later, a run that died after its
+sources were written) are nobody's job unless they are looked for. A derived partition is a gap
+when it is missing although its inputs are there: for a session, every session source of that
+session is materialized and passed tier 1; for a New York day, every UTC hour of that day of
+both crypto sources is materialized and passed tier 1. Inputs still missing are the source
+gap sensor's business, so a derived gap is only requested once its inputs are complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+from vvv_pipeline.automation.gaps import DateLike
+from vvv_pipeline.automation.partition_status import asset_gaps
+from vvv_pipeline.jobs import (
+    CALENDAR_DAY_DERIVED,
+    HOURLY_SOURCES,
+    SESSION_DERIVED,
+    SESSION_SOURCES,
+)
+from vvv_pipeline.partitions import calendar_day_partitions, hourly_partitions, session_partitions
+
+
+@dataclass(frozen=True)
+class DerivedGap:
+    """One job's derived assets missing for one partition whose inputs are complete."""
+
+    job: str
+    partition: str
+    assets: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DerivedLayer:
+    job: str
+    assets: tuple[str, ...]
+    partitions: dg.TimeWindowPartitionsDefinition
+    inputs: tuple[str, ...]
+    inputs_partitions: dg.TimeWindowPartitionsDefinition
+
+
+def derived_layers() -> tuple[DerivedLayer, ...]:
+    return (
+        DerivedLayer(
+            "session_sources_job",
+            SESSION_DERIVED,
+            session_partitions(),
+            SESSION_SOURCES,
+            session_partitions(),
+        ),
+        DerivedLayer(
+            "calendar_day_sources_job",
+            CALENDAR_DAY_DERIVED,
+            calendar_day_partitions(),
+            HOURLY_SOURCES,
+            hourly_partitions(),
+        ),
+    )
+
+
+def _input_partitions(layer: DerivedLayer, key: str) -> list[str]:
+    if layer.inputs_partitions == layer.partitions:
+        return [key]
+    window = layer.partitions.time_window_for_partition_key(key)
+    return list(layer.inputs_partitions.get_partition_keys_in_time_window(window))
+
+
+def derived_gaps(
+    instance: dg.DagsterInstance,
+    start: DateLike,
+    end: DateLike,
+    now: pd.Timestamp,
+    layers: Sequence[DerivedLayer] | None = None,
+) -> list[DerivedGap]:
+    """Per layer and partition in New York dates ``start..end``: the derived assets to build."""
+    out: list[DerivedGap] = []
+    for layer in derived_layers() if layers is None else layers:
+        ready: set[str] | None = None
+        for source in layer.inputs:
+            gaps = asset_gaps(
+                instance, dg.AssetKey(source), layer.inputs_partitions, start, end, now
+            )
+            good = set(gaps.materialized) - set(gaps.failed_tier1)
+            ready = good if ready is None else ready & good
+        ready = ready or set()
+        missing: dict[str, list[str]] = {}
+        for asset in layer.assets:
+            gaps = asset_gaps(instance, dg.AssetKey(asset), layer.partitions, start, end, now)
+            for key in gaps.missing:
+                missing.setdefault(key, []).append(asset)
+        for key in sorted(missing):
+            inputs = _input_partitions(layer, key)
+            if inputs and all(k in ready for k in inputs):
+                out.append(DerivedGap(layer.job, key, tuple(missing[key])))
+    return out

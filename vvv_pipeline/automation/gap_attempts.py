@@ -1,0 +1,79 @@
+"""How often the gap sensor has already tried to fill a gap, and whether it may try again.
+
+A gap run can fail (a provider outage, a bad deploy) or succeed and leave the gap (tier 1
+fails again on the same bad data). Either way the gap is requested again, but only after a
+back-off that doubles with each attempt (:data:`RETRY_AFTER` for the second attempt) and at
+most :data:`MAX_ATTEMPTS` times in all; after that the gap stays visible in the coverage report
+and the sensor's cursor lists it as given up. Attempts are read back from the runs themselves
+(tags :data:`TARGET_TAG` and :data:`ATTEMPT_TAG`), so the state survives a daemon restart and
+is visible on every run in the UI.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+TRIGGER_TAG = "vvv/trigger"
+TARGET_TAG = "vvv/gap"
+ATTEMPT_TAG = "vvv/gap_attempt"
+MAX_ATTEMPTS = int(os.environ.get("VVV_GAP_MAX_ATTEMPTS", "4"))
+RETRY_AFTER = pd.Timedelta(minutes=float(os.environ.get("VVV_GAP_RETRY_MINUTES", "30")))
+HISTORY_LIMIT = 5000
+"""Most recent gap runs read per tick (a week of hourly gaps of two sources is ~340)."""
+
+
+@dataclass(frozen=True)
+class Attempt:
+    number: int
+    finished: bool
+    ended: pd.Timestamp | None
+
+
+def gap_target(name: str, partition: str) -> str:
+    """``asset:partition`` for a source, ``job:partition`` for a derived-assets run."""
+    return f"{name}:{partition}"
+
+
+def read_attempts(instance: dg.DagsterInstance) -> dict[str, list[Attempt]]:
+    """Every gap target's attempts so far, oldest first, from the gap sensor's runs."""
+    records = instance.get_run_records(
+        dg.RunsFilter(tags={TRIGGER_TAG: "gap_sensor"}), limit=HISTORY_LIMIT
+    )
+    out: dict[str, list[Attempt]] = defaultdict(list)
+    for record in records:
+        tags = record.dagster_run.tags
+        target = tags.get(TARGET_TAG)
+        if target is None:
+            continue
+        ended = pd.Timestamp(record.end_time, unit="s", tz="UTC") if record.end_time else None
+        out[target].append(
+            Attempt(int(tags.get(ATTEMPT_TAG, "1")), record.dagster_run.is_finished, ended)
+        )
+    return {target: sorted(runs, key=lambda a: a.number) for target, runs in out.items()}
+
+
+def next_attempt(
+    attempts: list[Attempt],
+    now: pd.Timestamp,
+    max_attempts: int = MAX_ATTEMPTS,
+    retry_after: pd.Timedelta = RETRY_AFTER,
+) -> int | None:
+    """The attempt number to request now, or None (one in flight, backing off, or given up)."""
+    if not attempts:
+        return 1
+    last = attempts[-1]
+    if not last.finished or last.number >= max_attempts:
+        return None
+    wait = retry_after * 2 ** (last.number - 1)
+    if last.ended is not None and now < last.ended + wait:
+        return None
+    return last.number + 1
+
+
+def gave_up(attempts: list[Attempt], max_attempts: int = MAX_ATTEMPTS) -> bool:
+    return bool(attempts) and attempts[-1].finished and attempts[-1].number >= max_attempts
