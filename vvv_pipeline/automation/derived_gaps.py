@@ -18,7 +18,7 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline.automation.gaps import DateLike
-from vvv_pipeline.automation.partition_status import asset_gaps
+from vvv_pipeline.automation.partition_status import StatusCache, asset_gaps
 from vvv_pipeline.jobs import (
     CALENDAR_DAY_DERIVED,
     HOURLY_SOURCES,
@@ -78,21 +78,25 @@ def derived_gaps(
     end: DateLike,
     now: pd.Timestamp,
     layers: Sequence[DerivedLayer] | None = None,
+    cache: StatusCache | None = None,
 ) -> list[DerivedGap]:
     """Per layer and partition in New York dates ``start..end``: the derived assets to build."""
+    cache = {} if cache is None else cache
     out: list[DerivedGap] = []
     for layer in derived_layers() if layers is None else layers:
         ready: set[str] | None = None
         for source in layer.inputs:
             gaps = asset_gaps(
-                instance, dg.AssetKey(source), layer.inputs_partitions, start, end, now
+                instance, dg.AssetKey(source), layer.inputs_partitions, start, end, now, cache=cache
             )
             good = set(gaps.materialized) - set(gaps.failed_tier1)
             ready = good if ready is None else ready & good
         ready = ready or set()
         missing: dict[str, list[str]] = {}
         for asset in layer.assets:
-            gaps = asset_gaps(instance, dg.AssetKey(asset), layer.partitions, start, end, now)
+            gaps = asset_gaps(
+                instance, dg.AssetKey(asset), layer.partitions, start, end, now, None, cache
+            )
             for key in gaps.missing:
                 missing.setdefault(key, []).append(asset)
         for key in sorted(missing):

@@ -37,11 +37,28 @@ class PartitionStatus:
     failed_tier1: frozenset[str]
 
 
+StatusCache = dict[tuple[dg.AssetKey, str | None], PartitionStatus]
+"""Statuses already read in one sensor tick, so each asset costs its queries once per tick."""
+
+
 def read_partition_status(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, check_name: str = TIER1
+    instance: dg.DagsterInstance,
+    asset_key: dg.AssetKey,
+    check_name: str | None = TIER1,
+    cache: StatusCache | None = None,
 ) -> PartitionStatus:
-    """The asset's materialized partitions and latest failed ``check_name`` partitions."""
+    """The asset's materialized partitions and latest failed ``check_name`` partitions.
+
+    ``check_name=None`` reads materializations only (assets without a tier-1 check).
+    """
+    if cache is not None and (asset_key, check_name) in cache:
+        return cache[(asset_key, check_name)]
     materialized = instance.get_materialized_partitions(asset_key)
+    if check_name is None:
+        status = PartitionStatus(asset_key, frozenset(materialized), frozenset())
+        if cache is not None:
+            cache[(asset_key, check_name)] = status
+        return status
     infos = instance.event_log_storage.get_asset_check_partition_info(
         [dg.AssetCheckKey(asset_key, check_name)]
     )
@@ -50,7 +67,10 @@ def read_partition_status(
         for info in infos
         if info.partition_key is not None and info.latest_execution_status.value == FAILED_STATUS
     }
-    return PartitionStatus(asset_key, frozenset(materialized), frozenset(failed))
+    status = PartitionStatus(asset_key, frozenset(materialized), frozenset(failed))
+    if cache is not None:
+        cache[(asset_key, check_name)] = status
+    return status
 
 
 def asset_gaps(
@@ -60,13 +80,15 @@ def asset_gaps(
     start: DateLike,
     end: DateLike,
     as_of: pd.Timestamp | None = None,
+    check_name: str | None = TIER1,
+    cache: StatusCache | None = None,
 ) -> Gaps:
     """Gaps of one asset over New York dates ``start..end`` (both inclusive).
 
     ``as_of`` (default: now) leaves out partitions whose window has not ended yet, so the hour
     or day in progress is never reported missing.
     """
-    status = read_partition_status(instance, asset_key)
+    status = read_partition_status(instance, asset_key, check_name, cache)
     return gaps_in_range(
         asset_key.to_user_string(),
         partitions_def,

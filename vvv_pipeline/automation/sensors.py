@@ -38,7 +38,7 @@ from vvv_pipeline.automation.gap_attempts import (
 )
 from vvv_pipeline.automation.in_flight import in_flight_partitions
 from vvv_pipeline.automation.news_completion import news_completion_sensor
-from vvv_pipeline.automation.partition_status import asset_gaps
+from vvv_pipeline.automation.partition_status import StatusCache, asset_gaps
 from vvv_pipeline.jobs import CALENDAR_DAY_DERIVED, SESSION_DERIVED
 from vvv_pipeline.partitions import calendar_day_partitions, session_partitions
 
@@ -81,6 +81,7 @@ def gap_requests(
     start = end - pd.Timedelta(days=lookback_days - 1)
     keys = {dg.AssetKey(spec.source.value): spec.partitions() for spec in specs}
     attempts = read_attempts(instance)
+    cache: StatusCache = {}
     requests: list[dg.RunRequest] = []
     given_up: list[str] = []
     found = 0
@@ -88,9 +89,9 @@ def gap_requests(
     for index in order:
         lane = lanes[index]
         if lane == "derived":
-            candidates = list(_derived_candidates(instance, start, end, now))
+            candidates = list(_derived_candidates(instance, start, end, now, cache))
         else:
-            candidates = list(_source_candidates(instance, lane, keys, start, end, now))
+            candidates = list(_source_candidates(instance, lane, keys, start, end, now, cache))
         found += len(candidates)
         for candidate in candidates:
             history = attempts.get(gap_target(candidate.target, candidate.partition), [])
@@ -110,23 +111,23 @@ def gap_requests(
     return GapTick(requests, json.dumps(state), found, tuple(sorted(given_up)))
 
 
-def _source_candidates(instance, source, keys, start, end, now) -> Iterator[Candidate]:
+def _source_candidates(instance, source, keys, start, end, now, cache) -> Iterator[Candidate]:
     key = dg.AssetKey(source)
     busy = in_flight_partitions(instance, [key], keys)[key]
-    gaps = asset_gaps(instance, key, keys[key], start, end, as_of=now)
+    gaps = asset_gaps(instance, key, keys[key], start, end, as_of=now, cache=cache)
     for partition in sorted(set(gaps.missing) | set(gaps.failed_tier1)):
         if partition not in busy:
             yield Candidate(source, partition, (source,))
 
 
-def _derived_candidates(instance, start, end, now) -> Iterator[Candidate]:
+def _derived_candidates(instance, start, end, now, cache) -> Iterator[Candidate]:
     assets = [dg.AssetKey(name) for name in (*SESSION_DERIVED, *CALENDAR_DAY_DERIVED)]
     partitions = {
         key: session_partitions() if key.path[0] in SESSION_DERIVED else calendar_day_partitions()
         for key in assets
     }
     busy = in_flight_partitions(instance, assets, partitions)
-    for gap in derived_gaps(instance, start, end, now):
+    for gap in derived_gaps(instance, start, end, now, cache=cache):
         todo = tuple(a for a in gap.assets if gap.partition not in busy[dg.AssetKey(a)])
         if todo:
             yield Candidate(gap.job, gap.partition, todo)

@@ -111,13 +111,14 @@ def fragile() -> None:
     ],
 )
 def guarded(context: dg.AssetExecutionContext):
-    """Fails its two ERROR checks on p2 and p3, and its WARN check everywhere."""
+    """Fails its two ERROR checks on p2 and p3 (or the run's ``failing`` tag), WARN everywhere."""
     key = context.partition_key
+    failing = context.run.tags.get("failing", "p2,p3").split(",")
     yield dg.MaterializeResult()
     for name, severity in (("tier1", "ERROR"), ("tier1_other", "ERROR"), ("tier2", "WARN")):
         yield dg.AssetCheckResult(
             check_name=name,
-            passed=key == "p1" and name != "tier2",
+            passed=key not in failing and name != "tier2",
             severity=dg.AssetCheckSeverity[severity],
             metadata={"summary": dg.MetadataValue.text(f"{name} bad rows in {key}")},
         )
@@ -182,7 +183,9 @@ def test_messages_name_asset_partition_reason_and_link():
 
 
 @pytest.mark.slow
-def test_a_failed_run_and_its_tier1_failure_post_once_each(data_dir, instance, receiver):
+def test_a_tier1_failure_posts_once_until_it_passes_and_not_as_a_run_failure_too(
+    data_dir, instance, receiver
+):
     runs, checks = (
         Ticks(alert_on_run_failure, instance),
         Ticks(alert_on_blocking_check_failure, instance),
@@ -192,23 +195,26 @@ def test_a_failed_run_and_its_tier1_failure_post_once_each(data_dir, instance, r
     failed = _run_ticks(instance, fault, partition_key=WEEK[1])
     assert not failed.success
     runs()
-    assert receiver.texts == [
-        "[vvv] run failed: ticks_job\n"
-        "asset: equity_ticks\n"
-        f"partition: {WEEK[1]}\n"
-        f"reason: step equity_ticks failed: {CHECK_ERROR}\n"
-        f"link: {UI}/runs/{failed.run_id}"
-    ]
+    assert receiver.texts == []  # the run failed on its blocking check: the check's incident
     assert "1 incidents (1 finished runs read): 1 messages posted" in checks()
-    assert receiver.texts[1] == (
+    assert receiver.texts == [
         "[vvv] blocking check failed: equity_ticks tier1_structure\n"
         "asset: equity_ticks\n"
         f"partition: {WEEK[1]}\n"
         "reason: 3 of 5000 rows rejected to quarantine "
         f"(run: {UI}/runs/{failed.run_id})\n"
         f"link: {UI}/assets/equity_ticks?view=checks&checkDetail=tier1_structure"
-    )
-    runs(), checks()  # the next ticks see nothing new
+    ]
+    again = _run_ticks(instance, fault, partition_key=WEEK[1])  # a retry failing the same way
+    assert not again.success
+    runs()
+    assert checks() == "no new incidents (1 finished runs read)"
+    assert len(receiver.bodies) == 1
+    assert _run_ticks(instance, partition_key=WEEK[1]).success  # fixed: the incident closes
+    runs(), checks()
+    _run_ticks(instance, fault, partition_key=WEEK[1])  # broken again: a new incident
+    runs()
+    assert "1 incidents (1 finished runs read): 1 messages posted" in checks()
     assert len(receiver.bodies) == 2
 
     user_error = dg.materialize(
@@ -221,6 +227,12 @@ def test_a_failed_run_and_its_tier1_failure_post_once_each(data_dir, instance, r
         "reason: step fragile failed: ValueError: provider returned garbage",
     ]
     assert receiver.texts[2].endswith(f"/runs/{user_error.run_id}")
+    gap_retry = {"vvv/trigger": "gap_sensor", "vvv/gap_attempt": "2"}
+    dg.materialize(
+        [fragile], instance=instance, partition_key="p2", tags=gap_retry, raise_on_error=False
+    )
+    runs()
+    assert len(receiver.bodies) == 3  # a gap-sensor retry repeats an incident already posted
 
 
 @pytest.mark.slow
@@ -245,10 +257,8 @@ def test_a_range_run_groups_its_failed_partitions_into_one_message(data_dir, ins
     result = _run_ticks(instance, fault, tags=tags)
     assert not result.success
     runs(), checks()
-    assert len(receiver.texts) == 2
-    run_text, check_text = receiver.texts
-    assert f"partition: {WEEK[0]}...{WEEK[2]} (range)" in run_text
-    assert f"part of backfill bf-range ({UI}/runs/b/bf-range)" in run_text
+    assert len(receiver.texts) == 1  # the run failed on its blocking check: one incident
+    (check_text,) = receiver.texts
     assert check_text.splitlines()[:3] == [
         "[vvv] blocking check failed: equity_ticks tier1_structure",
         "asset: equity_ticks",
@@ -269,8 +279,14 @@ def test_backfill_runs_share_messages_warnings_are_ignored_and_a_tick_is_capped(
     assert not any("tier2" in t for t in receiver.texts)  # WARN severity is not alerted
     assert "reason: tier1 bad rows in p2 (run: backfill b1" in receiver.texts[0]
 
+    for key in ("p2", "p3"):  # failing again outside the backfill: the same incidents
+        _guard(instance, key)
+    assert checks() == "no new incidents (2 finished runs read)"
+    for key in ("p2", "p3"):  # both pass: the incidents close
+        _guard(instance, key, {"failing": ""})
+    checks()
     monkeypatch.setenv("VVV_ALERT_MAX_PER_TICK", "2")
-    for key in ("p2", "p3"):  # two runs, no backfill: 4 incidents, capped at 2 messages
+    for key in ("p2", "p3"):  # two runs, no backfill: 4 new incidents, capped at 2 messages
         _guard(instance, key)
     assert "4 incidents (2 finished runs read): 2 messages posted" in checks()
     assert receiver.texts[3].startswith(
@@ -329,19 +345,19 @@ def test_a_failing_receiver_is_retried_boundedly_and_never_fails_the_tick(instan
     dg.materialize([fragile], instance=instance, partition_key="p1", raise_on_error=False)
     runs()
     assert len(receiver.bodies) == ATTEMPTS  # retried, then dropped and logged
-    _guard(instance, "p2")  # a failed run with two blocking check failures
-    runs()  # the receiver failed a moment ago: one try only
-    assert len(receiver.bodies) == ATTEMPTS + 1
-    outcome = checks()
+    _guard(instance, "p2")  # a run failed by two blocking checks: the check sensor's incidents
+    runs()
+    assert len(receiver.bodies) == ATTEMPTS
+    outcome = checks()  # the receiver failed a moment ago: one try only
     assert "delivery failed (HTTP 500: receiver down), 1 dropped" in outcome
-    assert len(receiver.bodies) == ATTEMPTS + 2  # the tick's second message was not tried
+    assert len(receiver.bodies) == ATTEMPTS + 1  # the tick's second message was not tried
 
     receiver.status = 200
     runs(), checks()
-    assert len(receiver.bodies) == ATTEMPTS + 2  # dropped incidents are not replayed
+    assert len(receiver.bodies) == ATTEMPTS + 1  # dropped incidents are not replayed
     dg.materialize([fragile], instance=instance, partition_key="p3", raise_on_error=False)
     runs()
-    assert len(receiver.bodies) == ATTEMPTS + 3 and "partition: p3" in receiver.texts[-1]
+    assert len(receiver.bodies) == ATTEMPTS + 2 and "partition: p3" in receiver.texts[-1]
 
     receiver.server.shutdown()
     receiver.server.server_close()

@@ -8,10 +8,14 @@ who opens the Dagster UI. Three sensors post them to a Slack-compatible incoming
   assets, partition or range, the step error's first line and a link to the run. A backfill
   posts its first :data:`~.sensors.BACKFILL_RUN_ALERTS` failed runs, the last of them saying
   the rest are not posted; Dagster processes at most 5 failed runs per tick
-  (``DAGSTER_RUN_STATUS_SENSOR_PROCESS_LIMIT``).
+  (``DAGSTER_RUN_STATUS_SENSOR_PROCESS_LIMIT``). Runs that repeat an incident already posted
+  are not posted again: a gap-sensor retry (only the last allowed attempt is, as the gap being
+  given up) and a run failed by its own blocking check (that is the check's incident).
 - ``alert_on_blocking_check_failure``: blocking checks (tier 1, severity ERROR) that did not
   pass, read from each run once it has finished; one message per run (a backfill's runs of
-  one tick share one) and check, with the count and the first few failing partitions.
+  one tick share one) and check, with the count and the first few failing partitions. An
+  incident is a (asset, check, partition) failing: it stays open in the cursor until that
+  partition passes, so retries that fail the same way post nothing.
 - ``alert_on_freshness_failure``: one message per asset whose freshness state turns FAIL.
   Freshness is evaluated by the Dagster daemon (``dagster dev`` runs it; the ``freshness``
   instance setting is on unless disabled), which records each state change; this sensor

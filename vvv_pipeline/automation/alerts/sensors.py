@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -16,12 +17,31 @@ from vvv_pipeline.automation.alerts.webhook import (
     ui_url,
     webhook_url,
 )
+from vvv_pipeline.automation.gap_attempts import ATTEMPT_TAG, MAX_ATTEMPTS, TRIGGER_TAG
 
 ALERTS_OFF = f"alerts off: {WEBHOOK_ENV} not set"
 BACKFILL_RUN_ALERTS = 3
 """Failed runs of one backfill that are posted; later ones only show in the UI."""
 RUNS_PER_TICK = 50
 EVENTS_PER_TICK = 200
+CHECK_FAILED_ERROR = "DagsterAssetCheckFailedError"
+"""A step that failed only because its blocking check failed: the check sensor reports it."""
+OPEN_INCIDENTS_KEPT = 2000
+
+
+def repeats_an_incident(run: dg.DagsterRun, error: str | None) -> str | None:
+    """Why a failed run is part of an incident already posted, or None if it is a new one.
+
+    A gap-sensor retry repeats the failure that opened the gap (posted when that run failed);
+    only the last allowed attempt is posted, as the gap being given up. A step that failed
+    because its blocking check failed is the check's incident, posted by the check sensor.
+    """
+    retry = run.tags.get(TRIGGER_TAG) == "gap_sensor"
+    if retry and int(run.tags.get(ATTEMPT_TAG, "1")) < MAX_ATTEMPTS:
+        return "a gap-sensor retry of an incident already posted"
+    if error and CHECK_FAILED_ERROR in error:
+        return "a blocking check failure, posted by alert_on_blocking_check_failure"
+    return None
 
 
 def _utc(timestamp: float) -> str:
@@ -58,6 +78,10 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext):
         error = (
             readers.step_error(failure.error if failure else None) or context.failure_event.message
         )
+    repeated = repeats_an_incident(run, error)
+    if repeated:
+        context.log.info(f"run {run.run_id} failed; not posted: {repeated}")
+        return None
     incident = msg.run_failure(
         ui_url(),
         run.job_name,
@@ -84,12 +108,18 @@ class _CheckGroup:
     reason: str | None = None
 
 
-def check_incidents(instance: dg.DagsterInstance, run_ids: list[str], ui: str) -> list:
+def check_incidents(
+    instance: dg.DagsterInstance, run_ids: list[str], ui: str, open_: set[str] | None = None
+) -> list:
     """One incident per (run or backfill, asset, check) with failed ERROR-severity evaluations.
 
     A range run records one evaluation per partition plus an unpartitioned summary; the
     summary is used only when a run recorded no partitioned evaluation for that check.
+    ``open_`` holds the ``asset|check|partition`` failures already posted and not passed since:
+    a re-run failing the same way (a gap retry) is the same incident and is not posted again;
+    a passing evaluation closes the incident. It is updated in place.
     """
+    open_ = set() if open_ is None else open_
     groups: dict[tuple, _CheckGroup] = {}
     for run_id in run_ids:
         run = instance.get_run_by_id(run_id)
@@ -100,7 +130,13 @@ def check_incidents(instance: dg.DagsterInstance, run_ids: list[str], ui: str) -
         for e in readers.check_evaluations(instance, run_id):
             key = (tuple(e.asset_key.path), e.check_name)
             evaluated.setdefault(key, set()).update([e.partition] if e.partition else [])
-            if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR:
+            incident = f"{'/'.join(e.asset_key.path)}|{e.check_name}|{e.partition}"
+            if e.passed:
+                open_.discard(incident)
+            elif e.severity == dg.AssetCheckSeverity.ERROR:
+                if e.partition and incident in open_:
+                    continue
+                open_.add(incident)
                 failed.setdefault(key, []).append(e)
         backfill = run.tags.get(readers.BACKFILL_TAG)
         for key, evaluations in failed.items():
@@ -148,17 +184,23 @@ def _post_all(context: dg.SensorEvaluationContext, url: str, incidents: list, se
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts blocking (tier 1, ERROR) check failures of finished runs to "
     "VVV_ALERT_WEBHOOK: one message per run (or backfill) and check, its failing partitions "
-    "listed; VVV_ALERT_MAX_PER_TICK caps a tick's messages. Skips with 'alerts off' when unset.",
+    "listed; a partition failing again before it passes is not posted twice; "
+    "VVV_ALERT_MAX_PER_TICK caps a tick's messages. Skips with 'alerts off' when unset.",
 )
 def alert_on_blocking_check_failure(context: dg.SensorEvaluationContext):
-    batch = readers.finished_runs(context.instance, context.cursor, RUNS_PER_TICK)
-    context.update_cursor(batch.cursor)
+    state = json.loads(context.cursor) if context.cursor else {"runs": None, "open": []}
+    batch = readers.finished_runs(context.instance, state["runs"], RUNS_PER_TICK)
+    open_ = set(state["open"])
     url = webhook_url()
+    incidents = []
+    if not batch.started:
+        incidents = check_incidents(context.instance, batch.items, ui_url(), open_)
+    kept = sorted(open_)[-OPEN_INCIDENTS_KEPT:]
+    context.update_cursor(json.dumps({"runs": batch.cursor, "open": kept}))
     if batch.started:
         return dg.SkipReason(f"started after event-log record {batch.cursor}")
     if url is None:
         return dg.SkipReason(ALERTS_OFF)
-    incidents = check_incidents(context.instance, batch.items, ui_url())
     return _post_all(context, url, incidents, f"{len(batch.items)} finished runs read")
 
 
