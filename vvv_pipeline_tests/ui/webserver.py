@@ -4,7 +4,9 @@
 that share a temporary ``DAGSTER_HOME`` (SQLite storage, telemetry off) and load the project's
 ``workspace.yaml``, with every store under a temporary data folder at the tiny simulated scale.
 The daemon is needed because a backfill launched from the UI is only a request until the backfill
-daemon turns it into runs. Each process gets its own process group so teardown also ends the
+daemon turns it into runs. Callers may swap the workspace (another code location), the instance
+configuration (e.g. :func:`project_instance_yaml`, the shipped ``dagster.yaml``) and the daemons
+awaited before the block starts. Each process gets its own process group so teardown also ends the
 code servers and run workers they spawned. When the block fails, the tail of both logs is written
 to stderr (pytest shows it with the failure) and the logs are copied to the artifacts folder
 (``dagster_ui_<process>.log``).
@@ -22,17 +24,21 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import dagster as dg
+import yaml
 
 from vvv_pipeline_tests.browser import REPO_ROOT, artifacts_dir
 
 WORKSPACE = REPO_ROOT / "workspace.yaml"
+PROJECT_INSTANCE_YAML = REPO_ROOT / "dagster.yaml"
+PROJECT_DATA_DIR = "data/dagster"
+"""The folder the shipped ``dagster.yaml`` keeps its relative ``base_dir`` paths under."""
 LOCATION_NAME = "vvv_pipeline"
 """The code location name ``workspace.yaml`` declares."""
 STARTUP_TIMEOUT_S = 120.0
@@ -73,6 +79,7 @@ class DagsterDeployment:
     home: Path
     data_dir: Path
     logs: tuple[Path, ...]
+    location_name: str = LOCATION_NAME
 
     def graphql(self, query: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """``data`` of a GraphQL answer from the webserver; raises on transport or query errors."""
@@ -98,8 +105,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def create_instance(home: Path) -> Path:
-    """A private instance in ``home`` (SQLite, no telemetry) with its databases created.
+def create_instance(home: Path, instance_yaml: str | None = None) -> Path:
+    """A private instance in ``home`` (SQLite, no telemetry unless ``instance_yaml`` says
+    otherwise) with its databases created.
 
     Creating the databases here, before any server starts, matters: the webserver, its code
     server and the daemon would otherwise each create and stamp the same fresh SQLite schema at
@@ -107,9 +115,41 @@ def create_instance(home: Path) -> Path:
     """
     home.mkdir(parents=True, exist_ok=True)
     target = home / "dagster.yaml"
-    target.write_text(INSTANCE_YAML.format(home=home.resolve()))
+    target.write_text(instance_yaml or INSTANCE_YAML.format(home=home.resolve()))
     dg.DagsterInstance.from_config(str(home)).dispose()
     return target
+
+
+def project_instance_yaml(home: Path) -> str:
+    """The shipped ``dagster.yaml``, its ``base_dir`` folders moved from ``data/dagster`` to home.
+
+    Everything else (storage class, run launcher, run monitoring, telemetry) is kept as shipped;
+    a relative ``base_dir`` outside ``data/dagster`` is an error rather than a silent write into
+    the working tree.
+    """
+    config = yaml.safe_load(PROJECT_INSTANCE_YAML.read_text())
+    home = home.resolve()
+
+    def relocate(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: _relocated_dir(value, home) if key == "base_dir" else relocate(value)
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [relocate(item) for item in node]
+        return node
+
+    return yaml.safe_dump(relocate(config), sort_keys=False)
+
+
+def _relocated_dir(value: Any, home: Path) -> str:
+    path = Path(str(value))
+    if path.is_absolute():
+        return str(path)
+    if not path.is_relative_to(PROJECT_DATA_DIR):
+        raise ValueError(f"{PROJECT_INSTANCE_YAML}: base_dir {value!r} is not under data/dagster")
+    return str(home / path.relative_to(PROJECT_DATA_DIR))
 
 
 def deployment_environment(home: Path, data_dir: Path) -> dict[str, str]:
@@ -126,33 +166,49 @@ def deployment_environment(home: Path, data_dir: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_dagster(root: Path, *, daemon: bool = True) -> Iterator[DagsterDeployment]:
-    """Webserver (and daemon) over a private instance in ``root``; everything ends on exit."""
+def running_dagster(
+    root: Path,
+    *,
+    daemon: bool = True,
+    workspace: Path = WORKSPACE,
+    location_name: str = LOCATION_NAME,
+    instance_yaml: Callable[[Path], str] | None = None,
+    daemons: tuple[str, ...] = ("BACKFILL",),
+) -> Iterator[DagsterDeployment]:
+    """Webserver (and daemon) over a private instance in ``root``; everything ends on exit.
+
+    ``instance_yaml`` makes the text of the instance's ``dagster.yaml`` from the instance folder
+    (default: SQLite in that folder, no telemetry); ``daemons`` are the daemon types that must
+    report healthy before the block runs.
+    """
     home, data_dir = root / "dagster_home", root / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    create_instance(home)
+    create_instance(home, instance_yaml(home.resolve()) if instance_yaml else None)
     env = deployment_environment(home, data_dir)
     port = free_port()
     bin_dir = Path(sys.executable).parent
     commands = {
         "dagster-webserver": [
             str(bin_dir / "dagster-webserver"),
-            *("-h", "127.0.0.1", "-p", str(port), "-w", str(WORKSPACE)),
+            *("-h", "127.0.0.1", "-p", str(port), "-w", str(workspace)),
         ],
     }
     if daemon:
-        commands["dagster-daemon"] = [str(bin_dir / "dagster-daemon"), "run", "-w", str(WORKSPACE)]
+        commands["dagster-daemon"] = [str(bin_dir / "dagster-daemon"), "run", "-w", str(workspace)]
     deployment = DagsterDeployment(
         url=f"http://127.0.0.1:{port}",
         home=home,
         data_dir=data_dir,
         logs=tuple(root / f"{name}.log" for name in commands),
+        location_name=location_name,
     )
     processes: list[tuple[subprocess.Popen[bytes], IO[bytes]]] = []
     try:
         for command, log in zip(commands.values(), deployment.logs, strict=True):
             processes.append(_start(command, env, cwd=root, log=log))
-        _wait_until_ready(deployment, [proc for proc, _ in processes], daemon=daemon)
+        _wait_until_ready(
+            deployment, [proc for proc, _ in processes], daemons=daemons if daemon else ()
+        )
         yield deployment
     except BaseException:
         _report_logs(deployment.logs)
@@ -175,13 +231,20 @@ def _start(
 
 
 def _wait_until_ready(
-    deployment: DagsterDeployment, processes: list[subprocess.Popen[bytes]], *, daemon: bool
+    deployment: DagsterDeployment,
+    processes: list[subprocess.Popen[bytes]],
+    *,
+    daemons: tuple[str, ...],
 ) -> None:
-    """Block until the webserver answers, the location loaded and (optionally) daemons beat."""
+    """Block until the webserver answers, the location loaded and the ``daemons`` beat."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
+
+    def _daemons_healthy(deployment: DagsterDeployment) -> bool:
+        return set(daemons) <= deployment.healthy_daemons()
+
     checks = [_server_answers, _location_loaded]
-    if daemon:
-        checks.append(_backfill_daemon_healthy)
+    if daemons:
+        checks.append(_daemons_healthy)
     for check in checks:
         while True:
             for proc in processes:
@@ -190,7 +253,14 @@ def _wait_until_ready(
             if check(deployment):
                 break
             if time.monotonic() > deadline:
-                raise TimeoutError(f"Dagster at {deployment.url} not ready: {check.__name__}")
+                detail = (
+                    f" (awaited {sorted(daemons)}, healthy {sorted(deployment.healthy_daemons())})"
+                    if check is _daemons_healthy
+                    else ""
+                )
+                raise TimeoutError(
+                    f"Dagster at {deployment.url} not ready: {check.__name__}{detail}"
+                )
             time.sleep(0.5)
 
 
@@ -204,17 +274,14 @@ def _server_answers(deployment: DagsterDeployment) -> bool:
 
 def _location_loaded(deployment: DagsterDeployment) -> bool:
     entries = deployment.graphql(LOCATION_STATUS_QUERY)["workspaceOrError"]["locationEntries"]
-    entry = next((e for e in entries if e["name"] == LOCATION_NAME), None)
+    name = deployment.location_name
+    entry = next((e for e in entries if e["name"] == name), None)
     if entry is None or entry["loadStatus"] != "LOADED":
         return False
     error = entry["locationOrLoadError"]
     if error and error["__typename"] == "PythonError":
-        raise RuntimeError(f"code location {LOCATION_NAME} failed to load: {error['message']}")
+        raise RuntimeError(f"code location {name} failed to load: {error['message']}")
     return True
-
-
-def _backfill_daemon_healthy(deployment: DagsterDeployment) -> bool:
-    return "BACKFILL" in deployment.healthy_daemons()
 
 
 def _stop_group(proc: subprocess.Popen[bytes]) -> None:
