@@ -42,6 +42,17 @@ NEWS_SO_FAR = {
 }
 
 
+def _reads_hours(deps: list) -> bool:
+    """Whether the asset reads UTC-hour sources through an all-partitions edge.
+
+    Declarative automation would see every new hour as an update of *every* New York day (the
+    edge maps all hours), so such an asset is built by the calendar-day schedule after its day
+    ends and rebuilt by the gap sensor when one of its hours lands later; it has no automation
+    condition of its own.
+    """
+    return any(dep is CRYPTO_TRADES_DEP or dep is CRYPTO_OI_DEP for dep in deps)
+
+
 def news_completeness(context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
     """Whether every New York day of the run's sessions had its news stored when this ran."""
     stored = context.instance.get_materialized_partitions(dg.AssetKey("news_headlines"))
@@ -147,6 +158,6 @@ def derived_asset(
         tags={"layer": group},
         pool=f"arcticdb_{library}",
         description=description,
-        automation_condition=FOLLOW_UPSTREAM,
+        automation_condition=None if _reads_hours(deps) else FOLLOW_UPSTREAM,
         freshness_policy=freshness_for(partitions_def),
     )

@@ -1,12 +1,14 @@
-"""Gaps of the derived layers: bars, tiers, analytics and reports missing where inputs exist.
+"""Gaps of the derived layers: bars, tiers, analytics and reports missing or stale.
 
 Declarative automation builds a derived asset's *latest* partition when its sources update;
 older partitions (a session healed by the gap sensor a day later, a run that died after its
 sources were written) are nobody's job unless they are looked for. A derived partition is a gap
-when it is missing although its inputs are there: for a session, every session source of that
-session is materialized and passed tier 1; for a New York day, every UTC hour of that day of
-both crypto sources is materialized and passed tier 1. Inputs still missing are the source
-gap sensor's business, so a derived gap is only requested once its inputs are complete.
+when its inputs are complete and it is missing, or stale: one of its input partitions was
+materialized after it (an hour of crypto trades healed after the day's bars were built).
+Inputs are complete when, for a session, every session source of that session is materialized
+and passed tier 1; for a New York day, every UTC hour of that day of both crypto sources is.
+Inputs still missing are the source gap sensor's business. Staleness compares event-log
+storage ids (one query per asset: the latest materialization of each partition).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.automation.gaps import DateLike
+from vvv_pipeline.automation.gaps import DateLike, gaps_in_range
 from vvv_pipeline.automation.partition_status import StatusCache, asset_gaps
 from vvv_pipeline.jobs import (
     CALENDAR_DAY_DERIVED,
@@ -85,22 +87,35 @@ def derived_gaps(
     out: list[DerivedGap] = []
     for layer in derived_layers() if layers is None else layers:
         ready: set[str] | None = None
+        written: dict[str, int] = {}
         for source in layer.inputs:
             gaps = asset_gaps(
                 instance, dg.AssetKey(source), layer.inputs_partitions, start, end, now, cache=cache
             )
             good = set(gaps.materialized) - set(gaps.failed_tier1)
             ready = good if ready is None else ready & good
+            for key, storage_id in _latest(instance, source).items():
+                written[key] = max(written.get(key, 0), storage_id)
         ready = ready or set()
-        missing: dict[str, list[str]] = {}
+        todo: dict[str, list[str]] = {}
         for asset in layer.assets:
-            gaps = asset_gaps(
-                instance, dg.AssetKey(asset), layer.partitions, start, end, now, None, cache
-            )
-            for key in gaps.missing:
-                missing.setdefault(key, []).append(asset)
-        for key in sorted(missing):
-            inputs = _input_partitions(layer, key)
-            if inputs and all(k in ready for k in inputs):
-                out.append(DerivedGap(layer.job, key, tuple(missing[key])))
+            built = _latest(instance, asset)
+            expected = gaps_in_range(asset, layer.partitions, start, end, built, as_of=now).expected
+            for key in expected:
+                inputs = _input_partitions(layer, key)
+                if not inputs or not all(k in ready for k in inputs):
+                    continue
+                newest_input = max(written.get(k, 0) for k in inputs)
+                if key not in built or built[key] < newest_input:
+                    todo.setdefault(key, []).append(asset)
+        out.extend(DerivedGap(layer.job, key, tuple(todo[key])) for key in sorted(todo))
     return out
+
+
+def _latest(instance: dg.DagsterInstance, asset: str) -> dict[str, int]:
+    """Partition -> storage id of its latest materialization."""
+    return dict(
+        instance.event_log_storage.get_latest_storage_id_by_partition(
+            dg.AssetKey(asset), dg.DagsterEventType.ASSET_MATERIALIZATION
+        )
+    )

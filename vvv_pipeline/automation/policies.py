@@ -5,7 +5,10 @@
   (request the latest partition when a dependency updates, not while a dependency is missing or
   in progress) combined with ``all_deps_blocking_checks_passed()`` (never build on a partition
   whose blocking tier-1 check failed). The default automation-condition sensor evaluates it; it
-  only requests the latest time partition, so history is built by backfills.
+  only requests the latest time partition, so history is built by backfills. Assets that read
+  UTC-hour crypto sources over an all-partitions edge have no condition (every hour would look
+  like an update of every day): the calendar-day schedule builds them and the gap sensor
+  rebuilds a day when one of its hours lands after it.
 - **Freshness** (visible on each asset in the UI): session sources and their key derived
   assets are expected by 17:30 New York after each weekday close, hourly crypto sources within
   two hours, calendar-day sources by 02:00 the next day.

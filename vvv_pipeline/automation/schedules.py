@@ -3,8 +3,9 @@
 The session schedule ticks at 13:15 and 16:15 New York on weekdays and requests the day's
 partition only on the tick that follows that day's close by :data:`CLOSE_DELAY`: 13:15 on an
 early close (13:00), 16:15 otherwise. Holidays and the other tick are skipped with a reason, so
-the schedule's history in the UI says why nothing ran. Run keys are the partition keys, so a
-tick evaluated twice never launches the same partition twice.
+the schedule's history in the UI says why nothing ran. Each tick requests the one period that
+just ended, so no two ticks request the same partition; run keys (Dagster scopes a schedule's
+run keys to its tick) make a tick evaluated twice launch it once.
 """
 
 from __future__ import annotations

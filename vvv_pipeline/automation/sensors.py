@@ -3,9 +3,11 @@
 Each tick looks back :data:`LOOKBACK_DAYS` New York days (``VVV_GAP_LOOKBACK_DAYS``) and finds
 - every source asset's expected partitions that are missing or whose latest tier-1 check
   failed (:mod:`~vvv_pipeline.automation.gaps`), one run per (source, partition);
-- every derived partition missing although its inputs are complete
+- every derived partition missing or stale although its inputs are complete
   (:mod:`~vvv_pipeline.automation.derived_gaps`), one run per (job, partition) selecting the
-  missing derived assets.
+  derived assets to build.
+Only partitions whose window ended :data:`GRACE` ago (``VVV_GAP_GRACE_MINUTES``, 60) count:
+until then the schedules own them.
 It leaves out partitions an active run or backfill already targets, retries a gap whose run
 failed or left it open after a doubling back-off, at most ``VVV_GAP_MAX_ATTEMPTS`` times
 (:mod:`~vvv_pipeline.automation.gap_attempts`), and requests at most :data:`MAX_RUNS_PER_TICK`
@@ -43,6 +45,8 @@ from vvv_pipeline.jobs import CALENDAR_DAY_DERIVED, SESSION_DERIVED
 from vvv_pipeline.partitions import calendar_day_partitions, session_partitions
 
 LOOKBACK_DAYS = int(os.environ.get("VVV_GAP_LOOKBACK_DAYS", "7"))
+GRACE = pd.Timedelta(minutes=float(os.environ.get("VVV_GAP_GRACE_MINUTES", "60")))
+"""A partition is a gap only this long after its window ended: the schedules' turn first."""
 MAX_RUNS_PER_TICK = int(os.environ.get("VVV_GAP_MAX_RUNS_PER_TICK", "10"))
 DERIVED_LANES = ("derived",)
 """After the sources, one more lane of the rotation: the derived layers."""
@@ -72,13 +76,19 @@ def gap_requests(
     cap: int = MAX_RUNS_PER_TICK,
     specs: Sequence[SourceSpec] = SOURCE_SPECS,
     derived: bool = True,
+    grace: pd.Timedelta = GRACE,
 ) -> GapTick:
-    """The run requests of one tick at ``now`` (UTC) and the next cursor."""
+    """The run requests of one tick at ``now`` (UTC) and the next cursor.
+
+    Partitions whose window ended less than ``grace`` before ``now`` are left to the
+    schedules (the hourly run comes 5 minutes past the hour, the day's run 20 past midnight).
+    """
     lanes = [spec.source.value for spec in specs] + (list(DERIVED_LANES) if derived else [])
     start_at = json.loads(cursor)["next"] % len(lanes) if cursor else 0
     order = [*range(start_at, len(lanes)), *range(start_at)]
     end = now.tz_convert("America/New_York").tz_localize(None).normalize()
     start = end - pd.Timedelta(days=lookback_days - 1)
+    settled = now - grace
     keys = {dg.AssetKey(spec.source.value): spec.partitions() for spec in specs}
     attempts = read_attempts(instance)
     cache: StatusCache = {}
@@ -89,9 +99,9 @@ def gap_requests(
     for index in order:
         lane = lanes[index]
         if lane == "derived":
-            candidates = list(_derived_candidates(instance, start, end, now, cache))
+            candidates = list(_derived_candidates(instance, start, end, settled, cache))
         else:
-            candidates = list(_source_candidates(instance, lane, keys, start, end, now, cache))
+            candidates = list(_source_candidates(instance, lane, keys, start, end, settled, cache))
         found += len(candidates)
         for candidate in candidates:
             history = attempts.get(gap_target(candidate.target, candidate.partition), [])
@@ -148,8 +158,9 @@ def _request(candidate: Candidate, attempt: int) -> dg.RunRequest:
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Requests runs for source partitions that are missing or failed tier 1, and for "
-    "derived partitions missing where their inputs are complete, in the last "
-    "VVV_GAP_LOOKBACK_DAYS days (default 7): at most VVV_GAP_MAX_RUNS_PER_TICK (10) runs per "
+    "derived partitions missing or stale where their inputs are complete, in the last "
+    "VVV_GAP_LOOKBACK_DAYS days (default 7) and ended VVV_GAP_GRACE_MINUTES (60) ago: at most "
+    "VVV_GAP_MAX_RUNS_PER_TICK (10) runs per "
     "tick, never for a partition a running run or backfill covers, retried after a doubling "
     "back-off (VVV_GAP_RETRY_MINUTES, 30) at most VVV_GAP_MAX_ATTEMPTS (4) times.",
 )

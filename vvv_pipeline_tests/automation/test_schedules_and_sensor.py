@@ -57,7 +57,7 @@ NOW = _at("2025-11-26 09:00")  # lookback of 3 days: sessions 24 and 25; days 24
 
 def test_gap_sensor_requests_each_gap_once_with_a_cap_and_a_rotating_cursor(data_dir, instance):
     _run("session_sources_job", ["2025-11-24"], instance)
-    tick = gap_requests(instance, NOW, lookback_days=3, cap=1000)
+    tick = gap_requests(instance, NOW, lookback_days=3, cap=1000, grace=pd.Timedelta(0))
     wanted = {(r.asset_selection[0].to_user_string(), r.partition_key) for r in tick.requests}
     for source in ("equity_ticks", "darkpool_prints", "options_flow", "daily_ohlcv"):
         assert (source, "2025-11-25") in wanted and (source, "2025-11-24") not in wanted
@@ -68,11 +68,13 @@ def test_gap_sensor_requests_each_gap_once_with_a_cap_and_a_rotating_cursor(data
     assert len({r.run_key for r in tick.requests}) == len(tick.requests)
     assert tick.found == len(tick.requests)
 
-    capped = gap_requests(instance, NOW, lookback_days=3, cap=5)
+    capped = gap_requests(instance, NOW, lookback_days=3, cap=5, grace=pd.Timedelta(0))
     assert len(capped.requests) == 5
     # one gap in equity_ticks, then the cap is reached inside crypto_trades (index 1)
     assert json.loads(capped.cursor)["next"] == 2
-    later = gap_requests(instance, NOW, capped.cursor, lookback_days=3, cap=5)
+    later = gap_requests(
+        instance, NOW, capped.cursor, lookback_days=3, cap=5, grace=pd.Timedelta(0)
+    )
     assert {r.asset_selection[0].to_user_string() for r in later.requests} == {
         "crypto_open_interest"
     }
@@ -94,7 +96,7 @@ def test_a_sensor_tick_during_a_backfill_leaves_its_partitions_alone(data_dir, i
         run_config=None,
     )
     instance.add_backfill(backfill)
-    tick = gap_requests(instance, NOW, lookback_days=3, cap=1000)
+    tick = gap_requests(instance, NOW, lookback_days=3, cap=1000, grace=pd.Timedelta(0))
     requested = {(r.asset_selection[0].to_user_string(), r.partition_key) for r in tick.requests}
     assert not {p for a, p in requested if a == "darkpool_prints"}
     assert ("options_flow", "2025-11-24") in requested

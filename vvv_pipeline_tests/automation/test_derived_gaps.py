@@ -1,0 +1,58 @@
+"""Derived partitions are gaps when their inputs are complete and they are missing or stale;
+the schedules skip partitions before the deployment's history starts."""
+
+import dagster as dg
+import pandas as pd
+
+from vvv_pipeline.automation.derived_gaps import derived_gaps
+from vvv_pipeline.automation.schedules import calendar_day_request, hourly_request
+from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.jobs import SESSION_DERIVED, SESSION_SOURCES
+
+DAY = "2025-11-25"
+AFTER = pd.Timestamp("2025-11-26 03:00", tz="America/New_York").tz_convert("UTC")
+
+
+def _session(defs, instance, assets) -> None:
+    result = defs.resolve_job_def("session_sources_job").execute_in_process(
+        instance=instance, partition_key=DAY, asset_selection=[dg.AssetKey(a) for a in assets]
+    )
+    assert result.success
+
+
+def _session_gaps(instance) -> list:
+    return [g for g in derived_gaps(instance, DAY, DAY, AFTER) if g.job == "session_sources_job"]
+
+
+def test_derived_partitions_missing_or_stale_over_complete_inputs_are_gaps(data_dir, instance):
+    defs = build_definitions()
+    assert _session_gaps(instance) == []  # no inputs yet: the sources' gaps come first
+    _session(defs, instance, SESSION_SOURCES)
+    (gap,) = _session_gaps(instance)
+    assert gap.partition == DAY and set(gap.assets) == set(SESSION_DERIVED)
+
+    _session(defs, instance, SESSION_DERIVED)
+    assert _session_gaps(instance) == []
+
+    _session(defs, instance, ["equity_ticks"])  # healed later: every derived asset is stale
+    (stale,) = _session_gaps(instance)
+    assert set(stale.assets) == set(SESSION_DERIVED)
+
+    days = [g for g in derived_gaps(instance, DAY, DAY, AFTER) if g.job != "session_sources_job"]
+    assert days == []  # no crypto hour of the day is stored: nothing derived is due
+
+
+def test_schedules_skip_partitions_before_the_history_start(monkeypatch):
+    monkeypatch.setenv("VVV_HOURLY_START", "2025-11-25-05:00")
+    monkeypatch.setenv("VVV_CALENDAR_DAYS_START", "2025-11-25")
+    first = hourly_request(pd.Timestamp("2025-11-25 05:05", tz="UTC"))
+    assert isinstance(first, dg.SkipReason) and "before the first partition" in first.skip_message
+    assert hourly_request(pd.Timestamp("2025-11-25 06:05", tz="UTC")).partition_key == (
+        "2025-11-25-05:00"
+    )
+    day = calendar_day_request(pd.Timestamp("2025-11-25 00:20", tz="America/New_York"))
+    assert isinstance(day, dg.SkipReason)
+    assert (
+        calendar_day_request(pd.Timestamp("2025-11-26 00:20", tz="America/New_York")).partition_key
+        == DAY
+    )
