@@ -89,6 +89,13 @@ class TransactionalDuckDbClient(DuckDbClient):
             yield connection
 
 
+def _typed_prototype(frame: pd.DataFrame) -> pd.DataFrame:
+    """No rows, the frame's columns, text (object) columns as strings."""
+    empty = frame.iloc[:0]
+    text = [name for name in empty.columns if empty[name].dtype == object]
+    return empty.astype(dict.fromkeys(text, "string")) if text else empty
+
+
 class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(self, context, table_slice: TableSlice, obj: pd.DataFrame, connection):
         plain = obj.copy(deep=False)
@@ -97,12 +104,17 @@ class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):
                 plain[name] = plain[name].astype(object)
         target = f"{table_slice.schema}.{table_slice.table}"
         # An empty partition is a fact, not a problem: create the table from the typed empty
-        # frame (the stock handler warns and skips) so later reads find it.
+        # frame (the stock handler warns and skips) so later reads find it. Text columns are
+        # declared as strings: an empty object column would make DuckDB type it NULL, and every
+        # later partition with text in it would fail to insert (a deployment whose first day
+        # had no economic release).
+        connection.register("prototype", _typed_prototype(plain))
         connection.register("incoming", plain)
         # DuckDB 2 wants every result consumed before the next statement on a connection.
         connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM incoming LIMIT 0"
+            f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM prototype LIMIT 0"
         ).fetchall()
+        connection.unregister("prototype")
         connection.execute(f"INSERT INTO {target} SELECT * FROM incoming").fetchall()
         connection.unregister("incoming")
         context.add_output_metadata(
