@@ -40,6 +40,7 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     )
 
     from vvv_pipeline import settings
+    from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
     from vvv_pipeline.cli_args import default_windows
     from vvv_pipeline.definitions import build_definitions
     from vvv_pipeline.universe import UniverseError, load_universe
@@ -62,6 +63,8 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
                 tags={
                     ASSET_PARTITION_RANGE_START_TAG: first,
                     ASSET_PARTITION_RANGE_END_TAG: last,
+                    # run monitoring may judge this process: a killed command's run is failed
+                    WORKER_HOST_TAG: this_host(),
                 },
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
                 raise_on_error=False,
