@@ -81,7 +81,8 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
                 name = mat.asset_key.to_user_string()
                 rows = mat.metadata.get("dagster/row_count")
                 partitions, total = counted.get(name, (0, 0))
-                counted[name] = (partitions + 1, rows.value if rows is not None else total)
+                # each partition's materialization counts its own rows: the asset's are the sum
+                counted[name] = (partitions + 1, total + (rows.value if rows is not None else 0))
             for event in result.all_events:
                 if event.event_type_value == "ASSET_CHECK_EVALUATION":
                     evaluation = event.event_specific_data

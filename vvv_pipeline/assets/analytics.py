@@ -294,8 +294,7 @@ def equity_flow(
         )
         return day_rows_to_series(table, symbols)
 
-    news = news_completeness(context)
-    return derive(context, arctic, FLOW, compute, lambda: news)
+    return derive(context, arctic, FLOW, compute, news_completeness(context))
 
 
 ANALYTICS_ASSETS = [

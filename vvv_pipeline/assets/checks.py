@@ -1,17 +1,24 @@
 """The validation tiers as Dagster asset checks, evaluated by the source asset itself.
 
 Each source asset declares its tier checks (``check_specs``, partitioned like the asset) and
-evaluates them on the frame it just fetched, so no check ever re-reads stored partitions. In
-a single-partition run the results are the step's check results. In a single-run backfill
-over a range, each partition's result is logged as its own ``AssetCheckEvaluation`` (tagged
-with the partition), and the step returns one summary result per check over the range —
-Dagster 1.13 records a check result of a range run without a partition.
+evaluates them on the frame it just fetched, so no check ever re-reads stored partitions. The
+asset yields its materialization first and then one ``AssetCheckEvaluation`` per partition and
+check (:func:`check_events`), each naming its partition, a one-line description and the
+materialization this run stored for that partition. The UI counts a partition's check as passed
+or failed only when its latest evaluation targets the partition's latest materialization; an
+evaluation logged before the materialization exists targets nothing and reads "Missing". This
+holds in single-run range backfills too, where a plain ``AssetCheckResult`` would be recorded
+without a partition.
 """
 
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import dagster as dg
 import pandas as pd
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 from vvv_pipeline.assets.metadata import markdown_table
 from vvv_pipeline.tiers.expectations import ExpectationsRun
@@ -92,50 +99,71 @@ def outcome_metadata(outcome: CheckOutcome) -> dict[str, dg.MetadataValue]:
     return meta
 
 
-def report(
+DESCRIPTION_CHARS = 200
+"""Longest check description: the UI's execution history shows it on one line."""
+LOOKUP_BATCH = 500
+"""Partitions per materialization lookup: stays under SQLite's bound-variable limit."""
+
+
+def one_line(summary: str) -> str:
+    """The first line of ``summary``, cut to :data:`DESCRIPTION_CHARS`."""
+    line = summary.strip().splitlines()[0] if summary.strip() else ""
+    if len(line) <= DESCRIPTION_CHARS:
+        return line
+    return line[: DESCRIPTION_CHARS - 3] + "..."
+
+
+def run_materializations(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, run_id: str, partitions: Sequence[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """The materialization ``run_id`` stored for each of ``partitions`` (absent if none).
+
+    Asked after the run yielded them, they are each partition's newest record unless another
+    run wrote the partition since; then the partition is left out (this run's check result is
+    no longer about the stored data, and the UI must not claim it is).
+    """
+    found: dict[str, AssetCheckEvaluationTargetMaterializationData] = {}
+    for lo in range(0, len(partitions), LOOKUP_BATCH):
+        batch = list(partitions[lo : lo + LOOKUP_BATCH])
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=batch), limit=len(batch)
+        ).records
+        for record in records:
+            key = record.partition_key
+            if key is not None and key not in found and record.run_id == run_id:
+                found[key] = AssetCheckEvaluationTargetMaterializationData(
+                    storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+                )
+    return found
+
+
+def check_events(
     context: dg.AssetExecutionContext, by_partition: dict[str, list[CheckOutcome]]
-) -> list[dg.AssetCheckResult]:
-    """Check results for the step; per-partition evaluation events when the run spans a range."""
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """Per-partition check evaluations, then the step's check outputs.
+
+    Yield these after the asset's ``MaterializeResult``: Dagster stores the materializations
+    before the generator resumes, so each evaluation can target its partition's. A failed
+    blocking (tier 1) evaluation still fails the step, after everything is recorded.
+    """
     asset_key = context.assets_def.key
-    names = [o.name for o in next(iter(by_partition.values()))]
-    if len(by_partition) == 1:
-        (outcomes,) = by_partition.values()
-        return [
-            dg.AssetCheckResult(
-                check_name=o.name,
-                passed=o.passed,
-                severity=_severity(o.name),
-                metadata=outcome_metadata(o),
-            )
-            for o in outcomes
-        ]
+    targets = run_materializations(
+        context.instance, asset_key, context.run.run_id, list(by_partition)
+    )
     for key, outcomes in by_partition.items():
         for o in outcomes:
-            context.log_event(
-                dg.AssetCheckEvaluation(
-                    asset_key=asset_key,
-                    check_name=o.name,
-                    passed=o.passed,
-                    metadata=outcome_metadata(o),
-                    severity=_severity(o.name),
-                    blocking=o.name in BLOCKING,
-                    partition=key,
-                )
+            yield dg.AssetCheckEvaluation(
+                asset_key=asset_key,
+                check_name=o.name,
+                passed=o.passed,
+                metadata=outcome_metadata(o),
+                target_materialization_data=targets.get(key),
+                severity=_severity(o.name),
+                description=one_line(o.summary),
+                blocking=o.name in BLOCKING,
+                partition=key,
             )
-    results = []
-    for index, name in enumerate(names):
-        failed = [key for key, outcomes in by_partition.items() if not outcomes[index].passed]
-        summary = (
-            f"{len(failed)} of {len(by_partition)} partitions failed: {', '.join(failed[:20])}"
-            if failed
-            else f"all {len(by_partition)} partitions passed"
-        )
-        results.append(
-            dg.AssetCheckResult(
-                check_name=name,
-                passed=not failed,
-                severity=_severity(name),
-                metadata={"summary": dg.MetadataValue.text(summary)},
-            )
-        )
-    return results
+    selected = context.selected_asset_check_keys
+    for output_name, spec in context.assets_def.check_specs_by_output_name.items():
+        if spec.key in selected:  # the check's (empty) output; unselected ones must not appear
+            yield dg.Output(None, output_name=output_name)

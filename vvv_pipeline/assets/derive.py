@@ -3,7 +3,9 @@
 A derived asset's run covers its partition keys in chunks of :data:`CHUNK_PARTITIONS` (bounded
 memory in year-long backfills); each chunk is read once, computed by a pure function, and
 written by replacing exactly the chunk's window of each ArcticDB series. The run ends with an
-ArcticDB snapshot named in the materialization metadata (point-in-time reads).
+ArcticDB snapshot named in the materialization metadata (point-in-time reads). Each
+partition's materialization reports the rows written into its own window (:mod:`.written`);
+the library and snapshot are the run's, true of every partition it wrote.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import dagster as dg
 import pandas as pd
 
 import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline.assets.metadata import attach_per_partition
+from vvv_pipeline.assets.written import written_by_partition
 from vvv_pipeline.automation.policies import FOLLOW_UPSTREAM, freshness_for
 from vvv_pipeline.partitions import hourly_partitions, window_utc
 from vvv_pipeline.resources import ArcticDB
@@ -25,6 +29,8 @@ CHUNK_PARTITIONS = 20
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 Compute = Callable[[list[str], Window], dict[str, pd.DataFrame]]
+PartitionMetadata = Callable[[str], Mapping[str, dg.MetadataValue]]
+"""Partition key -> extra metadata of that partition (asked after every chunk is written)."""
 
 # Dagster maps time windows only between equal time zones (UTC hours vs New York days raise),
 # so lineage edges from hourly sources are declared over all partitions and the asset reads
@@ -53,8 +59,8 @@ def _reads_hours(deps: list) -> bool:
     return any(dep is CRYPTO_TRADES_DEP or dep is CRYPTO_OI_DEP for dep in deps)
 
 
-def news_completeness(context: dg.AssetExecutionContext) -> dict[str, dg.MetadataValue]:
-    """Whether every New York day of the run's sessions had its news stored when this ran."""
+def news_completeness(context: dg.AssetExecutionContext) -> PartitionMetadata:
+    """Per session: whether its New York day had its news stored when this ran."""
     stored = context.instance.get_materialized_partitions(dg.AssetKey("news_headlines"))
     pending = [key for key in context.partition_keys if key not in stored]
     if pending:
@@ -63,10 +69,8 @@ def news_completeness(context: dg.AssetExecutionContext) -> dict[str, dg.Metadat
             "yet (the day is in progress): built with the news stored so far; the "
             "news-completion sensor rebuilds these sessions once their day's news lands"
         )
-    return {
-        "news_complete": dg.MetadataValue.bool(not pending),
-        "news_pending_days": dg.MetadataValue.text(", ".join(pending) or "none"),
-    }
+    missing = set(pending)
+    return lambda key: {"news_complete": dg.MetadataValue.bool(key not in missing)}
 
 
 def chunks(keys: Sequence[str], size: int = CHUNK_PARTITIONS) -> list[list[str]]:
@@ -105,32 +109,42 @@ def derive(
     arctic: ArcticDB,
     library: str,
     compute: Compute,
-    extra_metadata: Callable[[], Mapping[str, dg.MetadataValue]] | None = None,
+    partition_metadata: PartitionMetadata | None = None,
 ) -> dg.MaterializeResult:
-    """Run ``compute`` chunk by chunk, replace each chunk's window, snapshot, report."""
+    """Run ``compute`` chunk by chunk, replace each chunk's window, snapshot, report.
+
+    Each partition gets the rows, first/last timestamp and preview of what its window received,
+    plus ``partition_metadata(key)``; the range-wide result names the library and snapshot.
+    """
     partitions_def = context.assets_def.partitions_def
     derived = DerivedStore(arctic.uri)
+    per_partition: dict[str, dict[str, dg.MetadataValue]] = {}
     rows = 0
     for chunk in chunks(context.partition_keys):
         window = keys_window(partitions_def, chunk)
         frames = compute(chunk, window)
         derived.replace_window(library, frames, *window)
-        rows += sum(len(f) for f in frames.values())
+        windows = {key: partition_window(partitions_def, key) for key in chunk}
+        for key, written in written_by_partition(frames, windows).items():
+            per_partition[key] = written.metadata()
+            rows += written.rows
         context.log.info(f"{library}: {chunk[0]}..{chunk[-1]} written ({len(frames)} series)")
     name = derived.snapshot(
         [library], f"{context.assets_def.key.to_user_string()}-{context.run.run_id}"
     )
     if rows == 0:
         context.log.warning(f"{library}: no input rows in this run's partitions")
+    if partition_metadata is not None:
+        for key, meta in per_partition.items():
+            meta.update(partition_metadata(key))
+    attach_per_partition(context, per_partition)
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(rows),
             "library": dg.MetadataValue.text(library),
             "snapshot": dg.MetadataValue.text(name or "(library empty: no snapshot)"),
             "read_as_of_this_run": dg.MetadataValue.md(
                 f"`load_series('{library}', [...], start, end, as_of='{name}')`"
             ),
-            **(extra_metadata() if extra_metadata else {}),
         }
     )
 

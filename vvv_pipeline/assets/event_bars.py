@@ -74,7 +74,7 @@ def _event_asset(
         symbols = list(universe_symbols(universe.load()))
         store = arctic.store()
         derived = DerivedStore(arctic.uri)
-        used: list[pd.DataFrame] = []
+        used: dict[str, pd.DataFrame] = {}
 
         def compute(chunk: list[str], window) -> dict[str, pd.DataFrame]:
             history = daily_history(derived, symbols, *window)
@@ -87,24 +87,22 @@ def _event_asset(
                 )
                 for kind in KINDS:
                     per_kind[kind].append(events.bars[kind])
-                used.append(events.thresholds.reset_index().assign(partition=key))
+                used[key] = events.thresholds.reset_index()
             frames: dict[str, pd.DataFrame] = {}
             for kind, parts in per_kind.items():
                 bars = pd.concat(parts, ignore_index=True)
                 frames |= per_symbol(bars, symbols, f"/{kind}")
             return frames
 
-        def thresholds_metadata() -> dict[str, dg.MetadataValue]:
-            table = pd.concat(used, ignore_index=True) if used else pd.DataFrame()
-            last = table[table["partition"] == table["partition"].iloc[-1]] if len(table) else table
+        def thresholds_metadata(key: str) -> dict[str, dg.MetadataValue]:
+            """The partition's own thresholds, and whether any came from its own day."""
+            table = used.get(key, pd.DataFrame())
             return {
-                "thresholds_last_partition": dg.MetadataValue.md(
-                    markdown_table(last.round(2), max_rows=50) if len(last) else "(no trades)"
+                "thresholds": dg.MetadataValue.md(
+                    markdown_table(table.round(2), max_rows=50) if len(table) else "(no trades)"
                 ),
-                "bootstrapped_partitions": dg.MetadataValue.int(
-                    int(table.loc[table["bootstrapped"], "partition"].nunique())
-                    if len(table)
-                    else 0
+                "bootstrapped": dg.MetadataValue.bool(
+                    bool(table["bootstrapped"].any()) if len(table) else False
                 ),
             }
 

@@ -67,25 +67,28 @@ class Ingested:
     rows: dict[str, int] = field(default_factory=dict)
     rejected: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, list[CheckOutcome]] = field(default_factory=dict)
-    symbols: set[str] = field(default_factory=set)
-    first_ts: pd.Timestamp | None = None
-    last_ts: pd.Timestamp | None = None
-    last_frame: pd.DataFrame | None = None
-    provider_stats: dict[str, FetchStats] = field(default_factory=dict)
-    """Requests, retries, pages and bytes this run spent per real provider (none if simulated)."""
+    partition_metadata: dict[str, dict[str, dg.MetadataValue]] = field(default_factory=dict)
+    """Each partition's own row counts, symbols, timestamps, preview and provider spend."""
     oi_cadence_seconds: int | None = None
     """Spacing of the open-interest samples served (open interest only; tier 3's grid)."""
 
-    def add(self, key: str, stored: pd.DataFrame, validation: PartitionValidation) -> None:
+    def add(
+        self,
+        key: str,
+        stored: pd.DataFrame,
+        validation: PartitionValidation,
+        spent: dict[str, FetchStats] | None = None,
+    ) -> None:
+        """Record a stored partition; ``spent``: what each real provider spent fetching it."""
         self.rows[key] = len(stored)
         self.rejected[key] = len(validation.rejected)
         self.outcomes[key] = validation.outcomes
-        if len(stored):
-            self.symbols.update(map(str, stored["symbol"].unique()))
-            if self.first_ts is None:
-                self.first_ts = stored["ts"].min()
-            self.last_ts = stored["ts"].max()
-            self.last_frame = stored
+        meta = frame_metadata(stored)
+        # the DuckDB IO manager records the whole output's length under this key; per partition
+        meta["dagster/partition_row_count"] = dg.MetadataValue.int(len(stored))
+        meta["rejected_rows"] = dg.MetadataValue.int(len(validation.rejected))
+        meta.update(provider_metadata(spent or {}))
+        self.partition_metadata[key] = meta
 
     def attach_expectations(self, run: ExpectationsRun) -> None:
         """Fold the run's great-expectations result into every partition's tier-4 outcome."""
@@ -94,17 +97,10 @@ class Ingested:
                 with_expectations(o, run) if o.name == TIER4 else o for o in outcomes
             ]
 
-    def metadata(self, schema_empty: pd.DataFrame) -> dict[str, dg.MetadataValue]:
-        meta = frame_metadata(self.last_frame if self.last_frame is not None else schema_empty)
-        meta["dagster/row_count"] = dg.MetadataValue.int(sum(self.rows.values()))
-        meta["rejected_rows"] = dg.MetadataValue.int(sum(self.rejected.values()))
-        meta["symbols"] = dg.MetadataValue.text(", ".join(sorted(self.symbols)) or "(none)")
-        meta["symbol_count"] = dg.MetadataValue.int(len(self.symbols))
-        if self.first_ts is not None:
-            meta["first_ts"] = dg.MetadataValue.text(str(self.first_ts))
-            meta["last_ts"] = dg.MetadataValue.text(str(self.last_ts))
-        meta["partition_rows"] = partition_rows_table(self.rows)
-        meta.update(provider_metadata(self.provider_stats))
+    def run_metadata(self) -> dict[str, dg.MetadataValue]:
+        """What is true of every partition the run wrote: the run's rows-per-partition table
+        and the open-interest cadence (one provider per run)."""
+        meta = {"partition_rows": partition_rows_table(self.rows)}
         if self.oi_cadence_seconds is not None:
             meta["oi_cadence_seconds"] = dg.MetadataValue.int(self.oi_cadence_seconds)
         return meta
@@ -160,13 +156,14 @@ def ingest(
     quarantine = validation_config.quarantine()
     ingested = Ingested()
     gx_rows: list[pd.DataFrame] = []
-    stats_before = market.provider_stats()
     if spec.source == Source.CRYPTO_OPEN_INTEREST:
         ingested.oi_cadence_seconds = market.oi_cadence_seconds(universe)
     for done, key in enumerate(keys, start=1):
         window = window_utc(partitions_def.time_window_for_partition_key(key))
+        stats_before = market.provider_stats()
         # fetched whole before any write: a fetch that raises leaves the partition untouched
         frame = market.fetch(spec.source, *window, symbols, universe)
+        spent = stats_spent(stats_before, market.provider_stats())
         validation = validate_partition(
             frame, source, window, symbols, oi_cadence_seconds=ingested.oi_cadence_seconds
         )
@@ -174,7 +171,7 @@ def ingest(
             source, key, validation.rejected, validation.rejected_rules, context.run.run_id
         )
         store(key, validation.clean)
-        ingested.add(key, validation.clean, validation)
+        ingested.add(key, validation.clean, validation, spent)
         if validation_config.great_expectations:
             gx_rows.append(gx_sample(validation.clean, len(keys)))
         if validation.rejected.shape[0]:
@@ -184,7 +181,6 @@ def ingest(
             )
         if done == len(keys) or done % max(1, len(keys) // PROGRESS_LINES) == 0:
             context.log.info(f"{source}: {done}/{len(keys)} partitions, last {key}")
-    ingested.provider_stats = stats_spent(stats_before, market.provider_stats())
     if validation_config.great_expectations:
         label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
         sample = pd.concat(gx_rows, ignore_index=True)

@@ -15,6 +15,7 @@ from vvv_pipeline.assets.derive import (
     CRYPTO_OI_DEP,
     CRYPTO_TRADES_DEP,
     NEWS_SO_FAR,
+    PartitionMetadata,
     derive,
     derived_asset,
     hours_of,
@@ -41,7 +42,7 @@ def _run_days(
     library: str,
     symbols: list[str],
     day_rows: DayRows,
-    extra_metadata: Callable[[], dict[str, dg.MetadataValue]] | None = None,
+    partition_metadata: PartitionMetadata | None = None,
 ) -> dg.MaterializeResult:
     partitions_def = context.assets_def.partitions_def
 
@@ -49,7 +50,7 @@ def _run_days(
         days = [day_rows(key, *partition_window(partitions_def, key)) for key in chunk]
         return day_rows_to_series(pd.concat(days, ignore_index=True), symbols)
 
-    return derive(context, arctic, library, compute, extra_metadata)
+    return derive(context, arctic, library, compute, partition_metadata)
 
 
 def _ticks_tier(
@@ -150,8 +151,7 @@ def equity_metadata_tier3(
             news=in_window(news_headlines, window),
         )
 
-    news = news_completeness(context)
-    return _run_days(context, arctic, METADATA_TIER3, symbols, day_rows, lambda: news)
+    return _run_days(context, arctic, METADATA_TIER3, symbols, day_rows, news_completeness(context))
 
 
 @derived_asset(

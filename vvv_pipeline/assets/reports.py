@@ -2,7 +2,8 @@
 
 Pages are self-contained (plotly.js embedded: machines may be offline) and written under
 ``<data dir>/reports``; each materialization links its page (``MetadataValue.path``) and puts a
-markdown summary in the metadata so the UI shows the gist without opening it.
+markdown summary in the metadata so the UI shows the gist without opening it. In a range run
+each session's materialization links its own page and summary, not the range's last.
 """
 
 from pathlib import Path
@@ -14,6 +15,7 @@ from pydantic import Field
 from vvv_pipeline import settings
 from vvv_pipeline.assets.derive import OWNERS, partition_window
 from vvv_pipeline.assets.frames_io import read_bars, read_days, split_key
+from vvv_pipeline.assets.metadata import attach_per_partition
 from vvv_pipeline.assets.source_specs import SOURCE_SPECS
 from vvv_pipeline.assets.tier_results import latest_tier_results
 from vvv_pipeline.automation.partition_status import source_gaps
@@ -77,12 +79,19 @@ def daily_report(
         summary = report_summary_markdown(key, symbols, signals=signals, tier_results=tiers)
         written.append((key, path, summary))
         context.log.info(f"daily report {key}: {path}")
-    _, last_path, last_summary = written[-1]
+    attach_per_partition(
+        context,
+        {
+            key: {
+                "dagster/row_count": dg.MetadataValue.int(1),  # one page per session
+                "report": dg.MetadataValue.path(str(path)),
+                "summary": dg.MetadataValue.md(summary),
+            }
+            for key, path, summary in written
+        },
+    )
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(len(written)),
-            "report": dg.MetadataValue.path(str(last_path)),
-            "summary": dg.MetadataValue.md(last_summary),
             "reports_written": dg.MetadataValue.md(
                 "\n".join(f"- {key}: `{path}`" for key, path, _ in written)
             ),

@@ -3,17 +3,21 @@
 Tick-scale sources (equity ticks, crypto trades, open interest) are written to ArcticDB one
 symbol per instrument and partition, partition by partition (:mod:`.ingest`). The small
 sources return their validated frame for the DuckDB warehouse IO manager, which writes it into
-the partitions' time window.
+the partitions' time window. Each partition's materialization carries its own rows, rejects,
+timestamps and preview; the asset is a generator so its check evaluations come after the
+materializations they target (:func:`.checks.check_events`).
 """
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeAlias
 
 import dagster as dg
 import pandas as pd
 
 import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
-from vvv_pipeline.assets.checks import check_specs, report
+from vvv_pipeline.assets.checks import check_events, check_specs
 from vvv_pipeline.assets.ingest import ingest, split_by_symbol
+from vvv_pipeline.assets.metadata import attach_per_partition
 from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.automation.policies import (
     freshness_for,
@@ -27,6 +31,8 @@ from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
 from vvv_pipeline.tiers.gate import check_names
 
 OWNERS = ["team:market-data"]
+StepEvents: TypeAlias = Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]
+"""What a source asset yields: its materialization, then its checks (see check_events)."""
 TICK_KINDS = {"arcticdb", "pandas"}
 WAREHOUSE_KINDS = {"duckdb", "pandas"}
 WAREHOUSE_METADATA = {"partition_expr": "ts"}
@@ -69,7 +75,7 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         arctic: ArcticDB,
         universe: UniverseFile,
         validation: Validation,
-    ) -> dg.MaterializeResult:
+    ) -> StepEvents:
         u = universe.load()
         symbols = spec.symbols(u)
         arctic_store = arctic.store()
@@ -81,13 +87,13 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 
         with permanent_errors_not_retried():
             ingested = ingest(context, spec, market, u, validation, write)
-        metadata = ingested.metadata(SOURCE_SCHEMAS[spec.source.value].empty())
+        attach_per_partition(context, ingested.partition_metadata)
+        metadata = ingested.run_metadata()
         metadata["storage"] = dg.MetadataValue.text(
             f"{arctic_store.uri} library tick_data, symbols {prefix}/<symbol>/<partition>"
         )
-        return dg.MaterializeResult(
-            metadata=metadata, check_results=report(context, ingested.outcomes)
-        )
+        yield dg.MaterializeResult(metadata=metadata)
+        yield from check_events(context, ingested.outcomes)
 
     return _source
 
@@ -106,7 +112,7 @@ def _warehouse_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         market: MarketData,
         universe: UniverseFile,
         validation: Validation,
-    ):  # returns a MaterializeResult carrying the frame (Dagster rejects that annotation here)
+    ) -> StepEvents:  # Dagster ignores a generator's annotation: the frame's type stays Any
         u = universe.load()
         frames: list[pd.DataFrame] = []
         with permanent_errors_not_retried():
@@ -115,11 +121,9 @@ def _warehouse_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         frame = pd.concat(frames, ignore_index=True) if frames else schema.empty()
         if len(frame):
             frame = conform(frame, schema)
-        return dg.MaterializeResult(
-            value=frame,
-            metadata=ingested.metadata(schema.empty()),
-            check_results=report(context, ingested.outcomes),
-        )
+        attach_per_partition(context, ingested.partition_metadata)
+        yield dg.MaterializeResult(value=frame, metadata=ingested.run_metadata())
+        yield from check_events(context, ingested.outcomes)
 
     return _source
 

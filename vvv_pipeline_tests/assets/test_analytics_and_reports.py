@@ -57,12 +57,19 @@ def test_analytics_and_daily_report_of_a_range(data_dir, instance):
     crypto = signals[signals["key"].isin(CRYPTO)]
     assert crypto["component_oi"].notna().all() and crypto["component_flow"].isna().all()
 
-    report = _materialization(result, "daily_report")
-    page = report.metadata["report"].value
-    assert page.endswith(f"{DAYS[-1]}.html")
-    html = Path(page).read_text(encoding="utf-8")
-    assert "tier1_structure" in html and "AAPL" in html and "Plotly" in html
-    assert DAYS[-1] in report.metadata["summary"].value
+    reports = {
+        e.partition: e.step_materialization_data.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == dg.AssetKey("daily_report")
+    }
+    assert sorted(reports) == DAYS
+    for day, report in reports.items():  # each session links its own page, not the range's last
+        page = report.metadata["report"].value
+        assert page.endswith(f"{day}.html")
+        html = Path(page).read_text(encoding="utf-8")
+        assert "tier1_structure" in html and "AAPL" in html and "Plotly" in html
+        assert day in report.metadata["summary"].value
+        assert report.metadata["dagster/row_count"].value == 1
 
 
 def test_coverage_report_counts_the_missing_partitions(data_dir, instance):
