@@ -1,0 +1,74 @@
+"""The rehearsed production stretch: when the clock runs, and what goes wrong when.
+
+No seven consecutive days hold a New York DST change, an XNYS holiday and an early close (the
+November change comes three weeks before Thanksgiving), so the clock runs two legs on one
+deployment, with an operator's catch-up backfill of the weeks in between:
+
+- leg 1, Sat 2025-11-01 00:00 to Tue 11-04 00:30 New York: a weekend whose Sunday falls back
+  from EDT to EST (a 25-hour New York day) and Monday's session;
+- leg 2, Tue 2025-11-25 00:00 to Sun 11-30 00:30 New York: two sessions, Thanksgiving (no
+  session), the 13:00 early close on Friday and a Saturday.
+
+Faults, all in leg 2: a two-hour provider outage, an hourly run killed in the middle of its
+tick write, and dark-pool prints that fail tier 1 for one session whatever is retried.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+NY = "America/New_York"
+
+
+def ny(local: str) -> pd.Timestamp:
+    return pd.Timestamp(local, tz=NY).tz_convert("UTC")
+
+
+@dataclass(frozen=True)
+class Leg:
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+    @property
+    def days(self) -> float:
+        return (self.end - self.start) / pd.Timedelta(days=1)
+
+
+LEGS = (
+    Leg(ny("2025-11-01 00:00"), ny("2025-11-04 00:30")),
+    Leg(ny("2025-11-25 00:00"), ny("2025-11-30 00:30")),
+)
+SHORT_LEGS = (Leg(ny("2025-11-25 00:00"), ny("2025-11-27 00:30")),)
+"""One leg of two days holding every fault: for a second storage backend."""
+
+PARTITIONS_START = {
+    "VVV_SESSIONS_START": "2025-11-01",
+    "VVV_CALENDAR_DAYS_START": "2025-11-01",
+    "VVV_HOURLY_START": "2025-11-01-04:00",  # New York midnight of 2025-11-01 (EDT)
+}
+SHORT_PARTITIONS_START = {
+    "VVV_SESSIONS_START": "2025-11-25",
+    "VVV_CALENDAR_DAYS_START": "2025-11-25",
+    "VVV_HOURLY_START": "2025-11-25-05:00",  # New York midnight of 2025-11-25 (EST)
+}
+
+OUTAGE = (pd.Timestamp("2025-11-25 14:00", tz="UTC"), pd.Timestamp("2025-11-25 16:00", tz="UTC"))
+"""Every provider request fails (HTTP 503) while the clock is in this window."""
+KILLED_HOUR = "2025-11-26-14:00"
+"""The hourly schedule's run for this hour (launched 15:05 UTC) is killed mid-write."""
+TIER1_FAILURE = ("darkpool_prints", "2025-11-26")
+"""Crossed NBBO quotes in every dark-pool print batch of this session: tier 1 fails, always."""
+
+STEP = pd.Timedelta(minutes=5)
+"""Clock resolution: schedules fire at their exact cron times within each step."""
+SENSOR_EVERY = pd.Timedelta(minutes=30)
+"""How often at most the sensors and run monitoring are evaluated (the daemon: 30 s to 5 min).
+An evaluation is skipped when no run was launched and no hour began since the last one: it
+would see exactly what the previous one saw."""
+AUTOMATION_EVERY = pd.Timedelta(minutes=60)
+"""The same for declarative automation (0.6 s an evaluation, most of it its cursor)."""
+CRYPTO_TRADES_PER_HOUR = 600
+"""Crypto density of the rehearsal: at the tiny preset's 100 trades an hour, a median minute
+holds one trade and tier 4's volume-spike ratio (10,000x the median minute) is noise."""
