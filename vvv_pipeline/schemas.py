@@ -35,6 +35,9 @@ class Column:
     name: str
     dtype: str
     doc: str
+    nullable: bool = False
+    """Whether the column may hold nulls (NaN/None/NaT): the one place that says so (tier 1,
+    the great-expectations suites and the Dagster column schema all read it)."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,11 @@ class Schema:
     @property
     def dtypes(self) -> dict[str, str]:
         return {c.name: c.dtype for c in self.columns}
+
+    @property
+    def nullable(self) -> tuple[str, ...]:
+        """The columns allowed to hold nulls, in column order."""
+        return tuple(c.name for c in self.columns if c.nullable)
 
     def empty(self) -> pd.DataFrame:
         return conform(pd.DataFrame({c.name: pd.Series(dtype=object) for c in self.columns}), self)
@@ -94,8 +102,8 @@ EQUITY_TICKS = Schema(
         SYMBOL,
         Column("price", "float64", "trade price, USD"),
         Column("size", "int64", "trade size, shares"),
-        Column("bid", "float64", "national best bid at trade time, USD"),
-        Column("ask", "float64", "national best offer at trade time, USD"),
+        Column("bid", "float64", "national best bid at trade time, USD", nullable=True),
+        Column("ask", "float64", "national best offer at trade time, USD", nullable=True),
         Column("trade_id", "int64", "provider trade id; unique and increasing per symbol-session"),
         Column("exchange", "category", f"market center code, one of {EQUITY_EXCHANGES}"),
         Column("condition", "category", f"sale condition code, one of {EQUITY_CONDITIONS}"),
@@ -140,8 +148,8 @@ DARKPOOL_PRINTS = Schema(
         Column("price", "float64", "print price, USD"),
         Column("size", "int64", "print size, shares"),
         Column("premium", "float64", "price x size, USD"),
-        Column("nbbo_bid", "float64", "national best bid at print time, USD"),
-        Column("nbbo_ask", "float64", "national best offer at print time, USD"),
+        Column("nbbo_bid", "float64", "national best bid at print time, USD", nullable=True),
+        Column("nbbo_ask", "float64", "national best offer at print time, USD", nullable=True),
         Column("venue", "category", f"trade reporting facility code, one of {DARKPOOL_VENUES}"),
         Column("print_id", "int64", "unique per symbol-session (derived from the provider key)"),
     ),
@@ -181,7 +189,7 @@ NEWS_HEADLINES = Schema(
         Column("headline", TEXT, "headline text"),
         Column("source", "category", "publisher"),
         Column("sentiment", "category", f"label, one of {SENTIMENTS}"),
-        Column("sentiment_score", "float64", "score in [-1, 1]"),
+        Column("sentiment_score", "float64", "score in [-1, 1]", nullable=True),
         Column("is_major", "bool", "provider marks the headline as major"),
     ),
     "News headlines, one row per (headline, mentioned ticker).",
@@ -208,7 +216,12 @@ ECONOMIC_SERIES = Schema(
         Column("ts", UTC_TS, "release time of the observation, UTC"),
         Column("symbol", "category", "FRED series id"),
         Column("observation_date", DATE, "the date (or month start) the value refers to"),
-        Column("value", "float64", "observed value in the series' units (NaN where FRED has '.')"),
+        Column(
+            "value",
+            "float64",
+            "observed value in the series' units (NaN where FRED has '.')",
+            nullable=True,
+        ),
         Column("frequency", "category", "daily or monthly"),
     ),
     "Economic series (FRED) partitioned by release date.",

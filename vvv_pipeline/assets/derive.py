@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 
 import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline.assets.column_schema import described, stored_asset_metadata
 from vvv_pipeline.assets.metadata import attach_per_partition
 from vvv_pipeline.assets.written import written_by_partition
 from vvv_pipeline.automation.policies import FOLLOW_UPSTREAM, freshness_for
@@ -159,7 +160,9 @@ def derived_asset(
     kinds: set[str] | None = None,
     ins: dict[str, dg.AssetIn] | None = None,
 ):
-    """Every derived asset's decorator: single-run backfills, one pool per library, automation."""
+    """Every derived asset's decorator: single-run backfills, one pool per library, automation,
+    and its stored columns (:mod:`vvv_pipeline.stored_columns`) as the column schema and the
+    description's table."""
     return dg.asset(
         name=name,
         partitions_def=partitions_def,
@@ -171,7 +174,8 @@ def derived_asset(
         owners=OWNERS,
         tags={"layer": group},
         pool=f"arcticdb_{library}",
-        description=description,
+        description=described(name, description),
+        metadata=stored_asset_metadata(name, library),
         automation_condition=None if _reads_hours(deps) else FOLLOW_UPSTREAM,
         freshness_policy=freshness_for(partitions_def),
     )

@@ -13,6 +13,12 @@ import pandas as pd
 from pydantic import Field
 
 from vvv_pipeline import settings
+from vvv_pipeline.assets.column_schema import (
+    COLUMN_SCHEMA,
+    coverage_columns,
+    report_signal_columns,
+    table_schema,
+)
 from vvv_pipeline.assets.derive import OWNERS, partition_window
 from vvv_pipeline.assets.frames_io import read_bars, read_days, split_key
 from vvv_pipeline.assets.metadata import attach_per_partition
@@ -25,6 +31,7 @@ from vvv_pipeline.reports.coverage import coverage_figure, coverage_markdown, wr
 from vvv_pipeline.reports.daily import report_summary_markdown, write_daily_report
 from vvv_pipeline.resources import ArcticDB, UniverseFile
 from vvv_pipeline.storage.derived import MARKET_PROFILE, REGIME, SIGNALS, DerivedStore
+from vvv_pipeline.stored_columns import markdown
 
 SESSION_SOURCES = ("equity_ticks", "darkpool_prints", "options_flow", "daily_ohlcv")
 DISPLAY_FREQ = "5min"
@@ -47,7 +54,9 @@ def reports_dir() -> Path:
     description="One self-contained HTML page per session: 5-minute candlesticks with volume, "
     "the volume profile and value area beside the price axis, regime shading, dark-pool prints, "
     "the validation tiers' results of that day and the signal table. Written to "
-    "`data/reports/daily/<session>.html` and linked from the materialization.",
+    "`data/reports/daily/<session>.html` and linked from the materialization.\n\n"
+    f"Columns of the page's signal table:\n\n{markdown(report_signal_columns())}",
+    metadata={COLUMN_SCHEMA: dg.MetadataValue.table_schema(table_schema(report_signal_columns()))},
 )
 def daily_report(
     context: dg.AssetExecutionContext,
@@ -112,7 +121,9 @@ class CoverageConfig(dg.Config):
     tags={"layer": "reports"},
     description="Coverage heatmap of every source asset x partition over the last "
     "`lookback_days` New York days: materialized, missing, or failed tier 1 (hourly sources "
-    "rolled up to days). Written to `data/reports/coverage.html`.",
+    "rolled up to days). Written to `data/reports/coverage.html`.\n\n"
+    f"Columns of the counts table (`summary`):\n\n{markdown(coverage_columns())}",
+    metadata={COLUMN_SCHEMA: dg.MetadataValue.table_schema(table_schema(coverage_columns()))},
 )
 def coverage_report(
     context: dg.AssetExecutionContext, config: CoverageConfig

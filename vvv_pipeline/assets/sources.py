@@ -8,7 +8,7 @@ timestamps and preview; the asset is a generator so its check evaluations come a
 materializations they target (:func:`.checks.check_events`).
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeAlias
 
 import dagster as dg
@@ -16,6 +16,7 @@ import pandas as pd
 
 import vvv_pipeline.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
 from vvv_pipeline.assets.checks import check_events, check_specs
+from vvv_pipeline.assets.column_schema import COLUMN_SCHEMA, source_column_schema
 from vvv_pipeline.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.assets.metadata import attach_per_partition
 from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
@@ -43,8 +44,9 @@ def _describe(source: Source, summary: str, partitioning: str) -> str:
     return f"{summary}\n\nPartitioned by {partitioning}.\n\n{schema.markdown()}"
 
 
-def _asset_args(spec: SourceSpec) -> dict[str, Any]:
+def _asset_args(spec: SourceSpec, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
     store = "arcticdb" if spec.arctic_prefix else "duckdb"
+    schema = dg.MetadataValue.table_schema(source_column_schema(spec.source.value))
     return {
         "name": spec.source.value,
         "partitions_def": spec.partitions(),
@@ -57,6 +59,8 @@ def _asset_args(spec: SourceSpec) -> dict[str, Any]:
         "owners": OWNERS,
         "tags": {"layer": "source", "asset_class": spec.asset_class, "store": store},
         "description": _describe(spec.source, spec.summary, spec.partitioning),
+        # the UI's Columns section and column search: the same schema the description renders
+        "metadata": {COLUMN_SCHEMA: schema, **(metadata or {})},
     }
 
 
@@ -102,9 +106,8 @@ def _warehouse_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     key = dg.AssetKey(spec.source.value)
 
     @dg.asset(
-        **_asset_args(spec),
+        **_asset_args(spec, WAREHOUSE_METADATA),
         io_manager_key="warehouse",
-        metadata=WAREHOUSE_METADATA,
         check_specs=check_specs(key, spec.partitions(), check_names(spec.source.value)),
     )
     def _source(

@@ -14,6 +14,7 @@ from vvv_pipeline.schemas import (
     NEWS_SOURCES,
     OPTION_TYPES,
     SENTIMENTS,
+    SOURCE_SCHEMAS,
 )
 from vvv_pipeline.universe import ASSET_CLASSES, FREQUENCIES
 
@@ -30,7 +31,8 @@ class SourceRules:
     non_negative: tuple[str, ...] = ()
     """Finite and >= 0."""
     nullable: tuple[str, ...] = ()
-    """Columns allowed to hold nulls (NaN/None/NaT); every other column must not."""
+    """Columns allowed to hold nulls (NaN/None/NaT); every other column must not. Taken from the
+    canonical schema (``Column.nullable``), never written here."""
     quotes: tuple[str, str] | None = None
     """(bid, ask): where both exist, 0 <= bid <= ask and both finite."""
     unique_id: str | None = None
@@ -48,7 +50,7 @@ class SourceRules:
 RULES: dict[str, SourceRules] = {
     "equity_ticks": SourceRules(
         positive=("price", "size"),
-        nullable=("bid", "ask"),
+        nullable=SOURCE_SCHEMAS["equity_ticks"].nullable,
         quotes=("bid", "ask"),
         unique_id="trade_id",
         enums={
@@ -68,7 +70,7 @@ RULES: dict[str, SourceRules] = {
     ),
     "darkpool_prints": SourceRules(
         positive=("price", "size", "premium"),
-        nullable=("nbbo_bid", "nbbo_ask"),
+        nullable=SOURCE_SCHEMAS["darkpool_prints"].nullable,
         quotes=("nbbo_bid", "nbbo_ask"),
         unique_id="print_id",
         enums={"venue": DARKPOOL_VENUES},
@@ -83,7 +85,7 @@ RULES: dict[str, SourceRules] = {
     "news_headlines": SourceRules(
         enums={"sentiment": SENTIMENTS, "source": NEWS_SOURCES},
         # Unusual Whales labels sentiment without a score: NaN, else within [-1, 1]
-        nullable=("sentiment_score",),
+        nullable=SOURCE_SCHEMAS["news_headlines"].nullable,
         finite_or_nan=("sentiment_score",),
         ranges={"sentiment_score": (-1.0, 1.0)},
     ),
@@ -94,7 +96,7 @@ RULES: dict[str, SourceRules] = {
         ohlc=True,
     ),
     "economic_series": SourceRules(
-        nullable=("value",),
+        nullable=SOURCE_SCHEMAS["economic_series"].nullable,
         finite_or_nan=("value",),
         enums={"frequency": FREQUENCIES},
     ),
