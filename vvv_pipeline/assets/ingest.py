@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.assets.checks import with_expectations
+from vvv_pipeline.assets.kept import keep_previous
 from vvv_pipeline.assets.metadata import frame_metadata, partition_rows_table
 from vvv_pipeline.assets.source_specs import SourceSpec
 from vvv_pipeline.partitions import window_utc
@@ -155,6 +156,7 @@ def ingest(
     keys = context.partition_keys
     quarantine = validation_config.quarantine()
     ingested = Ingested()
+    kept: list[str] = []
     gx_rows: list[pd.DataFrame] = []
     if spec.source == Source.CRYPTO_OPEN_INTEREST:
         ingested.oi_cadence_seconds = market.oi_cadence_seconds(universe)
@@ -170,7 +172,10 @@ def ingest(
         quarantine.replace_partition(
             source, key, validation.rejected, validation.rejected_rules, context.run.run_id
         )
-        store(key, validation.clean)
+        if validation.rejects_whole_partition:
+            kept.append(key)  # nothing passed: the stored version stays (see assets.kept)
+        else:
+            store(key, validation.clean)
         ingested.add(key, validation.clean, validation, spent)
         if validation_config.great_expectations:
             gx_rows.append(gx_sample(validation.clean, len(keys)))
@@ -185,6 +190,7 @@ def ingest(
         label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
         sample = pd.concat(gx_rows, ignore_index=True)
         ingested.attach_expectations(validation_config.expect(sample, source, label, symbols))
+    keep_previous(context, kept)
     return ingested
 
 

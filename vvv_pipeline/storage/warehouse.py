@@ -7,6 +7,8 @@ Two adjustments to the stock IO manager, both about correctness:
   carry their UTC offset.
 * The stock manager deletes a partition's rows and inserts the new ones in separate statements;
   here both run in one transaction, so a failed insert leaves the previous rows in place.
+* A partition whose whole fetch tier 1 rejected keeps its previous rows: the output names it
+  (:data:`KEPT_PARTITIONS`) and its window is left out of the delete.
 
 Frames are written with categories as plain strings (DuckDB would turn them into ENUM types that
 reject new values in later partitions) and read back in their canonical dtypes. DuckDB stores
@@ -35,23 +37,48 @@ from dagster_duckdb_pandas import DuckDBPandasTypeHandler
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, UTC_TS, conform
 from vvv_pipeline.storage.duckdb_connect import transaction
 
+KEPT_PARTITIONS = "kept_previous_partitions"
+"""Output metadata: keys of the run's partitions whose stored rows stay as they were (tier 1
+rejected their whole fetch; :mod:`vvv_pipeline.assets.kept`). Their windows are not deleted."""
+
 
 def _config(context) -> dict[str, str]:
     return {"custom_user_agent": "dagster", **context.resource_config.get("connection_config", {})}
+
+
+def _between(column: str, window: dg.TimeWindow) -> str:
+    start = pd.Timestamp(window.start).tz_convert("UTC").isoformat()
+    end = pd.Timestamp(window.end).tz_convert("UTC").isoformat()
+    return f"{column} >= TIMESTAMPTZ '{start}' AND {column} < TIMESTAMPTZ '{end}'"
 
 
 def _window_clause(dimension: TablePartitionDimension) -> str:
     window = dimension.partitions
     if not isinstance(window, dg.TimeWindow):
         raise TypeError(f"only time-window partitions are supported, got {window!r}")
-    start = pd.Timestamp(window.start).tz_convert("UTC").isoformat()
-    end = pd.Timestamp(window.end).tz_convert("UTC").isoformat()
-    column = dimension.partition_expr
-    return f"{column} >= TIMESTAMPTZ '{start}' AND {column} < TIMESTAMPTZ '{end}'"
+    return _between(dimension.partition_expr, window)
 
 
 def _where(table_slice: TableSlice) -> str:
     return " AND ".join(_window_clause(d) for d in table_slice.partition_dimensions)
+
+
+def kept_keys(context) -> list[str]:
+    """The partition keys an output asks to keep (:data:`KEPT_PARTITIONS`), none if unset."""
+    value = (context.output_metadata or {}).get(KEPT_PARTITIONS)
+    value = getattr(value, "value", value)  # a MetadataValue, or the raw list
+    return [str(key) for key in value or []]
+
+
+def _sparing_kept(context, table_slice: TableSlice) -> str:
+    """`` AND NOT (...)`` over the kept partitions' windows, or nothing."""
+    keys = kept_keys(context)
+    if not keys or not table_slice.partition_dimensions:
+        return ""
+    column = table_slice.partition_dimensions[0].partition_expr
+    partitions_def = context.asset_partitions_def
+    spans = [_between(column, partitions_def.time_window_for_partition_key(k)) for k in keys]
+    return " AND NOT (" + " OR ".join(f"({span})" for span in spans) + ")"
 
 
 class TransactionalDuckDbClient(DuckDbClient):
@@ -60,7 +87,7 @@ class TransactionalDuckDbClient(DuckDbClient):
         target = f"{table_slice.schema}.{table_slice.table}"
         statement = f"DELETE FROM {target}"
         if table_slice.partition_dimensions:
-            statement += f" WHERE {_where(table_slice)}"
+            statement += f" WHERE {_where(table_slice)}{_sparing_kept(context, table_slice)}"
         exists = connection.execute(
             "SELECT count(*) FROM information_schema.tables"
             " WHERE table_schema = ? AND table_name = ?",

@@ -2,15 +2,17 @@
 
 Tier 1 splits the frame: rows that break a rule are rejected (to quarantine) and the rest are
 stored; a frame-level failure (missing column, wrong dtype, tz-naive ``ts``) rejects the whole
-partition. Tiers 2 to 4 then look at the rows that will be stored, so a defect is reported once,
-by the tier meant to catch it. What a tier expects of a series the provider shapes (the
+partition. When nothing of the partition passes (the frame fails, or every row does), the caller
+keeps the partition's previously stored rows instead of replacing them with nothing, and tier 1's
+summary says so. Tiers 2 to 4 then look at the rows that will be stored, so a defect is reported
+once, by the tier meant to catch it. What a tier expects of a series the provider shapes (the
 open-interest cadence) comes from the provider, through ``oi_cadence_seconds``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -26,6 +28,8 @@ TIER1 = "tier1_structure"
 TIER2 = "tier2_alignment"
 TIER3 = "tier3_continuity"
 TIER4 = "tier4_quality"
+KEPT_NOTE = "the partition's previously stored rows (if any) are kept"
+"""Ends tier 1's summary when it rejects a whole partition (``rejects_whole_partition``)."""
 
 WARN_TIERS: dict[str, tuple[str, ...]] = {
     "equity_ticks": (TIER2, TIER3, TIER4),
@@ -68,6 +72,19 @@ class PartitionValidation:
 
     def outcome(self, name: str) -> CheckOutcome:
         return next(o for o in self.outcomes if o.name == name)
+
+    @property
+    def rejects_whole_partition(self) -> bool:
+        """Tier 1 rejected the frame itself, or every row of it: nothing good is left to store.
+
+        The partition's previous stored version is then kept (a feed that sent only garbage must
+        not erase good data); its tier-1 check fails and the quarantine holds the new rows.
+        """
+        return _rejects_whole(self.clean, self.rejected, self.outcome(TIER1))
+
+
+def _rejects_whole(clean: pd.DataFrame, rejected: pd.DataFrame, tier1: CheckOutcome) -> bool:
+    return bool(tier1.counts.get("frame_errors")) or (len(rejected) > 0 and len(clean) == 0)
 
 
 def from_tier_result(name: str, result: TierResult) -> CheckOutcome:
@@ -162,6 +179,8 @@ def validate_partition(
     """
     cadence_ns = CADENCE_NS if oi_cadence_seconds is None else oi_cadence_seconds * 1_000_000_000
     clean, rejected, rules, tier1 = tier1_split(frame, source, window, universe_symbols)
+    if _rejects_whole(clean, rejected, tier1):
+        tier1 = replace(tier1, summary=f"{tier1.summary}; {KEPT_NOTE}")
     if tier1.counts.get("frame_errors"):
         skipped = "not evaluated: tier 1 rejected the whole partition"
         later = [CheckOutcome(name, True, skipped) for name in WARN_TIERS[source]]

@@ -8,6 +8,8 @@ import pandas as pd
 
 from vvv_pipeline import settings
 from vvv_pipeline.assets.ingest import UNLISTED
+from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline.partitions import window_utc
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SCALE_PRESETS, SimulatedMarket, SimulationConfig
@@ -16,6 +18,66 @@ from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
 from vvv_pipeline.universe import load_universe
 
 TICK_SOURCES = TICK_PREFIXES
+
+
+RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+ID_COLUMN = {"darkpool_prints": "print_id", "options_flow": "alert_id"}
+
+
+def source_spec(source: str) -> SourceSpec:
+    return next(s for s in SOURCE_SPECS if s.source.value == source)
+
+
+def materialize_alone(
+    source: str, keys: list[str], faults: list[dict], **market: object
+) -> dg.ExecuteInProcessResult:
+    """One run of ``source`` alone over ``keys`` (a range when several), tiny scale, ``faults``.
+
+    Run config replaces the market resource's whole config, so the scale is restated.
+    """
+    defs = build_definitions()
+    job = dg.define_asset_job(f"only_{source}", selection=[source]).resolve(
+        asset_graph=defs.resolve_asset_graph(), resource_defs=defs.resources
+    )
+    config = {"resources": {"market": {"config": {"scale": "tiny", "faults": faults, **market}}}}
+    tags = dict(zip(RANGE_TAGS, (keys[0], keys[-1]), strict=True)) if len(keys) > 1 else {}
+    with dg.instance_for_test() as instance:
+        return job.execute_in_process(
+            instance=instance,
+            partition_key=None if tags else keys[0],
+            tags=tags,
+            run_config=config,
+            raise_on_error=False,
+        )
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categories as strings, so frames from ArcticDB, DuckDB and the provider compare."""
+    out = frame.copy()
+    for name in out.columns:
+        if isinstance(out[name].dtype, pd.CategoricalDtype):
+            out[name] = out[name].astype(str)
+    return out
+
+
+def in_total_order(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Canonical rows in a total order (ties in ts broken by id), ts at the warehouse's us."""
+    schema = SOURCE_SCHEMAS[source]
+    out = plain(frame[list(schema.names)])
+    out["ts"] = pd.to_datetime(out["ts"], utc=True).dt.floor("us").dt.as_unit("ns")
+    keys = [k for k in ("symbol", "ts", ID_COLUMN.get(source, "trade_id")) if k in schema.names]
+    return out.sort_values(keys, kind="stable", ignore_index=True)
+
+
+def stored_partition(source: str, key: str) -> pd.DataFrame:
+    """The stored rows of one partition, in :func:`in_total_order`."""
+    if source in TICK_SOURCES:
+        rows = stored_ticks(source, [key])
+    else:
+        start, end = window_utc(source_spec(source).partitions().time_window_for_partition_key(key))
+        rows = stored_table(source)
+        rows = rows[((rows["ts"] >= start) & (rows["ts"] < end)).to_numpy()]
+    return in_total_order(rows, source)
 
 
 def tiny_market() -> SimulatedMarket:
