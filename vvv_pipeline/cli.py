@@ -103,7 +103,7 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     print(f"  data directory   {settings.data_dir()}")
     print(f"  ArcticDB         {settings.arctic_uri()}  (library tick_data)")
     print(f"  DuckDB           {settings.duckdb_path()}  (schema sources)")
-    print(f"  GX data docs     {settings.data_dir() / 'gx'}  (uncommitted/data_docs)")
+    print(f"  GX results       {settings.data_dir() / 'gx'}  (a table in each tier-4 check)")
     print(f"  daily reports    {settings.data_dir() / 'reports' / 'daily'}  (one page per session)")
     print("\nopen the UI:  dagster dev   (from the project root), then http://127.0.0.1:3000")
     return 0

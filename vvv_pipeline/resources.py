@@ -242,7 +242,9 @@ class Validation(dg.ConfigurableResource):
     great_expectations: bool = Field(
         default=True, description="run each source's GX suite once per run (tier 4)"
     )
-    docs_dir: str = Field(description="folder of the GX context and its data docs")
+    docs_dir: str = Field(
+        description="folder of the GX context: suites and every run's stored result (JSON)"
+    )
 
     def quarantine(self) -> QuarantineStore:
         return QuarantineStore(self.quarantine_uri)

@@ -51,7 +51,8 @@ def test_main_command_writes_every_source_and_is_idempotent(tmp_path):
     assert "48 partitions" in first  # two New York days of UTC hours
     assert "dagster dev" in first
     assert "partition checks passed, 0 failed" in first  # clean simulated data: no alarms
-    assert (project / "data" / "gx" / "uncommitted" / "data_docs").is_dir()
+    assert (project / "data" / "gx" / "uncommitted" / "validations").is_dir()
+    assert not list((project / "data" / "gx").rglob("*.html"))  # GX renders no CDN pages
     counts = _counts(project)
     assert set(counts) == {
         "darkpool_prints",

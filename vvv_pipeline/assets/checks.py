@@ -21,6 +21,7 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 
 from vvv_pipeline.assets.metadata import markdown_table
+from vvv_pipeline.tiers.expectation_results import results_markdown
 from vvv_pipeline.tiers.expectations import ExpectationsRun
 from vvv_pipeline.tiers.gate import TIER1, TIER2, TIER3, TIER4, CheckOutcome
 
@@ -37,7 +38,7 @@ DESCRIPTIONS = {
     "crypto trades; reported as runs (symbol, start, end, length).",
     TIER4: "Tier 4, statistical quality (WARN): robust (MAD) price jumps and spikes, stale "
     "price runs, crossed/locked quote rates, volume spikes, duplicate-looking prints, plus the "
-    "source's great-expectations suite with a link to its data docs.",
+    "source's great-expectations suite, its result per expectation as a table (gx_results).",
 }
 BLOCKING = {TIER1}
 
@@ -58,7 +59,8 @@ def check_specs(
 
 
 def with_expectations(outcome: CheckOutcome, run: ExpectationsRun) -> CheckOutcome:
-    """A tier-4 outcome that also carries the great-expectations result and its data docs."""
+    """A tier-4 outcome that also carries the great-expectations result, one row per
+    expectation: readable in the UI itself, offline (GX's data docs need CDNs)."""
     counts = dict(outcome.counts)
     if run.failed:
         counts["gx_failed_expectations"] = len(run.failed)
@@ -71,7 +73,7 @@ def with_expectations(outcome: CheckOutcome, run: ExpectationsRun) -> CheckOutco
         summary=f"{outcome.summary}; {gx_summary}",
         counts=counts,
         metrics={**outcome.metrics, "gx_success_percent": run.statistics.get("success_percent", 0)},
-        links={**outcome.links, "gx_data_docs": str(run.docs_index)},
+        tables={**outcome.tables, "gx_results": results_markdown(run.results)},
     )
 
 
@@ -96,6 +98,8 @@ def outcome_metadata(outcome: CheckOutcome) -> dict[str, dg.MetadataValue]:
         meta[f"metric/{name}"] = dg.MetadataValue.float(float(value))
     for name, path in outcome.links.items():
         meta[name] = dg.MetadataValue.path(path)
+    for name, table in outcome.tables.items():
+        meta[name] = dg.MetadataValue.md(table)
     return meta
 
 

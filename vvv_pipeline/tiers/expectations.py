@@ -1,15 +1,22 @@
-"""Tier 4: a great-expectations 1.x suite per source, validated into a local data-docs site.
+"""Tier 4: a great-expectations 1.x suite per source, its results as a table in the check.
 
 Tier 1 (:mod:`.structure`) is the blocking gate; it is vectorized and cheap. This module is the
 *documentation* tier: the same contract (columns, nulls, ranges, code sets, id uniqueness) written
-as GX expectations, whose validation results are stored in a file-mode GX context and rendered as
-data docs, so every (source, partition) run has a browsable page. GX costs seconds where the
-tier-1 masks cost tens of milliseconds (see ``DESIGN.md``), so it is not the gate.
+as GX expectations. Every run's result is stored in a file-mode GX context and returned as one
+row per expectation (:attr:`ExpectationsRun.results`, :func:`results_markdown`), which the tier-4
+check puts in its metadata, so the UI shows what was expected, of which column, and what was
+observed. GX costs seconds where the tier-1 masks cost tens of milliseconds (see ``DESIGN.md``),
+so it is not the gate.
+
+**No data docs.** GX's data-docs pages load jQuery, Bootstrap, bootstrap-table and Vega from
+CDNs, and their index is drawn by bootstrap-table: offline (this pipeline's machines may be) the
+pages are blank, and no installed package ships those files to substitute. The check's table
+carries the same facts inside the UI, so no HTML is rendered (which also saves the docs'
+rendering time on every run); the stored JSON results stay for GX's own tools.
 
 Layout: the context lives directly in ``docs_root`` (the pipeline passes ``<data dir>/gx``):
 ``great_expectations.yml``, ``expectations/`` (one suite per source), ``validation_definitions/``,
-``checkpoints/``, ``uncommitted/validations/`` (every run's result) and
-``uncommitted/data_docs/local_site/index.html`` (the docs index returned to callers).
+``checkpoints/`` and ``uncommitted/validations/`` (every run's result, JSON).
 
 Choices, and why:
 
@@ -19,12 +26,10 @@ Choices, and why:
 * **Idempotent and shared.** The context is scaffolded on first use and reopened afterwards;
   datasource, asset, batch definition, suite, validation definition and checkpoint are each
   fetched by name or added. A run is named by its partition key, with its own run time,
-  so runs of different partitions (and reruns of one) are stored side by side and all listed in
-  the docs. The whole run holds an exclusive ``flock`` on ``docs_root/.vvv-gx.lock`` so two
-  processes never interleave writes to the stores or to the rendered site.
-* **Docs cost.** Each run renders its own validation page, then the index, which reads every
-  listed result; the index is capped at the newest :data:`INDEX_RUNS` runs so a year of
-  partitions does not make each call slower than the validation itself.
+  so runs of different partitions (and reruns of one) are stored side by side. The whole run
+  holds an exclusive ``flock`` on ``docs_root/.vvv-gx.lock`` so two processes never interleave
+  writes to the stores. A checkpoint saved by an older version with a data-docs action is
+  replaced by one without.
 * **Sampling.** Above ``sample_rows`` rows an evenly spaced, deterministic sample (always
   including the first and last row) is validated: GX's pandas execution costs roughly linearly in
   rows times expectations, and the docs are for reading, not for gating. Row-level defects that
@@ -52,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS
+from vvv_pipeline.tiers.expectation_results import expectation_columns, result_rows
 from vvv_pipeline.tiers.rules import RULES
 
 if TYPE_CHECKING:
@@ -61,12 +67,8 @@ DATASOURCE = "vvv"
 BATCH_DEFINITION = "whole_frame"
 SUITE_PREFIX = "vvv."
 LOCK_FILE = ".vvv-gx.lock"
-DOCS_SITE = "local_site"
 OCC_REGEX = r"^[A-Z0-9.]+\d{6}[CP]\d{8}$"
 """OCC option symbol without padding (root, yymmdd, C/P, strike x 1000 in 8 digits)."""
-INDEX_RUNS = 1000
-"""The docs index lists the newest this many runs: rebuilding it reads every listed result, so
-without a cap each call would cost time linear in all runs ever stored (run pages stay)."""
 QUOTE_COVERAGE = 0.5
 """Minimum share of rows with a quote (bid/ask) present where quotes are nullable."""
 
@@ -169,8 +171,8 @@ class ExpectationsRun:
     """Failed expectations as ``"<expectation type>(<column(s)>)"``."""
     statistics: dict[str, float]
     """GX's counts and ``success_percent``, plus ``rows``, ``rows_validated`` and ``seconds``."""
-    docs_index: Path
-    """The local data-docs ``index.html`` (lists every stored run)."""
+    results: pd.DataFrame
+    """One row per expectation (:data:`.expectation_results.RESULT_COLUMNS`), failures first."""
 
 
 def sample(frame: pd.DataFrame, rows: int | None) -> pd.DataFrame:
@@ -194,16 +196,8 @@ def gx_ready(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def expectation_label(config: Any) -> str:
-    kwargs = config.kwargs
-    if "column" in kwargs:
-        cols = str(kwargs["column"])
-    elif "column_A" in kwargs:
-        cols = f"{kwargs['column_A']},{kwargs['column_B']}"
-    elif "column_list" in kwargs and config.type != "expect_table_columns_to_match_ordered_list":
-        cols = ",".join(kwargs["column_list"])
-    else:
-        cols = ""
-    return f"{config.type}({cols})"
+    """``"<expectation type>(<column(s)>)"``, as :attr:`ExpectationsRun.failed` lists them."""
+    return f"{config.type}({expectation_columns(config)})"
 
 
 @contextmanager
@@ -226,19 +220,9 @@ def _context(docs_root: Path) -> Any:
     context = gx.get_context(mode="file", context_root_dir=str(docs_root))
     bars = context.variables.progress_bars
     bars_on = bars is None or bool(getattr(bars, "globally", None) or dict(bars).get("globally"))
-    sites = dict(context.variables.data_docs_sites or {})
-    index = dict(sites[DOCS_SITE].get("site_index_builder") or {})
-    if (
-        context.config.analytics_enabled is not False
-        or bars_on
-        or index.get("validation_results_limit") != INDEX_RUNS
-    ):
+    if context.config.analytics_enabled is not False or bars_on:
         context.config.analytics_enabled = False
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        index.setdefault("class_name", "DefaultSiteIndexBuilder")
-        index["validation_results_limit"] = INDEX_RUNS
-        sites[DOCS_SITE] = {**sites[DOCS_SITE], "site_index_builder": index}
-        context.variables.data_docs_sites = sites
         context.variables.save()
     return context
 
@@ -270,15 +254,18 @@ def _checkpoint(context: Any, source: str, symbols: Sequence[str] | None) -> Any
         source,
         lambda: gx.ValidationDefinition(name=source, data=batch, suite=suite),
     )
-    return _get_or_add(
-        context.checkpoints,
-        source,
-        lambda: gx.Checkpoint(
-            name=source,
-            validation_definitions=[validation],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])],
-            result_format="SUMMARY",
-        ),
+    checkpoint = _get_or_add(
+        context.checkpoints, source, lambda: _bare_checkpoint(source, validation)
+    )
+    if checkpoint.actions:  # saved with a data-docs action by an older version: no HTML now
+        checkpoint = context.checkpoints.add_or_update(_bare_checkpoint(source, validation))
+    return checkpoint
+
+
+def _bare_checkpoint(source: str, validation: Any) -> Any:
+    """The source's checkpoint: stores the result, renders nothing (no data-docs action)."""
+    return _gx().Checkpoint(
+        name=source, validation_definitions=[validation], actions=[], result_format="SUMMARY"
     )
 
 
@@ -290,10 +277,10 @@ def run_expectations(
     sample_rows: int | None = 200_000,
     symbols: Sequence[str] | None = None,
 ) -> ExpectationsRun:
-    """Validate ``frame`` (a canonical ``source`` frame) and update the data docs.
+    """Validate ``frame`` (a canonical ``source`` frame); return its result per expectation.
 
     The result is stored under the suite ``vvv.<source>`` and the run name ``partition_key``
-    (``/`` replaced); the docs index is rebuilt and its path returned. Frames longer than
+    (``/`` replaced), and returned as a table (see :mod:`.expectation_results`). Frames longer than
     ``sample_rows`` are sampled (see the module docstring); ``None`` validates every row.
     ``symbols`` adds a value-set expectation on ``symbol`` (the suite is updated to match).
     """
@@ -320,7 +307,7 @@ def run_expectations(
         evaluated=int(validation.statistics["evaluated_expectations"]),
         failed=failed,
         statistics=stats,
-        docs_index=docs_index(docs_root),
+        results=result_rows(validation.results),
     )
 
 
@@ -329,6 +316,6 @@ def run_name(partition_key: str) -> str:
     return partition_key.replace("/", "_").replace("\\", "_")
 
 
-def docs_index(docs_root: Path) -> Path:
-    """Where the local data-docs index of the context at ``docs_root`` is written."""
-    return Path(docs_root) / "uncommitted" / "data_docs" / DOCS_SITE / "index.html"
+def results_dir(docs_root: Path) -> Path:
+    """Where the context at ``docs_root`` stores every run's result (JSON, one folder per suite)."""
+    return Path(docs_root) / "uncommitted" / "validations"

@@ -60,6 +60,8 @@ class CheckOutcome:
     runs: pd.DataFrame | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     links: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
+    """Markdown tables shown as they are (tier 4: the great-expectations results)."""
 
 
 @dataclass(frozen=True)

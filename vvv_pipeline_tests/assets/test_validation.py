@@ -1,7 +1,5 @@
 """The tier checks as the UI sees them: per partition, blocking, with quarantine and replay."""
 
-from pathlib import Path
-
 import dagster as dg
 import pandas as pd
 
@@ -11,6 +9,7 @@ from vvv_pipeline.partitions import session_partitions, window_utc
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
 from vvv_pipeline.storage.replay import replay
+from vvv_pipeline.tiers.expectations import suite_for
 from vvv_pipeline.tiers.gate import check_names
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.assets.helpers import expected, stored_table, stored_ticks
@@ -200,7 +199,7 @@ def test_replay_into_the_warehouse(data_dir, instance):
     assert isinstance(after, pd.DataFrame)
 
 
-def test_tier4_links_the_great_expectations_data_docs(data_dir, instance, monkeypatch):
+def test_tier4_check_shows_the_great_expectations_results(data_dir, instance, monkeypatch):
     monkeypatch.setenv("VVV_GX", "1")
     job = build_definitions().resolve_job_def("calendar_day_sources_job")
     result = job.execute_in_process(instance=instance, partition_key=WEEK[1])
@@ -211,11 +210,16 @@ def test_tier4_links_the_great_expectations_data_docs(data_dir, instance, monkey
         )[dg.AssetCheckKey(dg.AssetKey(source), "tier4_quality")]
         evaluation = record.event.dagster_event.event_specific_data
         assert evaluation.passed
-        docs = evaluation.metadata["gx_data_docs"].value
-        assert docs.endswith("index.html") and (data_dir / "gx").as_posix() in docs
-        page = Path(docs).read_text()
-        assert f"vvv.{source}" in page
+        assert "gx_data_docs" not in evaluation.metadata  # no link to a page blank offline
+        table = evaluation.metadata["gx_results"].value.splitlines()
+        assert table[0].startswith("| expectation | column | success | observed | unexpected")
+        rows = [line.split(" | ") for line in table[2:]]
+        assert len(rows) == len(suite_for(source).expectations) + 1  # + the symbol value set
+        assert ["| expect_column_values_to_not_be_null", "ts", "pass", "", "0"] in [
+            row[:5] for row in rows
+        ]
         assert "great-expectations" in evaluation.metadata["summary"].value
+    assert not list((data_dir / "gx").rglob("*.html"))  # nothing rendered that needs a CDN
 
 
 def test_quarantine_command_lists_rejections(data_dir, instance, capsys):
