@@ -27,6 +27,7 @@ from arcticdb.version_store.library import DataError, VersionedItem
 from arcticdb_ext.exceptions import ErrorCategory
 
 from vvv_pipeline.schemas import Schema
+from vvv_pipeline.storage.lmdb_space import ensure_room
 
 TICK_LIBRARY = "tick_data"
 TICK_PREFIXES = {
@@ -57,9 +58,12 @@ def library_for(uri: str, name: str) -> adb.library.Library:
     """The library ``name`` on ``uri``, created on first use.
 
     Two processes may both find it missing and both create it; the loser's ``ValueError``
-    ("already exists") means the library is there, so it opens the winner's.
+    ("already exists") means the library is there, so it opens the winner's. Creating one writes
+    to the store, so it needs the free-space margin (:func:`ensure_room`) like any write.
     """
     arctic = arctic_for(uri)
+    if not arctic.has_library(name):
+        ensure_room(uri)
     try:
         return arctic.get_library(name, create_if_missing=True)
     except ValueError:
@@ -69,7 +73,9 @@ def library_for(uri: str, name: str) -> adb.library.Library:
 
 
 @contextmanager
-def library_lock(uri: str, library: str, *, shared: bool = False) -> Iterator[None]:
+def library_lock(
+    uri: str, library: str, *, shared: bool = False, writing: Iterable[pd.DataFrame] = ()
+) -> Iterator[None]:
     """Across processes for local stores, exclusive for writes and ``shared`` for reads; a no-op
     elsewhere (use the pool).
 
@@ -77,6 +83,11 @@ def library_lock(uri: str, library: str, *, shared: bool = False) -> Iterator[No
     chain (``folly::BrokenPromise`` on the next write), and a read that overlaps a pruning write
     can find its version's keys deleted, so writes exclude each other and reads of pruned symbols.
     Never nest two holds of one library in a process: ``flock`` would deadlock on itself.
+
+    An exclusive hold is a write: once the lock is held, the store's filesystem must have room
+    for the frames ``writing`` (or the bare margin for deletes and snapshots), else
+    :class:`~vvv_pipeline.storage.lmdb_space.StorageFullError` is raised before ArcticDB is
+    called (a full LMDB filesystem crashes the process instead of raising).
     """
     if not uri.startswith("lmdb://"):
         yield
@@ -86,6 +97,8 @@ def library_lock(uri: str, library: str, *, shared: bool = False) -> Iterator[No
     with open(folder / f".{library}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
+            if not shared:
+                ensure_room(uri, writing)
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
@@ -140,7 +153,7 @@ class ArcticStore:
         filled = [sym for sym, frame in frames.items() if not frame.empty]
         payloads = [adb.WritePayload(names[sym], _ts_indexed(frames[sym])) for sym in filled]
         written: list[PartitionWrite] = []
-        with library_lock(self.uri, library):
+        with library_lock(self.uri, library, writing=(payload.data for payload in payloads)):
             results = lib.write_batch(payloads, prune_previous_versions=True) if payloads else []
             for sym, item in zip(filled, results, strict=True):
                 if isinstance(item, DataError):

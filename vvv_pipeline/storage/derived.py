@@ -51,7 +51,7 @@ class DerivedStore:
         """Make each symbol's rows in [start, end) exactly its frame (``ts``-indexed, UTC)."""
         lib = self.library(library)
         last = end - pd.Timedelta(1, "ns")  # ArcticDB date ranges are inclusive at both ends
-        with library_lock(self.uri, library):
+        with library_lock(self.uri, library, writing=frames.values()):
             for symbol, frame in frames.items():
                 exists = lib.has_symbol(symbol)
                 if frame.empty:

@@ -53,8 +53,9 @@ class QuarantineStore:
         frame["rejected_at"] = pd.Timestamp.now(tz="UTC").isoformat()
         frame["run_id"] = run_id
         frame = frame.sort_values("ts", kind="stable")  # ArcticDB wants a sorted index
-        with library_lock(self.uri, LIBRARY):
-            lib.write(name, frame.set_index("ts"), prune_previous_versions=True)
+        indexed = frame.set_index("ts")
+        with library_lock(self.uri, LIBRARY, writing=[indexed]):
+            lib.write(name, indexed, prune_previous_versions=True)
         return len(frame)
 
     def partitions(self, source: str) -> list[str]:

@@ -1,0 +1,117 @@
+"""Free-space guard for local (``lmdb://``) ArcticDB stores.
+
+When the filesystem holding an LMDB store fills up, the commit of a write fails with an I/O error
+and ArcticDB's LMDB wrapper then corrupts the process heap: the same call, or the next ArcticDB
+call, dies with SIGSEGV or SIGABRT ("double free or corruption"), leaving no word about space.
+The stored data stays intact (LMDB never overwrites committed pages), but the step worker is gone.
+So every local write first checks the free space of the store's filesystem against what the write
+can need and refuses with :class:`StorageFullError` while the process is still healthy.
+
+The estimate: the frames' in-memory size (``memory_usage(deep=True)``; the Python strings of
+text columns are measured on an evenly spaced sample of :data:`SAMPLE_ROWS` rows, as measuring
+each string of a 10-million-row quarantine takes seconds) times :data:`SAFETY_FACTOR`, plus a
+fixed margin (``VVV_LMDB_MIN_FREE_MB``, default 64 MiB). Stored ticks take 0.4 to 0.8 of their
+in-memory size (LZ4), so the factor covers incompressible data and LMDB's copied B-tree pages.
+The margin covers what the frames do not show: an ``update`` rewriting the rows of a segment
+that overlaps its window, version and index keys, snapshots, deletes (copy-on-write writes pages
+too), writers in other processes, and a new library's environment.
+
+LMDB's own map size (ArcticDB's default is 400 GiB per library on Linux, or ``?map_size=`` in the
+URI) is not checked here: a write beyond the map raises ArcticDB's "Map Full Error" cleanly and
+the process survives.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+MIN_FREE_ENV = "VVV_LMDB_MIN_FREE_MB"
+DEFAULT_MIN_FREE_MB = 64.0
+SAFETY_FACTOR = 1.5
+SAMPLE_ROWS = 10_000
+MIB = 1 << 20
+
+
+class StorageFullError(OSError):
+    """A write to a local ArcticDB store was refused because its filesystem lacks the room."""
+
+
+def lmdb_folder(uri: str) -> Path | None:
+    """The directory an ``lmdb://`` URI stores into (absolute, as ArcticDB resolves it); None
+    for any other store."""
+    if not uri.startswith("lmdb://"):
+        return None
+    return Path(os.path.abspath(uri.removeprefix("lmdb://").split("?")[0]))
+
+
+def min_free_bytes() -> int:
+    """The fixed margin every write must leave, read on each call so an operator's change of
+    ``VVV_LMDB_MIN_FREE_MB`` applies to the next write."""
+    raw = os.environ.get(MIN_FREE_ENV, "").strip()
+    if not raw:
+        return int(DEFAULT_MIN_FREE_MB * MIB)
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not megabytes >= 0:  # also refuses nan
+        raise ValueError(f"{MIN_FREE_ENV}={raw!r}: expected a number of MiB >= 0")
+    return int(megabytes * MIB)
+
+
+def frame_bytes(frame: pd.DataFrame) -> int:
+    """``frame.memory_usage(deep=True).sum()``, with the Python strings of its text columns (and
+    text index) measured on a sample and scaled to every row."""
+    total = int(frame.memory_usage(deep=False, index=True).sum())
+    if frame.empty:
+        return total
+    step = max(1, len(frame) // SAMPLE_ROWS)
+    columns = [frame.index.to_series()] if _is_text(frame.index.dtype) else []
+    columns += [frame.iloc[:, i] for i, dtype in enumerate(frame.dtypes) if _is_text(dtype)]
+    for column in columns:
+        sample = column.iloc[::step]
+        strings = sample.memory_usage(deep=True, index=False) - sample.memory_usage(index=False)
+        total += int(strings / len(sample) * len(column))
+    return total
+
+
+def _is_text(dtype: object) -> bool:
+    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+
+
+def bytes_needed(frames: Iterable[pd.DataFrame]) -> int:
+    """Bytes a write of ``frames`` may take on disk: in-memory size x factor + margin."""
+    in_memory = sum(frame_bytes(frame) for frame in frames)
+    return int(in_memory * SAFETY_FACTOR) + min_free_bytes()
+
+
+def free_bytes(folder: Path) -> int:
+    """Bytes an unprivileged writer can still use on the filesystem holding ``folder`` (or its
+    nearest existing parent, before the store exists)."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    stats = os.statvfs(probe)
+    return stats.f_bavail * stats.f_frsize
+
+
+def ensure_room(uri: str, frames: Iterable[pd.DataFrame] = ()) -> None:
+    """Raise :class:`StorageFullError` unless the store's filesystem can take a write of
+    ``frames`` (none: a delete, a snapshot or a new library, which need only the margin).
+    Object stores (S3) are not checked."""
+    folder = lmdb_folder(uri)
+    if folder is None:
+        return
+    needed = bytes_needed(frames)
+    free = free_bytes(folder)
+    if free < needed:
+        raise StorageFullError(
+            f"LMDB store {folder} is almost full: {free:,} bytes free on its filesystem, this "
+            f"write needs about {needed:,} bytes (data x {SAFETY_FACTOR} + "
+            f"{MIN_FREE_ENV}={min_free_bytes() / MIB:g} MiB). Nothing was written; the stored "
+            f"data is unchanged. Free space (or move the store) and run again."
+        )
