@@ -90,11 +90,32 @@ class QuarantineStore:
         columns = ["source", "partition_key", "rejected_by", "rows"]
         return pd.concat(parts, ignore_index=True)[columns]
 
-    def keep_only(self, source: str, partition_key: str, keep: pd.Series) -> int:
-        """Keep the partition's rows where ``keep`` is True (``read`` order); returns rows left."""
+    def keep_only(
+        self, source: str, partition_key: str, keep: pd.Series, reasons: pd.Series | None = None
+    ) -> int:
+        """Keep the partition's rows where ``keep`` is True (``read`` order); returns rows left.
+
+        ``reasons`` (one per kept row, in order) replaces their ``rejected_by``: what a replay
+        found them to break now.
+        """
         rows = self.read(source, partition_key)[keep.to_numpy()]
         rules = rows.pop("rejected_by")
+        if reasons is not None:
+            rules = pd.Series(reasons.to_numpy(), index=rows.index, dtype=object)
         for column in EXTRA_COLUMNS[1:]:
             rows.pop(column)
-        run_id = "replay"
+        return self.replace_partition(source, partition_key, rows, rules, "replay")
+
+    def rewrite(self, source: str, partition_key: str, rows: pd.DataFrame) -> int:
+        """Put operator-edited rows back (as :meth:`read` gave them, extra columns included).
+
+        The fix before a replay: correct the values in the frame ``read`` returned, then
+        ``rewrite`` it; the rows keep their ``rejected_by`` until the replay judges them again.
+        """
+        rows = rows.reset_index(drop=True).copy()
+        rules = rows.pop("rejected_by")
+        run_ids = rows.pop("run_id")
+        for column in EXTRA_COLUMNS[1:3]:
+            rows.pop(column)
+        run_id = str(run_ids.iloc[0]) if len(run_ids) else "edited"
         return self.replace_partition(source, partition_key, rows, rules, run_id)

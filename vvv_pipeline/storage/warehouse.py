@@ -181,6 +181,30 @@ class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):
         return conform(frame, schema).sort_values(["symbol", "ts"], ignore_index=True)
 
 
+def read_window(
+    connection: duckdb.DuckDBPyConnection, table: str, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """Canonical rows of ``sources.{table}`` with ``start <= ts < end`` (none if no table yet).
+
+    Existence is asked first: a failed ``SELECT`` would abort the caller's transaction.
+    """
+    schema = SOURCE_SCHEMAS[table]
+    exists = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        ["sources", table],
+    ).fetchall()
+    if not exists[0][0]:
+        return schema.empty()
+    lo, hi = (pd.Timestamp(t).tz_convert("UTC").isoformat() for t in (start, end))
+    frame = connection.execute(
+        f"SELECT * FROM sources.{table} WHERE ts >= TIMESTAMPTZ '{lo}' AND ts < TIMESTAMPTZ '{hi}'"
+    ).fetchdf()
+    if frame.empty:
+        return schema.empty()
+    frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+    return conform(frame, schema).sort_values(["symbol", "ts"], ignore_index=True)
+
+
 class WarehouseIOManager(DuckDBIOManager):
     """dagster-duckdb's pandas IO manager with offset-aware, transactional partition writes."""
 

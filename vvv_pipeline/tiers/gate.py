@@ -122,7 +122,8 @@ def _warn_tier(
     return from_tier_result(name, check_quality(frame, source))
 
 
-def _rule_labels(failures: dict[str, np.ndarray], bad: np.ndarray) -> np.ndarray:
+def rule_labels(failures: dict[str, np.ndarray], bad: np.ndarray) -> np.ndarray:
+    """For each row where ``bad`` holds, the comma-separated rules it broke (quarantine reasons)."""
     labels = np.full(int(bad.sum()), "", dtype=object)
     for rule, mask in failures.items():
         hit = mask[bad]
@@ -151,7 +152,7 @@ def tier1_split(
     bad = report.bad_rows()
     counts = report.counts()
     rejected = frame[bad]
-    rules = pd.Series(_rule_labels(report.failures, bad), index=rejected.index, dtype=object)
+    rules = pd.Series(rule_labels(report.failures, bad), index=rejected.index, dtype=object)
     clean = frame[~bad].reset_index(drop=True)
     if counts:
         summary = f"{int(bad.sum())} of {len(frame)} rows rejected to quarantine"
