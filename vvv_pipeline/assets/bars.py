@@ -3,6 +3,8 @@
 Each asset reads its run's partitions from ``tick_data`` in chunks, computes with the pure bar
 layer (:mod:`vvv_pipeline.bars`) and replaces exactly the chunk's window of each
 ``{symbol}/{spec}`` series of ``bars_time_bars`` (see :mod:`vvv_pipeline.assets.derive`).
+Trades are signed per partition (:func:`partition_starts`), so a chunk of twenty sessions gives
+each session the bars it would get alone.
 """
 
 import dagster as dg
@@ -14,6 +16,7 @@ from vvv_pipeline.assets.derive import (
     derive,
     derived_asset,
     hours_of,
+    partition_window,
     per_symbol,
 )
 from vvv_pipeline.assets.frames_io import split_key
@@ -47,12 +50,23 @@ def equity_time_bars(
 
     def compute(chunk: list[str], _window) -> dict[str, pd.DataFrame]:
         ticks = store.read_partitions(TICK_PREFIXES["equity_ticks"], symbols, chunk, EQUITY_TICKS)
+        starts = partition_starts(session_partitions(), chunk)
         frames: dict[str, pd.DataFrame] = {}
         for freq in FREQUENCIES:
-            frames |= per_symbol(time_bars(ticks, freq, sessions=chunk), symbols, f"/{freq}")
+            bars = time_bars(ticks, freq, sessions=chunk, partition_starts=starts)
+            frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
 
     return derive(context, arctic, TIME_BARS, compute)
+
+
+def partition_starts(
+    partitions_def: dg.PartitionsDefinition, keys: list[str]
+) -> list[pd.Timestamp]:
+    """Where each partition of a chunk begins: its trades are signed from its own rows only
+    (the tick rule never carries a price across partitions), so a partition's bars are the
+    same however a range was chunked or run."""
+    return [partition_window(partitions_def, key)[0] for key in keys]
 
 
 def _hours_with_previous(start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
@@ -111,16 +125,18 @@ def crypto_time_bars(
     store = arctic.store()
     derived = DerivedStore(arctic.uri)
 
-    def compute(_chunk: list[str], window) -> dict[str, pd.DataFrame]:
+    def compute(chunk: list[str], window) -> dict[str, pd.DataFrame]:
         trades = store.read_partitions(
             TICK_PREFIXES["crypto_trades"], symbols, hours_of(*window), CRYPTO_TRADES
         )
+        starts = partition_starts(calendar_day_partitions(), chunk)
         names = [f"{s}/{OI_SERIES}" for s in symbols]
         # from an hour before: the first bar's opening OI is the last window before midnight
         oi = split_key(derived.read(TIME_BARS, names, window[0] - pd.Timedelta(hours=1), window[1]))
         frames: dict[str, pd.DataFrame] = {}
         for freq in FREQUENCIES:
-            bars = with_open_interest(time_bars(trades, freq), oi, freq)
+            bars = time_bars(trades, freq, partition_starts=starts)
+            bars = with_open_interest(bars, oi, freq)
             frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
 

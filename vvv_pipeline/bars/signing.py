@@ -12,6 +12,16 @@ The tick rule (Lee and Ready) fills the gaps:
 
 The state (last price, last tick sign per symbol) is explicit so threshold and imbalance bars can
 carry it across partitions; time bars start each call from unknown (documented in ``time``).
+
+**Across partitions, the pipeline's rule: each partition signs its trades from its own rows.**
+The tick rule starts unknown at each symbol's first trade of every partition (an XNYS session,
+a New York calendar day) and never takes the previous partition's last price, even when both
+are in one call (``time_bars(partition_starts=...)``) or one chunk. A partition's derived data
+(time bars, event bars, metadata tiers) is thus a function of its own ticks: the same built
+alone, in a range, or in any chunking, and a re-run or replay of one partition never changes
+the next. The price: a partition's first trades without an aggressor count as unknown until
+the price first moves. Reading the previous session's last trade instead would tie every
+partition to the one before it (its re-run, its replay, its absence on a first backfill).
 """
 
 from __future__ import annotations

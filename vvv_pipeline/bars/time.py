@@ -18,6 +18,10 @@ Conventions, held everywhere (and checked against pandas ``resample`` in the tes
   (:mod:`~vvv_pipeline.bars.signing`). The tick rule runs over every row of the frame, pre- and
   post-market rows included (they are the previous trades), starts unknown (0) at each symbol's
   first row of the call (time bars keep no carry), and unknown volume counts in neither side.
+  With ``partition_starts`` it also restarts unknown at each symbol's first row of every
+  partition: a partition's trades are signed from its own rows only, so its bars are the same
+  whether the call holds that partition alone or a whole range (the pipeline's rule; see
+  :mod:`~vvv_pipeline.bars.signing`).
 - **Multi-symbol** frames need no sort: canonical frames are sorted by (symbol, ts), each symbol is
   one block, and the output keeps that order with the input's symbol categories.
 
@@ -62,13 +66,16 @@ def time_bars(
     ticks: pd.DataFrame,
     freq: str | BarSpec = "1min",
     sessions: pd.DataFrame | Sequence | None = None,
+    partition_starts: Sequence[pd.Timestamp] | None = None,
 ) -> pd.DataFrame:
     """Time bars of a canonical tick frame (equity ticks or crypto trades).
 
     ``freq`` is a frequency string ("1min", "5min", "15min", "1h", "1d") or a :class:`BarSpec`.
     ``sessions`` are the windows bars live in: a frame with ``open``/``close`` columns (e.g.
     ``session_windows(days)``), ``(open, close)`` pairs, or XNYS session days; ``None`` for 24/7
-    sources. See the module docstring for the conventions and the output columns.
+    sources. ``partition_starts`` (tz-aware instants) cut the frame into partitions whose trades
+    are signed from their own rows only. See the module docstring for the conventions and the
+    output columns.
     """
     spec = freq if isinstance(freq, BarSpec) else BarSpec(freq)
     arrays = tick_arrays(ticks)
@@ -76,18 +83,19 @@ def time_bars(
     if spec.is_daily and sessions is None and len(arrays.ts):
         shifted = arrays.ts - spec.shift_ns
         win_open, win_close = day_windows_covering(shifted.min(), shifted.max(), spec.day_tz)
-    last_price, last_tick = initial_state(arrays.n_symbols)
-    fixed = (arrays.ts, arrays.codes, arrays.price, arrays.size, arrays.aggressor)
+    codes, blocks, per_symbol = partition_codes(arrays, partition_starts)
+    last_price, last_tick = initial_state(len(blocks))
+    fixed = (arrays.ts, codes, arrays.price, arrays.size, arrays.aggressor)
     fixed += (win_open, win_close, spec.width_ns, spec.shift_ns, last_price, last_tick)
     layouts = [(5, np.float64), (3, arrays.size.dtype), (4, np.int64)]
     (floats, volumes, ints), _ = run_chunked(
-        time_bars_kernel, fixed, arrays.codes, arrays.categories, layouts, _guess(arrays, spec)
+        time_bars_kernel, fixed, codes, blocks, layouts, _guess(arrays, spec)
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         vwap = floats[:, 4] / volumes[:, 0]
     return pd.DataFrame(
         {
-            "symbol": symbols(ints[:, 0], arrays.categories),
+            "symbol": symbols(ints[:, 0] // per_symbol, arrays.categories),
             "ts": utc(ints[:, 1] if spec.label == "left" else ints[:, 2]),
             "open": floats[:, 0],
             "high": floats[:, 1],
@@ -100,6 +108,26 @@ def time_bars(
             "sell_volume": volumes[:, 2],
         }
     )
+
+
+def partition_codes(
+    arrays: TickArrays, partition_starts: Sequence[pd.Timestamp] | None
+) -> tuple[np.ndarray, pd.Index, int]:
+    """Kernel codes that give each (symbol, partition) its own sign state.
+
+    The kernels keep tick-rule state per code and read it at a block's first row, so numbering
+    blocks ``symbol_code * P + partition`` restarts the state at every partition. Canonical
+    frames are sorted by (symbol, ts), so these codes never decrease and each block stays
+    contiguous: no reordering. Returns (codes, one label per code, P); rows before the first
+    start count in the first partition.
+    """
+    if not partition_starts or not len(arrays.codes):
+        return arrays.codes, arrays.categories, 1
+    starts = np.sort(np.array([pd.Timestamp(t).value for t in partition_starts], dtype=np.int64))
+    count = len(starts)
+    part = np.maximum(np.searchsorted(starts, arrays.ts, side="right") - 1, 0)
+    codes = arrays.codes.astype(np.int64) * count + part
+    return codes, arrays.categories.repeat(count), count
 
 
 def _guess(arrays: TickArrays, spec: BarSpec) -> int:
