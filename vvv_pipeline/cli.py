@@ -171,7 +171,7 @@ def list_gaps(first: pd.Timestamp, last: pd.Timestamp, asset: str | None, limit:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from vvv_pipeline import cli_args
+    from vvv_pipeline import cli_args, settings
     from vvv_pipeline.providers.simulated.config import SCALE_PRESETS
     from vvv_pipeline.schemas import SOURCE_SCHEMAS
 
@@ -215,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--limit", type=cli_args.positive_int, default=20, help="partitions listed per asset"
     )
     args = parser.parse_args(argv)
+    try:  # a store location that cannot work is refused before anything runs or is written
+        settings.arctic_uri()
+    except settings.SettingsError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
     if args.command == "gaps":
         first, last = cli_args.gaps_range(gaps_cmd, args.start, args.end)
         return list_gaps(first, last, args.asset, args.limit)

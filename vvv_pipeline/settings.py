@@ -24,8 +24,30 @@ def universe_path() -> Path:
     return Path(configured).resolve() if configured else SHIPPED_UNIVERSE
 
 
+class SettingsError(ValueError):
+    """A ``VVV_*`` variable whose value cannot be used; the message names the variable."""
+
+
+def lmdb_path(uri: str) -> str:
+    """The directory of an ``lmdb://`` URI (its options after ``?`` dropped)."""
+    return uri.removeprefix("lmdb://").split("?")[0]
+
+
 def arctic_uri() -> str:
-    return os.environ.get("VVV_ARCTIC_URI") or f"lmdb://{data_dir() / 'arcticdb'}"
+    """``VVV_ARCTIC_URI``, else LMDB under the data directory.
+
+    An ``lmdb://`` URI without a path is refused: ArcticDB would open the current directory and
+    scatter its files wherever the command happened to run.
+    """
+    configured = os.environ.get("VVV_ARCTIC_URI")
+    if not configured:
+        return f"lmdb://{data_dir() / 'arcticdb'}"
+    if configured.startswith("lmdb://") and not lmdb_path(configured).strip():
+        raise SettingsError(
+            f"VVV_ARCTIC_URI={configured!r} names no directory; give one "
+            "(e.g. lmdb:///abs/path/data/arcticdb) or unset it for <data dir>/arcticdb"
+        )
+    return configured
 
 
 def duckdb_path() -> str:

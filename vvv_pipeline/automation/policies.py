@@ -20,8 +20,9 @@
 - **Retries**: a source step that raises is retried :data:`SOURCE_RETRIES` times
   (``VVV_SOURCE_RETRIES``, default 2) after an exponential, jittered delay starting at
   ``VVV_SOURCE_RETRY_DELAY_SECONDS`` (default 20 s): transient provider errors heal within the
-  run. Errors that retrying cannot fix (a ban, an exhausted daily quota, schema drift) fail the
-  step at once. Gaps left by runs that still fail are retried later by the gap sensor.
+  run. Errors that retrying cannot fix (a ban, an exhausted daily quota, schema drift, a
+  simulated fault naming what does not exist) fail the step at once. Gaps left by runs that
+  still fail are retried later by the gap sensor.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from vvv_pipeline.providers.errors import (
     QuotaExhaustedError,
     SchemaDriftError,
 )
+from vvv_pipeline.providers.simulated.config import FaultError
 
 FOLLOW_UPSTREAM = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
@@ -47,7 +49,7 @@ FOLLOW_UPSTREAM = (
 LIVE_PARTITIONS_PER_RUN = 5
 SOURCE_RETRIES = int(os.environ.get("VVV_SOURCE_RETRIES", "2"))
 SOURCE_RETRY_DELAY_SECONDS = float(os.environ.get("VVV_SOURCE_RETRY_DELAY_SECONDS", "20"))
-PERMANENT_ERRORS = (ProviderBannedError, QuotaExhaustedError, SchemaDriftError)
+PERMANENT_ERRORS = (ProviderBannedError, QuotaExhaustedError, SchemaDriftError, FaultError)
 
 SESSION_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="30 17 * * 1-5",

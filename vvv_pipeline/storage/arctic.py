@@ -46,7 +46,10 @@ def arctic_for(uri: str) -> adb.Arctic:
     with _ARCTICS_LOCK:
         if uri not in _ARCTICS:
             if uri.startswith("lmdb://"):
-                Path(uri.removeprefix("lmdb://").split("?")[0]).mkdir(parents=True, exist_ok=True)
+                path = uri.removeprefix("lmdb://").split("?")[0]
+                if not path.strip():  # ArcticDB would write into the current directory
+                    raise ValueError(f"ArcticDB URI {uri!r} names no directory")
+                Path(path).mkdir(parents=True, exist_ok=True)
             # Every read resolves the symbol's latest version afresh: the default ~2 s version
             # cache hands back a version another process has since pruned (KeyNotFound).
             set_config_int("VersionMap.ReloadInterval", 0)

@@ -39,6 +39,13 @@ SCALE_PRESETS: dict[str, tuple[int, int]] = {
 """Preset -> (equity ticks per full session per symbol, crypto trades per hour per symbol)."""
 
 
+class FaultError(ValueError):
+    """A fault the simulated market cannot apply as configured (e.g. an unknown symbol).
+
+    A configuration error: retrying the run cannot fix it, so it fails the step at once.
+    """
+
+
 def parse_instant(value: str | pd.Timestamp | None, what: str) -> pd.Timestamp | None:
     """An ISO timestamp as tz-aware UTC (naive input is read as UTC)."""
     if value is None:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import units as U
-from vvv_pipeline.providers.simulated.config import SimulationConfig
+from vvv_pipeline.providers.simulated.config import FaultError, SimulationConfig
 from vvv_pipeline.providers.simulated.crypto import crypto_trades
 from vvv_pipeline.providers.simulated.daily import daily_bar
 from vvv_pipeline.providers.simulated.darkpool import darkpool_prints
@@ -66,6 +66,14 @@ class SimulatedMarket:
     ) -> None:
         self.config = config
         self.universe = universe if universe is not None else load_universe()
+        for fault in config.faults:
+            known = self.known_symbols(fault.source)
+            if fault.symbol is not None and fault.symbol not in known:
+                # a fault no unit matches would inject nothing and pass unnoticed
+                raise FaultError(
+                    f"fault {fault.kind!r} on {fault.source}: unknown symbol {fault.symbol!r} "
+                    f"(this source knows {list(known)})"
+                )
 
     def known_symbols(self, source: Source | str) -> tuple[str, ...]:
         """The symbols ``source`` has in this market's universe."""
