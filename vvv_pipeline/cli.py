@@ -144,9 +144,14 @@ def replay_partition(source: str, partition_key: str) -> int:
         ArcticStore(settings.arctic_uri()),
         settings.duckdb_path(),
     )
+    already = (
+        f", {outcome.already_stored} already stored (left the quarantine)"
+        if outcome.already_stored
+        else ""
+    )
     print(
         f"{source} {partition_key}: {outcome.replayed} rows replayed into the store, "
-        f"{outcome.still_rejected} still quarantined"
+        f"{outcome.still_rejected} still quarantined{already}"
     )
     return 0
 
