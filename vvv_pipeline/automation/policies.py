@@ -42,6 +42,7 @@ from vvv_pipeline.providers.errors import (
     SchemaDriftError,
 )
 from vvv_pipeline.providers.simulated.config import FaultError
+from vvv_pipeline.storage.lmdb_space import StorageFullError
 
 FOLLOW_UPSTREAM = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
@@ -49,7 +50,13 @@ FOLLOW_UPSTREAM = (
 LIVE_PARTITIONS_PER_RUN = 5
 SOURCE_RETRIES = int(os.environ.get("VVV_SOURCE_RETRIES", "2"))
 SOURCE_RETRY_DELAY_SECONDS = float(os.environ.get("VVV_SOURCE_RETRY_DELAY_SECONDS", "20"))
-PERMANENT_ERRORS = (ProviderBannedError, QuotaExhaustedError, SchemaDriftError, FaultError)
+PERMANENT_ERRORS = (
+    ProviderBannedError,
+    QuotaExhaustedError,
+    SchemaDriftError,
+    FaultError,
+    StorageFullError,
+)
 
 SESSION_FRESHNESS = dg.FreshnessPolicy.cron(
     deadline_cron="30 17 * * 1-5",

@@ -53,12 +53,14 @@ def _expected(partitions_def: dg.PartitionsDefinition, at: pd.Timestamp) -> list
 
 
 def _holiday_weekdays(legs: tuple[Leg, ...]) -> list[str]:
+    """Weekdays without a session whose 16:15 close tick the clock passed."""
     days = []
     for leg in legs:
-        local = pd.date_range(
-            leg.start.tz_convert(NY).normalize(), leg.end.tz_convert(NY), freq="D"
-        )
-        days += [d.strftime("%Y-%m-%d") for d in local if d.weekday() < 5 and not is_session(d)]
+        first = leg.start.tz_convert(NY).normalize()
+        for day in pd.date_range(first, leg.end.tz_convert(NY), freq="D"):
+            tick = day + pd.Timedelta(hours=16, minutes=15)
+            if day.weekday() < 5 and not is_session(day) and leg.start <= tick <= leg.end:
+                days.append(day.strftime("%Y-%m-%d"))
     return days
 
 
