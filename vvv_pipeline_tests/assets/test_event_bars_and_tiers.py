@@ -21,6 +21,13 @@ def _hours(days: list[str]) -> tuple[str, str]:
     )
 
 
+def _hour_keys(days: list[str]) -> list[str]:
+    """The UTC-hour partition keys of the New York ``days``."""
+    first, last = _span(days)
+    hours = pd.date_range(first, last - pd.Timedelta(hours=1), freq="h")
+    return [h.strftime("%Y-%m-%d-%H:%M") for h in hours]
+
+
 def test_volume_bars_conserve_volume_and_fill_exactly_their_history_threshold(data_dir, instance):
     _run("session_sources_job", WEEK[:3], instance)
     ticks = stored_ticks("equity_ticks", WEEK[:3])
@@ -31,6 +38,8 @@ def test_volume_bars_conserve_volume_and_fill_exactly_their_history_threshold(da
         mine = bars[(bars["ts"] >= start) & (bars["ts"] < end)]
         traded = ticks[(ticks["ts"] >= start) & (ticks["ts"] < end)]
         by_symbol = traded.groupby(traded["symbol"].astype(str), observed=True)["size"].sum()
+        assert sorted(by_symbol.index) == sorted(EQUITIES), day  # every equity traded that day
+        assert (mine.groupby("symbol").size() > 1).all() and len(mine) > 0, day
         assert mine.groupby("symbol")["volume"].sum().to_dict() == by_symbol.to_dict()
         complete = mine[mine["complete"]]
         assert (complete["volume"] == complete["threshold"]).all()
@@ -40,6 +49,7 @@ def test_volume_bars_conserve_volume_and_fill_exactly_their_history_threshold(da
         earlier = earlier[earlier["ts"] < end]
         want = np.maximum(np.round(earlier.groupby("symbol")["volume"].mean() / 50), 1)
         got = complete.groupby("symbol")["threshold"].first()
+        assert sorted(got.index) == sorted(EQUITIES), day  # each symbol completed a bar
         assert got.to_dict() == want.loc[got.index].to_dict()
 
 
@@ -47,6 +57,7 @@ def test_tick_and_imbalance_bars_cover_every_trade_once(data_dir, instance):
     _run("session_sources_job", TWO_DAYS, instance)
     ticks = stored_ticks("equity_ticks", TWO_DAYS)
     per_symbol = ticks.groupby(ticks["symbol"].astype(str), observed=True).size()
+    assert sorted(per_symbol.index) == sorted(EQUITIES) and (per_symbol > 0).all()
     for kind in ("tick", "tick_imbalance"):  # trades are never split: each counts once
         bars = load_event_bars(EQUITIES, kind, *_span(TWO_DAYS))
         assert bars.groupby("symbol")["trade_count"].sum().to_dict() == per_symbol.to_dict(), kind
@@ -54,8 +65,10 @@ def test_tick_and_imbalance_bars_cover_every_trade_once(data_dir, instance):
     traded = (ticks["price"] * ticks["size"]).groupby(ticks["symbol"].astype(str)).sum()
     got = dollars.groupby("symbol")["dollar_volume"].sum()
     np.testing.assert_allclose(got.to_numpy(), traded.loc[got.index].to_numpy(), rtol=1e-9)
+    assert len(got) == len(EQUITIES) and (got > 0).all()
     tick_bars = load_event_bars(EQUITIES, "tick", *_span(TWO_DAYS))
     full = tick_bars[tick_bars["complete"]]
+    assert len(full) > 0 and set(full["symbol"]) == set(EQUITIES)
     assert (full["trade_count"] == full["threshold"]).all()
     imbalance = load_event_bars(EQUITIES, "tick_imbalance", *_span(TWO_DAYS))
     # 1/sqrt(E0) seeding keeps bars near E0 ticks: neither one-tick bars nor one bar a day
@@ -109,6 +122,9 @@ def test_oi_windows_and_per_bar_open_interest_continue_across_midnight(data_dir,
         assert len(load_tier(tier, CRYPTO, *_span(TWO_DAYS))) == len(CRYPTO) * 2, tier
     events = load_event_bars(CRYPTO, "volume", *_span(TWO_DAYS))
     assert set(events["symbol"]) == set(CRYPTO)
+    trades = stored_ticks("crypto_trades", _hour_keys(TWO_DAYS))
+    assert len(trades) > 0
+    np.testing.assert_allclose(events["volume"].sum(), trades["size"].sum(), rtol=1e-9)
 
 
 def test_tier3_dark_share_matches_the_stored_prints_and_ticks(data_dir, instance):
@@ -123,8 +139,8 @@ def test_tier3_dark_share_matches_the_stored_prints_and_ticks(data_dir, instance
     dark = prints[(prints["symbol"] == "AAPL") & (prints["ts"] >= open_ - pd.Timedelta(minutes=1))]
     dark = dark[dark["ts"] < _span(TWO_DAYS[:1])[1]]
     lit = ticks.loc[ticks["symbol"].astype(str) == "AAPL", "size"].sum()
-    assert row["lit_volume"] == lit
-    assert row["dark_volume"] <= dark["size"].sum()
+    assert row["lit_volume"] == lit > 0
+    assert 0 < row["dark_volume"] <= dark["size"].sum()
     assert row["dark_share"] == row["dark_volume"] / (row["lit_volume"] + row["dark_volume"])
     news = stored_table("news_headlines")
     start, end = _span(TWO_DAYS[:1])

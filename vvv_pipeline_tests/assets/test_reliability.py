@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pandas as pd
 import pytest
 
 from vvv_pipeline import settings
@@ -24,6 +25,24 @@ WORKER = [sys.executable, "-m", "vvv_pipeline_tests.assets.materialize_worker"]
 def _spawn(args: list[str], gate, **env: str) -> subprocess.Popen:
     environment = {**os.environ, "VVV_TEST_START_AT": str(gate), **env}
     return subprocess.Popen([*WORKER, *args], env=environment, stderr=subprocess.PIPE, text=True)
+
+
+def _partitions(days: list[str]) -> dict[tuple[str, str], pd.DataFrame]:
+    """Each stored (symbol, session) partition of equity ticks, read on its own."""
+    parts = {}
+    for day in days:
+        ticks = stored_ticks("equity_ticks", [day])
+        for symbol, rows in ticks.groupby(ticks["symbol"].astype(str), observed=True):
+            parts[(str(symbol), day)] = rows.reset_index(drop=True)
+    return parts
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    try:
+        pd.testing.assert_frame_equal(a, b)
+    except AssertionError:
+        return False
+    return True
 
 
 def _tick_versions(days: list[str]) -> dict[str, int]:
@@ -65,6 +84,8 @@ def test_a_run_killed_mid_write_leaves_readable_data_and_the_rerun_completes(
     _run("session_sources_job", days, instance)  # the tiny scale: the data before the crash
     before = _tick_versions(days)
     baseline = stored_ticks("equity_ticks", days)
+    old_parts = _partitions(days)
+    assert len(old_parts) == len(EQUITIES) * len(days)
     gate = tmp_path / "go"
     # a denser re-run (default scale) killed as soon as it has replaced some partitions
     victim = _spawn(["session_sources_job", "--range", *days], gate, VVV_SCALE="default")
@@ -81,6 +102,7 @@ def test_a_run_killed_mid_write_leaves_readable_data_and_the_rerun_completes(
 
     # every partition symbol is readable and whole: either the old rows or the new ones
     after = stored_ticks("equity_ticks", days)
+    after_parts = _partitions(days)
     old = baseline.groupby(baseline["symbol"].astype(str), observed=True).size()
     assert len(after) >= len(baseline) > 0
     assert load_bars(EQUITIES, "1min", *_span(days)).shape[0] > 0
@@ -94,6 +116,14 @@ def test_a_run_killed_mid_write_leaves_readable_data_and_the_rerun_completes(
     ticks = stored_ticks("equity_ticks", days)
     new = ticks.groupby(ticks["symbol"].astype(str), observed=True).size()
     assert (new > old).all()  # the rerun replaced every partition with the denser data
+    # partition by partition, what the kill left is the old rows or the rerun's (the same
+    # deterministic rows the killed run was writing), never a mix, a remnant or nothing
+    new_parts = _partitions(days)
+    assert set(after_parts) == set(old_parts) == set(new_parts)
+    was_new = {key: _same(rows, new_parts[key]) for key, rows in after_parts.items()}
+    for key, rows in after_parts.items():
+        assert was_new[key] or _same(rows, old_parts[key]), key
+    assert any(was_new.values())  # the kill came after some partitions were replaced
     bars = load_bars(EQUITIES, "1d", *_span(days))
     assert bars["volume"].sum() == ticks["size"].sum()
     assert len(bars) == len(EQUITIES) * len(days)
