@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -33,16 +32,15 @@ def _instance() -> DagsterInstance:
 
 
 def run(sessions: list[str], log_level: str = "WARNING") -> int:
-    """Run the three source jobs over ``sessions`` (checked by :func:`cli_args.run_sessions`)."""
-    from dagster._core.storage.tags import (
-        ASSET_PARTITION_RANGE_END_TAG,
-        ASSET_PARTITION_RANGE_START_TAG,
-    )
-
+    """Launch the three source jobs over ``sessions`` (checked by :func:`cli_args.run_sessions`)
+    as real runs of the code location (:mod:`vvv_pipeline.cli_runs`), one after the other:
+    hourly, calendar-day (builds the day's crypto from its hours), then session (tier 3 reads the
+    day's news)."""
     from vvv_pipeline import settings
-    from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
     from vvv_pipeline.cli_args import default_windows
-    from vvv_pipeline.definitions import build_definitions
+    from vvv_pipeline.cli_follow import follow
+    from vvv_pipeline.cli_runs import LaunchError, launch_range, open_workspace
+    from vvv_pipeline.jobs import JOB_ASSETS
     from vvv_pipeline.universe import UniverseError, load_universe
 
     try:  # a bad universe file is refused before any run is launched
@@ -50,47 +48,32 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     except (UniverseError, FileNotFoundError) as error:
         print(f"vvv-pipeline: {error}", file=sys.stderr)
         return 1
-    defs = build_definitions()
     windows = default_windows(sessions)
-    print(f"vvv-pipeline: sessions {sessions[0]} .. {sessions[-1]} ({len(sessions)})")
+    print(f"vvv-pipeline: sessions {sessions[0]} .. {sessions[-1]} ({len(sessions)})", flush=True)
     summary: list[tuple[str, str, int, int]] = []
     checks = {"passed": 0, "failed": 0}
-    with _instance() as instance:
+    with _instance() as instance, open_workspace(instance) as workspace:
         for job_name, (first, last) in windows.items():
-            started = time.perf_counter()
-            result = defs.resolve_job_def(job_name).execute_in_process(
-                instance=instance,
-                tags={
-                    ASSET_PARTITION_RANGE_START_TAG: first,
-                    ASSET_PARTITION_RANGE_END_TAG: last,
-                    # run monitoring may judge this process: a killed command's run is failed
-                    WORKER_HOST_TAG: this_host(),
-                },
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                raise_on_error=False,
-            )
-            took = time.perf_counter() - started
-            if not result.success:
+            try:
+                launched = launch_range(instance, workspace, job_name, first, last, log_level)
+            except LaunchError as error:
+                print(f"vvv-pipeline: {error}", file=sys.stderr)
+                return 1
+            print(f"  {job_name} {first} .. {last} (run {launched.run_id})", flush=True)
+            outcome = follow(instance, launched.run_id, f"{first} .. {last}")
+            if not outcome.success:
+                why = "".join(f"\n  {error}" for error in outcome.errors)
                 print(
-                    f"{job_name} FAILED for {first}..{last} (run {result.run_id})", file=sys.stderr
+                    f"{job_name} {outcome.status.value} for {first}..{last} "
+                    f"(run {outcome.run_id}){why}",
+                    file=sys.stderr,
                 )
                 return 1
-            counted: dict[str, tuple[int, int]] = {}
-            for event in result.get_asset_materialization_events():
-                mat = event.step_materialization_data.materialization
-                name = mat.asset_key.to_user_string()
-                rows = mat.metadata.get("dagster/row_count")
-                partitions, total = counted.get(name, (0, 0))
-                # each partition's materialization counts its own rows: the asset's are the sum
-                counted[name] = (partitions + 1, total + (rows.value if rows is not None else 0))
-            for event in result.all_events:
-                if event.event_type_value == "ASSET_CHECK_EVALUATION":
-                    evaluation = event.event_specific_data
-                    if evaluation.partition is not None:
-                        checks["passed" if evaluation.passed else "failed"] += 1
-            for name, (partitions, rows) in counted.items():
+            for name, partitions, rows in outcome.written(JOB_ASSETS.get(job_name, ())):
                 summary.append((name, f"{first} .. {last}", partitions, rows))
-            print(f"  {job_name}: ok in {took:.1f}s (run {result.run_id})")
+            checks["passed"] += outcome.checks_passed
+            checks["failed"] += outcome.checks_failed
+            print(f"  {job_name}: ok in {outcome.seconds:.1f}s (run {outcome.run_id})", flush=True)
     width = max(len(row[0]) for row in summary)
     print("\nwritten:")
     for name, window, partitions, rows in summary:

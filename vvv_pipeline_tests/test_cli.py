@@ -1,15 +1,26 @@
-"""The README's main command, twice; and every bad argument refused before anything runs."""
+"""The README's main command, twice, as real runs the UI can re-execute; a failed run; and
+every bad argument refused before anything runs."""
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
+import yaml
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
+from dagster._core.workspace.context import WorkspaceProcessContext
+from dagster._core.workspace.load_target import ModuleTarget, WorkspaceFileTarget
+from dagster_graphql.test.utils import execute_dagster_graphql
 
+from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
 from vvv_pipeline.calendars import sessions_between
 from vvv_pipeline.cli import main
 from vvv_pipeline.cli_args import (
@@ -19,18 +30,101 @@ from vvv_pipeline.cli_args import (
     run_sessions,
     session_count,
 )
+from vvv_pipeline.cli_runs import workspace_target
+from vvv_pipeline.instance import open_instance
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
 
 ROOT = Path(__file__).resolve().parents[1]
+JOBS = ["hourly_sources_job", "calendar_day_sources_job", "session_sources_job"]
+RUN_DONE = re.compile(r"^  (\w+_job): ok in [\d.]+s \(run ([0-9a-f-]{36})\)$", re.MULTILINE)
+REEXECUTE_ALL = """
+mutation ReexecuteAll($parentRunId: String!) {
+  launchRunReexecution(reexecutionParams: {parentRunId: $parentRunId, strategy: ALL_STEPS}) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message stack }
+  }
+}
+"""
 
 
-def _run(project: Path) -> str:
+def _run(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "vvv_pipeline.cli", "run", "--sessions", "2"]
     command += ["--scale", "tiny", "--as-of", "2025-11-26"]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(project), "VVV_DATA_DIR": str(project / "data")}
-    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(project),
+        "VVV_DATA_DIR": str(project / "data"),
+        **env,
+    }
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+
+
+def _ok(project: Path) -> str:
+    done = _run(project)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
+
+
+def _ui_instance(project: Path) -> dg.DagsterInstance:
+    """The project's instance as ``dagster dev`` opens it, except that a launched run starts at
+    once: the shipped default coordinator queues runs for the daemon, which is not running."""
+    config = project / "ui"
+    config.mkdir()
+    coordinator = {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"}
+    shipped = yaml.safe_load((project / "dagster.yaml").read_text())
+    (config / "dagster.yaml").write_text(
+        yaml.safe_dump({**shipped, "run_coordinator": coordinator})
+    )
+    return open_instance(
+        InstanceRef.from_dir(str(project / "data" / "dagster"), config_dir=str(config))
+    )
+
+
+def _wait(instance: dg.DagsterInstance, run_id: str, timeout: float = 600) -> dg.DagsterRun:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = instance.get_run_by_id(run_id)
+        if run is not None and run.is_finished:
+            return run
+        time.sleep(1)
+    raise AssertionError(f"run {run_id} did not finish in {timeout}s")
+
+
+def _assert_real_runs_the_ui_reexecutes(project: Path, runs: list[tuple[str, str]]) -> None:
+    """Every run has a code-location origin and is listed under its job (the job page and the
+    timeline filter by repository); "Re-execute all" (the UI's mutation) succeeds."""
+    target = WorkspaceFileTarget(paths=[str(ROOT / "workspace.yaml")])  # what dagster dev loads
+    with (
+        _ui_instance(project) as instance,
+        WorkspaceProcessContext(instance, target, version=dg.__version__) as process,
+    ):
+        context = process.create_request_context()
+        location = context.get_code_location("vvv_pipeline")
+        (repository,) = location.get_repositories().values()
+        label = repository.get_remote_origin().get_label()
+        for job, run_id in runs:
+            run = instance.get_run_by_id(run_id)
+            assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
+            assert run.remote_job_origin is not None
+            assert run.remote_job_origin.location_name == "vvv_pipeline"
+            assert run.tags[WORKER_HOST_TAG] == this_host()
+            assert run.tags["dagster/asset_partition_range_start"]
+            listed = instance.get_runs(dg.RunsFilter(job_name=job))
+            assert run_id in {r.run_id for r in listed}
+            on_job_page = dg.RunsFilter(job_name=job, tags={REPOSITORY_LABEL_TAG: label})
+            assert run_id in {r.run_id for r in instance.get_runs(on_job_page)}
+        parent = runs[0][1]  # the first hourly run: 48 hours of trades and open interest
+        answer = execute_dagster_graphql(context, REEXECUTE_ALL, {"parentRunId": parent})
+        launched = answer.data["launchRunReexecution"]
+        assert launched["__typename"] == "LaunchRunSuccess", launched
+        child = _wait(instance, launched["run"]["runId"])
+        assert child.status == dg.DagsterRunStatus.SUCCESS
+        assert child.parent_run_id == parent and child.job_name == "hourly_sources_job"
+        materialized = instance.get_records_for_run(
+            child.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION
+        ).records
+        assert len(materialized) == 2 * 48
 
 
 def _counts(project: Path) -> dict[str, int]:
@@ -39,16 +133,23 @@ def _counts(project: Path) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM sources.{t}").fetchone()[0] for t in tables}
 
 
-def test_main_command_writes_every_source_and_is_idempotent(tmp_path):
+def test_main_command_writes_every_source_and_is_idempotent(tmp_path, monkeypatch):
     project = tmp_path / "project"
     project.mkdir()
     shutil.copy(ROOT / "dagster.yaml", project / "dagster.yaml")
-    first = _run(project)
+    shutil.copy(ROOT / "workspace.yaml", project / "workspace.yaml")
+    first = _ok(project)
     assert "sessions 2025-11-24 .. 2025-11-25 (2)" in first
     for source in ("equity_ticks", "crypto_trades", "crypto_open_interest", "darkpool_prints"):
         assert source in first
     assert "hourly_sources_job: ok" in first
     assert "48 partitions" in first  # two New York days of UTC hours
+    # progress, read from the run's event log while it runs
+    hours = "(2025-11-24-05:00 .. 2025-11-26-04:00)"
+    assert re.search(rf"\] crypto_trades started  {re.escape(hours)}", first)
+    assert re.search(
+        rf"\] crypto_trades finished: 48 partitions, [\d,]+ rows  {re.escape(hours)}", first
+    )
     assert "dagster dev" in first
     assert "partition checks passed, 0 failed" in first  # clean simulated data: no alarms
     assert (project / "data" / "gx" / "uncommitted" / "validations").is_dir()
@@ -62,10 +163,12 @@ def test_main_command_writes_every_source_and_is_idempotent(tmp_path):
         "economic_series",
     }
     assert all(n > 0 for n in counts.values())
-    second = _run(project)
+    second = _ok(project)
     assert _counts(project) == counts
     assert first.split("written:")[1] == second.split("written:")[1]
     assert (project / "data" / "dagster" / "storage").is_dir()  # runs recorded for the UI
+    runs = RUN_DONE.findall(first) + RUN_DONE.findall(second)
+    assert [job for job, _ in runs] == JOBS * 2  # in dependency order, each time
     gaps = subprocess.run(
         [
             *(sys.executable, "-m", "vvv_pipeline.cli", "gaps", "--start", "2025-11-21"),
@@ -80,6 +183,51 @@ def test_main_command_writes_every_source_and_is_idempotent(tmp_path):
     # sessions 21, 24, 25 expected; the run wrote 24 and 25
     assert "equity_ticks         3             2        1             0" in gaps.stdout
     assert "equity_ticks missing: 2025-11-21" in gaps.stdout
+    monkeypatch.chdir(project)  # the instance's storage paths are relative to the project
+    for variable in ("DAGSTER_HOME", "VVV_ARCTIC_URI", "VVV_DUCKDB_PATH", "VVV_UNIVERSE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("VVV_DATA_DIR", str(project / "data"))
+    monkeypatch.setenv("VVV_SCALE", "tiny")
+    _assert_real_runs_the_ui_reexecutes(project, runs)
+
+
+def test_a_failed_run_exits_1_naming_the_run(tmp_path, monkeypatch):
+    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    closed = "http://127.0.0.1:9"  # nothing listens: the crypto sources fail at once
+    done = _run(
+        tmp_path,
+        VVV_PROVIDER="live",
+        VVV_BINANCE_URL=closed,
+        VVV_BINANCE_FUTURES_URL=closed,
+        VVV_BYBIT_URL=closed,
+        VVV_SOURCE_RETRIES="0",
+    )
+    assert done.returncode == 1
+    failed = re.search(
+        r"^hourly_sources_job FAILURE for \S+ \(run ([0-9a-f-]{36})\)$", done.stderr, re.M
+    )
+    assert failed, done.stderr[-3000:]
+    # each failed step with its root cause, right under that line
+    assert re.search(r"^  crypto_trades: .*ProviderError: binance .*gave up", done.stderr, re.M)
+    assert not re.search(r"^  calendar_day_sources_job", done.stdout, re.M)  # nothing after it
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    with open_instance(
+        InstanceRef.from_dir(str(tmp_path / "data" / "dagster"), config_dir=str(tmp_path))
+    ) as instance:
+        run = instance.get_run_by_id(failed.group(1))
+        assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
+        assert run.remote_job_origin is not None
+
+
+def test_the_command_launches_into_the_location_the_ui_loads(tmp_path):
+    shipped = yaml.safe_load((ROOT / "workspace.yaml").read_text())
+    (entry,) = shipped["load_from"]
+    fallback = workspace_target(tmp_path)  # run outside the project root: the module itself
+    assert isinstance(fallback, ModuleTarget)
+    assert fallback.module_name == entry["python_module"]["module_name"]
+    assert fallback.location_name == entry["python_module"]["location_name"]
+    assert workspace_target(ROOT) == WorkspaceFileTarget(paths=[str(ROOT / "workspace.yaml")])
 
 
 TODAY = pd.Timestamp.now(tz="America/New_York").normalize()
