@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -38,6 +39,10 @@ from vvv_pipeline.assets.source_specs import SOURCE_SPECS
 from vvv_pipeline.automation.gaps import Gaps, _windows, expected_partition_keys, gaps_in_range
 from vvv_pipeline.partitions import hourly_partitions
 
+# five years of daily partitions, as a deployment with that history configures them (the
+# shipped defaults start in 2025-08)
+os.environ.setdefault("VVV_SESSIONS_START", "2021-01-04")
+os.environ.setdefault("VVV_CALENDAR_DAYS_START", "2021-01-01")
 AS_OF = pd.Timestamp("2026-11-01 12:00", tz="UTC")
 DAILY_RANGE = ("2021-01-01", "2025-12-31")
 HOURLY_RANGE = ("2025-11-01", "2026-10-31")

@@ -53,9 +53,10 @@ def test_range_is_clipped_to_the_start_of_the_partitions_definition():
     # hourly partitions start 2025-11-01 00:00 UTC, i.e. 20:00 New York on 2025-10-31
     keys = expected_partition_keys(hourly_partitions(), "2025-10-30", "2025-10-31").tolist()
     assert keys == ["2025-11-01-00:00", "2025-11-01-01:00", "2025-11-01-02:00", "2025-11-01-03:00"]
-    assert expected_partition_keys(session_partitions(), "2020-01-01", "2021-01-05").tolist() == [
-        "2021-01-04",
-        "2021-01-05",
+    # sessions start 2025-08-01 (a Friday): July and the weekend after are outside
+    assert expected_partition_keys(session_partitions(), "2025-07-01", "2025-08-04").tolist() == [
+        "2025-08-01",
+        "2025-08-04",
     ]
 
 
@@ -69,10 +70,17 @@ def test_as_of_keeps_only_partitions_whose_window_has_ended():
     assert len(hours) == 10
 
 
+@pytest.fixture
+def years_of_history(monkeypatch):
+    """Daily history from 2021, as a deployment that backfilled years would configure it."""
+    monkeypatch.setenv("VVV_SESSIONS_START", "2021-01-04")
+    monkeypatch.setenv("VVV_CALENDAR_DAYS_START", "2021-01-01")
+
+
 @pytest.mark.parametrize(
     "partitions", [session_partitions, calendar_day_partitions, hourly_partitions]
 )
-def test_keys_equal_dagsters_own_over_the_whole_history(partitions):
+def test_keys_equal_dagsters_own_over_the_whole_history(partitions, years_of_history):
     pdef = partitions()
     theirs = list(pdef.get_partition_keys(current_time=AS_OF.to_pydatetime()))
     ours = expected_partition_keys(pdef, "2020-01-01", "2026-12-31", as_of=AS_OF).tolist()
@@ -81,7 +89,7 @@ def test_keys_equal_dagsters_own_over_the_whole_history(partitions):
     assert len(ours) > 1000
 
 
-def test_session_keys_equal_the_exchange_calendar_sessions():
+def test_session_keys_equal_the_exchange_calendar_sessions(years_of_history):
     keys = expected_partition_keys(session_partitions(), "2021-01-04", "2025-12-31").tolist()
     sessions = sessions_between("2021-01-04", "2025-12-31").strftime("%Y-%m-%d").tolist()
     assert keys == sessions

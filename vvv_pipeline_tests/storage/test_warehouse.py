@@ -47,24 +47,24 @@ def _table(database: str) -> pd.DataFrame:
 
 
 def test_new_york_day_is_replaced_exactly(database):
-    assert _materialize(database, "2024-11-26", 1.0).success
-    assert _materialize(database, "2024-11-27", 2.0).success
-    assert _materialize(database, "2024-11-26", 3.0).success
+    assert _materialize(database, "2025-11-24", 1.0).success
+    assert _materialize(database, "2025-11-25", 2.0).success
+    assert _materialize(database, "2025-11-24", 3.0).success
     table = _table(database)
     assert len(table) == 4
     assert table["price"].tolist() == [3.0, 3.0, 2.0, 2.0]
 
 
 def test_failed_insert_keeps_the_previous_rows(database):
-    assert _materialize(database, "2024-11-26", 1.0).success
-    result = _materialize(database, "2024-11-26", "not a number")
+    assert _materialize(database, "2025-11-24", 1.0).success
+    result = _materialize(database, "2025-11-24", "not a number")
     assert not result.success
     assert _table(database)["price"].tolist() == [1.0, 1.0]
 
 
 def test_load_reads_back_only_the_partition(database):
-    _materialize(database, "2024-11-26", 1.0)
-    _materialize(database, "2024-11-27", 2.0)
+    _materialize(database, "2025-11-24", 1.0)
+    _materialize(database, "2025-11-25", 2.0)
     received: list[pd.DataFrame] = []
 
     @dg.asset(partitions_def=session_partitions())
@@ -73,27 +73,27 @@ def test_load_reads_back_only_the_partition(database):
 
     result = dg.materialize(
         [probe, consumer],
-        partition_key="2024-11-27",
+        partition_key="2025-11-25",
         selection=[consumer],
         resources={"io_manager": WarehouseIOManager(database=database, schema="sources")},
     )
     assert result.success
     (frame,) = received
     assert frame["price"].tolist() == [2.0, 2.0]
-    assert frame["ts"].tolist() == _rows("2024-11-27", 2.0)["ts"].tolist()
+    assert frame["ts"].tolist() == _rows("2025-11-25", 2.0)["ts"].tolist()
 
 
 def test_empty_partition_creates_the_table_and_clears_the_window(database):
-    assert _materialize(database, "2024-11-26", 1.0).success
-    PRICES["2024-11-26"] = 1.0
+    assert _materialize(database, "2025-11-24", 1.0).success
+    PRICES["2025-11-24"] = 1.0
 
     @dg.asset(name="probe", partitions_def=session_partitions(), metadata={"partition_expr": "ts"})
     def empty_probe() -> pd.DataFrame:
-        return _rows("2024-11-26", 0.0).iloc[:0]
+        return _rows("2025-11-24", 0.0).iloc[:0]
 
     result = dg.materialize(
         [empty_probe],
-        partition_key="2024-11-26",
+        partition_key="2025-11-24",
         resources={"io_manager": WarehouseIOManager(database=database, schema="sources")},
     )
     assert result.success
