@@ -35,9 +35,10 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     """Launch the three source jobs over ``sessions`` (checked by :func:`cli_args.run_sessions`)
     as real runs of the code location (:mod:`vvv_pipeline.cli_runs`), one after the other:
     hourly, calendar-day (builds the day's crypto from its hours), then session (tier 3 reads the
-    day's news)."""
+    day's news); then the coverage report of those days (:mod:`vvv_pipeline.cli_coverage`)."""
     from vvv_pipeline import settings
     from vvv_pipeline.cli_args import default_windows
+    from vvv_pipeline.cli_coverage import build_coverage_report
     from vvv_pipeline.cli_follow import follow
     from vvv_pipeline.cli_runs import LaunchError, launch_range, open_workspace
     from vvv_pipeline.jobs import JOB_ASSETS
@@ -74,6 +75,9 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
             checks["passed"] += outcome.checks_passed
             checks["failed"] += outcome.checks_failed
             print(f"  {job_name}: ok in {outcome.seconds:.1f}s (run {outcome.run_id})", flush=True)
+        coverage = build_coverage_report(instance, workspace, sessions, log_level)
+        if coverage is None:
+            return 1
     width = max(len(row[0]) for row in summary)
     print("\nwritten:")
     for name, window, partitions, rows in summary:
@@ -88,6 +92,7 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     print(f"  DuckDB           {settings.duckdb_path()}  (schema sources)")
     print(f"  GX results       {settings.data_dir() / 'gx'}  (a table in each tier-4 check)")
     print(f"  daily reports    {settings.data_dir() / 'reports' / 'daily'}  (one page per session)")
+    print(f"  coverage report  {coverage}  (sources x days of this run)")
     print("\nopen the UI:  dagster dev   (from the project root), then http://127.0.0.1:3000")
     return 0
 

@@ -87,11 +87,22 @@ def described(asset: str, description: str) -> str:
 
 
 def report_signal_columns() -> tuple[Column, ...]:
-    """The signal table of a daily report page: the equity signals as shown, strongest first."""
+    """The signal table of a daily report page: the equity signals as shown, strongest first.
+
+    Open interest has no component for equities, so the page leaves that column out.
+    """
     stored = {c.name: c for c in stored_table("equity_signals").columns()}
     shown = ["direction", "score", "confidence", "conflicts"]
-    shown += [name for name in stored if name.startswith("component_")]
-    return (Column("symbol", "object", "equity symbol"), *(stored[name] for name in shown))
+    shown += [name for name in stored if name.startswith("component_") and name != "component_oi"]
+    symbol = Column("symbol", "object", "equity symbol")
+    return (symbol, *(_on_page(stored[name]) for name in shown))
+
+
+def _on_page(column: Column) -> Column:
+    """A column as the page shows it: a missing value is an em dash."""
+    if not column.nullable:
+        return column
+    return Column(column.name, column.dtype, f"{column.doc} (shown as an em dash)", True)
 
 
 COVERAGE_DOCS = {

@@ -1,8 +1,9 @@
 """Report assets: the daily HTML page per session and the coverage heatmap of the sources.
 
-Pages are self-contained (plotly.js embedded: machines may be offline) and written under
-``<data dir>/reports``; each materialization links its page (``MetadataValue.path``) and puts a
-markdown summary in the metadata so the UI shows the gist without opening it. In a range run
+Pages are written under ``<data dir>/reports`` beside one shared ``plotly.min.js`` per folder
+(they open offline; :mod:`vvv_pipeline.reports.pages`). Each materialization links its page as a
+``file://`` URL the UI opens with a click (``report_url``) and as a path (``report``), and puts
+a markdown summary in the metadata so the UI shows the gist without opening it. In a range run
 each session's materialization links its own page and summary, not the range's last.
 """
 
@@ -41,6 +42,15 @@ def reports_dir() -> Path:
     return settings.data_dir() / "reports"
 
 
+def page_links(path: Path) -> dict[str, dg.MetadataValue]:
+    """A page as a clickable ``file://`` URL and as the plain path (scripts read ``report``)."""
+    page = path.resolve()
+    return {
+        "report_url": dg.MetadataValue.url(page.as_uri()),
+        "report": dg.MetadataValue.path(str(page)),
+    }
+
+
 @dg.asset(
     partitions_def=session_partitions(),
     deps=["equity_time_bars", "equity_market_profile", "equity_regime", "equity_signals"],
@@ -51,10 +61,11 @@ def reports_dir() -> Path:
     tags={"layer": "reports"},
     automation_condition=FOLLOW_UPSTREAM,
     freshness_policy=SESSION_FRESHNESS,
-    description="One self-contained HTML page per session: 5-minute candlesticks with volume, "
+    description="One HTML page per session: 5-minute candlesticks with volume, "
     "the volume profile and value area beside the price axis, regime shading, dark-pool prints, "
     "the validation tiers' results of that day and the signal table. Written to "
-    "`data/reports/daily/<session>.html` and linked from the materialization.\n\n"
+    "`data/reports/daily/<session>.html` (beside `plotly.min.js`, offline) and linked from the "
+    "materialization.\n\n"
     f"Columns of the page's signal table:\n\n{markdown(report_signal_columns())}",
     metadata={COLUMN_SCHEMA: dg.MetadataValue.table_schema(table_schema(report_signal_columns()))},
 )
@@ -93,7 +104,7 @@ def daily_report(
         {
             key: {
                 "dagster/row_count": dg.MetadataValue.int(1),  # one page per session
-                "report": dg.MetadataValue.path(str(path)),
+                **page_links(path),
                 "summary": dg.MetadataValue.md(summary),
             }
             for key, path, summary in written
@@ -138,7 +149,7 @@ def coverage_report(
     )
     return dg.MaterializeResult(
         metadata={
-            "report": dg.MetadataValue.path(str(path)),
+            **page_links(path),
             "summary": dg.MetadataValue.md(coverage_markdown(gaps)),
             "missing_partitions": dg.MetadataValue.int(sum(len(g.missing) for g in gaps)),
             "failed_tier1_partitions": dg.MetadataValue.int(sum(len(g.failed_tier1) for g in gaps)),

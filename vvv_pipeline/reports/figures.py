@@ -12,7 +12,8 @@ A symbol's chart has three panels sharing axes, so every layer lines up with the
 - **Volume** (row 2, left): bar volume, its x-axis matched to the price panel's.
 
 Times are shown as New York wall time (``display_tz``): plotly.js has no time zones, and the
-exchange clock is the one a reader expects. Layers whose frame is ``None`` or empty are omitted.
+exchange clock is the one a reader expects; the time axis names the zone ("time (New York)"),
+since nothing else on the chart would. Layers whose frame is ``None`` or empty are omitted.
 """
 
 from __future__ import annotations
@@ -83,7 +84,14 @@ def symbol_figure(
     )
     up = (bars["close"] >= bars["open"]).to_numpy()
     fig.add_trace(
-        go.Bar(x=ts, y=bars["volume"], name="volume", marker_color=np.where(up, UP, DOWN)),
+        go.Bar(
+            x=ts,
+            y=bars["volume"],
+            name="volume",
+            # 0/1 on a two-colour scale: a typed array, not one colour string per bar
+            marker={"color": up.astype(np.int8), "colorscale": [[0, DOWN], [1, UP]]},
+            showlegend=False,  # its panel's axis names it; a scale's swatch would be one blend
+        ),
         row=2,
         col=1,
     )
@@ -102,10 +110,10 @@ def symbol_figure(
         starts = _wall_time(spans["start"], display_tz)
         ends = _wall_time(spans["end"], display_tz)
         first_of_kind = ~spans["regime"].duplicated().to_numpy()
+        # rectangles on the price axis ("rect" and xref "x" are plotly's defaults, left out:
+        # a session has dozens of spans on each symbol's chart)
         shading = [
             {
-                "type": "rect",
-                "xref": "x",
                 "yref": "y domain",
                 "x0": start,
                 "x1": end,
@@ -115,7 +123,8 @@ def symbol_figure(
                 "line": {"width": 0},
                 "layer": "below",
                 "name": f"regime: {regime}",
-                "showlegend": bool(first),  # one legend entry per regime explains the colours
+                # one legend entry per regime explains the colours
+                **({"showlegend": True} if first else {}),
             }
             for start, end, regime, first in zip(
                 starts, ends, spans["regime"], first_of_kind, strict=True
@@ -134,7 +143,13 @@ def symbol_figure(
     fig.update_xaxes(title_text="volume at price", row=1, col=2)
     fig.update_yaxes(title_text="price", row=1, col=1)
     fig.update_yaxes(title_text="volume", row=2, col=1)
+    fig.update_xaxes(title_text=time_axis_title(display_tz), row=2, col=1)
     return fig
+
+
+def time_axis_title(display_tz: str) -> str:
+    """The time axis title, e.g. "time (New York)": the zone's city, or the zone name (UTC)."""
+    return f"time ({display_tz.rsplit('/', 1)[-1].replace('_', ' ')})"
 
 
 def regime_spans(
@@ -227,8 +242,13 @@ def _add_value_area(fig: go.Figure, profile: pd.DataFrame) -> None:
 
 
 def _wall_time(ts: pd.Series, display_tz: str) -> pd.Series:
-    stamps = pd.to_datetime(ts, utc=True)
-    return stamps.dt.tz_convert(display_tz).dt.tz_localize(None).reset_index(drop=True)
+    """Wall time in ``display_tz`` as "YYYY-MM-DD HH:MM" text (with ":SS" when some time has
+    seconds), which plotly reads as dates: given timestamps it writes nanoseconds
+    ("...T09:30:00.000000000"), and the times of a chart's traces were a fifth of a page."""
+    stamps = pd.to_datetime(ts, utc=True).dt.tz_convert(display_tz).dt.tz_localize(None)
+    whole_minutes = bool((stamps.dt.second == 0).all() and (stamps.dt.microsecond == 0).all())
+    text = stamps.dt.strftime("%Y-%m-%d %H:%M" if whole_minutes else "%Y-%m-%d %H:%M:%S")
+    return text.reset_index(drop=True)
 
 
 def _single_symbol(frame: pd.DataFrame, name: str, expected: str | None = None) -> str:

@@ -1,5 +1,6 @@
 """Analytics and report assets end to end: stored results equal the pure layer on stored inputs."""
 
+import stat
 from pathlib import Path
 
 import dagster as dg
@@ -68,6 +69,14 @@ def test_analytics_and_daily_report_of_a_range(data_dir, instance):
         assert page.endswith(f"{day}.html")
         html = Path(page).read_text(encoding="utf-8")
         assert "tier1_structure" in html and "AAPL" in html and "Plotly" in html
+        # ten equities' charts, the library beside the page (once for all pages), readable
+        assert Path(page).stat().st_size < 200_000
+        assert (Path(page).parent / "plotly.min.js").is_file()
+        assert stat.S_IMODE(Path(page).stat().st_mode) == 0o644
+        assert report.metadata["report_url"].value == Path(page).as_uri()
+        signals = html[html.index('id="signals"') : html.index('id="symbol-')]
+        assert "component_regime" in signals and "component_oi" not in signals
+        assert "null" not in signals  # missing values are em dashes
         assert day in report.metadata["summary"].value
         assert report.metadata["dagster/row_count"].value == 1
 
@@ -83,5 +92,9 @@ def test_coverage_report_counts_the_missing_partitions(data_dir, instance):
     # 2025-11-19..25: five sessions (19, 20, 21, 24, 25) per session source, two materialized
     summary = mat.metadata["summary"].value
     assert "| equity_ticks | 5 | 2 | 3 | 0 |" in summary, summary
-    html = Path(mat.metadata["report"].value).read_text(encoding="utf-8")
+    page = Path(mat.metadata["report"].value)
+    html = page.read_text(encoding="utf-8")
     assert "equity_ticks" in html and "crypto_trades" in html
+    assert "<title>Source coverage 2025-11-19 .. 2025-11-25</title>" in html
+    assert stat.S_IMODE(page.stat().st_mode) == 0o644 and page.stat().st_size < 200_000
+    assert mat.metadata["report_url"].value == page.as_uri()

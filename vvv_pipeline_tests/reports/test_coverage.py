@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
+import stat
 
 import numpy as np
 import pandas as pd
 import pytest
+from plotly.offline import get_plotlyjs
 
 from vvv_pipeline.automation.gaps import expected_partition_keys, find_gaps
 from vvv_pipeline.partitions import hourly_partitions
@@ -100,8 +103,13 @@ def _z_from_html(html: str) -> np.ndarray:
     return np.frombuffer(raw, dtype="<f8").reshape(int(found.group(2)), int(found.group(3)))
 
 
-def test_html_is_self_contained_and_carries_the_data(tmp_path):
-    path = write_coverage_html(coverage_figure(_case()), tmp_path / "out" / "coverage.html")
+def test_html_is_small_titled_readable_and_carries_the_data(tmp_path):
+    private = os.umask(0o077)  # the mode must not depend on who writes the page
+    try:
+        figure = coverage_figure(_case(), title="Source coverage 2025-11-21 .. 2025-11-24")
+        path = write_coverage_html(figure, tmp_path / "out" / "coverage.html")
+    finally:
+        os.umask(private)
     html = path.read_text()
     readable = html.replace("\\u003c", "<").replace("\\u003e", ">")
     assert "crypto_trades<br>2025-11-21<br>missing<br>22 of 24 hours present" in readable
@@ -110,9 +118,20 @@ def test_html_is_self_contained_and_carries_the_data(tmp_path):
     np.testing.assert_array_equal(
         _z_from_html(html), [[2, NAN, NAN, 0], [2, 1, 2, 2], [0, 2, NAN, NAN]]
     )
-    assert "plotly.js v" in html  # the library's own banner: embedded, not linked
-    assert re.search(r"<script[^>]*\bsrc=", html) is None  # nothing loaded from a network
-    assert len(html) > 1_000_000
+    assert "<title>Source coverage 2025-11-21 .. 2025-11-24</title>" in html
+    # one script from the page's folder, nothing from a network
+    assert re.findall(r"<script[^>]*\bsrc=\"([^\"]+)\"", html) == ["plotly.min.js"]
+    assert "plotly.js v" not in html and path.stat().st_size < 200_000
+    bundle = path.parent / "plotly.min.js"
+    assert bundle.read_text(encoding="utf-8") == get_plotlyjs()
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(bundle.stat().st_mode) == 0o644
+
+
+def test_a_stale_plotlyjs_beside_the_page_is_replaced(tmp_path):
+    (tmp_path / "plotly.min.js").write_text("/* plotly.js v0.0.1 */")
+    write_coverage_html(coverage_figure(_case()), tmp_path / "coverage.html")
+    assert (tmp_path / "plotly.min.js").read_text(encoding="utf-8") == get_plotlyjs()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["coverage.html", "plotly.min.js"]
 
 
 def test_markdown_summary_counts_each_asset_and_report_writes_both_files(tmp_path):
@@ -125,7 +144,9 @@ def test_markdown_summary_counts_each_asset_and_report_writes_both_files(tmp_pat
         "| crypto_trades | 48 | 46 | 2 | 0 |",
     ]
     html, markdown = write_coverage_report(_case(), tmp_path)
-    assert html.name == "coverage.html" and html.stat().st_size > 1_000_000
+    assert html.name == "coverage.html" and html.stat().st_size < 200_000
+    assert (html.parent / "plotly.min.js").is_file()
+    assert "<title>Partition coverage</title>" in html.read_text()
     text = markdown.read_text()
     assert "| crypto_trades | 48 | 46 | 2 | 0 |" in text
     assert "- missing: 2025-11-21-15:00, 2025-11-21-16:00" in text

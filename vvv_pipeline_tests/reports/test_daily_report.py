@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import stat
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from plotly.offline import get_plotlyjs_version
+from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 from vvv_pipeline.bars.time import time_bars
 from vvv_pipeline.providers.base import Source
@@ -194,11 +196,15 @@ def test_candles_and_volume_equal_the_input_bars_on_new_york_wall_time():
     for column in ("open", "high", "low", "close"):
         np.testing.assert_array_equal(np.asarray(getattr(candle, column)), bars[column])
     np.testing.assert_array_equal(np.asarray(volume.y), bars["volume"])
+    up = np.asarray(volume.marker.color) == 1  # coloured as the candle: up green, down red
+    np.testing.assert_array_equal(up, bars["close"] >= bars["open"])
+    assert [c for _, c in volume.marker.colorscale] == ["#d64541", "#26a65b"]
     wall = pd.to_datetime(np.asarray(candle.x))
     assert wall[0] == pd.Timestamp("2025-11-25 09:30") and wall[-1] == pd.Timestamp(
         "2025-11-25 09:55"
     )
     assert (volume.xaxis, fig.layout.xaxis.matches) == ("x3", "x3")
+    assert fig.layout.xaxis3.title.text == "time (New York)"  # the axis names its zone
     assert len(fig.layout.shapes) == 0
 
 
@@ -229,15 +235,17 @@ def test_poc_vah_val_lines_and_value_area_band_sit_at_the_profile_levels():
 def test_regime_shading_has_one_span_per_run_of_equal_regime():
     fig = symbol_figure(hand_bars(), None, None, hand_regimes(), None)
     spans = [
-        (shape.name, str(shape.x0), str(shape.x1), shape.yref, shape.showlegend)
+        (shape.name, str(shape.x0), str(shape.x1), shape.yref, bool(shape.showlegend))
         for shape in fig.layout.shapes
         if shape.name.startswith("regime: ")
     ]
     assert spans == [
-        ("regime: range", "2025-11-25 09:30:00", "2025-11-25 09:40:00", "y domain", True),
-        ("regime: trend_up", "2025-11-25 09:40:00", "2025-11-25 09:55:00", "y domain", True),
-        ("regime: range", "2025-11-25 09:55:00", "2025-11-25 10:00:00", "y domain", False),
+        ("regime: range", "2025-11-25 09:30", "2025-11-25 09:40", "y domain", True),
+        ("regime: trend_up", "2025-11-25 09:40", "2025-11-25 09:55", "y domain", True),
+        ("regime: range", "2025-11-25 09:55", "2025-11-25 10:00", "y domain", False),
     ]
+    # rectangles on the price axis: plotly's defaults, left out of the page's JSON
+    assert {(shape.type, shape.xref) for shape in fig.layout.shapes if shape.x0} == {(None, None)}
 
 
 def test_a_session_of_one_minute_regime_flips_shades_every_span_quickly():
@@ -330,11 +338,34 @@ def test_signals_table_orders_by_absolute_score_and_rounds():
     assert list(columns["component_regime"]) == [-0.9, 0.4, 0.0]
 
 
-def test_report_embeds_plotlyjs_once_and_renders_every_section(simulated, tmp_path):
-    path = write_daily_report(tmp_path / "reports" / "daily.html", DAY, **simulated)
+def test_signals_table_shows_missing_values_as_a_dash_and_drops_empty_components():
+    signals = hand_signals().assign(
+        component_flow=[0.25, np.nan, -0.5],  # NVDA has no flow that day
+        component_oi=np.nan,  # equities have no open interest
+    )
+    (table,) = signals_table(signals).data
+    header = list(table.header.values)
+    assert header[-2:] == ["component_regime", "component_flow"]  # component_oi left out
+    columns = dict(zip(header, table.cells.values, strict=True))
+    assert list(columns["component_flow"]) == ["\u2014", 0.25, -0.5]  # NVDA, SPY, AAPL
+    figure_json = signals_table(signals).to_json()
+    assert "null" not in figure_json and "NaN" not in figure_json
+
+
+def test_report_references_the_shared_plotlyjs_and_renders_every_section(simulated, tmp_path):
+    private = os.umask(0o077)  # the mode must not depend on who writes the page
+    try:
+        path = write_daily_report(tmp_path / "reports" / "daily.html", DAY, **simulated)
+    finally:
+        os.umask(private)
     page = path.read_text(encoding="utf-8")
     assert path == tmp_path / "reports" / "daily.html"
-    assert page.count(f"plotly.js v{get_plotlyjs_version()}") == 1
+    assert page.count('src="plotly.min.js"') == 1 and '<script src="http' not in page
+    assert f"plotly.js v{get_plotlyjs_version()}" not in page  # the library is not embedded
+    bundle = path.parent / "plotly.min.js"
+    assert bundle.read_text(encoding="utf-8") == get_plotlyjs()
+    assert path.stat().st_size < 200_000
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(bundle.stat().st_mode) == 0o644
     assert page.count("Plotly.newPlot(") == 4  # two tables, two symbol charts
     assert "<title>Daily report 2025-11-25</title>" in page
     sections = ['id="tiers"', 'id="signals"', 'id="symbol-NVDA"', 'id="symbol-SPY"']
@@ -378,7 +409,7 @@ def test_a_failed_report_leaves_the_previous_file_and_no_temporary_file(tmp_path
     with pytest.raises(RuntimeError, match="chart failed"):
         write_daily_report(target, DAY, bars)
     assert target.read_text() == "previous report"
-    assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["daily.html"]
+    assert sorted(p.name for p in Path(tmp_path).iterdir()) == ["daily.html", "plotly.min.js"]
 
 
 def test_summary_markdown_names_session_symbols_top_signals_and_failures():

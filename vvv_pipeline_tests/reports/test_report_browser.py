@@ -1,7 +1,7 @@
 """The daily report as a person sees it: opened from file:// in headless Chromium, offline.
 
-The page must render every chart from the plotly.js embedded in it (nothing is fetched), and a
-full-page screenshot is kept in the artifacts folder for a person to look at.
+The page must render every chart from the plotly.min.js beside it (nothing is fetched from a
+network), and a full-page screenshot is kept in the artifacts folder for a person to look at.
 """
 
 from __future__ import annotations
@@ -25,9 +25,12 @@ def test_report_renders_every_chart_offline_and_is_screenshotted(tmp_path):
     out_png = artifacts_dir() / "daily_report.png"
     out_png.unlink(missing_ok=True)
     with open_page(report, VIEWPORT) as page:
-        # every resource the page fetched while loading: none may leave the file
+        # every resource the page fetched while loading: its folder's plotly.min.js, no network
         fetched = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
         assert [url for url in fetched if not url.startswith("file://")] == []
+        scripts = page.evaluate("Array.from(document.scripts).filter(s => s.src).map(s => s.src)")
+        assert scripts == [(tmp_path / "plotly.min.js").as_uri()]
+        assert page.evaluate("typeof Plotly") == "object"  # loaded from beside the page
         assert page.title() == report_title(DAY)
         assert page.locator(".js-plotly-plot").count() == 2 + len(symbols)
         for symbol in symbols:

@@ -1,0 +1,80 @@
+"""Writing report pages: small HTML beside one shared plotly.min.js, readable by everyone.
+
+Embedding plotly.js made every page about 5 MB, almost all of it the library. Pages are
+written with plotly's ``include_plotlyjs="directory"`` instead: each references
+``plotly.min.js`` in its own folder, written here once (and again only when the installed plotly
+ships a different bundle; plotly's own ``write_html`` never replaces a stale copy). A page
+still opens offline, as long as its folder travels with the bundle.
+
+Every figure of a page carries its template, and plotly's default one (7 KB of defaults for
+polar, 3-D, geographic and a dozen trace types the reports never draw) was a third of a chart's
+bytes: :func:`figure_html` gives figures the same look with only what they use.
+
+Every file is written to a temporary sibling and renamed into place, so a failure leaves the
+previous file and no partial one, and is given mode 0644 explicitly: ``mkstemp`` creates files
+0600 and ``open`` follows the process umask, so the same page was private or readable depending
+on who wrote it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TextIO
+
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.offline import get_plotlyjs
+
+PAGE_MODE = 0o644
+PLOTLY_JS = "plotly.min.js"
+UNDRAWN_LAYOUT = ("polar", "ternary", "scene", "geo", "coloraxis", "colorscale")
+"""Layout defaults of subplot kinds the reports never draw."""
+
+
+@lru_cache(maxsize=16)
+def slim_template(drawn: frozenset[str], name: str = "plotly") -> go.layout.Template:
+    """Template ``name`` with only the trace defaults of ``drawn`` types, and no layout
+    defaults for subplot kinds the reports never draw: the same look, a sixth of the bytes."""
+    base = pio.templates[name]
+    layout = {k: v for k, v in base.layout.to_plotly_json().items() if k not in UNDRAWN_LAYOUT}
+    data = {k: v for k, v in base.data.to_plotly_json().items() if k in drawn}
+    return go.layout.Template(layout=layout, data=data)
+
+
+def figure_html(figure: go.Figure, with_plotlyjs: bool, **options: Any) -> str:
+    """A figure as an HTML fragment with its slim template; ``with_plotlyjs`` adds the
+    ``<script src="plotly.min.js">`` reference (once per page, before the first figure)."""
+    figure.update_layout(template=slim_template(frozenset(t.type for t in figure.data)))
+    plotlyjs = "directory" if with_plotlyjs else False
+    return figure.to_html(full_html=False, include_plotlyjs=plotlyjs, **options)
+
+
+def write_atomic(path: str | Path, write: Callable[[TextIO], None], mode: int = PAGE_MODE) -> Path:
+    """Write ``path`` through ``write(stream)`` into a temporary sibling, chmod, rename."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            write(out)
+        os.chmod(temp_name, mode)
+        os.replace(temp_name, target)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def ensure_plotlyjs(folder: str | Path) -> Path:
+    """``folder/plotly.min.js``, the installed plotly's bundle (written when missing or stale)."""
+    target = Path(folder) / PLOTLY_JS
+    bundle = get_plotlyjs()
+    encoded = bundle.encode("utf-8")
+    same_size = target.is_file() and target.stat().st_size == len(encoded)
+    if same_size and target.read_bytes() == encoded:
+        return target
+    return write_atomic(target, lambda out: out.write(bundle))
