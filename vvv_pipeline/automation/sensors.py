@@ -66,6 +66,8 @@ class Candidate:
     target: str
     partition: str
     assets: tuple[str, ...]
+    in_flight: bool = False
+    """A queued or running run or a requested backfill already targets it."""
 
 
 def gap_requests(
@@ -104,6 +106,8 @@ def gap_requests(
             candidates = list(_source_candidates(instance, lane, keys, start, end, settled, cache))
         found += len(candidates)
         for candidate in candidates:
+            if candidate.in_flight:
+                continue
             history = attempts.get(gap_target(candidate.target, candidate.partition), [])
             if gave_up(history):
                 given_up.append(gap_target(candidate.target, candidate.partition))
@@ -126,8 +130,7 @@ def _source_candidates(instance, source, keys, start, end, now, cache) -> Iterat
     busy = in_flight_partitions(instance, [key], keys)[key]
     gaps = asset_gaps(instance, key, keys[key], start, end, as_of=now, cache=cache)
     for partition in sorted(set(gaps.missing) | set(gaps.failed_tier1)):
-        if partition not in busy:
-            yield Candidate(source, partition, (source,))
+        yield Candidate(source, partition, (source,), partition in busy)
 
 
 def _derived_candidates(instance, start, end, now, cache) -> Iterator[Candidate]:
@@ -139,8 +142,7 @@ def _derived_candidates(instance, start, end, now, cache) -> Iterator[Candidate]
     busy = in_flight_partitions(instance, assets, partitions)
     for gap in derived_gaps(instance, start, end, now, cache=cache):
         todo = tuple(a for a in gap.assets if gap.partition not in busy[dg.AssetKey(a)])
-        if todo:
-            yield Candidate(gap.job, gap.partition, todo)
+        yield Candidate(gap.job, gap.partition, todo or gap.assets, not todo)
 
 
 def _request(candidate: Candidate, attempt: int) -> dg.RunRequest:

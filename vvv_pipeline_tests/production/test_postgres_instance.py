@@ -234,8 +234,11 @@ def test_schedule_tick_queues_the_early_close_and_the_gap_sensor_leaves_it_out(
     # stored, 27 is Thanksgiving, 28 is queued. Then options_flow's sessions but the queued
     # 28th, then news headlines' six days (news is not in the session job), of which five fit
     # under the cap of ten.
-    tick = gap_requests(
-        instance, pd.Timestamp("2025-11-29 05:00", tz="UTC"), json.dumps({"next": 3})
+    tick = gap_requests(  # no grace hour: the 28th is expected, and left out as queued
+        instance,
+        pd.Timestamp("2025-11-29 05:00", tz="UTC"),
+        json.dumps({"next": 3}),
+        grace=pd.Timedelta(0),
     )
     got = [(next(iter(r.asset_selection)).to_user_string(), r.partition_key) for r in tick.requests]
     assert got == [
@@ -250,7 +253,8 @@ def test_schedule_tick_queues_the_early_close_and_the_gap_sensor_leaves_it_out(
         ("news_headlines", "2025-11-26"),
         ("news_headlines", "2025-11-27"),
     ]
-    assert json.loads(tick.cursor) == {"next": 6}  # news_headlines was cut: daily_ohlcv is next
+    # news_headlines was cut: daily_ohlcv is next; nothing has been given up
+    assert json.loads(tick.cursor) == {"next": 6, "given_up": []}
     assert tick.found == 3 + 4 + 6  # counted before the queued partitions are left out
 
     # The sensor itself, on the wall clock: nothing is stored in its seven-day lookback, so it
@@ -264,7 +268,8 @@ def test_schedule_tick_queues_the_early_close_and_the_gap_sensor_leaves_it_out(
     assert len(assets) == 10
     assert assets.count("news_headlines") in (6, 7)
     assert assets == sorted(assets, key=["news_headlines", "daily_ohlcv"].index)
-    assert [r.run_key for r in data.run_requests] == [
-        f"gap:{asset}:{r.partition_key}" for asset, r in zip(assets, data.run_requests, strict=True)
+    assert [r.run_key for r in data.run_requests] == [  # first attempts
+        f"gap:{asset}:{r.partition_key}:1"
+        for asset, r in zip(assets, data.run_requests, strict=True)
     ]
-    assert json.loads(data.cursor) == {"next": 7}
+    assert json.loads(data.cursor) == {"next": 7, "given_up": []}
