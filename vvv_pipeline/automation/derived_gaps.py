@@ -8,7 +8,8 @@ materialized after it (an hour of crypto trades healed after the day's bars were
 Inputs are complete when, for a session, every session source of that session is materialized
 and passed tier 1; for a New York day, every UTC hour of that day of both crypto sources is.
 Inputs still missing are the source gap sensor's business. Staleness compares event-log
-storage ids (one query per asset: the latest materialization of each partition).
+storage ids of each partition's latest materialization, read with the assets' status (one
+query per asset, shared with the source lanes of the same tick).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline.automation.gaps import DateLike, gaps_in_range
-from vvv_pipeline.automation.partition_status import StatusCache, asset_gaps
+from vvv_pipeline.automation.partition_status import StatusCache, read_partition_status
 from vvv_pipeline.jobs import (
     CALENDAR_DAY_DERIVED,
     HOURLY_SOURCES,
@@ -89,17 +90,15 @@ def derived_gaps(
         ready: set[str] | None = None
         written: dict[str, int] = {}
         for source in layer.inputs:
-            gaps = asset_gaps(
-                instance, dg.AssetKey(source), layer.inputs_partitions, start, end, now, cache=cache
-            )
-            good = set(gaps.materialized) - set(gaps.failed_tier1)
+            status = read_partition_status(instance, dg.AssetKey(source), cache=cache)
+            good = status.materialized - status.failed_tier1
             ready = good if ready is None else ready & good
-            for key, storage_id in _latest(instance, source).items():
+            for key, storage_id in status.latest.items():
                 written[key] = max(written.get(key, 0), storage_id)
         ready = ready or set()
         todo: dict[str, list[str]] = {}
         for asset in layer.assets:
-            built = _latest(instance, asset)
+            built = read_partition_status(instance, dg.AssetKey(asset), None, cache).latest
             expected = gaps_in_range(asset, layer.partitions, start, end, built, as_of=now).expected
             for key in expected:
                 inputs = _input_partitions(layer, key)
@@ -110,12 +109,3 @@ def derived_gaps(
                     todo.setdefault(key, []).append(asset)
         out.extend(DerivedGap(layer.job, key, tuple(todo[key])) for key in sorted(todo))
     return out
-
-
-def _latest(instance: dg.DagsterInstance, asset: str) -> dict[str, int]:
-    """Partition -> storage id of its latest materialization."""
-    return dict(
-        instance.event_log_storage.get_latest_storage_id_by_partition(
-            dg.AssetKey(asset), dg.DagsterEventType.ASSET_MATERIALIZATION
-        )
-    )

@@ -24,7 +24,8 @@ ATTEMPT_TAG = "vvv/gap_attempt"
 MAX_ATTEMPTS = int(os.environ.get("VVV_GAP_MAX_ATTEMPTS", "4"))
 RETRY_AFTER = pd.Timedelta(minutes=float(os.environ.get("VVV_GAP_RETRY_MINUTES", "30")))
 HISTORY_LIMIT = 5000
-"""Most recent gap runs read per tick (a week of hourly gaps of two sources is ~340)."""
+"""Most recent gap runs read per tick, a bound on top of the lookback (a week of hourly gaps of
+two sources is ~340 targets)."""
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,18 @@ def gap_target(name: str, partition: str) -> str:
     return f"{name}:{partition}"
 
 
-def read_attempts(instance: dg.DagsterInstance) -> dict[str, list[Attempt]]:
-    """Every gap target's attempts so far, oldest first, from the gap sensor's runs."""
+def read_attempts(
+    instance: dg.DagsterInstance, since: pd.Timestamp | None = None
+) -> dict[str, list[Attempt]]:
+    """Gap targets' attempts, oldest first, from the gap sensor's runs updated after ``since``.
+
+    A tick looks at partitions that ended inside its lookback, and their gap runs all came
+    later, so runs last updated before the lookback began are left unread.
+    """
+    updated_after = since.to_pydatetime() if since is not None else None
     records = instance.get_run_records(
-        dg.RunsFilter(tags={TRIGGER_TAG: "gap_sensor"}), limit=HISTORY_LIMIT
+        dg.RunsFilter(tags={TRIGGER_TAG: "gap_sensor"}, updated_after=updated_after),
+        limit=HISTORY_LIMIT,
     )
     out: dict[str, list[Attempt]] = defaultdict(list)
     for record in records:

@@ -1,18 +1,17 @@
 """What a Dagster instance knows about an asset's partitions, read in a few storage queries.
 
-For each asset, two queries do the work whatever the range: the set of materialized partitions
-(one grouped query over materialization events) and the latest evaluation of the tier-1 check
-per partition (one grouped query over check executions, plus Dagster's one lookup of the latest
-unpartitioned materialization). Nothing is read partition by partition. The pure
-:func:`~vvv_pipeline.automation.gaps.gaps_in_range` then compares them with the expected keys.
-
-A range run records each partition's tier-1 evaluation with its partition and adds one summary
-evaluation without a partition; only the per-partition ones count here.
+For each asset, two queries do the work whatever the range: the latest materialization of each
+partition (one grouped query over materialization events; its storage ids also order writes)
+and the latest evaluation of the tier-1 check per partition (one grouped query over check
+executions, plus Dagster's one lookup of the latest unpartitioned materialization). Nothing is
+read partition by partition. The pure :func:`~vvv_pipeline.automation.gaps.gaps_in_range` then
+compares them with the expected keys. Every run records each partition's tier-1 evaluation with
+its partition.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
@@ -33,8 +32,14 @@ class PartitionStatus:
     """Materialized partitions of one asset and those whose latest tier-1 evaluation failed."""
 
     asset_key: dg.AssetKey
-    materialized: frozenset[str]
+    latest: Mapping[str, int]
+    """Partition -> event-log storage id of its latest materialization (the keys are the
+    materialized partitions; the ids order writes, e.g. an input written after an output)."""
     failed_tier1: frozenset[str]
+
+    @property
+    def materialized(self) -> frozenset[str]:
+        return frozenset(self.latest)
 
 
 StatusCache = dict[tuple[dg.AssetKey, str | None], PartitionStatus]
@@ -53,21 +58,23 @@ def read_partition_status(
     """
     if cache is not None and (asset_key, check_name) in cache:
         return cache[(asset_key, check_name)]
-    materialized = instance.get_materialized_partitions(asset_key)
-    if check_name is None:
-        status = PartitionStatus(asset_key, frozenset(materialized), frozenset())
-        if cache is not None:
-            cache[(asset_key, check_name)] = status
-        return status
-    infos = instance.event_log_storage.get_asset_check_partition_info(
-        [dg.AssetCheckKey(asset_key, check_name)]
+    latest = dict(
+        instance.event_log_storage.get_latest_storage_id_by_partition(
+            asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION
+        )
     )
-    failed = {
-        info.partition_key
-        for info in infos
-        if info.partition_key is not None and info.latest_execution_status.value == FAILED_STATUS
-    }
-    status = PartitionStatus(asset_key, frozenset(materialized), frozenset(failed))
+    failed: set[str] = set()
+    if check_name is not None:
+        infos = instance.event_log_storage.get_asset_check_partition_info(
+            [dg.AssetCheckKey(asset_key, check_name)]
+        )
+        failed = {
+            info.partition_key
+            for info in infos
+            if info.partition_key is not None
+            and info.latest_execution_status.value == FAILED_STATUS
+        }
+    status = PartitionStatus(asset_key, latest, frozenset(failed))
     if cache is not None:
         cache[(asset_key, check_name)] = status
     return status

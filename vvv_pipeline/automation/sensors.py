@@ -28,7 +28,7 @@ import pandas as pd
 
 from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.automation.clock import now_utc
-from vvv_pipeline.automation.derived_gaps import derived_gaps
+from vvv_pipeline.automation.derived_gaps import derived_gaps, derived_layers
 from vvv_pipeline.automation.gap_attempts import (
     ATTEMPT_TAG,
     TARGET_TAG,
@@ -41,14 +41,12 @@ from vvv_pipeline.automation.gap_attempts import (
 from vvv_pipeline.automation.in_flight import in_flight_partitions
 from vvv_pipeline.automation.news_completion import news_completion_sensor
 from vvv_pipeline.automation.partition_status import StatusCache, asset_gaps
-from vvv_pipeline.jobs import CALENDAR_DAY_DERIVED, SESSION_DERIVED
-from vvv_pipeline.partitions import calendar_day_partitions, session_partitions
 
 LOOKBACK_DAYS = int(os.environ.get("VVV_GAP_LOOKBACK_DAYS", "7"))
 GRACE = pd.Timedelta(minutes=float(os.environ.get("VVV_GAP_GRACE_MINUTES", "60")))
 """A partition is a gap only this long after its window ended: the schedules' turn first."""
 MAX_RUNS_PER_TICK = int(os.environ.get("VVV_GAP_MAX_RUNS_PER_TICK", "10"))
-DERIVED_LANES = ("derived",)
+DERIVED_LANE = "derived"
 """After the sources, one more lane of the rotation: the derived layers."""
 
 
@@ -85,14 +83,22 @@ def gap_requests(
     Partitions whose window ended less than ``grace`` before ``now`` are left to the
     schedules (the hourly run comes 5 minutes past the hour, the day's run 20 past midnight).
     """
-    lanes = [spec.source.value for spec in specs] + (list(DERIVED_LANES) if derived else [])
+    lanes = [spec.source.value for spec in specs] + ([DERIVED_LANE] if derived else [])
     start_at = json.loads(cursor)["next"] % len(lanes) if cursor else 0
     order = [*range(start_at, len(lanes)), *range(start_at)]
     end = now.tz_convert("America/New_York").tz_localize(None).normalize()
     start = end - pd.Timedelta(days=lookback_days - 1)
     settled = now - grace
-    keys = {dg.AssetKey(spec.source.value): spec.partitions() for spec in specs}
-    attempts = read_attempts(instance)
+    partitions = {dg.AssetKey(spec.source.value): spec.partitions() for spec in specs}
+    if derived:
+        partitions |= {
+            dg.AssetKey(asset): layer.partitions
+            for layer in derived_layers()
+            for asset in layer.assets
+        }
+    busy = in_flight_partitions(instance, partitions, partitions)  # one read of runs per tick
+    since = pd.Timestamp(start, tz="America/New_York").tz_convert("UTC")
+    attempts = read_attempts(instance, since)
     cache: StatusCache = {}
     requests: list[dg.RunRequest] = []
     given_up: list[str] = []
@@ -100,10 +106,15 @@ def gap_requests(
     next_index = start_at
     for index in order:
         lane = lanes[index]
-        if lane == "derived":
-            candidates = list(_derived_candidates(instance, start, end, settled, cache))
+        if lane == DERIVED_LANE:
+            candidates = list(_derived_candidates(instance, start, end, settled, busy, cache))
         else:
-            candidates = list(_source_candidates(instance, lane, keys, start, end, settled, cache))
+            key = dg.AssetKey(lane)
+            gaps = asset_gaps(instance, key, partitions[key], start, end, settled, cache=cache)
+            candidates = [
+                Candidate(lane, partition, (lane,), partition in busy[key])
+                for partition in sorted(set(gaps.missing) | set(gaps.failed_tier1))
+            ]
         found += len(candidates)
         for candidate in candidates:
             if candidate.in_flight:
@@ -125,21 +136,7 @@ def gap_requests(
     return GapTick(requests, json.dumps(state), found, tuple(sorted(given_up)))
 
 
-def _source_candidates(instance, source, keys, start, end, now, cache) -> Iterator[Candidate]:
-    key = dg.AssetKey(source)
-    busy = in_flight_partitions(instance, [key], keys)[key]
-    gaps = asset_gaps(instance, key, keys[key], start, end, as_of=now, cache=cache)
-    for partition in sorted(set(gaps.missing) | set(gaps.failed_tier1)):
-        yield Candidate(source, partition, (source,), partition in busy)
-
-
-def _derived_candidates(instance, start, end, now, cache) -> Iterator[Candidate]:
-    assets = [dg.AssetKey(name) for name in (*SESSION_DERIVED, *CALENDAR_DAY_DERIVED)]
-    partitions = {
-        key: session_partitions() if key.path[0] in SESSION_DERIVED else calendar_day_partitions()
-        for key in assets
-    }
-    busy = in_flight_partitions(instance, assets, partitions)
+def _derived_candidates(instance, start, end, now, busy, cache) -> Iterator[Candidate]:
     for gap in derived_gaps(instance, start, end, now, cache=cache):
         todo = tuple(a for a in gap.assets if gap.partition not in busy[dg.AssetKey(a)])
         yield Candidate(gap.job, gap.partition, todo or gap.assets, not todo)
