@@ -13,19 +13,13 @@ from __future__ import annotations
 
 import dagster as dg
 
+from vvv_pipeline.automation.gap_attempts import TRIGGER_TAG
 from vvv_pipeline.calendars import is_session
 
 NEWS = dg.AssetKey("news_headlines")
 NEWS_DEPENDENT = ("equity_metadata_tier3", "equity_flow", "equity_signals", "daily_report")
 TIER3 = dg.AssetKey("equity_metadata_tier3")
 BATCH = 200
-
-
-def _latest_storage_id(instance: dg.DagsterInstance, key: dg.AssetKey, partition: str) -> int:
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[partition]), limit=1, ascending=False
-    ).records
-    return records[0].storage_id if records else 0
 
 
 def news_refresh_requests(
@@ -37,22 +31,28 @@ def news_refresh_requests(
         limit=BATCH,
         ascending=True,
     ).records
-    requests: dict[str, dg.RunRequest] = {}
-    for record in records:
-        cursor = max(cursor, record.storage_id)
-        day = record.partition_key
-        if day is None or not is_session(day):
-            continue
-        built = _latest_storage_id(instance, TIER3, day)
-        if built == 0 or built > record.storage_id:
-            continue
-        requests[day] = dg.RunRequest(
-            run_key=f"news-complete:{day}:{record.storage_id}",
+    cursor = max([cursor, *(record.storage_id for record in records)])
+    landed = {
+        record.partition_key: record.storage_id
+        for record in records  # ascending: a day's latest news wins
+        if record.partition_key is not None and is_session(record.partition_key)
+    }
+    if not landed:
+        return [], cursor
+    built = instance.event_log_storage.get_latest_storage_id_by_partition(
+        TIER3, dg.DagsterEventType.ASSET_MATERIALIZATION, partitions=set(landed)
+    )
+    requests = [
+        dg.RunRequest(
+            run_key=f"news-complete:{day}:{news_id}",
             asset_selection=[dg.AssetKey(name) for name in NEWS_DEPENDENT],
             partition_key=day,
-            tags={"vvv/trigger": "news_completion"},
+            tags={TRIGGER_TAG: "news_completion"},
         )
-    return list(requests.values()), cursor
+        for day, news_id in sorted(landed.items())
+        if day in built and built[day] < news_id
+    ]
+    return requests, cursor
 
 
 @dg.sensor(

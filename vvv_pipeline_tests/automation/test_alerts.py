@@ -16,6 +16,7 @@ from vvv_pipeline.automation.alerts import (
 )
 from vvv_pipeline.automation.alerts import messages as msg
 from vvv_pipeline.automation.alerts.webhook import ATTEMPTS, post, redact
+from vvv_pipeline.automation.gap_attempts import MAX_ATTEMPTS
 from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline_tests.automation.freshness_daemon import evaluate_freshness
 from vvv_pipeline_tests.conftest import WEEK
@@ -233,6 +234,15 @@ def test_a_tier1_failure_posts_once_until_it_passes_and_not_as_a_run_failure_too
     )
     runs()
     assert len(receiver.bodies) == 3  # a gap-sensor retry repeats an incident already posted
+    last_try = {"vvv/trigger": "gap_sensor", "vvv/gap_attempt": str(MAX_ATTEMPTS)}
+    dg.materialize(
+        [fragile], instance=instance, partition_key="p2", tags=last_try, raise_on_error=False
+    )
+    runs()
+    assert (
+        len(receiver.bodies) == 4
+        and f"gap given up after {MAX_ATTEMPTS} attempts" in (receiver.texts[3])
+    )
 
 
 @pytest.mark.slow

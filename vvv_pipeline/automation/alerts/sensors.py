@@ -62,11 +62,6 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext):
     if url is None:
         return dg.SkipReason(ALERTS_OFF)
     run = context.dagster_run
-    backfill = run.tags.get(readers.BACKFILL_TAG)
-    earlier = readers.failed_runs_before(context.instance, run, backfill) if backfill else 0
-    if earlier >= BACKFILL_RUN_ALERTS:
-        context.log.info(f"run {run.run_id} of backfill {backfill} failed; not posted (cap)")
-        return None
     steps = context.get_step_failure_events()
     if steps:
         step = steps[0].step_key
@@ -82,6 +77,14 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext):
     if repeated:
         context.log.info(f"run {run.run_id} failed; not posted: {repeated}")
         return None
+    backfill = run.tags.get(readers.BACKFILL_TAG)
+    earlier = readers.failed_runs_before(context.instance, run, backfill) if backfill else 0
+    if earlier >= BACKFILL_RUN_ALERTS:
+        context.log.info(f"run {run.run_id} of backfill {backfill} failed; not posted (cap)")
+        return None
+    reason = msg.first_line(error)
+    if run.tags.get(TRIGGER_TAG) == "gap_sensor":  # the last allowed attempt (see above)
+        reason = f"{reason} (gap given up after {MAX_ATTEMPTS} attempts)"
     incident = msg.run_failure(
         ui_url(),
         run.job_name,
@@ -89,7 +92,7 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext):
         assets,
         readers.run_partition(dict(run.tags)),
         step,
-        msg.first_line(error),
+        reason,
         backfill,
         last_of_backfill=bool(backfill) and earlier == BACKFILL_RUN_ALERTS - 1,
     )
