@@ -27,7 +27,8 @@ from arcticdb.version_store.library import DataError, VersionedItem
 from arcticdb_ext.exceptions import ErrorCategory
 
 from vvv_pipeline.schemas import Schema
-from vvv_pipeline.storage.lmdb_space import ensure_room
+from vvv_pipeline.settings import lmdb_path
+from vvv_pipeline.storage.lmdb_space import ensure_room, lmdb_folder
 
 TICK_LIBRARY = "tick_data"
 TICK_PREFIXES = {
@@ -46,7 +47,7 @@ def arctic_for(uri: str) -> adb.Arctic:
     with _ARCTICS_LOCK:
         if uri not in _ARCTICS:
             if uri.startswith("lmdb://"):
-                path = uri.removeprefix("lmdb://").split("?")[0]
+                path = lmdb_path(uri)
                 if not path.strip():  # ArcticDB would write into the current directory
                     raise ValueError(f"ArcticDB URI {uri!r} names no directory")
                 Path(path).mkdir(parents=True, exist_ok=True)
@@ -95,7 +96,7 @@ def library_lock(
     if not uri.startswith("lmdb://"):
         yield
         return
-    folder = Path(uri.removeprefix("lmdb://").split("?")[0])
+    folder = lmdb_folder(uri)
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / f".{library}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)

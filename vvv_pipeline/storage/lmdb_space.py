@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from vvv_pipeline.settings import lmdb_path
+
 MIN_FREE_ENV = "VVV_LMDB_MIN_FREE_MB"
 DEFAULT_MIN_FREE_MB = 64.0
 SAFETY_FACTOR = 1.5
@@ -45,7 +47,7 @@ def lmdb_folder(uri: str) -> Path | None:
     for any other store."""
     if not uri.startswith("lmdb://"):
         return None
-    return Path(os.path.abspath(uri.removeprefix("lmdb://").split("?")[0]))
+    return Path(os.path.abspath(lmdb_path(uri)))
 
 
 def min_free_bytes() -> int:

@@ -25,7 +25,7 @@ from vvv_pipeline.schemas import SOURCE_SCHEMAS, Schema, conform
 from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
 from vvv_pipeline.storage.duckdb_connect import transaction
 from vvv_pipeline.storage.quarantine import QuarantineStore
-from vvv_pipeline.storage.warehouse import read_window
+from vvv_pipeline.storage.warehouse import insert_rows, read_window
 from vvv_pipeline.tiers.admission import Admission, admit
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
@@ -81,14 +81,6 @@ def _into_arctic(
     return admission
 
 
-def _plain(rows: pd.DataFrame) -> pd.DataFrame:
-    plain = rows.copy()
-    for name in plain.columns:
-        if isinstance(plain[name].dtype, pd.CategoricalDtype):
-            plain[name] = plain[name].astype(object)
-    return plain
-
-
 def _into_warehouse(
     database: str, source: str, window: Window, candidates: pd.DataFrame, judge: Judge
 ) -> Admission:
@@ -100,13 +92,7 @@ def _into_warehouse(
         admission = judge(stored, candidates)
         added = candidates[admission.admitted]
         if len(added):
-            con.register("incoming", _plain(added))
-            con.execute("CREATE SCHEMA IF NOT EXISTS sources").fetchall()
-            con.execute(
-                f"CREATE TABLE IF NOT EXISTS sources.{source} AS SELECT * FROM incoming LIMIT 0"
-            ).fetchall()
-            con.execute(f"INSERT INTO sources.{source} SELECT * FROM incoming").fetchall()
-            con.unregister("incoming")
+            insert_rows(con, f"sources.{source}", added)
     return admission
 
 

@@ -1,6 +1,6 @@
 """DuckDB warehouse for the small sources, through dagster-duckdb's pandas IO manager.
 
-Two adjustments to the stock IO manager, both about correctness:
+Adjustments to the stock IO manager, all about correctness:
 
 * The stock partition filter formats the window as naive wall time, which DuckDB reads in the
   session time zone, so a New York day would be cut at UTC midnight. Here the window's bounds
@@ -10,10 +10,10 @@ Two adjustments to the stock IO manager, both about correctness:
 * A partition whose whole fetch tier 1 rejected keeps its previous rows: the output names it
   (:data:`KEPT_PARTITIONS`) and its window is left out of the delete.
 
-Frames are written with categories as plain strings (DuckDB would turn them into ENUM types that
-reject new values in later partitions) and read back in their canonical dtypes. DuckDB stores
-timestamps with microsecond precision. DuckDB admits one writing process at a time; the stock
-connection retries a locked file with exponential backoff.
+Frames are written by :func:`insert_rows` (also used by replay) and read back in their canonical
+dtypes. DuckDB stores timestamps with microsecond precision. DuckDB admits one writing process
+at a time; :mod:`vvv_pipeline.storage.duckdb_connect` waits out another writer's lock and fails
+anything else at once.
 """
 
 from __future__ import annotations
@@ -88,12 +88,7 @@ class TransactionalDuckDbClient(DuckDbClient):
         statement = f"DELETE FROM {target}"
         if table_slice.partition_dimensions:
             statement += f" WHERE {_where(table_slice)}{_sparing_kept(context, table_slice)}"
-        exists = connection.execute(
-            "SELECT count(*) FROM information_schema.tables"
-            " WHERE table_schema = ? AND table_name = ?",
-            [table_slice.schema, table_slice.table],
-        ).fetchall()
-        if exists[0][0]:
+        if table_exists(connection, table_slice.schema, table_slice.table):
             connection.execute(statement).fetchall()
 
     @staticmethod
@@ -116,6 +111,15 @@ class TransactionalDuckDbClient(DuckDbClient):
             yield connection
 
 
+def table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Asked rather than tried: a failed statement would abort the caller's transaction."""
+    found = connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return bool(found[0][0])
+
+
 def _typed_prototype(frame: pd.DataFrame) -> pd.DataFrame:
     """No rows, the frame's columns, text (object) columns as strings."""
     empty = frame.iloc[:0]
@@ -123,27 +127,36 @@ def _typed_prototype(frame: pd.DataFrame) -> pd.DataFrame:
     return empty.astype(dict.fromkeys(text, "string")) if text else empty
 
 
+def insert_rows(connection: duckdb.DuckDBPyConnection, target: str, frame: pd.DataFrame) -> None:
+    """Append ``frame`` to the table ``target`` (``schema.table``), creating it if missing.
+
+    Categories are written as plain strings: DuckDB would turn them into ENUM types that reject
+    new values in later partitions. An empty frame is a fact, not a problem: the table is still
+    created (the stock handler warns and skips) so later reads find it. Text columns are
+    declared as strings: an empty object column would make DuckDB type it NULL, and every later
+    partition with text in it would fail to insert (a deployment whose first day had no
+    economic release).
+    """
+    plain = frame.copy(deep=False)
+    for name in plain.columns:
+        if isinstance(plain[name].dtype, pd.CategoricalDtype):
+            plain[name] = plain[name].astype(object)
+    schema = target.split(".")[0]
+    # DuckDB 2 wants every result consumed before the next statement on a connection.
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}").fetchall()
+    connection.register("prototype", _typed_prototype(plain))
+    connection.execute(
+        f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM prototype LIMIT 0"
+    ).fetchall()
+    connection.unregister("prototype")
+    connection.register("incoming", plain)
+    connection.execute(f"INSERT INTO {target} SELECT * FROM incoming").fetchall()
+    connection.unregister("incoming")
+
+
 class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):
     def handle_output(self, context, table_slice: TableSlice, obj: pd.DataFrame, connection):
-        plain = obj.copy(deep=False)
-        for name in plain.columns:
-            if isinstance(plain[name].dtype, pd.CategoricalDtype):
-                plain[name] = plain[name].astype(object)
-        target = f"{table_slice.schema}.{table_slice.table}"
-        # An empty partition is a fact, not a problem: create the table from the typed empty
-        # frame (the stock handler warns and skips) so later reads find it. Text columns are
-        # declared as strings: an empty object column would make DuckDB type it NULL, and every
-        # later partition with text in it would fail to insert (a deployment whose first day
-        # had no economic release).
-        connection.register("prototype", _typed_prototype(plain))
-        connection.register("incoming", plain)
-        # DuckDB 2 wants every result consumed before the next statement on a connection.
-        connection.execute(
-            f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM prototype LIMIT 0"
-        ).fetchall()
-        connection.unregister("prototype")
-        connection.execute(f"INSERT INTO {target} SELECT * FROM incoming").fetchall()
-        connection.unregister("incoming")
+        insert_rows(connection, f"{table_slice.schema}.{table_slice.table}", obj)
         context.add_output_metadata(
             {
                 **TableMetadataSet(partition_row_count=len(obj), storage_kind="duckdb"),
@@ -189,11 +202,7 @@ def read_window(
     Existence is asked first: a failed ``SELECT`` would abort the caller's transaction.
     """
     schema = SOURCE_SCHEMAS[table]
-    exists = connection.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        ["sources", table],
-    ).fetchall()
-    if not exists[0][0]:
+    if not table_exists(connection, "sources", table):
         return schema.empty()
     lo, hi = (pd.Timestamp(t).tz_convert("UTC").isoformat() for t in (start, end))
     frame = connection.execute(
