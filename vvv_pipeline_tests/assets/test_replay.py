@@ -23,6 +23,7 @@ from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
 from vvv_pipeline.storage.replay import ReplayOutcome, replay
+from vvv_pipeline.tiers.quality import STALE_MIN_RUN
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.assets.helpers import (
     ID_COLUMN,
@@ -155,9 +156,20 @@ def test_replay_without_a_fix_moves_nothing_and_after_a_fix_stores_each_row_once
     assert _replay(source) == ReplayOutcome(0, 0)
 
 
-@pytest.mark.parametrize("kind", ["shifted_timezone", "price_spike", "stale_run"])
+LATER_TIER = {
+    "shifted_timezone": "tier2_alignment",
+    "price_spike": "tier4_quality",
+    "stale_run": "tier4_quality",
+}
+
+
+@pytest.mark.parametrize("kind", list(LATER_TIER))
 def test_faults_of_later_tiers_quarantine_nothing_so_replay_moves_nothing(data_dir, kind):
-    _materialize("equity_ticks", {"kind": kind, "source": "equity_ticks", "count": 3})
+    # a stale run is only one from STALE_MIN_RUN frozen rows on: fewer is no defect at all
+    count = STALE_MIN_RUN if kind == "stale_run" else 3
+    result = _materialize("equity_ticks", {"kind": kind, "source": "equity_ticks", "count": count})
+    failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
+    assert failed == {LATER_TIER[kind]}  # the fault is there, and a later tier caught it
     before = stored("equity_ticks")
     assert len(before) > 0
     assert QuarantineStore(settings.arctic_uri()).read("equity_ticks", KEY).empty
@@ -185,6 +197,7 @@ def test_the_replay_command_keeps_duplicate_ids_out(data_dir, capsys):
     before = stored_ticks("equity_ticks", [KEY])
     assert main(["replay", "equity_ticks", KEY]) == 0
     rejected = len(QuarantineStore(settings.arctic_uri()).read("equity_ticks", KEY))
+    assert rejected > 0
     out = capsys.readouterr().out
     assert f"0 rows replayed into the store, {rejected} still quarantined" in out
     after = stored_ticks("equity_ticks", [KEY])

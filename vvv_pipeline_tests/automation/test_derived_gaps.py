@@ -4,10 +4,13 @@ the schedules skip partitions before the deployment's history starts."""
 import dagster as dg
 import pandas as pd
 
+from vvv_pipeline.assets.derive import hours_of, partition_window
 from vvv_pipeline.automation.derived_gaps import derived_gaps
 from vvv_pipeline.automation.schedules import calendar_day_request, hourly_request
 from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.jobs import SESSION_DERIVED, SESSION_SOURCES
+from vvv_pipeline.jobs import CALENDAR_DAY_DERIVED, SESSION_DERIVED, SESSION_SOURCES
+from vvv_pipeline.partitions import calendar_day_partitions
+from vvv_pipeline_tests.assets.helpers import RANGE_TAGS
 
 DAY = "2025-11-25"
 AFTER = pd.Timestamp("2025-11-26 03:00", tz="America/New_York").tz_convert("UTC")
@@ -38,8 +41,40 @@ def test_derived_partitions_missing_or_stale_over_complete_inputs_are_gaps(data_
     (stale,) = _session_gaps(instance)
     assert set(stale.assets) == set(SESSION_DERIVED)
 
-    days = [g for g in derived_gaps(instance, DAY, DAY, AFTER) if g.job != "session_sources_job"]
-    assert days == []  # no crypto hour of the day is stored: nothing derived is due
+    assert _day_gaps(instance) == []  # no crypto hour of the day is stored: nothing is due
+
+
+def _day_gaps(instance) -> list:
+    return [g for g in derived_gaps(instance, DAY, DAY, AFTER) if g.job != "session_sources_job"]
+
+
+def test_a_new_york_day_is_due_once_every_hour_of_it_is_stored(data_dir, instance):
+    defs = build_definitions()
+    hours = hours_of(*partition_window(calendar_day_partitions(), DAY))
+    assert len(hours) == 24
+    hourly = defs.resolve_job_def("hourly_sources_job")
+
+    def store_hours(first: str, last: str) -> None:
+        tags = dict(zip(RANGE_TAGS, (first, last), strict=True))
+        assert hourly.execute_in_process(instance=instance, tags=tags).success
+
+    store_hours(hours[0], hours[-2])
+    assert _day_gaps(instance) == []  # one hour still missing: the day's inputs are incomplete
+    store_hours(hours[-1], hours[-1])
+    (gap,) = _day_gaps(instance)
+    assert (gap.job, gap.partition) == ("calendar_day_sources_job", DAY)
+    assert set(gap.assets) == set(CALENDAR_DAY_DERIVED)
+
+    built = defs.resolve_job_def("calendar_day_sources_job").execute_in_process(
+        instance=instance,
+        partition_key=DAY,
+        asset_selection=[dg.AssetKey(a) for a in CALENDAR_DAY_DERIVED],
+    )
+    assert built.success
+    assert _day_gaps(instance) == []
+    store_hours(hours[3], hours[3])  # one hour re-written after the day was built: stale
+    (stale,) = _day_gaps(instance)
+    assert set(stale.assets) == set(CALENDAR_DAY_DERIVED)
 
 
 def test_schedules_skip_partitions_before_the_history_start(monkeypatch):

@@ -84,6 +84,8 @@ def test_a_failed_gap_is_requested_again_after_its_back_off_until_given_up(data_
 
 
 def test_a_gap_run_in_flight_is_not_requested_again(data_dir, instance):
+    before = _requests_for(gap_requests(instance, NOW, lookback_days=2, cap=1000), TARGET)
+    assert [r.run_key for r in before] == [f"gap:{TARGET}:1"]  # a gap until its run starts
     _gap_run(instance, 1, DagsterRunStatus.STARTED, NOW)
     assert _requests_for(gap_requests(instance, NOW, lookback_days=2, cap=1000), TARGET) == []
 

@@ -21,6 +21,7 @@ ARTIFACTS = ROOT / "data" / "artifacts"
 def _rehearse(tmp_path: Path, name: str, *args: str) -> dict:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     report = ARTIFACTS / f"rehearsal-{name}.json"
+    report.unlink(missing_ok=True)  # an earlier run's report must not pass for this one's
     log = tmp_path / "rehearsal.log"
     with log.open("w") as out:
         done = subprocess.run(

@@ -1,7 +1,8 @@
 """DuckDB files that cannot be used fail at once, naming the file; only a held lock is waited out.
 
 The read-only and full-disk cases use the real mechanisms (``chattr +i``, tmpfs mounts, read-only
-and 1 MiB small); they need root and are skipped, saying why, where the system refuses them.
+and 1 MiB small); they need root (CI runs as root) and fail, saying why, where the system refuses
+them: they are never skipped.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,13 +29,13 @@ from vvv_pipeline.storage.duckdb_new_file import removed_if_new_and_failed
 FAST_SECONDS = 5.0
 """A failure that is not a lock must surface within this (the old retries took ~7 minutes)."""
 BIG_TABLE = "CREATE TABLE big AS SELECT range AS x, md5(range::VARCHAR) AS s FROM range(200000)"
-"""About 10 MB in DuckDB: far more than the 1 MiB tmpfs holds."""
+"""About 4 MB in a DuckDB file: far more than the 1 MiB tmpfs holds."""
 HOLDER = """
 import sys, time, duckdb
 connection = duckdb.connect(sys.argv[1])
 connection.execute("CREATE TABLE IF NOT EXISTS held (x INTEGER)")
 print("held", flush=True)
-time.sleep(float(sys.argv[2]))
+sys.stdin.readline()  # released by the test (or by its own end: stdin closed)
 connection.close()
 """
 
@@ -64,27 +66,34 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    """A 1 MiB tmpfs, unmounted afterwards; skipped where mounting is not allowed."""
+    """A 1 MiB tmpfs, unmounted afterwards; fails where mounting is not allowed."""
     mount = tmp_path / "tmpfs"
     mount.mkdir()
     done = run("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount))
     if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        pytest.fail(f"cannot mount a tmpfs here (run as root): {done.stderr.strip()}", False)
     try:
         yield mount
     finally:
         run("umount", "-l", str(mount))
 
 
-def hold_lock(database: Path, seconds: float) -> subprocess.Popen[str]:
-    """Another process holding ``database``'s write lock for ``seconds``, once it says so."""
+def hold_lock(database: Path) -> subprocess.Popen[str]:
+    """Another process holding ``database``'s write lock until :func:`release` (or a kill)."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(database), str(seconds)],
+        [sys.executable, "-c", HOLDER, str(database)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     return holder
+
+
+def release(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    holder.stdin.write("\n")
+    holder.stdin.flush()
 
 
 def test_a_corrupt_file_fails_at_once_and_is_left_as_it_was(tmp_path: Path) -> None:
@@ -108,7 +117,7 @@ def test_an_immutable_file_fails_at_once(tmp_path: Path) -> None:
     make_table(database)
     done = run("chattr", "+i", str(database))
     if done.returncode:
-        pytest.skip(f"chattr +i refused: {done.stderr.strip()}")
+        pytest.fail(f"chattr +i refused (run as root on ext4/tmpfs): {done.stderr.strip()}", False)
     try:
         assert "Operation not permitted" in str(fails_fast(database))
         assert count_rows(database) == 3  # reading still works, and nothing was removed
@@ -121,7 +130,7 @@ def test_a_read_only_file_system_fails_at_once_for_new_and_existing_files(tmpfs:
     make_table(existing)
     done = run("mount", "-o", "remount,ro", str(tmpfs))
     if done.returncode:
-        pytest.skip(f"cannot remount the tmpfs read-only: {done.stderr.strip()}")
+        pytest.fail(f"cannot remount the tmpfs read-only: {done.stderr.strip()}", False)
     assert "Read-only file system" in str(fails_fast(existing))
     assert "Read-only file system" in str(fails_fast(tmpfs / "new.duckdb"))
     assert count_rows(existing) == 3
@@ -165,7 +174,9 @@ def test_a_lock_held_by_another_process_is_waited_out(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     database = tmp_path / "warehouse.duckdb"
-    holder = hold_lock(database, 1.5)
+    holder = hold_lock(database)
+    # the lock is let go 1.5 s after this process starts waiting, however busy the machine
+    threading.Timer(1.5, release, [holder]).start()
     try:
         started = time.monotonic()
         logger = "vvv_pipeline.storage.duckdb_connect"
@@ -183,7 +194,7 @@ def test_a_lock_held_by_another_process_is_waited_out(
 
 def test_a_lock_held_past_the_wait_fails_naming_the_file(tmp_path: Path) -> None:
     database = tmp_path / "warehouse.duckdb"
-    holder = hold_lock(database, 60)
+    holder = hold_lock(database)
     try:
         started = time.monotonic()
         with pytest.raises(DuckDBLockTimeout) as raised, transaction(str(database), lock_wait=1.0):
@@ -202,7 +213,7 @@ def test_a_file_another_process_opened_meanwhile_is_not_removed(tmp_path: Path) 
     holder = None
     try:
         with pytest.raises(RuntimeError), removed_if_new_and_failed(str(database)):
-            holder = hold_lock(database, 60)  # created and locked by another process
+            holder = hold_lock(database)  # created and locked by another process
             raise RuntimeError("this process's first write failed")
         assert database.exists()
     finally:

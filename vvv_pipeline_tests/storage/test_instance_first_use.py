@@ -69,7 +69,8 @@ def _assert_clean(rounds) -> None:
 
 @pytest.mark.slow
 def test_unlocked_first_use_fails_so_the_race_is_real(tmp_path):
-    """Control: without the lock the same race fails (measured: 20 of 20 rounds)."""
+    """Control: without the lock the same race breaks at least one of 4 rounds (the rates
+    measured are in RELIABILITY.md)."""
     rounds = race(_homes(tmp_path, _plain_config(), 4), ["dagster"] * WORKERS, tmp_path / "c")
     assert any(played.errors or played.broken for played in rounds)
 

@@ -96,19 +96,20 @@ def test_a_source_step_fails_with_the_message_and_keeps_its_partition(
     small_fs: Path, tmp_path: Path
 ) -> None:
     """equity_ticks for one session fits; rewriting it 100x denser does not: the step fails
-    naming the store, is not retried (retries off here), and the first run's rows stay."""
+    naming the store, is not retried (a full disk is a permanent error, whatever the retry
+    policy), and the first run's rows stay."""
     env = {
         "VVV_DATA_DIR": str(tmp_path / "data"),
         "VVV_ARCTIC_URI": f"lmdb://{small_fs}/arcticdb",
         "VVV_UNIVERSE": str(SHIPPED_UNIVERSE),
         "VVV_SCALE": "tiny",
         "VVV_GX": "0",
-        "VVV_SOURCE_RETRIES": "0",
+        "VVV_SOURCE_RETRY_DELAY_SECONDS": "0",  # were it retried, fast: the count says so
     }
     outcome = report(child("step", str(small_fs), **env))
     assert outcome["first_success"] and outcome["first_rows"] > 0
     assert not outcome["second_success"]
-    assert len(outcome["failures"]) == 1
+    assert len(outcome["failures"]) == 1 and outcome["retries"] == 0
     assert f"StorageFullError: LMDB store {small_fs / 'arcticdb'}" in outcome["failures"][0]
     assert outcome["unchanged"]
 
