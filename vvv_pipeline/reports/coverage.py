@@ -13,7 +13,6 @@ is the figure's, so a browser tab or bookmark says what it is.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import plotly.graph_objects as go
 from vvv_pipeline.assets.metadata import markdown_table
 from vvv_pipeline.automation.gaps import STATES, Gaps, gaps_summary
 from vvv_pipeline.calendars import EXCHANGE_TZ
-from vvv_pipeline.reports.pages import ensure_plotlyjs, figure_html, write_atomic
+from vvv_pipeline.reports.pages import figure_html, write_atomic, write_page
 
 STATE_CODES = {"missing": 0, "failed_tier1": 1, "materialized": 2}
 STATE_COLORS = {"missing": "#d62728", "failed_tier1": "#ff7f0e", "materialized": "#2ca02c"}
@@ -144,15 +143,9 @@ DEFAULT_TITLE = "Partition coverage"
 
 def write_coverage_html(figure: go.Figure, path: str | Path) -> Path:
     """The figure as an HTML page titled like the figure, mode 0644, beside plotly.min.js."""
-    target = Path(path)
-    ensure_plotlyjs(target.parent)
-    title = html.escape(figure.layout.title.text or DEFAULT_TITLE)
     body = figure_html(figure, with_plotlyjs=True)
-    page = (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{title}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
-    )
-    return write_atomic(target, lambda out: out.write(page))
+    title = figure.layout.title.text or DEFAULT_TITLE
+    return write_page(path, title, lambda out: out.write(f"{body}\n"))
 
 
 def coverage_markdown(gaps: Sequence[Gaps]) -> str:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -28,7 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from vvv_pipeline.reports.figures import DISPLAY_TZ, symbol_figure
-from vvv_pipeline.reports.pages import ensure_plotlyjs, figure_html, write_atomic
+from vvv_pipeline.reports.pages import figure_html, write_page
 
 TIER_COLUMNS = ["source", "partition", "check", "tier", "passed", "severity", "summary"]
 SIGNAL_COLUMNS = ["symbol", "date", "score", "confidence", "direction", "conflicts"]
@@ -84,9 +85,8 @@ def write_daily_report(
                 lambda frames=frames: symbol_figure(*frames, display_tz=display_tz),
             )
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    ensure_plotlyjs(target.parent)
-    return write_atomic(target, lambda out: _write_page(out, heading, day, symbols, sections))
+    body = partial(_write_body, heading=heading, day=day, symbols=symbols, sections=sections)
+    return write_page(target, heading, body, STYLE)
 
 
 def report_title(session: str | dt.date | pd.Timestamp) -> str:
@@ -194,7 +194,7 @@ def _table_figure(header: list[str], cells: list[list], fills: list[str]) -> go.
     return fig
 
 
-def _write_page(
+def _write_body(
     out: TextIO,
     heading: str,
     day: pd.Timestamp,
@@ -204,8 +204,6 @@ def _write_page(
     title = html.escape(heading)
     links = " · ".join(f'<a href="#symbol-{html.escape(s)}">{html.escape(s)}</a>' for s in symbols)
     out.write(
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         f"<h1>{title}</h1>\n<p>Session {day:%Y-%m-%d} · {len(symbols)} symbols: {links}</p>\n"
     )
     for index, (anchor, name, build) in enumerate(sections):
@@ -215,7 +213,6 @@ def _write_page(
             f'<section id="{html.escape(anchor)}">\n<h2>{html.escape(name)}</h2>\n'
             f"{figure}\n</section>\n"
         )
-    out.write("</body>\n</html>\n")
 
 
 def _on_day(frame: pd.DataFrame | None, day: pd.Timestamp) -> pd.DataFrame | None:

@@ -18,6 +18,7 @@ on who wrote it.
 
 from __future__ import annotations
 
+import html
 import os
 import tempfile
 from collections.abc import Callable
@@ -78,3 +79,23 @@ def ensure_plotlyjs(folder: str | Path) -> Path:
     if same_size and target.read_bytes() == encoded:
         return target
     return write_atomic(target, lambda out: out.write(bundle))
+
+
+def write_page(
+    path: str | Path, title: str, write_body: Callable[[TextIO], None], style: str = ""
+) -> Path:
+    """An HTML page titled ``title`` (a browser tab or bookmark says what it is) whose body
+    ``write_body`` streams, written atomically beside the folder's ``plotly.min.js``."""
+    target = Path(path)
+    ensure_plotlyjs(target.parent)
+    head = f"<title>{html.escape(title)}</title>\n" + (f"<style>{style}</style>\n" if style else "")
+
+    def write(out: TextIO) -> None:
+        out.write(
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f"{head}</head>\n<body>\n"
+        )
+        write_body(out)
+        out.write("</body>\n</html>\n")
+
+    return write_atomic(target, write)

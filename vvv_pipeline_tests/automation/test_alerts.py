@@ -1,10 +1,7 @@
 """Alerts reach a real HTTP receiver once per incident, grouped, capped, and never crash a tick."""
 
 import datetime as dt
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
@@ -20,6 +17,7 @@ from vvv_pipeline.automation.gap_attempts import MAX_ATTEMPTS
 from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline_tests.automation.freshness_daemon import evaluate_freshness
 from vvv_pipeline_tests.conftest import WEEK
+from vvv_pipeline_tests.webhook_receiver import WebhookReceiver
 
 UI = "http://ui.test:3000"
 CHECK_ERROR = (
@@ -28,43 +26,14 @@ CHECK_ERROR = (
 )
 
 
-class Receiver:
-    """A webhook on 127.0.0.1 that records each POSTed JSON body and answers ``status``."""
-
-    def __init__(self) -> None:
-        self.bodies: list[dict] = []
-        self.status = 200
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                size = int(self.headers["Content-Length"])
-                receiver.bodies.append(json.loads(self.rfile.read(size)))
-                self.send_response(receiver.status)
-                self.end_headers()
-                self.wfile.write(b"ok" if receiver.status < 300 else b"receiver down")
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/services/T0/B0/secret"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def texts(self) -> list[str]:
-        return [body["text"] for body in self.bodies]
-
-
 @pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
-    webhook = Receiver()
+def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[WebhookReceiver]:
+    webhook = WebhookReceiver()
     monkeypatch.setenv("VVV_ALERT_WEBHOOK", webhook.url)
     monkeypatch.setenv("VVV_UI_URL", UI + "/")
     monkeypatch.delenv("VVV_ALERT_MAX_PER_TICK", raising=False)
-    yield webhook
-    webhook.server.shutdown()
-    webhook.server.server_close()
+    with webhook:
+        yield webhook
 
 
 class Ticks:
@@ -369,8 +338,7 @@ def test_a_failing_receiver_is_retried_boundedly_and_never_fails_the_tick(instan
     runs()
     assert len(receiver.bodies) == ATTEMPTS + 2 and "partition: p3" in receiver.texts[-1]
 
-    receiver.server.shutdown()
-    receiver.server.server_close()
+    receiver.close()
     refused = post(receiver.url, "x", backoff=0.01)
     assert not refused.ok and refused.attempts == ATTEMPTS
     assert "ConnectionError" in refused.error and "secret" not in refused.error

@@ -10,6 +10,7 @@ from dagster._core.storage.dagster_run import DagsterRunStatus
 
 from vvv_pipeline.automation.gap_attempts import Attempt, next_attempt
 from vvv_pipeline.automation.sensors import gap_requests
+from vvv_pipeline_tests.frozen_clock import dagster_clock
 
 NOW = pd.Timestamp("2025-11-26 09:00", tz="America/New_York").tz_convert("UTC")
 HOUR = "2025-11-25-15:00"
@@ -50,14 +51,8 @@ def _gap_run(instance, attempt: int, status: DagsterRunStatus, ended: pd.Timesta
     run = dg.DagsterRun(job_name="__ASSET_JOB", run_id=f"gap-{attempt}", tags=tags)
     instance.add_run(run._replace(status=DagsterRunStatus.STARTED))
     if status == DagsterRunStatus.FAILURE:
-        with dg_clock(ended):
+        with dagster_clock(ended):
             instance.report_run_failed(instance.get_run_by_id(run.run_id))
-
-
-def dg_clock(at: pd.Timestamp):
-    from dagster._core.test_utils import freeze_time
-
-    return freeze_time(at.to_pydatetime())
 
 
 def _requests_for(tick, target: str) -> list[dg.RunRequest]:

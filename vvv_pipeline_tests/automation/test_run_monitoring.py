@@ -18,6 +18,7 @@ from vvv_pipeline.automation.run_launcher import (
     process_alive,
     this_host,
 )
+from vvv_pipeline_tests.instance_home import write_home
 
 ROOT = Path(__file__).resolve().parents[2]
 LOG = logging.getLogger(__name__)
@@ -27,10 +28,7 @@ def _home(tmp_path: Path) -> Path:
     """A DAGSTER_HOME with the shipped dagster.yaml's launcher and run monitoring."""
     shipped = (ROOT / "dagster.yaml").read_text()
     assert "class: LocalRunLauncher" in shipped and "run_monitoring:\n  enabled: true" in shipped
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(shipped.replace("data/dagster", str(tmp_path / "dagster")))
-    return home
+    return write_home(tmp_path / "home")
 
 
 def _started(instance: dg.DagsterInstance, run_id: str) -> dg.DagsterRun:

@@ -4,12 +4,12 @@ are rebuilt once the day's news lands."""
 
 import dagster as dg
 import pandas as pd
-from dagster._core.test_utils import freeze_time
 
 from vvv_pipeline.automation.news_completion import NEWS_DEPENDENT, news_completion_sensor
 from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline.read import load_tier
 from vvv_pipeline_tests.assets.helpers import stored_table
+from vvv_pipeline_tests.frozen_clock import dagster_clock
 
 DAY = "2025-11-25"
 CLOSE_TICK = pd.Timestamp(f"{DAY} 16:15", tz="America/New_York")
@@ -33,7 +33,7 @@ def test_the_close_run_succeeds_and_the_news_completion_sensor_rebuilds_the_sess
     data_dir, instance
 ):
     defs = build_definitions()
-    with freeze_time(CLOSE_TICK.to_pydatetime()):
+    with dagster_clock(CLOSE_TICK):
         schedule = defs.resolve_schedule_def("xnys_session_close_schedule")
         context = dg.build_schedule_context(
             instance=instance,
@@ -53,7 +53,7 @@ def test_the_close_run_succeeds_and_the_news_completion_sensor_rebuilds_the_sess
     sensor = dg.build_sensor_context(instance=instance, repository_def=defs.get_repository_def())
     assert news_completion_sensor.evaluate_tick(sensor).run_requests == []
 
-    with freeze_time(NEWS_TICK.to_pydatetime()):
+    with dagster_clock(NEWS_TICK):
         news = defs.resolve_job_def("calendar_day_sources_job").execute_in_process(
             instance=instance, partition_key=DAY, asset_selection=[dg.AssetKey("news_headlines")]
         )

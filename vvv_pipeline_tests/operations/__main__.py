@@ -20,56 +20,18 @@ import os
 import sys
 import tempfile
 import time
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-DAGSTER_YAML = """
-{storage}
-run_launcher:
-  module: vvv_pipeline.automation.run_launcher
-  class: LocalRunLauncher
-run_monitoring:
-  enabled: true
-  max_resume_run_attempts: 0
-telemetry:
-  enabled: false
-"""
-POSTGRES = (
-    "storage:\n  postgres:\n    postgres_url: postgresql+psycopg2://{user}@{host}:{port}/{db}"
-)
 
-
-def _admin(sql: str) -> dict[str, str]:
-    import psycopg2
-
-    server = {
-        "host": os.environ.get("VVV_TEST_PG_HOST", "127.0.0.1"),
-        "port": os.environ.get("VVV_TEST_PG_PORT", "5432"),
-        "user": os.environ.get("VVV_TEST_PG_USER", "postgres"),
-    }
-    connection = psycopg2.connect(**server, dbname=os.environ.get("VVV_TEST_PG_ADMIN_DB", "test"))
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-    connection.close()
-    return server
-
-
-def prepare(workdir: Path, storage: str, short: bool) -> str | None:
-    """Environment, DAGSTER_HOME and (for PostgreSQL) a new database, whose name is returned."""
+def prepare(workdir: Path, short: bool, storage: dict | None = None) -> None:
+    """The environment and a ``DAGSTER_HOME`` holding the shipped dagster.yaml (its ``storage``
+    replaced by ``storage`` when given)."""
+    from vvv_pipeline_tests.instance_home import write_home
     from vvv_pipeline_tests.operations.scenario import PARTITIONS_START, SHORT_PARTITIONS_START
 
-    home = workdir / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    database = None
-    if storage == "postgres":
-        database = f"vvv_rehearsal_{uuid.uuid4().hex[:8]}"
-        section = POSTGRES.format(**_admin(f"CREATE DATABASE {database}"), db=database)
-        (home / "dagster.yaml").write_text(DAGSTER_YAML.format(storage=section))
-    else:
-        from vvv_pipeline_tests.ui.webserver import project_instance_yaml
-
-        (home / "dagster.yaml").write_text(project_instance_yaml(home))
+    home = write_home(workdir / "dagster_home", {"storage": storage} if storage else None)
     os.environ.update(
         DAGSTER_HOME=str(home),
         VVV_DATA_DIR=str(workdir / "data"),
@@ -80,7 +42,26 @@ def prepare(workdir: Path, storage: str, short: bool) -> str | None:
     )
     os.environ.pop("VVV_ARCTIC_URI", None)
     os.environ.pop("VVV_DUCKDB_PATH", None)
-    return database
+
+
+@contextmanager
+def postgres_storage() -> Iterator[dict]:
+    """Storage on a new database of the test server (``VVV_TEST_PG_*``), dropped afterwards."""
+    from vvv_pipeline_tests.production.postgres import PostgresServer, fresh_database
+
+    server = PostgresServer.from_environment()
+    with fresh_database(server) as database:
+        yield {
+            "postgres": {
+                "postgres_db": {
+                    "username": server.user,
+                    "password": server.password,
+                    "hostname": server.host,
+                    "port": server.port,
+                    "db_name": database,
+                }
+            }
+        }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,12 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="vvv-rehearsal-"))
-    database = prepare(workdir, args.storage, args.short)
-    try:
-        return _rehearse(args, workdir)
-    finally:
-        if database:
-            _admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+    if args.storage == "postgres":
+        with postgres_storage() as storage:
+            prepare(workdir, args.short, storage)
+            return _rehearse(args, workdir)
+    prepare(workdir, args.short)
+    return _rehearse(args, workdir)
 
 
 def _rehearse(args: argparse.Namespace, workdir: Path) -> int:
@@ -104,9 +85,9 @@ def _rehearse(args: argparse.Namespace, workdir: Path) -> int:
     import dagster as dg
 
     from vvv_pipeline_tests.operations.harness import rehearse
-    from vvv_pipeline_tests.operations.receiver import WebhookReceiver
     from vvv_pipeline_tests.operations.scenario import LEGS, SHORT_LEGS
     from vvv_pipeline_tests.operations.verdict import judge
+    from vvv_pipeline_tests.webhook_receiver import WebhookReceiver
 
     legs = SHORT_LEGS if args.short else LEGS
     started = time.monotonic()

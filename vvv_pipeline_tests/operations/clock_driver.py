@@ -3,8 +3,9 @@
 At each instant the driver fires the schedules whose cron ticks fell since the last instant,
 evaluates the sensors, the declarative-automation conditions and run monitoring, and executes
 every run they request against the instance, in this process, while Dagster's clock stays
-frozen at that instant. Requests are de-duplicated by run key per instigator, as the daemon
-does. Dagster's private clock and run-monitoring helpers are used here and nowhere else.
+frozen at that instant (:mod:`vvv_pipeline_tests.frozen_clock`). Requests are de-duplicated
+by run key per instigator, as the daemon does; run monitoring is Dagster's own
+``monitor_started_run``, as the daemon calls it.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pandas as pd
 from dagster._core.storage.dagster_run import DagsterRunStatus
-from dagster._core.test_utils import freeze_time
 from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 from dagster._utils.schedules import cron_string_iterator
 
 from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
 from vvv_pipeline.jobs import JOB_ASSETS
+from vvv_pipeline_tests.frozen_clock import dagster_clock
+
+__all__ = ["ClockDriver", "Launch", "dagster_clock", "job_for"]
 
 AUTOMATION = "default_automation_condition_sensor"
 LOG = logging.getLogger("vvv.rehearsal")
@@ -66,12 +69,6 @@ class TickLog:
         if skip:
             self.skipped[name] = self.skipped.get(name, 0) + 1
             self.skip_reasons.setdefault(name, set()).add(skip[:120])
-
-
-@contextmanager
-def dagster_clock(at: pd.Timestamp) -> Iterator[None]:
-    with freeze_time(at.to_pydatetime()):
-        yield
 
 
 def job_for(assets: tuple[str, ...]) -> str:

@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import IO, Any
 
 import dagster as dg
-import yaml
 
 from vvv_pipeline_tests.browser import REPO_ROOT, artifacts_dir
+from vvv_pipeline_tests.instance_home import project_instance_yaml
+
+__all__ = ["project_instance_yaml", "running_dagster"]
 
 WORKSPACE = REPO_ROOT / "workspace.yaml"
-PROJECT_INSTANCE_YAML = REPO_ROOT / "dagster.yaml"
-PROJECT_DATA_DIR = "data/dagster"
 """The folder the shipped ``dagster.yaml`` keeps its relative ``base_dir`` paths under."""
 LOCATION_NAME = "vvv_pipeline"
 """The code location name ``workspace.yaml`` declares."""
@@ -118,38 +118,6 @@ def create_instance(home: Path, instance_yaml: str | None = None) -> Path:
     target.write_text(instance_yaml or INSTANCE_YAML.format(home=home.resolve()))
     dg.DagsterInstance.from_config(str(home)).dispose()
     return target
-
-
-def project_instance_yaml(home: Path) -> str:
-    """The shipped ``dagster.yaml``, its ``base_dir`` folders moved from ``data/dagster`` to home.
-
-    Everything else (storage class, run launcher, run monitoring, telemetry) is kept as shipped;
-    a relative ``base_dir`` outside ``data/dagster`` is an error rather than a silent write into
-    the working tree.
-    """
-    config = yaml.safe_load(PROJECT_INSTANCE_YAML.read_text())
-    home = home.resolve()
-
-    def relocate(node: Any) -> Any:
-        if isinstance(node, dict):
-            return {
-                key: _relocated_dir(value, home) if key == "base_dir" else relocate(value)
-                for key, value in node.items()
-            }
-        if isinstance(node, list):
-            return [relocate(item) for item in node]
-        return node
-
-    return yaml.safe_dump(relocate(config), sort_keys=False)
-
-
-def _relocated_dir(value: Any, home: Path) -> str:
-    path = Path(str(value))
-    if path.is_absolute():
-        return str(path)
-    if not path.is_relative_to(PROJECT_DATA_DIR):
-        raise ValueError(f"{PROJECT_INSTANCE_YAML}: base_dir {value!r} is not under data/dagster")
-    return str(home / path.relative_to(PROJECT_DATA_DIR))
 
 
 def deployment_environment(home: Path, data_dir: Path) -> dict[str, str]:
