@@ -39,8 +39,7 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     from vvv_pipeline import settings
     from vvv_pipeline.cli_args import default_windows
     from vvv_pipeline.cli_coverage import build_coverage_report
-    from vvv_pipeline.cli_follow import follow
-    from vvv_pipeline.cli_runs import LaunchError, launch_range, open_workspace
+    from vvv_pipeline.cli_runs import launch_and_follow, open_workspace, range_tags, run_config
     from vvv_pipeline.jobs import JOB_ASSETS
     from vvv_pipeline.universe import UniverseError, load_universe
 
@@ -55,26 +54,20 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     checks = {"passed": 0, "failed": 0}
     with _instance() as instance, open_workspace(instance) as workspace:
         for job_name, (first, last) in windows.items():
-            try:
-                launched = launch_range(instance, workspace, job_name, first, last, log_level)
-            except LaunchError as error:
-                print(f"vvv-pipeline: {error}", file=sys.stderr)
-                return 1
-            print(f"  {job_name} {first} .. {last} (run {launched.run_id})", flush=True)
-            outcome = follow(instance, launched.run_id, f"{first} .. {last}")
-            if not outcome.success:
-                why = "".join(f"\n  {error}" for error in outcome.errors)
-                print(
-                    f"{job_name} {outcome.status.value} for {first}..{last} "
-                    f"(run {outcome.run_id}){why}",
-                    file=sys.stderr,
-                )
+            outcome = launch_and_follow(
+                instance,
+                workspace,
+                job_name,
+                range_tags(first, last),
+                run_config(log_level),
+                (first, last),
+            )
+            if outcome is None:
                 return 1
             for name, partitions, rows in outcome.written(JOB_ASSETS.get(job_name, ())):
                 summary.append((name, f"{first} .. {last}", partitions, rows))
             checks["passed"] += outcome.checks_passed
             checks["failed"] += outcome.checks_failed
-            print(f"  {job_name}: ok in {outcome.seconds:.1f}s (run {outcome.run_id})", flush=True)
         coverage = build_coverage_report(instance, workspace, sessions, log_level)
         if coverage is None:
             return 1

@@ -39,24 +39,13 @@ def build_coverage_report(
 ) -> Path | None:
     """Launch and follow the coverage run; the page's path, or None once the error is printed."""
     from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
-    from vvv_pipeline.cli_follow import follow
-    from vvv_pipeline.cli_runs import LaunchError, launch, run_config
+    from vvv_pipeline.cli_runs import launch_and_follow, run_config
 
-    window = f"{sessions[0]} .. {sessions[-1]}"
+    window = (sessions[0], sessions[-1])
     config = {**run_config(log_level), **coverage_config(sessions)}
-    try:
-        launched = launch(instance, workspace, COVERAGE_JOB, {WORKER_HOST_TAG: this_host()}, config)
-    except LaunchError as error:
-        print(f"vvv-pipeline: {error}", file=sys.stderr)
-        return None
-    print(f"  {COVERAGE_JOB} {window} (run {launched.run_id})", file=out, flush=True)
-    outcome = follow(instance, launched.run_id, window, out)
-    if not outcome.success:
-        why = "".join(f"\n  {error}" for error in outcome.errors)
-        print(f"{COVERAGE_JOB} {outcome.status.value} (run {outcome.run_id}){why}", file=sys.stderr)
-        return None
-    print(f"  {COVERAGE_JOB}: ok in {outcome.seconds:.1f}s (run {outcome.run_id})", file=out)
-    return report_page(instance, launched.run_id)
+    tags = {WORKER_HOST_TAG: this_host()}
+    outcome = launch_and_follow(instance, workspace, COVERAGE_JOB, tags, config, window, out)
+    return None if outcome is None else report_page(instance, outcome.run_id)
 
 
 def report_page(instance: dg.DagsterInstance, run_id: str) -> Path:

@@ -13,10 +13,11 @@ through the code server; :mod:`vvv_pipeline.cli_follow` tails its event log.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 import dagster as dg
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from dagster._core.remote_representation.code_location import CodeLocation
     from dagster._core.workspace.context import WorkspaceRequestContext
     from dagster._core.workspace.load_target import WorkspaceLoadTarget
+
+    from vvv_pipeline.cli_follow import RunOutcome
 
 LOCATION_NAME = "vvv_pipeline"
 DEFINITIONS_MODULE = "vvv_pipeline.definitions"
@@ -133,17 +136,10 @@ def launch(
     return instance.launch_run(run.run_id, workspace)
 
 
-def launch_range(
-    instance: dg.DagsterInstance,
-    workspace: WorkspaceRequestContext,
-    job_name: str,
-    first: str,
-    last: str,
-    log_level: str,
-) -> dg.DagsterRun:
-    """Launch ``job_name`` over the partition range ``first``..``last`` in one run, tagged as a
-    range run (what a single-run backfill launches) and with this machine as its worker host,
-    so run monitoring can tell when the worker is gone."""
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Tags of a run over the partition range ``first``..``last`` (what a single-run backfill
+    launches), with this machine as its worker host, so run monitoring can tell when the worker
+    is gone."""
     from dagster._core.storage.tags import (
         ASSET_PARTITION_RANGE_END_TAG,
         ASSET_PARTITION_RANGE_START_TAG,
@@ -151,9 +147,43 @@ def launch_range(
 
     from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
 
-    tags = {
+    return {
         ASSET_PARTITION_RANGE_START_TAG: first,
         ASSET_PARTITION_RANGE_END_TAG: last,
         WORKER_HOST_TAG: this_host(),
     }
-    return launch(instance, workspace, job_name, tags, run_config(log_level))
+
+
+def launch_and_follow(
+    instance: dg.DagsterInstance,
+    workspace: WorkspaceRequestContext,
+    job_name: str,
+    tags: Mapping[str, str],
+    config: Mapping[str, object],
+    window: tuple[str, str],
+    out: TextIO = sys.stdout,
+) -> RunOutcome | None:
+    """Launch one run over ``window`` (first, last key), print its progress until it ends; its
+    outcome, or None once a launch error or a failure (with each failed step's cause) is printed
+    on stderr."""
+    from vvv_pipeline.cli_follow import follow
+
+    try:
+        launched = launch(instance, workspace, job_name, tags, config)
+    except LaunchError as error:
+        print(f"vvv-pipeline: {error}", file=sys.stderr)
+        return None
+    first, last = window
+    print(f"  {job_name} {first} .. {last} (run {launched.run_id})", file=out, flush=True)
+    outcome = follow(instance, launched.run_id, f"{first} .. {last}", out)
+    if not outcome.success:
+        why = "".join(f"\n  {error}" for error in outcome.errors)
+        print(
+            f"{job_name} {outcome.status.value} for {first}..{last} (run {outcome.run_id}){why}",
+            file=sys.stderr,
+        )
+        return None
+    print(
+        f"  {job_name}: ok in {outcome.seconds:.1f}s (run {outcome.run_id})", file=out, flush=True
+    )
+    return outcome

@@ -8,6 +8,7 @@ currency (USD or USDT), equity sizes in shares, crypto sizes in base units. Rows
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -63,8 +64,31 @@ class Schema:
         return conform(pd.DataFrame({c.name: pd.Series(dtype=object) for c in self.columns}), self)
 
     def markdown(self) -> str:
-        rows = "\n".join(f"| `{c.name}` | `{c.dtype}` | {c.doc} |" for c in self.columns)
-        return f"| column | dtype | meaning |\n| --- | --- | --- |\n{rows}"
+        return columns_markdown(self.columns, nulls=False)
+
+
+def columns_markdown(columns: Sequence[Column], nulls: bool = True) -> str:
+    """A column table (column, dtype, [nulls,] meaning); ``|`` inside a cell is escaped."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    head = ["column", "dtype", *(["nulls"] if nulls else []), "meaning"]
+    rows = [
+        "| "
+        + " | ".join(
+            [
+                f"`{c.name}`",
+                f"`{cell(c.dtype)}`",
+                *(["yes" if c.nullable else "no"] if nulls else []),
+                cell(c.doc),
+            ]
+        )
+        + " |"
+        for c in columns
+    ]
+    header = "| " + " | ".join(head) + " |\n|" + " --- |" * len(head)
+    return "\n".join([header, *rows])
 
 
 def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
-from vvv_pipeline.schemas import UTC_TS, Column
+from vvv_pipeline.schemas import UTC_TS, Column, columns_markdown
 
 FLOAT = "float64"
 INT = "int64"
@@ -64,16 +64,8 @@ class StoredTable:
 
 
 def markdown(columns: Sequence[Column]) -> str:
-    """A column table (column, dtype, nulls, meaning); ``|`` inside a cell is escaped."""
-
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
-
-    rows = [
-        f"| `{c.name}` | `{cell(c.dtype)}` | {'yes' if c.nullable else 'no'} | {cell(c.doc)} |"
-        for c in columns
-    ]
-    return "\n".join(["| column | dtype | nulls | meaning |", "| --- | --- | --- | --- |", *rows])
+    """A column table (column, dtype, nulls, meaning)."""
+    return columns_markdown(columns)
 
 
 def instrument(crypto: bool) -> str:

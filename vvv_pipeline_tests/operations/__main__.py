@@ -59,6 +59,8 @@ def postgres_storage() -> Iterator[dict]:
                     "hostname": server.host,
                     "port": server.port,
                     "db_name": database,
+                    # as the production yaml: SQLAlchemy 2.1 reads plain postgresql as psycopg 3
+                    "scheme": "postgresql+psycopg2",
                 }
             }
         }
@@ -94,7 +96,7 @@ def _rehearse(args: argparse.Namespace, workdir: Path) -> int:
     with WebhookReceiver() as receiver, dg.DagsterInstance.get() as instance:
         os.environ["VVV_ALERT_WEBHOOK"] = receiver.url
         driver, killed, catch_ups = rehearse(instance, legs, workdir)
-        verdict = judge(driver, legs, killed.run_id, receiver.texts())
+        verdict = judge(driver, legs, killed.run_id, receiver.texts)
         wall = time.monotonic() - started
         report = {
             "storage": args.storage,

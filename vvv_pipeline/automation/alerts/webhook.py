@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
 WEBHOOK_ENV = "VVV_ALERT_WEBHOOK"
 UI_ENV = "VVV_UI_URL"
@@ -75,22 +76,34 @@ def post(
     timeout: float = TIMEOUT_SECONDS,
     backoff: float = BACKOFF_SECONDS,
 ) -> PostResult:
-    """POST ``{"text": text}`` to ``url``; never raises."""
-    error = "not attempted"
-    for attempt in range(1, attempts + 1):
+    """POST ``{"text": text}`` to ``url``; never raises. Retried (tenacity) only while a retry
+    can help; the result says how many tries it took and the last error."""
+
+    def once() -> _Try:
         try:
             response = requests.post(url, json={"text": text}, timeout=timeout)
         except requests.RequestException as exc:
-            error = redact(f"{type(exc).__name__}: {exc}", url)
-        else:
-            if response.status_code < 300:
-                return PostResult(True, attempt)
-            error = f"HTTP {response.status_code}: {response.text[:200]}"
-            if response.status_code not in RETRYABLE:
-                return PostResult(False, attempt, error)
-        if attempt < attempts:
-            time.sleep(backoff * 2 ** (attempt - 1))
-    return PostResult(False, attempts, error)
+            return _Try(False, redact(f"{type(exc).__name__}: {exc}", url), retryable=True)
+        if response.status_code < 300:
+            return _Try(True)
+        error = f"HTTP {response.status_code}: {response.text[:200]}"
+        return _Try(False, error, retryable=response.status_code in RETRYABLE)
+
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=wait_exponential(multiplier=backoff),
+        retry=retry_if_result(lambda tried: tried.retryable),
+        retry_error_callback=lambda state: state.outcome.result(),
+    )
+    tried = retrying(once)
+    return PostResult(tried.ok, retrying.statistics.get("attempt_number", 1), tried.error)
+
+
+@dataclass(frozen=True)
+class _Try:
+    ok: bool
+    error: str | None = None
+    retryable: bool = False
 
 
 @dataclass
