@@ -201,8 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--limit", type=cli_args.positive_int, default=20, help="partitions listed per asset"
     )
     args = parser.parse_args(argv)
-    try:  # a store location that cannot work is refused before anything runs or is written
+    if getattr(args, "scale", None):
+        os.environ["VVV_SCALE"] = args.scale
+    try:  # settings that cannot work are refused before anything runs or is written
         settings.arctic_uri()
+        settings.scale()
     except settings.SettingsError as error:
         parser.exit(2, f"{parser.prog}: error: {error}\n")
     if args.command == "gaps":
@@ -214,8 +217,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         cli_args.replay_key(replay_cmd, args.source, args.partition)
         return replay_partition(args.source, args.partition)
     sessions = cli_args.run_sessions(run_cmd, args.sessions, args.as_of)
-    if args.scale:
-        os.environ["VVV_SCALE"] = args.scale
     return run(sessions, "DEBUG" if args.verbose else "WARNING")
 
 

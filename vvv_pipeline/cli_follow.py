@@ -70,7 +70,8 @@ class RunOutcome:
             return f"{event.step_key} started"
         elif kind == dg.DagsterEventType.STEP_SUCCESS:
             partitions, rows = self.partitions_rows.get(event.step_key or "", (0, 0))
-            return f"{event.step_key} finished: {partitions} partitions, {rows:,} rows"
+            noun = "partition" if partitions == 1 else "partitions"
+            return f"{event.step_key} finished: {partitions} {noun}, {rows:,} rows"
         elif kind == dg.DagsterEventType.STEP_FAILURE:
             message = _root_message(event.step_failure_data.error)
             self.errors.append(f"{event.step_key}: {message}")

@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field, PrivateAttr
 
+from vvv_pipeline import settings
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.http import FetchStats
 from vvv_pipeline.providers.live import (
@@ -31,6 +32,7 @@ from vvv_pipeline.providers.simulated import (
     SimulatedMarket,
     SimulationConfig,
 )
+from vvv_pipeline.settings import scale as scale_setting
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
 from vvv_pipeline.tiers.expectations import ExpectationsRun, run_expectations
@@ -109,7 +111,7 @@ class MarketData(dg.ConfigurableResource):
 
     def simulation_config(self) -> SimulationConfig:
         if self.scale not in SCALE_PRESETS:
-            raise ValueError(
+            raise settings.SettingsError(
                 f"MarketData.scale={self.scale!r}; expected one of {list(SCALE_PRESETS)}"
             )
         ticks, crypto = SCALE_PRESETS[self.scale]
@@ -185,7 +187,7 @@ def market_from_env(environ: Mapping[str, str] | None = None) -> MarketData:
     env = os.environ if environ is None else environ
     settings: dict[str, object] = {
         "provider": env.get("VVV_PROVIDER", "simulated"),
-        "scale": env.get("VVV_SCALE", "default"),
+        "scale": scale_setting(env),
     }
     for field_name, variable in ENDPOINT_VARIABLES.items():
         if env.get(variable):

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -25,7 +26,8 @@ def universe_path() -> Path:
 
 
 class SettingsError(ValueError):
-    """A ``VVV_*`` variable whose value cannot be used; the message names the variable."""
+    """A setting (a ``VVV_*`` variable or a resource field) whose value cannot be used; the
+    message names it. No retry can fix it, so a step that meets one fails at once."""
 
 
 def lmdb_path(uri: str) -> str:
@@ -52,3 +54,15 @@ def arctic_uri() -> str:
 
 def duckdb_path() -> str:
     return os.environ.get("VVV_DUCKDB_PATH") or str(data_dir() / "warehouse.duckdb")
+
+
+def scale(environ: Mapping[str, str] | None = None) -> str:
+    """``VVV_SCALE`` (of ``environ``, default the process's), the simulated density preset
+    (default ``default``), checked when read: an unknown preset used to surface only inside the
+    runs, after their retries."""
+    from vvv_pipeline.providers.simulated.config import SCALE_PRESETS
+
+    value = (os.environ if environ is None else environ).get("VVV_SCALE") or "default"
+    if value not in SCALE_PRESETS:
+        raise SettingsError(f"VVV_SCALE={value!r}; expected one of {list(SCALE_PRESETS)}")
+    return value

@@ -8,11 +8,13 @@ import pytest
 
 from vvv_pipeline import settings
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
-from vvv_pipeline.providers.simulated.config import Fault
+from vvv_pipeline.providers.simulated.config import SCALE_PRESETS, Fault
 from vvv_pipeline.storage.arctic import arctic_for
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.assets.helpers import materialize_alone
 from vvv_pipeline_tests.conftest import WEEK
+
+PRESETS = list(SCALE_PRESETS)
 
 
 @pytest.mark.parametrize("uri", ["lmdb://", "lmdb://?map_size=1GB", "lmdb://  "])
@@ -65,3 +67,27 @@ def test_a_run_with_such_a_fault_fails_naming_it(data_dir):
     assert len(failures) == 1  # a configuration error is not retried
     message = failures[0].step_failure_data.error.to_string()
     assert "FaultError: fault 'zero_size' on equity_ticks: unknown symbol 'APPL'" in message
+
+
+def test_an_unknown_scale_is_refused_by_the_command_before_anything_runs(
+    data_dir, tmp_path, monkeypatch, capsys
+):
+    from vvv_pipeline.cli import main
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    monkeypatch.setenv("VVV_SCALE", "huge")
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--sessions", "1"])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["vvv-pipeline: error: VVV_SCALE='huge'; expected one of " + str(PRESETS)]
+    assert list(cwd.iterdir()) == [] and list(data_dir.iterdir()) == []
+
+
+def test_an_unknown_scale_in_run_config_fails_the_step_once(data_dir):
+    result = materialize_alone("equity_ticks", [WEEK[1]], [], scale="huge")
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert not result.success and len(failures) == 1  # a setting is not retried
+    assert "MarketData.scale='huge'" in failures[0].step_failure_data.error.to_string()

@@ -21,7 +21,8 @@
   (``VVV_SOURCE_RETRIES``, default 2) after an exponential, jittered delay starting at
   ``VVV_SOURCE_RETRY_DELAY_SECONDS`` (default 20 s): transient provider errors heal within the
   run. Errors that retrying cannot fix (a ban, an exhausted daily quota, schema drift, a
-  simulated fault naming what does not exist) fail the step at once. Gaps left by runs that
+  simulated fault naming what does not exist, a setting that cannot work) fail the step at
+  once. Gaps left by runs that
   still fail are retried later by the gap sensor.
 """
 
@@ -42,6 +43,7 @@ from vvv_pipeline.providers.errors import (
     SchemaDriftError,
 )
 from vvv_pipeline.providers.simulated.config import FaultError
+from vvv_pipeline.settings import SettingsError
 from vvv_pipeline.storage.lmdb_space import StorageFullError
 
 FOLLOW_UPSTREAM = (
@@ -56,6 +58,7 @@ PERMANENT_ERRORS = (
     SchemaDriftError,
     FaultError,
     StorageFullError,
+    SettingsError,
 )
 
 SESSION_FRESHNESS = dg.FreshnessPolicy.cron(

@@ -171,9 +171,11 @@ def partition_gap_sensor(context: dg.SensorEvaluationContext):
             f"{len(tick.given_up)} gaps given up after the maximum attempts: "
             f"{', '.join(tick.given_up[:10])}"
         )
+    if not tick.found:
+        return dg.SkipReason(f"no gaps in the last {LOOKBACK_DAYS} days")
     if not tick.requests:
         return dg.SkipReason(
-            f"no requestable gaps ({tick.found} found: in flight, backing off or given up)"
+            f"{tick.found} gaps found, none requestable now (in flight, backing off or given up)"
         )
     return tick.requests
 
