@@ -138,12 +138,17 @@ def replay_partition(source: str, partition_key: str) -> int:
 
 
 def list_gaps(first: pd.Timestamp, last: pd.Timestamp, asset: str | None, limit: int) -> int:
-    """Print expected, materialized, missing and tier-1-failed partitions per source asset."""
+    """Print expected, materialized, missing and tier-1-failed partitions per source asset, then
+    (for all assets) the derived partitions the gap sensor would build: inputs complete, the
+    derived asset missing or older than an input."""
+    from vvv_pipeline.automation.clock import now_utc
+    from vvv_pipeline.automation.derived_gaps import derived_gaps
     from vvv_pipeline.automation.gaps import gaps_summary
     from vvv_pipeline.automation.partition_status import source_gaps
 
     with _instance() as instance:
         gaps = [g for g in source_gaps(instance, first, last) if asset in (None, g.asset)]
+        derived = derived_gaps(instance, first, last, now_utc()) if asset is None else []
     print(f"gaps {first:%Y-%m-%d} .. {last:%Y-%m-%d} (New York dates, both inclusive)\n")
     print(gaps_summary(gaps).to_string(index=False))
     for g in gaps:
@@ -153,6 +158,12 @@ def list_gaps(first: pd.Timestamp, last: pd.Timestamp, asset: str | None, limit:
                     f" (+{len(keys) - limit})" if len(keys) > limit else ""
                 )
                 print(f"\n{g.asset} {label}: {shown}")
+    if derived:
+        print("\nderived partitions to build (inputs complete; missing or older than an input):")
+        for gap in derived[:limit]:
+            print(f"  {gap.job} {gap.partition}: {', '.join(gap.assets)}")
+        if len(derived) > limit:
+            print(f"  (+{len(derived) - limit} more)")
     return 0
 
 

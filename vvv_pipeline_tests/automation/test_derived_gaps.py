@@ -1,6 +1,8 @@
 """Derived partitions are gaps when their inputs are complete and they are missing or stale;
 the schedules skip partitions before the deployment's history starts."""
 
+from contextlib import nullcontext
+
 import dagster as dg
 import pandas as pd
 
@@ -27,7 +29,9 @@ def _session_gaps(instance) -> list:
     return [g for g in derived_gaps(instance, DAY, DAY, AFTER) if g.job == "session_sources_job"]
 
 
-def test_derived_partitions_missing_or_stale_over_complete_inputs_are_gaps(data_dir, instance):
+def test_derived_partitions_missing_or_stale_over_complete_inputs_are_gaps(
+    data_dir, instance, monkeypatch, capsys
+):
     defs = build_definitions()
     assert _session_gaps(instance) == []  # no inputs yet: the sources' gaps come first
     _session(defs, instance, SESSION_SOURCES)
@@ -40,6 +44,13 @@ def test_derived_partitions_missing_or_stale_over_complete_inputs_are_gaps(data_
     _session(defs, instance, ["equity_ticks"])  # healed later: every derived asset is stale
     (stale,) = _session_gaps(instance)
     assert set(stale.assets) == set(SESSION_DERIVED)
+
+    from vvv_pipeline import cli
+
+    monkeypatch.setattr(cli, "_instance", lambda: nullcontext(instance))
+    assert cli.list_gaps(pd.Timestamp(DAY), pd.Timestamp(DAY), None, 20) == 0
+    shown = capsys.readouterr().out.split("derived partitions to build")[1]
+    assert f"session_sources_job {DAY}: {', '.join(stale.assets)}" in shown
 
     assert _day_gaps(instance) == []  # no crypto hour of the day is stored: nothing is due
 
