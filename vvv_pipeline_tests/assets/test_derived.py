@@ -6,11 +6,10 @@ import pandas as pd
 from vvv_pipeline.bars import time_bars
 from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline.read import load_bars, load_tier
-from vvv_pipeline_tests.assets.helpers import stored_ticks
+from vvv_pipeline_tests.assets.helpers import RANGE_TAGS, stored_ticks
 from vvv_pipeline_tests.conftest import EARLY_CLOSE, WEEK
 
 EQUITIES = ["SPY", "QQQ", "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "JPM"]
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 DAYS = [WEEK[3], EARLY_CLOSE]  # the day before Thanksgiving and the early close
 
 

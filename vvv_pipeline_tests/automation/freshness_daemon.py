@@ -3,8 +3,8 @@
 Freshness states are written only by the daemon (``FreshnessDaemon``): it compares each
 asset's last materialization with its policy at the current time and records a
 ``FRESHNESS_STATE_CHANGE`` event when the state moves. Tests that want a real breach run the
-same iteration against an in-process workspace, with Dagster's clock moved forward. The
-private Dagster imports this needs live here and nowhere else.
+same iteration against an in-process workspace, with Dagster's clock moved forward (the
+daemon's own private entry points, imported here only).
 """
 
 from __future__ import annotations

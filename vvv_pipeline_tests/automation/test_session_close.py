@@ -9,12 +9,12 @@ from vvv_pipeline.automation.news_completion import NEWS_DEPENDENT, news_complet
 from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline.read import load_tier
 from vvv_pipeline_tests.assets.helpers import stored_table
+from vvv_pipeline_tests.assets.test_derived import EQUITIES
 from vvv_pipeline_tests.frozen_clock import dagster_clock
 
 DAY = "2025-11-25"
 CLOSE_TICK = pd.Timestamp(f"{DAY} 16:15", tz="America/New_York")
 NEWS_TICK = pd.Timestamp("2025-11-26 00:20", tz="America/New_York")
-EQUITIES = ["SPY", "QQQ", "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "JPM"]
 
 
 def _metadata(instance: dg.DagsterInstance, asset: str) -> dict:

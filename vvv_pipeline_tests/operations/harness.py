@@ -25,6 +25,7 @@ import pandas as pd
 from vvv_pipeline.automation.gap_attempts import TRIGGER_TAG
 from vvv_pipeline.definitions import build_definitions
 from vvv_pipeline.jobs import JOB_ASSETS
+from vvv_pipeline_tests.assets.helpers import RANGE_TAGS
 from vvv_pipeline_tests.operations.clock_driver import ClockDriver, dagster_clock
 from vvv_pipeline_tests.operations.rehearsal_market import rehearsal_market
 from vvv_pipeline_tests.operations.scenario import (
@@ -35,7 +36,6 @@ from vvv_pipeline_tests.operations.scenario import (
     Leg,
 )
 
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 KILL_WAIT_SECONDS = 120
 CATCH_UP_ORDER = ("hourly_sources_job", "calendar_day_sources_job", "session_sources_job")
 """Inputs first: crypto days read their hours, a session's tier 3 reads its day's news."""
@@ -98,7 +98,8 @@ def catch_up(driver: ClockDriver, at: pd.Timestamp) -> list[str]:
             ]
             if not keys:
                 continue
-            tags = {RANGE_START: keys[0], RANGE_END: keys[-1], TRIGGER_TAG: "operator_catch_up"}
+            tags = dict(zip(RANGE_TAGS, (keys[0], keys[-1]), strict=True))
+            tags[TRIGGER_TAG] = "operator_catch_up"
             result = driver.defs.resolve_job_def(job).execute_in_process(
                 instance=driver.instance, tags=tags, raise_on_error=False
             )

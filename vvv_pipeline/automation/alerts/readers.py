@@ -14,6 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from vvv_pipeline.automation.alerts.messages import describe_range
 
@@ -24,7 +28,7 @@ FINISHED = (
 )
 BACKFILL_TAG = "dagster/backfill"
 PARTITION_TAG = "dagster/partition"
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 STEP_WRAPPER = "DagsterExecutionStepExecutionError"
 
 
