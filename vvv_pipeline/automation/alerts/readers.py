@@ -18,6 +18,7 @@ from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
+from dagster._utils.error import SerializableErrorInfo
 
 from vvv_pipeline.automation.alerts.messages import describe_range
 
@@ -108,11 +109,11 @@ def run_partition(tags: dict[str, str]) -> str:
     return describe_range(start, end) if start and end else "none (unpartitioned run)"
 
 
-def step_error(error) -> str:
-    """The message of a step's error, unwrapped from Dagster's step-execution wrapper."""
+def step_cause(error: SerializableErrorInfo | None) -> SerializableErrorInfo | None:
+    """A step's error unwrapped from Dagster's step-execution wrapper: what the step raised."""
     while error is not None and error.cls_name == STEP_WRAPPER and error.cause is not None:
         error = error.cause
-    return error.message if error is not None else ""
+    return error
 
 
 def step_assets(instance: dg.DagsterInstance, run: dg.DagsterRun, step_key: str) -> list[str]:

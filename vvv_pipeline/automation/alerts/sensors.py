@@ -29,7 +29,7 @@ CHECK_FAILED_ERROR = "DagsterAssetCheckFailedError"
 OPEN_INCIDENTS_KEPT = 2000
 
 
-def repeats_an_incident(run: dg.DagsterRun, error: str | None) -> str | None:
+def repeats_an_incident(run: dg.DagsterRun, error_class: str | None) -> str | None:
     """Why a failed run is part of an incident already posted, or None if it is a new one.
 
     A gap-sensor retry repeats the failure that opened the gap (posted when that run failed);
@@ -39,7 +39,7 @@ def repeats_an_incident(run: dg.DagsterRun, error: str | None) -> str | None:
     retry = run.tags.get(TRIGGER_TAG) == "gap_sensor"
     if retry and int(run.tags.get(ATTEMPT_TAG, "1")) < MAX_ATTEMPTS:
         return "a gap-sensor retry of an incident already posted"
-    if error and CHECK_FAILED_ERROR in error:
+    if error_class == CHECK_FAILED_ERROR:
         return "a blocking check failure, posted by alert_on_blocking_check_failure"
     return None
 
@@ -65,15 +65,14 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext):
     steps = context.get_step_failure_events()
     if steps:
         step = steps[0].step_key
-        error = readers.step_error(steps[0].step_failure_data.error)
+        cause = readers.step_cause(steps[0].step_failure_data.error)
         assets = readers.step_assets(context.instance, run, step) if step else []
     else:  # the run failed outside a step (run worker died, launch failed, ...)
         failure = context.failure_event.job_failure_data
         step, assets = None, []
-        error = (
-            readers.step_error(failure.error if failure else None) or context.failure_event.message
-        )
-    repeated = repeats_an_incident(run, error)
+        cause = readers.step_cause(failure.error if failure else None)
+    error = (cause.message if cause else "") or context.failure_event.message
+    repeated = repeats_an_incident(run, cause.cls_name if cause else None)
     if repeated:
         context.log.info(f"run {run.run_id} failed; not posted: {repeated}")
         return None
