@@ -1,4 +1,4 @@
-"""The code location loads cleanly and its asset graph is what the README describes."""
+"""The code location loads cleanly and its asset graph is what docs/index.md describes."""
 
 import subprocess
 import sys

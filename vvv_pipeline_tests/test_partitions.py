@@ -46,7 +46,7 @@ def test_default_history_is_months_not_years_and_holds_the_dates_in_use(default_
     # what "Materialize all" backfills per asset in December 2026 (a 2021 start: 1,488 / 2,163)
     assert len(sessions.get_partition_keys(current_time=DECEMBER_2026)) == 339
     assert len(days.get_partition_keys(current_time=DECEMBER_2026)) == 490
-    assert all(sessions.has_partition_key(key) for key in WEEK)  # the README's examples too
+    assert all(sessions.has_partition_key(key) for key in WEEK)  # the docs' examples too
     assert all(days.has_partition_key(key) for key in WEEK)
     assert hours.has_partition_key(HOUR)
 
