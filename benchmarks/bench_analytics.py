@@ -36,8 +36,8 @@ from vvv_pipeline.analytics.velocity import daily_velocity
 from vvv_pipeline.analytics.zones import price_zones
 from vvv_pipeline.bars import oi_windows, time_bars
 from vvv_pipeline.calendars import sessions_between
-from vvv_pipeline.metadata import tier1_summary
-from vvv_pipeline.metadata.windows import calendar_window
+from vvv_pipeline.metadata_tiers import tier1_summary
+from vvv_pipeline.metadata_tiers.windows import calendar_window
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.universe import load_universe

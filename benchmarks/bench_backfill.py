@@ -44,7 +44,7 @@ def _job(defs: dg.Definitions):
 def run_case(keys: list[str], one_per_run: bool) -> float:
     with tempfile.TemporaryDirectory() as folder:
         os.environ["VVV_DATA_DIR"] = folder
-        from vvv_pipeline.definitions import build_definitions
+        from vvv_pipeline.defs.definitions import build_definitions
 
         job = _job(build_definitions())
         began = time.perf_counter()

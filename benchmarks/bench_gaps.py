@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from timing import median_time  # benchmarks/timing.py, beside this script
 
-from vvv_pipeline.assets.source_specs import SOURCE_SPECS
-from vvv_pipeline.automation.gaps import Gaps, _windows, expected_partition_keys, gaps_in_range
-from vvv_pipeline.partitions import hourly_partitions
+from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS
+from vvv_pipeline.defs.automation.gaps import Gaps, _windows, expected_partition_keys, gaps_in_range
+from vvv_pipeline.defs.partitions import hourly_partitions
 
 # five years of daily partitions, as a deployment with that history configures them (the
 # shipped defaults start in 2025-08)

@@ -23,7 +23,7 @@ import time
 
 import pandas as pd
 
-from vvv_pipeline.assets.ingest import split_by_symbol
+from vvv_pipeline.defs.assets.ingest import split_by_symbol
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.universe import load_universe

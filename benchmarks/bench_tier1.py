@@ -1,4 +1,4 @@
-"""Tier-1 benchmark: vvv_pipeline.tiers.check_tier1 side by side with plain pandas masks.
+"""Tier-1 benchmark: vvv_pipeline.validation.check_tier1 side by side with plain pandas masks.
 
 Run from the repository root:
 
@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from timing import median_time  # benchmarks/timing.py, beside this script
 
 from vvv_pipeline.schemas import EQUITY_CONDITIONS, EQUITY_EXCHANGES, EQUITY_TICKS
-from vvv_pipeline.tiers import check_tier1
+from vvv_pipeline.validation import check_tier1
 
 DAY = (pd.Timestamp("2024-11-27 05:00", tz="UTC"), pd.Timestamp("2024-11-28 05:00", tz="UTC"))
 SESSION = (pd.Timestamp("2024-11-27 14:30", tz="UTC"), pd.Timestamp("2024-11-27 21:00", tz="UTC"))

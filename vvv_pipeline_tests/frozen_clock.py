@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pandas as pd
-from dagster._core.test_utils import freeze_time
+
+from vvv_pipeline_tests.dagster_internals import freeze_time
 
 
 @contextmanager

@@ -14,25 +14,28 @@ import duckdb
 import pandas as pd
 import pytest
 import yaml
-from dagster._core.instance.ref import InstanceRef
-from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
-from dagster._core.workspace.context import WorkspaceProcessContext
-from dagster._core.workspace.load_target import ModuleTarget, WorkspaceFileTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
 
-from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
 from vvv_pipeline.calendars import sessions_between
 from vvv_pipeline.cli import main
-from vvv_pipeline.cli_args import (
+from vvv_pipeline.cli.args import (
     MAX_SESSIONS,
     past_instant,
     replay_key,
     run_sessions,
     session_count,
 )
-from vvv_pipeline.cli_runs import workspace_target
-from vvv_pipeline.instance import open_instance
+from vvv_pipeline.cli.runs import workspace_target
+from vvv_pipeline.defs.automation.run_launcher import WORKER_HOST_TAG, this_host
+from vvv_pipeline.defs.instance import open_instance
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
+from vvv_pipeline_tests.dagster_internals import (
+    REPOSITORY_LABEL_TAG,
+    InstanceRef,
+    ModuleTarget,
+    WorkspaceFileTarget,
+    WorkspaceProcessContext,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS = ["hourly_sources_job", "calendar_day_sources_job", "session_sources_job"]

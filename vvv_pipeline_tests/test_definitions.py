@@ -5,7 +5,7 @@ import sys
 
 import dagster as dg
 
-from vvv_pipeline.definitions import defs
+from vvv_pipeline.defs.definitions import defs
 
 SOURCES = {
     "equity_ticks",
@@ -121,7 +121,7 @@ def test_every_asset_is_described_owned_kinded_and_tagged():
 def test_loading_emits_no_warnings_of_ours_or_dagsters():
     probe = (
         "import warnings; warnings.simplefilter('always');"
-        "import vvv_pipeline.definitions as d; import dagster as dg;"
+        "import vvv_pipeline.defs.definitions as d; import dagster as dg;"
         "dg.Definitions.validate_loadable(d.defs)"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

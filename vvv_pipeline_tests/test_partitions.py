@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from vvv_pipeline.calendars import sessions_between
-from vvv_pipeline.partitions import (
+from vvv_pipeline.defs.partitions import (
     calendar_day_partitions,
     hourly_partitions,
     session_partitions,

@@ -53,7 +53,7 @@ def schemas_markdown() -> str:
 
 
 def metadata_markdown() -> str:
-    from vvv_pipeline.metadata import TIER_COLUMNS, markdown
+    from vvv_pipeline.metadata_tiers import TIER_COLUMNS, markdown
 
     return "\n\n".join(f"**{tier}**\n\n{markdown(cols)}" for tier, cols in TIER_COLUMNS.items())
 
@@ -69,7 +69,7 @@ def analytics_markdown() -> str:
         velocity,
         zones,
     )
-    from vvv_pipeline.metadata import markdown
+    from vvv_pipeline.metadata_tiers import markdown
 
     tables = {
         "market profile (`{SYMBOL}`)": profile.COLUMNS,

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from vvv_pipeline.assets.ingest import UNLISTED
-from vvv_pipeline.resources import UniverseFile
+from vvv_pipeline.defs.assets.ingest import UNLISTED
+from vvv_pipeline.defs.resources import UniverseFile
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
 from vvv_pipeline.universe import (
     RESERVED_PREFIX,

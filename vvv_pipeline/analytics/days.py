@@ -13,7 +13,7 @@ import pandas as pd
 
 from vvv_pipeline.bars.frames import ts_ns
 from vvv_pipeline.calendars import EXCHANGE_TZ
-from vvv_pipeline.metadata.windows import symbol_column
+from vvv_pipeline.metadata_tiers.windows import symbol_column
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 Inputs, each optional (a source not passed leaves its columns NaN):
 
 - ``volume``: lit volume per symbol-day, columns ``symbol``, ``date``, ``volume`` (tier 1's
-  :func:`~vvv_pipeline.metadata.summary.tier1_summary` of equity ticks: regular session, shares);
+  :func:`~vvv_pipeline.metadata_tiers.tier1_summary.tier1_summary` of equity ticks: regular
+  session, shares);
 - ``darkpool``: ``darkpool_prints`` rows; only prints inside the XNYS regular session count, on
   that session's date (prints on a non-session day or outside ``[open, close)`` are dropped), to
   match the lit volume's window;

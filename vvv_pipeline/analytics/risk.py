@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.calendars import EXCHANGE_TZ
-from vvv_pipeline.metadata.windows import symbol_column
+from vvv_pipeline.metadata_tiers.windows import symbol_column
 
 TRADING_DAYS = 252
 LOOKBACK_DAYS = 252

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.analytics.days import SymbolDays, symbol_days
-from vvv_pipeline.metadata.windows import safe_div
+from vvv_pipeline.metadata_tiers.windows import safe_div
 
 WINDOWS: dict[str, str] = {"5m": "5min", "15m": "15min", "60m": "60min"}
 COLUMNS: dict[str, str] = {

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.analytics.days import symbol_days
-from vvv_pipeline.metadata.windows import safe_div
+from vvv_pipeline.metadata_tiers.windows import safe_div
 
 COLUMNS: dict[str, str] = {
     "symbol": "instrument symbol (category)",

@@ -2,7 +2,7 @@
 
 A fix is whatever made the rows acceptable: a corrected universe (a new listing), a corrected
 rule, or rows edited in the quarantine (:meth:`QuarantineStore.rewrite`). The rows are judged by
-tier 1 *together with the partition's stored rows* (:mod:`vvv_pipeline.tiers.admission`), so a
+tier 1 *together with the partition's stored rows* (:mod:`vvv_pipeline.validation.admission`), so a
 rule that spans rows (unique ids) sees the stored row a replayed one would collide with; judged
 alone, rows rejected as duplicates passed and were added twice. Rows that pass are added to the
 partition's store (ArcticDB partition symbols, or the DuckDB warehouse table) and leave the
@@ -25,8 +25,8 @@ from vvv_pipeline.schemas import SOURCE_SCHEMAS, Schema, conform
 from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
 from vvv_pipeline.storage.duckdb_connect import transaction
 from vvv_pipeline.storage.quarantine import QuarantineStore
-from vvv_pipeline.storage.warehouse import insert_rows, read_window
-from vvv_pipeline.tiers.admission import Admission, admit
+from vvv_pipeline.storage.warehouse_tables import insert_rows, read_window
+from vvv_pipeline.validation.admission import Admission, admit
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 Judge = Callable[[pd.DataFrame, pd.DataFrame], Admission]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping
 
 from vvv_pipeline.analytics import flow, fusion, oi_spikes, profile, regime, risk, velocity, zones
-from vvv_pipeline.metadata import TIER1_COLUMNS, TIER2_COLUMNS, TIER3_COLUMNS
+from vvv_pipeline.metadata_tiers import TIER1_COLUMNS, TIER2_COLUMNS, TIER3_COLUMNS
 from vvv_pipeline.schemas import TEXT, UTC_TS
 from vvv_pipeline.storage.derived import (
     FLOW,

@@ -7,10 +7,10 @@ import duckdb
 import pandas as pd
 
 from vvv_pipeline import settings
-from vvv_pipeline.assets.ingest import UNLISTED
-from vvv_pipeline.assets.source_specs import SOURCE_SPECS, SourceSpec
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.partitions import window_utc
+from vvv_pipeline.defs.assets.ingest import UNLISTED
+from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.partitions import window_utc
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SCALE_PRESETS, SimulatedMarket, SimulationConfig
 from vvv_pipeline.schemas import SOURCE_SCHEMAS

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.definitions import build_definitions
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 

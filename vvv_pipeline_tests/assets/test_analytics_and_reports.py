@@ -7,8 +7,8 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline.analytics.profile import market_profile
-from vvv_pipeline.assets.frames_io import read_bars, read_days
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.assets.frames_io import read_bars, read_days
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.read import load_series
 from vvv_pipeline.settings import arctic_uri
 from vvv_pipeline.storage.derived import MARKET_PROFILE, SIGNALS, DerivedStore

@@ -6,8 +6,8 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.assets.column_schema import COLUMN_SCHEMA
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.settings import arctic_uri
 from vvv_pipeline.storage.arctic import library_for

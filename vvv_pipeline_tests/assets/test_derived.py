@@ -4,7 +4,7 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline.bars import time_bars
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.read import load_bars, load_tier
 from vvv_pipeline_tests.assets.helpers import RANGE_TAGS, stored_ticks
 from vvv_pipeline_tests.conftest import EARLY_CLOSE, WEEK

@@ -15,9 +15,9 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.providers.simulated.config import SCALE_PRESETS, Fault
 from vvv_pipeline.storage.quarantine import QuarantineStore
-from vvv_pipeline.storage.warehouse import KEPT_PARTITIONS
-from vvv_pipeline.tiers.gate import KEPT_NOTE, TIER1
+from vvv_pipeline.storage.warehouse_tables import KEPT_PARTITIONS
 from vvv_pipeline.universe import load_universe
+from vvv_pipeline.validation.gate import KEPT_NOTE, TIER1
 from vvv_pipeline_tests.assets.helpers import (
     materialize_alone,
     source_spec,

@@ -8,8 +8,8 @@ import os
 import subprocess
 import sys
 
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.jobs import HOURLY_SOURCES, SESSION_SOURCES
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import HOURLY_SOURCES, SESSION_SOURCES
 from vvv_pipeline.read import load_bars
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.assets.helpers import expected, stored_table, stored_ticks

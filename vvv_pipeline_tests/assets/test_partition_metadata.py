@@ -18,20 +18,22 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-from dagster._core.remote_origin import InProcessCodeLocationOrigin
-from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
-from dagster._core.workspace.context import WorkspaceProcessContext
-from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
 from dagster_graphql.test.utils import execute_dagster_graphql
 
 from vvv_pipeline.bars.time import FREQUENCIES
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.partitions import session_partitions, window_utc
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.partitions import session_partitions, window_utc
 from vvv_pipeline.read import load_bars
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
-from vvv_pipeline.tiers.gate import check_names
+from vvv_pipeline.validation.gate import check_names
 from vvv_pipeline_tests.assets.helpers import stored_table, stored_ticks
 from vvv_pipeline_tests.assets.test_derived import EQUITIES, RANGE_TAGS
+from vvv_pipeline_tests.dagster_internals import (
+    InProcessCodeLocationOrigin,
+    InProcessWorkspaceLoadTarget,
+    LoadableTargetOrigin,
+    WorkspaceProcessContext,
+)
 
 KEYS = ["2025-11-25", "2025-11-26", "2025-11-28"]
 SPIKED, REJECTED = KEYS[0], KEYS[1]
@@ -226,7 +228,7 @@ def test_each_check_evaluation_targets_its_partitions_materialization(range_run)
 def _graphql(instance: dg.DagsterInstance, queries: list[tuple[str, dict]]) -> list[dict]:
     """Answers of Dagster's GraphQL API over the project's code location, in process."""
     origin = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(module_name="vvv_pipeline.definitions", attribute="defs"),
+        LoadableTargetOrigin(module_name="vvv_pipeline.defs.definitions", attribute="defs"),
         location_name="vvv_pipeline",
     )
     with WorkspaceProcessContext(instance, InProcessWorkspaceLoadTarget(origin)) as process:

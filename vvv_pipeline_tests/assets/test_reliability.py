@@ -11,8 +11,8 @@ import pytest
 
 from vvv_pipeline import settings
 from vvv_pipeline.bars import time_bars
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.jobs import SESSION_SOURCES
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import SESSION_SOURCES
 from vvv_pipeline.read import load_bars
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline_tests.assets.helpers import expected, stored_table, stored_ticks

@@ -18,13 +18,13 @@ import pandas as pd
 import pytest
 
 from vvv_pipeline import settings
-from vvv_pipeline.partitions import window_utc
+from vvv_pipeline.defs.partitions import window_utc
 from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
 from vvv_pipeline.storage.replay import ReplayOutcome, replay
-from vvv_pipeline.tiers.quality import STALE_MIN_RUN
 from vvv_pipeline.universe import load_universe
+from vvv_pipeline.validation.quality import STALE_MIN_RUN
 from vvv_pipeline_tests.assets.helpers import (
     ID_COLUMN,
     expected,

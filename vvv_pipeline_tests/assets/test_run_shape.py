@@ -16,7 +16,7 @@ import pandas as pd
 from vvv_pipeline import settings
 from vvv_pipeline.bars.partition_events import EVENT_KINDS, IMBALANCE_KIND
 from vvv_pipeline.bars.time import FREQUENCIES
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.read import load_bars, load_event_bars, load_tier
 from vvv_pipeline_tests.assets.helpers import stored_ticks
 from vvv_pipeline_tests.assets.test_derived import EQUITIES, RANGE_TAGS, _span

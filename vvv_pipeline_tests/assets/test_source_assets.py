@@ -4,8 +4,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.jobs import (
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import (
     CALENDAR_DAY_DERIVED,
     CALENDAR_DAY_SOURCES,
     HOURLY_SOURCES,

@@ -1,6 +1,6 @@
 import pandas as pd
 
-from vvv_pipeline.assets.ingest import UNLISTED, split_by_symbol
+from vvv_pipeline.defs.assets.ingest import UNLISTED, split_by_symbol
 
 
 def _frame(symbols: list[str]) -> pd.DataFrame:

@@ -4,14 +4,14 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline import settings
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.partitions import session_partitions, window_utc
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.partitions import session_partitions, window_utc
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
 from vvv_pipeline.storage.replay import replay
-from vvv_pipeline.tiers.expectations import suite_for
-from vvv_pipeline.tiers.gate import check_names
 from vvv_pipeline.universe import load_universe
+from vvv_pipeline.validation.expectations import suite_for
+from vvv_pipeline.validation.gate import check_names
 from vvv_pipeline_tests.assets.helpers import expected, stored_table, stored_ticks
 from vvv_pipeline_tests.conftest import WEEK
 

@@ -12,11 +12,15 @@ from __future__ import annotations
 import datetime as dt
 
 import dagster as dg
-from dagster._core.remote_origin import InProcessCodeLocationOrigin
-from dagster._core.test_utils import InProcessTestWorkspaceLoadTarget, freeze_time
-from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
-from dagster._core.workspace.context import WorkspaceProcessContext
-from dagster._daemon.freshness import FreshnessDaemon
+
+from vvv_pipeline_tests.dagster_internals import (
+    FreshnessDaemon,
+    InProcessCodeLocationOrigin,
+    InProcessTestWorkspaceLoadTarget,
+    LoadableTargetOrigin,
+    WorkspaceProcessContext,
+    freeze_time,
+)
 
 
 def evaluate_freshness(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
+from vvv_pipeline.defs.automation.run_launcher import WORKER_HOST_TAG, this_host
 
 
 @dg.asset

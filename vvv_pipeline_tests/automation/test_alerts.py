@@ -6,15 +6,15 @@ from collections.abc import Iterator
 import dagster as dg
 import pytest
 
-from vvv_pipeline.automation.alerts import (
+from vvv_pipeline.defs.automation.alerts import (
     alert_on_blocking_check_failure,
     alert_on_freshness_failure,
     alert_on_run_failure,
 )
-from vvv_pipeline.automation.alerts import messages as msg
-from vvv_pipeline.automation.alerts.webhook import ATTEMPTS, post, redact
-from vvv_pipeline.automation.gap_attempts import MAX_ATTEMPTS
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.automation.alerts import messages as msg
+from vvv_pipeline.defs.automation.alerts.webhook import ATTEMPTS, post, redact
+from vvv_pipeline.defs.automation.gap_attempts import MAX_ATTEMPTS
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline_tests.automation.freshness_daemon import evaluate_freshness
 from vvv_pipeline_tests.conftest import WEEK
 from vvv_pipeline_tests.webhook_receiver import WebhookReceiver

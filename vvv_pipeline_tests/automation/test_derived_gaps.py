@@ -6,12 +6,12 @@ from contextlib import nullcontext
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.assets.derive import hours_of, partition_window
-from vvv_pipeline.automation.derived_gaps import derived_gaps
-from vvv_pipeline.automation.schedules import calendar_day_request, hourly_request
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.jobs import CALENDAR_DAY_DERIVED, SESSION_DERIVED, SESSION_SOURCES
-from vvv_pipeline.partitions import calendar_day_partitions
+from vvv_pipeline.defs.assets.derive import hours_of, partition_window
+from vvv_pipeline.defs.automation.derived_gaps import derived_gaps
+from vvv_pipeline.defs.automation.schedules import calendar_day_request, hourly_request
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import CALENDAR_DAY_DERIVED, SESSION_DERIVED, SESSION_SOURCES
+from vvv_pipeline.defs.partitions import calendar_day_partitions
 from vvv_pipeline_tests.assets.helpers import RANGE_TAGS
 
 DAY = "2025-11-25"
@@ -45,7 +45,7 @@ def test_derived_partitions_missing_or_stale_over_complete_inputs_are_gaps(
     (stale,) = _session_gaps(instance)
     assert set(stale.assets) == set(SESSION_DERIVED)
 
-    from vvv_pipeline import cli
+    from vvv_pipeline.cli import commands as cli
 
     monkeypatch.setattr(cli, "_instance", lambda: nullcontext(instance))
     assert cli.list_gaps(pd.Timestamp(DAY), pd.Timestamp(DAY), None, 20) == 0

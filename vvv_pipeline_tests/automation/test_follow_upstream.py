@@ -3,8 +3,8 @@
 import dagster as dg
 import pytest
 
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.partitions import session_partitions
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.partitions import session_partitions
 
 TIME_BARS = dg.AssetKey("equity_time_bars")
 

@@ -6,10 +6,10 @@ import json
 import dagster as dg
 import pandas as pd
 import pytest
-from dagster._core.storage.dagster_run import DagsterRunStatus
 
-from vvv_pipeline.automation.gap_attempts import Attempt, next_attempt
-from vvv_pipeline.automation.sensors import gap_requests
+from vvv_pipeline.defs.automation.gap_attempts import Attempt, next_attempt
+from vvv_pipeline.defs.automation.sensors import gap_requests
+from vvv_pipeline_tests.dagster_internals import DagsterRunStatus
 from vvv_pipeline_tests.frozen_clock import dagster_clock
 
 NOW = pd.Timestamp("2025-11-26 09:00", tz="America/New_York").tz_convert("UTC")

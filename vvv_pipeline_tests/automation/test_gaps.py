@@ -6,15 +6,19 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from vvv_pipeline.automation.gaps import (
+from vvv_pipeline.calendars import sessions_between
+from vvv_pipeline.defs.automation.gaps import (
     _cron_weekdays,
     expected_partition_keys,
     find_gaps,
     gaps_in_range,
     gaps_summary,
 )
-from vvv_pipeline.calendars import sessions_between
-from vvv_pipeline.partitions import calendar_day_partitions, hourly_partitions, session_partitions
+from vvv_pipeline.defs.partitions import (
+    calendar_day_partitions,
+    hourly_partitions,
+    session_partitions,
+)
 from vvv_pipeline_tests.conftest import EARLY_CLOSE, WEEK
 
 THANKSGIVING = "2025-11-27"

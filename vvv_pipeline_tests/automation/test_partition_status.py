@@ -5,13 +5,13 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.automation.partition_status import (
+from vvv_pipeline.defs.automation.partition_status import (
     asset_gaps,
     read_partition_status,
     source_gaps,
 )
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.partitions import session_partitions
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.partitions import session_partitions
 from vvv_pipeline_tests.conftest import WEEK
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.definitions import build_definitions
 
 NY, STOPPED = "America/New_York", dg.DefaultScheduleStatus.STOPPED
 SCHEDULES = {

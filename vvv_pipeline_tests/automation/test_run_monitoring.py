@@ -9,15 +9,14 @@ import time
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.dagster_run import DagsterRunStatus
-from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 
-from vvv_pipeline.automation.run_launcher import (
+from vvv_pipeline.defs.automation.run_launcher import (
     WORKER_HOST_TAG,
     LocalRunLauncher,
     process_alive,
     this_host,
 )
+from vvv_pipeline_tests.dagster_internals import DagsterRunStatus, monitor_started_run
 from vvv_pipeline_tests.instance_home import write_home
 
 ROOT = Path(__file__).resolve().parents[2]

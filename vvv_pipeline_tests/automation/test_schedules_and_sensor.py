@@ -4,16 +4,16 @@ import json
 
 import dagster as dg
 import pandas as pd
-from dagster._core.execution.backfill import PartitionBackfill
 
-from vvv_pipeline.automation.schedules import (
+from vvv_pipeline.defs.automation.schedules import (
     calendar_day_request,
     hourly_request,
     session_request,
 )
-from vvv_pipeline.automation.sensors import gap_requests
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.automation.sensors import gap_requests
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline_tests.assets.test_derived import _run
+from vvv_pipeline_tests.dagster_internals import PartitionBackfill
 
 NY = "America/New_York"
 

@@ -5,8 +5,8 @@ are rebuilt once the day's news lands."""
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.automation.news_completion import NEWS_DEPENDENT, news_completion_sensor
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.automation.news_completion import NEWS_DEPENDENT, news_completion_sensor
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.read import load_tier
 from vvv_pipeline_tests.assets.helpers import stored_table
 from vvv_pipeline_tests.assets.test_derived import EQUITIES

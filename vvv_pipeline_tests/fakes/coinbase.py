@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vvv_pipeline.providers.coinbase import DEFAULT_SYMBOL_MAP
+from vvv_pipeline.providers.live.coinbase import DEFAULT_SYMBOL_MAP
 from vvv_pipeline.providers.simulated import SimulatedMarket
 from vvv_pipeline.providers.simulated.crypto import TRADE_ID_STRIDE
 from vvv_pipeline_tests.fakes.base import (

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.providers.base import Source
-from vvv_pipeline.providers.iqfeed import (
+from vvv_pipeline.providers.live.iqfeed import (
     DEFAULT_CONDITION_CODES,
     DEFAULT_MARKET_CENTERS,
     EASTERN,

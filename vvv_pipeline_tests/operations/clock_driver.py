@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import pandas as pd
-from dagster._core.storage.dagster_run import DagsterRunStatus
-from dagster._daemon.monitoring.run_monitoring import monitor_started_run
-from dagster._utils.schedules import cron_string_iterator
 
-from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
-from vvv_pipeline.jobs import JOB_ASSETS
+from vvv_pipeline.defs.automation.run_launcher import WORKER_HOST_TAG, this_host
+from vvv_pipeline.defs.jobs import JOB_ASSETS
+from vvv_pipeline_tests.dagster_internals import (
+    DagsterRunStatus,
+    cron_string_iterator,
+    monitor_started_run,
+)
 from vvv_pipeline_tests.frozen_clock import dagster_clock
 
 __all__ = ["ClockDriver", "Launch", "dagster_clock", "job_for"]

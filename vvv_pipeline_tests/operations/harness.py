@@ -22,9 +22,9 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.automation.gap_attempts import TRIGGER_TAG
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.jobs import JOB_ASSETS
+from vvv_pipeline.defs.automation.gap_attempts import TRIGGER_TAG
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import JOB_ASSETS
 from vvv_pipeline_tests.assets.helpers import RANGE_TAGS
 from vvv_pipeline_tests.operations.clock_driver import ClockDriver, dagster_clock
 from vvv_pipeline_tests.operations.rehearsal_market import rehearsal_market

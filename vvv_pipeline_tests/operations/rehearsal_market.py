@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from vvv_pipeline.automation.clock import now_utc
+from vvv_pipeline.defs.automation.clock import now_utc
+from vvv_pipeline.defs.resources import FaultSpec, MarketData
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import RetryableError
-from vvv_pipeline.resources import FaultSpec, MarketData
 from vvv_pipeline.universe import Universe
 from vvv_pipeline_tests.operations.scenario import CRYPTO_TRADES_PER_HOUR, OUTAGE, TIER1_FAILURE
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.automation.partition_status import FAILED_STATUS
 from vvv_pipeline.calendars import is_session
-from vvv_pipeline.partitions import session_partitions
+from vvv_pipeline.defs.automation.partition_status import FAILED_STATUS
+from vvv_pipeline.defs.partitions import session_partitions
 from vvv_pipeline_tests.operations.clock_driver import ClockDriver
 from vvv_pipeline_tests.operations.scenario import KILLED_HOUR, NY, OUTAGE, TIER1_FAILURE, Leg
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
-from dagster._core.instance.ref import InstanceRef
+
+from vvv_pipeline_tests.dagster_internals import InstanceRef
 
 PRODUCTION_YAML = Path(__file__).resolve().parents[2] / "deploy" / "production" / "dagster.yaml"
 DATABASE_PREFIX = "vvv_test_"

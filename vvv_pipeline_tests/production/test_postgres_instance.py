@@ -14,29 +14,28 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 import pytest
-from dagster._core.definitions.repository_definition.valid_definitions import (
-    SINGLETON_REPOSITORY_NAME,
-)
-from dagster._core.remote_origin import (
-    InProcessCodeLocationOrigin,
-    RemoteJobOrigin,
-    RemoteRepositoryOrigin,
-)
-from dagster._core.run_coordinator import SubmitRunContext
-from dagster._core.storage.tags import PARTITION_NAME_TAG, RUN_KEY_TAG
-from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster_postgres import (
     PostgresEventLogStorage,
     PostgresRunStorage,
     PostgresScheduleStorage,
 )
 
-from vvv_pipeline.automation.schedules import xnys_session_close_schedule
-from vvv_pipeline.automation.sensors import gap_requests, partition_gap_sensor
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.jobs import SESSION_SOURCES
-from vvv_pipeline.tiers.gate import TIER1
+from vvv_pipeline.defs.automation.schedules import xnys_session_close_schedule
+from vvv_pipeline.defs.automation.sensors import gap_requests, partition_gap_sensor
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import SESSION_SOURCES
+from vvv_pipeline.validation.gate import TIER1
 from vvv_pipeline_tests.conftest import EARLY_CLOSE, WEEK
+from vvv_pipeline_tests.dagster_internals import (
+    PARTITION_NAME_TAG,
+    RUN_KEY_TAG,
+    SINGLETON_REPOSITORY_NAME,
+    InProcessCodeLocationOrigin,
+    LoadableTargetOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+    SubmitRunContext,
+)
 from vvv_pipeline_tests.production.postgres import (
     PostgresServer,
     fresh_database,
@@ -193,7 +192,8 @@ def _queue(
     """Create the schedule's run as the daemon does and hand it to the run coordinator."""
     job = defs.resolve_job_def("session_sources_job")
     location = InProcessCodeLocationOrigin(
-        LoadableTargetOrigin(module_name="vvv_pipeline.definitions"), location_name="vvv_pipeline"
+        LoadableTargetOrigin(module_name="vvv_pipeline.defs.definitions"),
+        location_name="vvv_pipeline",
     )
     run = instance.create_run_for_job(
         job,

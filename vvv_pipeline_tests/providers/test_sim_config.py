@@ -13,7 +13,7 @@ from vvv_pipeline.providers.simulated import (
     SimulatedMarket,
     SimulationConfig,
 )
-from vvv_pipeline.providers.simulated.faults import APPLICABLE
+from vvv_pipeline.providers.simulated.fault_targets import APPLICABLE
 from vvv_pipeline_tests.providers.simkit import WEEK, assert_canonical, day_window, market
 
 

@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
-from vvv_pipeline.automation.gaps import expected_partition_keys, find_gaps
-from vvv_pipeline.partitions import hourly_partitions
-from vvv_pipeline.reports.coverage import (
+from vvv_pipeline.defs.automation.gaps import expected_partition_keys, find_gaps
+from vvv_pipeline.defs.coverage_report import (
     coverage_figure,
     coverage_markdown,
     daily_status,
@@ -22,6 +21,7 @@ from vvv_pipeline.reports.coverage import (
     write_coverage_html,
     write_coverage_report,
 )
+from vvv_pipeline.defs.partitions import hourly_partitions
 
 DAYS = ["2025-11-21", "2025-11-22", "2025-11-23", "2025-11-24"]
 NAN = np.nan

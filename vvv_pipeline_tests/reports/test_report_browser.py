@@ -64,7 +64,8 @@ def test_artifacts_dir_follows_the_environment_and_is_created(tmp_path, monkeypa
     monkeypatch.setenv("VVV_ARTIFACTS_DIR", str(tmp_path / "shots"))
     assert artifacts_dir() == tmp_path / "shots" and (tmp_path / "shots").is_dir()
     monkeypatch.delenv("VVV_ARTIFACTS_DIR")
-    assert artifacts_dir() == Path(browser.__file__).resolve().parents[1] / "artifacts/screenshots"
+    default = Path(browser.__file__).resolve().parents[1] / "data/artifacts/screenshots"
+    assert artifacts_dir() == default
 
 
 def test_png_size_reads_the_header_and_rejects_other_files(tmp_path):

@@ -27,7 +27,7 @@ import dagster as dg
 import pytest
 import redis
 
-from vvv_pipeline.executors import celery_worker_command
+from vvv_pipeline.defs.executors import celery_worker_command
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 S3_ACCESS = "vvv-access"

@@ -13,7 +13,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.read import load_bars, load_tier
 from vvv_pipeline.storage.arctic import TICK_LIBRARY, ArcticStore, arctic_for
 from vvv_pipeline.storage.derived import METADATA_TIER1, TIME_BARS

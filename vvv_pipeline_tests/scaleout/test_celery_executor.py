@@ -19,15 +19,14 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from vvv_pipeline.automation.schedules import xnys_session_close_schedule
 from vvv_pipeline.bars import time_bars
 from vvv_pipeline.calendars import EXCHANGE_TZ
-from vvv_pipeline.executors import (
+from vvv_pipeline.defs.automation.schedules import xnys_session_close_schedule
+from vvv_pipeline.defs.definitions import job_from_env, reconstructable_job
+from vvv_pipeline.defs.executors import (
     celery_config_from_env,
     celery_worker_command,
     executor_from_env,
-    job_from_env,
-    reconstructable_job,
     with_executor_from_env,
 )
 from vvv_pipeline.read import load_bars

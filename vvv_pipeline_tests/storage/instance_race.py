@@ -38,7 +38,7 @@ def _open_and_query(mode: str) -> None:
     if mode == "dagster":
         instance = DagsterInstance.get()
     else:
-        from vvv_pipeline.instance import open_instance, project_instance_ref
+        from vvv_pipeline.defs.instance import open_instance, project_instance_ref
 
         instance = open_instance(project_instance_ref())
     with instance:

@@ -3,7 +3,7 @@
 Dagster stamps ``alembic_version`` on first use with no lock between processes
 (dagster-io/dagster#27390): processes opening a fresh instance at once fail, and often leave two
 heads so that every later command fails. The project opens its instance under a file lock
-(:mod:`vvv_pipeline.instance`); these tests race real processes on fresh homes to show the
+(:mod:`vvv_pipeline.defs.instance`); these tests race real processes on fresh homes to show the
 failure without the lock and its absence with it.
 """
 
@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 from dagster import DagsterInstance
-from dagster._core.instance.ref import InstanceRef
 
-from vvv_pipeline.instance import (
+from vvv_pipeline.defs.instance import (
     InstanceConfigError,
     LockedSqliteStorage,
     lock_path,
     open_instance,
     project_instance_ref,
 )
+from vvv_pipeline_tests.dagster_internals import InstanceRef
 from vvv_pipeline_tests.storage.instance_race import race
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +28,7 @@ WORKERS = 5
 ROUNDS = 6
 PLAIN_STORAGE = "storage:\n  sqlite:\n    base_dir: data/dagster/storage\n"
 LOCKED_STORAGE = (
-    "storage:\n  custom:\n    module: vvv_pipeline.instance\n"
+    "storage:\n  custom:\n    module: vvv_pipeline.defs.instance\n"
     f"    class: {LockedSqliteStorage.__name__}\n"
     "    config:\n      base_dir: data/dagster/storage\n"
 )

@@ -5,8 +5,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from vvv_pipeline.partitions import session_partitions
-from vvv_pipeline.storage.warehouse import WarehouseIOManager
+from vvv_pipeline.defs.partitions import session_partitions
+from vvv_pipeline.defs.warehouse_io_manager import WarehouseIOManager
 
 
 def _rows(day: str, price: float) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline_tests.assets.helpers import stored_table
 
 

@@ -3,7 +3,7 @@
 The shipped schedules tick at most hourly, too rarely for a test to watch the real scheduler
 daemon at work. :data:`minutely_hourly_crypto_schedule` requests exactly what the shipped
 ``hourly_crypto_schedule`` requests (the previous UTC hour of ``hourly_sources_job``, with the
-same run key, through :func:`vvv_pipeline.automation.schedules.hourly_request`) but on a
+same run key, through :func:`vvv_pipeline.defs.automation.schedules.hourly_request`) but on a
 ``* * * * *`` cron, and starts RUNNING. Serve it with a workspace naming this module.
 
 Dagster scopes a schedule's run keys to one tick (the dedupe looks for the key together with the
@@ -17,9 +17,9 @@ from __future__ import annotations
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.automation.schedules import hourly_request
-from vvv_pipeline.definitions import build_definitions
-from vvv_pipeline.jobs import hourly_sources_job
+from vvv_pipeline.defs.automation.schedules import hourly_request
+from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import hourly_sources_job
 
 MINUTELY_SCHEDULE = "minutely_hourly_crypto_schedule"
 

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from vvv_pipeline.definitions import build_definitions
+from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.browser import artifacts_dir, open_page, save_screenshot
 from vvv_pipeline_tests.ui.webserver import LOCATION_NAME, DagsterDeployment, running_dagster

@@ -23,8 +23,8 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from vvv_pipeline.automation.run_launcher import WORKER_HOST_TAG, this_host
-from vvv_pipeline.jobs import JOB_ASSETS
+from vvv_pipeline.defs.automation.run_launcher import WORKER_HOST_TAG, this_host
+from vvv_pipeline.defs.jobs import JOB_ASSETS
 from vvv_pipeline_tests.browser import REPO_ROOT
 from vvv_pipeline_tests.ui.minutely_location import MINUTELY_SCHEDULE
 from vvv_pipeline_tests.ui.webserver import project_instance_yaml, running_dagster

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.simulated.fault_targets import check_applicable
 
 FAULT_KINDS = (
     "drop_range",
@@ -94,8 +95,6 @@ class Fault:
             raise ValueError(f"fault {self.kind!r}: give both start and end, or neither")
         if lo is not None and hi is not None and lo >= hi:
             raise ValueError(f"fault {self.kind!r}: start {lo} is not before end {hi}")
-        from vvv_pipeline.providers.simulated.faults import check_applicable
-
         check_applicable(self.kind, self.source)
 
     @property

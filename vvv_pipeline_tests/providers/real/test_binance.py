@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from vvv_pipeline.providers.base import Source
-from vvv_pipeline.providers.binance import BinanceClient
 from vvv_pipeline.providers.errors import ProviderBannedError, ProviderError, SchemaDriftError
+from vvv_pipeline.providers.live.binance import BinanceClient
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.fakes.base import FakeHttpServer, Fault, FaultPlan

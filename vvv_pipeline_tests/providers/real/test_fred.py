@@ -12,7 +12,7 @@ import pytest
 
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import ProviderBannedError, ProviderError, SchemaDriftError
-from vvv_pipeline.providers.fred import FredClient, release_clock
+from vvv_pipeline.providers.live.fred import FredClient, release_clock
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.fakes.base import FakeHttpServer, Fault

@@ -8,19 +8,19 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from vvv_pipeline.providers.drift import (
-    forget_unknown_fields,
-    note_unknown_fields,
-    parse_numbers,
-    require,
-)
 from vvv_pipeline.providers.errors import (
     ProviderBannedError,
     ProviderError,
     RetryableError,
     SchemaDriftError,
 )
-from vvv_pipeline.providers.http import FetchStats, HttpClient, parse_retry_after
+from vvv_pipeline.providers.live.drift import (
+    forget_unknown_fields,
+    note_unknown_fields,
+    parse_numbers,
+    require,
+)
+from vvv_pipeline.providers.live.http import FetchStats, HttpClient, parse_retry_after
 from vvv_pipeline_tests.fakes.base import (
     FakeHttpServer,
     FakeRequest,

@@ -10,7 +10,7 @@ import pytest
 
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import ProviderError, SchemaDriftError
-from vvv_pipeline.providers.iqfeed import IQFeedClient, eastern_chunks, parse_tick_reply
+from vvv_pipeline.providers.live.iqfeed import IQFeedClient, eastern_chunks, parse_tick_reply
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.schemas import EQUITY_TICKS
 from vvv_pipeline.universe import load_universe

@@ -16,20 +16,19 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 import pytest
-from dagster._serdes import serialize_value
 
-from vvv_pipeline.assets.ingest import stats_spent
-from vvv_pipeline.assets.sources import SOURCE_ASSETS
-from vvv_pipeline.definitions import build_resources
+from vvv_pipeline.defs.assets.ingest import stats_spent
+from vvv_pipeline.defs.assets.sources import SOURCE_ASSETS
+from vvv_pipeline.defs.definitions import build_resources
+from vvv_pipeline.defs.resources import MarketData, market_from_env
 from vvv_pipeline.providers.base import Source
-from vvv_pipeline.providers.binance import BinanceClient
-from vvv_pipeline.providers.bybit import BybitClient
-from vvv_pipeline.providers.http import FetchStats
-from vvv_pipeline.providers.live import LiveConfig, LiveMarket
+from vvv_pipeline.providers.live.binance import BinanceClient
+from vvv_pipeline.providers.live.bybit import BybitClient
+from vvv_pipeline.providers.live.http import FetchStats
+from vvv_pipeline.providers.live.market import LiveConfig, LiveMarket
 from vvv_pipeline.providers.simulated import SimulatedMarket
-from vvv_pipeline.resources import MarketData, market_from_env
-from vvv_pipeline.tiers.gate import TIER1, TIER3
 from vvv_pipeline.universe import load_universe
+from vvv_pipeline.validation.gate import TIER1, TIER3
 from vvv_pipeline_tests.assets.helpers import (
     TICK_SOURCES,
     expected,
@@ -37,6 +36,7 @@ from vvv_pipeline_tests.assets.helpers import (
     stored_ticks,
     tiny_market,
 )
+from vvv_pipeline_tests.dagster_internals import serialize_value
 from vvv_pipeline_tests.fakes import (
     binance,
     bybit,

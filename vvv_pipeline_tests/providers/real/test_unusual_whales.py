@@ -14,8 +14,8 @@ from vvv_pipeline.providers.errors import (
     QuotaExhaustedError,
     SchemaDriftError,
 )
+from vvv_pipeline.providers.live.unusual_whales import UnusualWhalesClient
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
-from vvv_pipeline.providers.unusual_whales import UnusualWhalesClient
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.fakes.base import FakeHttpServer, Fault
 from vvv_pipeline_tests.fakes.unusual_whales import make_server

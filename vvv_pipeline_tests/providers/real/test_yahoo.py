@@ -10,8 +10,8 @@ import pytest
 
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import ProviderBannedError, ProviderError, SchemaDriftError
+from vvv_pipeline.providers.live.yahoo import YahooClient
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
-from vvv_pipeline.providers.yahoo import YahooClient
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.fakes.base import FakeHttpServer, FakeRequest, FakeResponse, Fault
 from vvv_pipeline_tests.fakes.yahoo import make_server

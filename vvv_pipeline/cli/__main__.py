@@ -1,0 +1,3 @@
+from vvv_pipeline.cli.commands import main
+
+raise SystemExit(main())

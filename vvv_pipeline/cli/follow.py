@@ -1,0 +1,134 @@
+"""Follow a launched run of ``vvv-pipeline run`` through its event log in the instance.
+
+The run executes in a worker process the command does not own, so everything the command
+reports (steps started and finished, rows per asset, partition checks passed and failed, the
+error of a failed step) is read back from the run's events, as the UI reads them.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TextIO
+
+import dagster as dg
+
+if TYPE_CHECKING:
+    from vvv_pipeline.defs.dagster_internals import EventLogRecord, SerializableErrorInfo
+
+POLL_SECONDS = 0.5
+HEALTH_CHECK_SECONDS = 10.0
+"""How often a running run's worker is checked: a dead worker would otherwise be waited on
+forever (run monitoring lives in the daemon, which this command does not run)."""
+
+
+@dataclass
+class RunOutcome:
+    """What a finished run wrote and checked, read from its events in the instance."""
+
+    run_id: str
+    status: dg.DagsterRunStatus
+    seconds: float
+    partitions_rows: dict[str, tuple[int, int]] = field(default_factory=dict)
+    checks_passed: int = 0
+    checks_failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return self.status == dg.DagsterRunStatus.SUCCESS
+
+    def written(self, assets: Sequence[str]) -> list[tuple[str, int, int]]:
+        """(asset, partitions, rows) in the order of ``assets`` (the job's), then by name: steps
+        may finish in any order, the summary should not."""
+        order = {name: i for i, name in enumerate(assets)}
+        names = sorted(self.partitions_rows, key=lambda n: (order.get(n, len(order)), n))
+        return [(name, *self.partitions_rows[name]) for name in names]
+
+    def record(self, record: EventLogRecord) -> str | None:
+        """Count the event; return its progress line, if it is worth one."""
+        event = record.event_log_entry.dagster_event
+        if event is None:
+            return None
+        kind = event.event_type
+        if kind == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            mat = event.step_materialization_data.materialization
+            rows = mat.metadata.get("dagster/row_count")
+            name = mat.asset_key.to_user_string()
+            partitions, total = self.partitions_rows.get(name, (0, 0))
+            # each partition's materialization counts its own rows: the asset's are the sum
+            self.partitions_rows[name] = (partitions + 1, total + (rows.value if rows else 0))
+        elif kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.asset_check_evaluation_data
+            if evaluation.partition is not None:
+                self.checks_passed += evaluation.passed
+                self.checks_failed += not evaluation.passed
+        elif kind == dg.DagsterEventType.STEP_START:
+            return f"{event.step_key} started"
+        elif kind == dg.DagsterEventType.STEP_SUCCESS:
+            partitions, rows = self.partitions_rows.get(event.step_key or "", (0, 0))
+            noun = "partition" if partitions == 1 else "partitions"
+            return f"{event.step_key} finished: {partitions} {noun}, {rows:,} rows"
+        elif kind == dg.DagsterEventType.STEP_FAILURE:
+            message = _root_message(event.step_failure_data.error)
+            self.errors.append(f"{event.step_key}: {message}")
+            return f"{event.step_key} FAILED: {message}"
+        return None
+
+
+def _root_message(error: SerializableErrorInfo | None) -> str:
+    """The first line of the innermost cause: Dagster wraps what the asset raised (a retry
+    policy's "Exceeded max_retries", "Error occurred while executing ...")."""
+    if error is None:
+        return "no error recorded"
+    while error.cause is not None:
+        error = error.cause
+    lines = error.message.strip().splitlines()
+    return lines[0][:400] if lines else error.cls_name or "error"
+
+
+def follow(
+    instance: dg.DagsterInstance, run_id: str, window: str, out: TextIO = sys.stdout
+) -> RunOutcome:
+    """Tail the run's event log until it finishes, printing one line per step start and end
+    (seconds since launch, the partition range) and counting what it wrote and checked."""
+    launched = time.time()
+    outcome = RunOutcome(run_id, dg.DagsterRunStatus.STARTING, 0.0)
+    cursor: str | None = None
+    checked = time.monotonic()
+    while True:
+        run = instance.get_run_by_id(run_id)
+        if run is None:
+            raise RuntimeError(f"run {run_id} is not in the instance (deleted while running?)")
+        done = run.is_finished  # read before draining: every event of a finished run is stored
+        while True:
+            page = instance.get_records_for_run(run_id, cursor=cursor, limit=1000)
+            for record in page.records:
+                line = outcome.record(record)
+                if line is not None:
+                    took = record.event_log_entry.timestamp - launched
+                    print(f"    [{took:6.1f}s] {line}  ({window})", file=out, flush=True)
+            cursor = page.cursor
+            if not page.has_more:
+                break
+        if done:
+            outcome.status, outcome.seconds = run.status, time.time() - launched
+            return outcome
+        if time.monotonic() - checked > HEALTH_CHECK_SECONDS:
+            checked = time.monotonic()
+            _fail_if_worker_died(instance, run)
+        time.sleep(POLL_SECONDS)
+
+
+def _fail_if_worker_died(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """Mark a started run failed when its launcher says the worker is gone."""
+    from vvv_pipeline.defs.dagster_internals import WorkerStatus
+
+    launcher = instance.run_launcher
+    if run.status != dg.DagsterRunStatus.STARTED or not launcher.supports_check_run_worker_health:
+        return
+    health = launcher.check_run_worker_health(run)
+    if health.status == WorkerStatus.FAILED:
+        instance.report_run_failed(run, message=health.msg)

@@ -1,0 +1,189 @@
+"""Launch ``vvv-pipeline run``'s jobs as real runs of the code location, as the UI does.
+
+A run made with ``execute_in_process`` has no code-location origin: the UI cannot re-execute it
+("Re-execute all" fails), and it is missing from its job's Runs tab and from the timeline. So the
+command does what ``dagster job launch`` and the webserver do: it loads the project's workspace
+(``./workspace.yaml``, else the module ``vvv_pipeline.defs.definitions`` as the location
+``vvv_pipeline``), creates each run from the remote job, and launches it with the instance's run
+launcher (``launch_run``, not ``submit_run``: the default coordinator would queue the run for a
+daemon this command does not have). The run then executes in its own worker process, started
+through the code server; :mod:`vvv_pipeline.cli.follow` tails its event log.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+import dagster as dg
+
+if TYPE_CHECKING:
+    from vvv_pipeline.cli.follow import RunOutcome
+    from vvv_pipeline.defs.dagster_internals import (
+        CodeLocation,
+        WorkspaceLoadTarget,
+        WorkspaceRequestContext,
+    )
+
+LOCATION_NAME = "vvv_pipeline"
+DEFINITIONS_MODULE = "vvv_pipeline.defs.definitions"
+
+
+def run_config(log_level: str) -> dict[str, object]:
+    """The command's run config: Dagster's console log level and, unless steps go to Celery,
+    the in-process executor.
+
+    With the default multiprocess executor every step starts a process that rebuilds the
+    definitions, opens the stores and compiles the numba kernels again: the 33 short steps of a
+    2-session tiny run took about twice as long (3m00s against 1m41s). The executor is run
+    config, so a re-execution from the UI keeps it and a launch from the UI does not.
+    """
+    config: dict[str, object] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
+    if os.environ.get("VVV_EXECUTOR", "multiprocess") in ("", "multiprocess"):
+        config["execution"] = {"config": {"in_process": {}}}
+    return config
+
+
+class LaunchError(RuntimeError):
+    """The code location did not load or has no such job."""
+
+
+def workspace_target(cwd: Path | None = None) -> WorkspaceLoadTarget:
+    """The project's ``workspace.yaml`` when run from the root, else the definitions module
+    under the location name the shipped workspace uses (so the UI matches its runs)."""
+    from vvv_pipeline.defs.dagster_internals import ModuleTarget, WorkspaceFileTarget
+
+    workspace_file = (cwd or Path.cwd()) / "workspace.yaml"
+    if workspace_file.is_file():
+        return WorkspaceFileTarget(paths=[str(workspace_file)])
+    return ModuleTarget(DEFINITIONS_MODULE, None, None, LOCATION_NAME)
+
+
+@contextmanager
+def open_workspace(
+    instance: dg.DagsterInstance, target: WorkspaceLoadTarget | None = None
+) -> Iterator[WorkspaceRequestContext]:
+    """A workspace whose code server lives as long as the block (it starts the run workers)."""
+    from vvv_pipeline.defs.dagster_internals import WorkspaceProcessContext
+
+    with WorkspaceProcessContext(
+        instance,
+        workspace_load_target=target or workspace_target(),
+        version=dg.__version__,
+        code_server_log_level="WARNING",
+    ) as process_context:
+        yield process_context.create_request_context()
+
+
+def _location_with_job(workspace: WorkspaceRequestContext, job_name: str) -> CodeLocation:
+    errors = []
+    for name, entry in workspace.get_code_location_entries().items():
+        if entry.load_error is not None:
+            errors.append(f"code location {name} failed to load:\n{entry.load_error.to_string()}")
+            continue
+        location = workspace.get_code_location(name)
+        if any(repo.has_job(job_name) for repo in location.get_repositories().values()):
+            return location
+    raise LaunchError("\n".join(errors) or f"no code location in the workspace has {job_name}")
+
+
+def launch(
+    instance: dg.DagsterInstance,
+    workspace: WorkspaceRequestContext,
+    job_name: str,
+    tags: Mapping[str, str],
+    run_config: Mapping[str, object],
+) -> dg.DagsterRun:
+    """Create the run from the remote job (as ``dagster job launch`` does) and launch it."""
+    from vvv_pipeline.defs.dagster_internals import JobSubsetSelector
+
+    location = _location_with_job(workspace, job_name)
+    repo = next(r for r in location.get_repositories().values() if r.has_job(job_name))
+    remote_job = location.get_job(
+        JobSubsetSelector(
+            location_name=location.name,
+            repository_name=repo.name,
+            job_name=job_name,
+            op_selection=None,
+        )
+    )
+    plan = location.get_execution_plan(
+        remote_job, dict(run_config), step_keys_to_execute=None, known_state=None, instance=instance
+    ).execution_plan_snapshot
+    run = instance.create_run(
+        job_name=job_name,
+        run_id=None,
+        run_config=dict(run_config),
+        status=None,
+        tags={**remote_job.tags, **tags},
+        root_run_id=None,
+        parent_run_id=None,
+        step_keys_to_execute=plan.step_keys_to_execute,
+        execution_plan_snapshot=plan,
+        job_snapshot=remote_job.job_snapshot,
+        parent_job_snapshot=remote_job.parent_job_snapshot,
+        asset_selection=None,
+        asset_check_selection=None,
+        resolved_op_selection=None,
+        op_selection=None,
+        remote_job_origin=remote_job.get_remote_origin(),
+        job_code_origin=remote_job.get_python_origin(),
+        asset_graph=repo.asset_graph,
+    )
+    return instance.launch_run(run.run_id, workspace)
+
+
+def range_tags(first: str, last: str) -> dict[str, str]:
+    """Tags of a run over the partition range ``first``..``last`` (what a single-run backfill
+    launches), with this machine as its worker host, so run monitoring can tell when the worker
+    is gone."""
+    from vvv_pipeline.defs.automation.run_launcher import WORKER_HOST_TAG, this_host
+    from vvv_pipeline.defs.dagster_internals import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    return {
+        ASSET_PARTITION_RANGE_START_TAG: first,
+        ASSET_PARTITION_RANGE_END_TAG: last,
+        WORKER_HOST_TAG: this_host(),
+    }
+
+
+def launch_and_follow(
+    instance: dg.DagsterInstance,
+    workspace: WorkspaceRequestContext,
+    job_name: str,
+    tags: Mapping[str, str],
+    config: Mapping[str, object],
+    window: tuple[str, str],
+    out: TextIO = sys.stdout,
+) -> RunOutcome | None:
+    """Launch one run over ``window`` (first, last key), print its progress until it ends; its
+    outcome, or None once a launch error or a failure (with each failed step's cause) is printed
+    on stderr."""
+    from vvv_pipeline.cli.follow import follow
+
+    try:
+        launched = launch(instance, workspace, job_name, tags, config)
+    except LaunchError as error:
+        print(f"vvv-pipeline: {error}", file=sys.stderr)
+        return None
+    first, last = window
+    print(f"  {job_name} {first} .. {last} (run {launched.run_id})", file=out, flush=True)
+    outcome = follow(instance, launched.run_id, f"{first} .. {last}", out)
+    if not outcome.success:
+        why = "".join(f"\n  {error}" for error in outcome.errors)
+        print(
+            f"{job_name} {outcome.status.value} for {first}..{last} (run {outcome.run_id}){why}",
+            file=sys.stderr,
+        )
+        return None
+    print(
+        f"  {job_name}: ok in {outcome.seconds:.1f}s (run {outcome.run_id})", file=out, flush=True
+    )
+    return outcome

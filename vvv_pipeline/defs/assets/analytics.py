@@ -1,0 +1,309 @@
+"""Analytics assets: one per analysis and asset class, downstream of bars and tiers.
+
+Each reads its inputs from ArcticDB (bars, tiers, earlier analytics) or the DuckDB warehouse
+(asset inputs), computes with :mod:`vvv_pipeline.analytics`, and replaces its window of one
+series per symbol in its own ``analytics_*`` library (see :mod:`vvv_pipeline.defs.assets.derive`).
+Per-day rows are indexed by the day's New York midnight; intraday rows by their time.
+"""
+
+from collections.abc import Callable
+
+import dagster as dg
+import pandas as pd
+
+from vvv_pipeline.analytics.flow import flow_view
+from vvv_pipeline.analytics.fusion import fuse
+from vvv_pipeline.analytics.oi_spikes import classify_oi_spikes, oi_spike_summary
+from vvv_pipeline.analytics.profile import market_profile
+from vvv_pipeline.analytics.regime import daily_regime, regime_bars
+from vvv_pipeline.analytics.risk import risk_metrics
+from vvv_pipeline.analytics.velocity import daily_velocity
+from vvv_pipeline.analytics.zones import price_zones
+from vvv_pipeline.defs.assets.derive import (
+    NEWS_SO_FAR,
+    derive,
+    derived_asset,
+    news_completeness,
+    per_symbol,
+)
+from vvv_pipeline.defs.assets.frames_io import (
+    day_rows_to_series,
+    read_bars,
+    read_days,
+    split_key,
+)
+from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
+from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
+from vvv_pipeline.storage.derived import (
+    FLOW,
+    MARKET_PROFILE,
+    METADATA_TIER1,
+    OI_SPIKES,
+    REGIME,
+    RISK,
+    SIGNALS,
+    TIME_BARS,
+    VELOCITY,
+    ZONES,
+    DerivedStore,
+)
+
+KINDS = {"arcticdb", "pandas"}
+REGIME_TRAILING_DAYS = 45
+"""Calendar days of earlier regime rows read for the realized-vol percentile (20 sessions)."""
+RISK_HISTORY_DAYS = 400
+"""Calendar days of daily closes read for risk metrics (252 sessions plus holidays)."""
+
+Compute = Callable[[DerivedStore, list[str], list[str], tuple], dict[str, pd.DataFrame]]
+
+
+def _analytic(
+    name: str, crypto: bool, deps: list, library: str, description: str, compute: Compute
+) -> dg.AssetsDefinition:
+    partitions_def = calendar_day_partitions() if crypto else session_partitions()
+
+    @derived_asset(name, partitions_def, deps, "analytics", description, library, KINDS)
+    def _asset(
+        context: dg.AssetExecutionContext, arctic: ArcticDB, universe: UniverseFile
+    ) -> dg.MaterializeResult:
+        loaded = universe.load()
+        symbols = list(loaded.crypto if crypto else loaded.equities)
+        derived = DerivedStore(arctic.uri)
+        return derive(
+            context, arctic, library, lambda chunk, window: compute(derived, symbols, chunk, window)
+        )
+
+    return _asset
+
+
+def _nothing(symbols: list[str], *suffixes: str) -> dict[str, pd.DataFrame]:
+    """No input rows in the window: every series' window is cleared (and nothing computed)."""
+    return {f"{symbol}{suffix}": pd.DataFrame() for symbol in symbols for suffix in suffixes}
+
+
+def _sessions(crypto: bool, chunk: list[str]) -> list[str] | None:
+    return None if crypto else chunk
+
+
+def _profile(crypto: bool) -> Compute:
+    def compute(derived, symbols, chunk, window):
+        bars = read_bars(derived, symbols, "1min", *window)
+        if bars.empty:
+            return _nothing(symbols, "", "/levels")
+        profile = market_profile(bars, sessions=_sessions(crypto, chunk))
+        return day_rows_to_series(profile.summary, symbols) | day_rows_to_series(
+            profile.levels, symbols, "/levels"
+        )
+
+    return compute
+
+
+def _regime(crypto: bool) -> Compute:
+    def compute(derived, symbols, _chunk, window):
+        bars = read_bars(derived, symbols, "5min", *window)
+        if bars.empty:
+            return _nothing(symbols, "", "/bars")
+        before = window[0] - pd.Timedelta(days=REGIME_TRAILING_DAYS)
+        trailing = read_days(derived, REGIME, symbols, before, window[0])
+        daily = daily_regime(bars, trailing=trailing if len(trailing) else None)
+        per_bar = regime_bars(bars)
+        per_bar = per_bar.assign(regime=per_bar["regime"].astype(str))
+        return day_rows_to_series(daily, symbols) | per_symbol(per_bar, symbols, "/bars")
+
+    return compute
+
+
+def _velocity(_crypto: bool) -> Compute:
+    def compute(derived, symbols, _chunk, window):
+        bars = read_bars(derived, symbols, "1min", *window)
+        if bars.empty:
+            return _nothing(symbols, "")
+        return day_rows_to_series(daily_velocity(bars), symbols)
+
+    return compute
+
+
+def _zones(derived, symbols, _chunk, window):
+    levels = read_days(derived, MARKET_PROFILE, [f"{s}/levels" for s in symbols], *window)
+    bars = read_bars(derived, symbols, "1min", *window)
+    if levels.empty or bars.empty:
+        return _nothing(symbols, "")
+    return day_rows_to_series(price_zones(levels, bars), symbols)
+
+
+def _risk(derived, symbols, chunk, window):
+    history = read_bars(
+        derived, symbols, "1d", window[0] - pd.Timedelta(days=RISK_HISTORY_DAYS), window[1]
+    )
+    if history.empty:
+        return _nothing(symbols, "")
+    closes = history.assign(date=history["ts"])[["symbol", "date", "close"]]
+    rows = [risk_metrics(closes, as_of=day) for day in chunk]
+    return day_rows_to_series(pd.concat(rows, ignore_index=True), symbols)
+
+
+def _oi_spikes(derived, symbols, _chunk, window):
+    windows = split_key(derived.read(TIME_BARS, [f"{s}/oi_5s" for s in symbols], *window))
+    if windows.empty:
+        return _nothing(symbols, "", "/spikes")
+    classified = classify_oi_spikes(windows)
+    spikes = classified[classified["size_class"].astype(str) != "small"]
+    spikes = spikes.assign(size_class=spikes["size_class"].astype(str))
+    return day_rows_to_series(oi_spike_summary(classified), symbols) | per_symbol(
+        spikes.reset_index(drop=True), symbols, "/spikes"
+    )
+
+
+def _signals(crypto: bool) -> Compute:
+    def compute(derived, symbols, _chunk, window):
+        inputs = {
+            "regime": read_days(derived, REGIME, symbols, *window),
+            "velocity": read_days(derived, VELOCITY, symbols, *window),
+            "profile": read_days(derived, MARKET_PROFILE, symbols, *window),
+            ("oi" if crypto else "flow"): read_days(
+                derived, OI_SPIKES if crypto else FLOW, symbols, *window
+            ),
+        }
+        present = {k: v for k, v in inputs.items() if len(v)}
+        return day_rows_to_series(fuse(**present), symbols) if present else _nothing(symbols, "")
+
+    return compute
+
+
+def _both(stem: str, deps: Callable[[str], list], library: str, text: str, factory) -> list:
+    return [
+        _analytic(
+            f"{kind}_{stem}",
+            kind == "crypto",
+            deps(kind),
+            library,
+            f"{text} {where}",
+            factory(kind == "crypto"),
+        )
+        for kind, where in (
+            ("equity", "Per equity and session."),
+            ("crypto", "Per crypto pair and New York day (1-minute bars, 24 hours)."),
+        )
+    ]
+
+
+PROFILE_ASSETS = _both(
+    "market_profile",
+    lambda kind: [f"{kind}_time_bars"],
+    MARKET_PROFILE,
+    "Market profile from 1-minute bars: TPO counts per price level (30-minute periods), volume "
+    "profile, point of control, value area (70 %), single prints, initial balance (README: "
+    "analytics). ArcticDB `analytics_market_profile`: `{SYMBOL}` (summary), `{SYMBOL}/levels`.",
+    _profile,
+)
+REGIME_ASSETS = _both(
+    "regime",
+    lambda kind: [f"{kind}_time_bars"],
+    REGIME,
+    "Trend / range / volatile regime with a confidence from 5-minute bars (efficiency ratio, "
+    "realized-vol percentile against the trailing days, ADX). ArcticDB `analytics_regime`: "
+    "`{SYMBOL}` (daily), `{SYMBOL}/bars` (per bar).",
+    _regime,
+)
+VELOCITY_ASSETS = _both(
+    "velocity",
+    lambda kind: [f"{kind}_time_bars"],
+    VELOCITY,
+    "Price rate of change and acceleration over 5, 15 and 60 minutes at the day's last bar. "
+    "ArcticDB `analytics_velocity`.",
+    _velocity,
+)
+equity_price_zones = _analytic(
+    "equity_price_zones",
+    False,
+    ["equity_market_profile", "equity_time_bars"],
+    ZONES,
+    "Supply/demand zones: high- and low-volume nodes of the volume profile and the single-print "
+    "tails, with strength and touches. ArcticDB `analytics_zones`, several rows per day.",
+    _zones,
+)
+equity_risk = _analytic(
+    "equity_risk",
+    False,
+    ["equity_time_bars"],
+    RISK,
+    "Risk as of each session from a year of daily closes: 20-day volatility, historical VaR and "
+    "CVaR (95/99), Sharpe, Sortino, max drawdown, beta to SPY. ArcticDB `analytics_risk`.",
+    _risk,
+)
+crypto_oi_spikes = _analytic(
+    "crypto_oi_spikes",
+    True,
+    ["crypto_oi_windows"],
+    OI_SPIKES,
+    "Open-interest spikes: every 5-second change classified by size (robust z and floors), "
+    "flagged near whole-number price levels. ArcticDB `analytics_oi_spikes`: `{PAIR}` (daily "
+    "summary), `{PAIR}/spikes` (medium and larger windows).",
+    _oi_spikes,
+)
+SIGNAL_ASSETS = _both(
+    "signals",
+    lambda kind: [
+        f"{kind}_regime",
+        f"{kind}_velocity",
+        f"{kind}_market_profile",
+        "crypto_oi_spikes" if kind == "crypto" else "equity_flow",
+    ],
+    SIGNALS,
+    "Signal fusion: a score in [-1, 1], direction and confidence from regime, velocity, profile "
+    "and flow (equities) or open interest (crypto) with documented weights (README). ArcticDB "
+    "`analytics_signals`.",
+    _signals,
+)
+
+
+@derived_asset(
+    "equity_flow",
+    session_partitions(),
+    ["equity_metadata_tier1"],
+    "analytics",
+    "Flow views per equity and session: dark-pool share and large prints, options put/call "
+    "premium, sweeps and floor trades, news volume and sentiment. ArcticDB `analytics_flow`.",
+    FLOW,
+    {"arcticdb", "duckdb"},
+    ins=NEWS_SO_FAR,
+)
+def equity_flow(
+    context: dg.AssetExecutionContext,
+    arctic: ArcticDB,
+    universe: UniverseFile,
+    darkpool_prints: pd.DataFrame,
+    options_flow: pd.DataFrame,
+    news_headlines: pd.DataFrame,
+) -> dg.MaterializeResult:
+    symbols = list(universe.load().equities)
+    derived = DerivedStore(arctic.uri)
+
+    def compute(_chunk, window):
+        volume = read_days(derived, METADATA_TIER1, symbols, *window)
+        cut = {
+            name: frame[(frame["ts"] >= window[0]) & (frame["ts"] < window[1])]
+            for name, frame in (
+                ("darkpool", darkpool_prints),
+                ("options", options_flow),
+                ("news", news_headlines),
+            )
+        }
+        table = flow_view(
+            volume=volume[["symbol", "date", "volume"]] if len(volume) else None, **cut
+        )
+        return day_rows_to_series(table, symbols)
+
+    return derive(context, arctic, FLOW, compute, news_completeness(context))
+
+
+ANALYTICS_ASSETS = [
+    *PROFILE_ASSETS,
+    *REGIME_ASSETS,
+    *VELOCITY_ASSETS,
+    equity_price_zones,
+    equity_risk,
+    equity_flow,
+    crypto_oi_spikes,
+    *SIGNAL_ASSETS,
+]

@@ -1,0 +1,181 @@
+"""The shared shape of every derived asset: chunked range runs, windowed writes, a snapshot.
+
+A derived asset's run covers its partition keys in chunks of :data:`CHUNK_PARTITIONS` (bounded
+memory in year-long backfills); each chunk is read once, computed by a pure function, and
+written by replacing exactly the chunk's window of each ArcticDB series. The run ends with an
+ArcticDB snapshot named in the materialization metadata (point-in-time reads). Each
+partition's materialization reports the rows written into its own window (:mod:`.written`);
+the library and snapshot are the run's, true of every partition it wrote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import dagster as dg
+import pandas as pd
+
+import vvv_pipeline.defs.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline.defs.assets.column_schema import described, stored_asset_metadata
+from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
+from vvv_pipeline.defs.assets.written import written_by_partition
+from vvv_pipeline.defs.automation.policies import FOLLOW_UPSTREAM, freshness_for
+from vvv_pipeline.defs.partitions import hourly_partitions, window_utc
+from vvv_pipeline.defs.resources import ArcticDB
+from vvv_pipeline.storage.derived import DerivedStore
+
+OWNERS = ["team:market-data"]
+CHUNK_PARTITIONS = 20
+"""Partitions read, computed and written together: bounds memory in year-long backfills."""
+
+Window = tuple[pd.Timestamp, pd.Timestamp]
+Compute = Callable[[list[str], Window], dict[str, pd.DataFrame]]
+PartitionMetadata = Callable[[str], Mapping[str, dg.MetadataValue]]
+"""Partition key -> extra metadata of that partition (asked after every chunk is written)."""
+
+# Dagster maps time windows only between equal time zones (UTC hours vs New York days raise),
+# so lineage edges from hourly sources are declared over all partitions and the asset reads
+# exactly the UTC hours of its New York day itself (23, 24 or 25; see test_partitions).
+CRYPTO_TRADES_DEP = dg.AssetDep("crypto_trades", partition_mapping=dg.AllPartitionMapping())
+CRYPTO_OI_DEP = dg.AssetDep("crypto_open_interest", partition_mapping=dg.AllPartitionMapping())
+
+# A session closes hours before its calendar day's news partition exists (New York midnight).
+# Assets that read the session's news take what is stored when they run (none for a day still
+# in progress) and are rebuilt by the news-completion sensor once the day's news lands.
+NEWS_SO_FAR = {
+    "news_headlines": dg.AssetIn(
+        partition_mapping=dg.TimeWindowPartitionMapping(allow_nonexistent_upstream_partitions=True)
+    )
+}
+
+
+def _reads_hours(deps: list) -> bool:
+    """Whether the asset reads UTC-hour sources through an all-partitions edge.
+
+    Declarative automation would see every new hour as an update of *every* New York day (the
+    edge maps all hours), so such an asset is built by the calendar-day schedule after its day
+    ends and rebuilt by the gap sensor when one of its hours lands later; it has no automation
+    condition of its own.
+    """
+    return any(dep is CRYPTO_TRADES_DEP or dep is CRYPTO_OI_DEP for dep in deps)
+
+
+def news_completeness(context: dg.AssetExecutionContext) -> PartitionMetadata:
+    """Per session: whether its New York day had its news stored when this ran."""
+    stored = context.instance.get_materialized_partitions(dg.AssetKey("news_headlines"))
+    pending = [key for key in context.partition_keys if key not in stored]
+    if pending:
+        context.log.info(
+            f"news of {', '.join(pending[:5])}{' ...' if len(pending) > 5 else ''} not stored "
+            "yet (the day is in progress): built with the news stored so far; the "
+            "news-completion sensor rebuilds these sessions once their day's news lands"
+        )
+    missing = set(pending)
+    return lambda key: {"news_complete": dg.MetadataValue.bool(key not in missing)}
+
+
+def chunks(keys: Sequence[str], size: int = CHUNK_PARTITIONS) -> list[list[str]]:
+    return [list(keys[i : i + size]) for i in range(0, len(keys), size)]
+
+
+def per_symbol(frame: pd.DataFrame, symbols: Sequence[str], suffix: str) -> dict:
+    """``{symbol}{suffix}`` -> that symbol's rows, ``ts``-indexed, without the symbol column."""
+    names = frame["symbol"].astype(str) if len(frame) else pd.Series(dtype=str)
+    out = {}
+    for symbol in symbols:
+        rows = frame[names == symbol].drop(columns="symbol")
+        out[f"{symbol}{suffix}"] = rows.set_index("ts")
+    return out
+
+
+def partition_window(partitions_def, key: str) -> Window:
+    return window_utc(partitions_def.time_window_for_partition_key(key))
+
+
+def keys_window(partitions_def, keys: Sequence[str]) -> Window:
+    return partition_window(partitions_def, keys[0])[0], partition_window(partitions_def, keys[-1])[
+        1
+    ]
+
+
+def hours_of(start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
+    """The hourly partition keys covering [start, end) (a New York day: 23, 24 or 25)."""
+    first = start.strftime("%Y-%m-%d-%H:%M")
+    last = (end - pd.Timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
+    return hourly_partitions().get_partition_keys_in_range(dg.PartitionKeyRange(first, last))
+
+
+def derive(
+    context: dg.AssetExecutionContext,
+    arctic: ArcticDB,
+    library: str,
+    compute: Compute,
+    partition_metadata: PartitionMetadata | None = None,
+) -> dg.MaterializeResult:
+    """Run ``compute`` chunk by chunk, replace each chunk's window, snapshot, report.
+
+    Each partition gets the rows, first/last timestamp and preview of what its window received,
+    plus ``partition_metadata(key)``; the range-wide result names the library and snapshot.
+    """
+    partitions_def = context.assets_def.partitions_def
+    derived = DerivedStore(arctic.uri)
+    per_partition: dict[str, dict[str, dg.MetadataValue]] = {}
+    rows = 0
+    for chunk in chunks(context.partition_keys):
+        window = keys_window(partitions_def, chunk)
+        frames = compute(chunk, window)
+        derived.replace_window(library, frames, *window)
+        windows = {key: partition_window(partitions_def, key) for key in chunk}
+        for key, written in written_by_partition(frames, windows).items():
+            per_partition[key] = written.metadata()
+            rows += written.rows
+        context.log.info(f"{library}: {chunk[0]}..{chunk[-1]} written ({len(frames)} series)")
+    name = derived.snapshot(
+        [library], f"{context.assets_def.key.to_user_string()}-{context.run.run_id}"
+    )
+    if rows == 0:
+        context.log.warning(f"{library}: no input rows in this run's partitions")
+    if partition_metadata is not None:
+        for key, meta in per_partition.items():
+            meta.update(partition_metadata(key))
+    attach_per_partition(context, per_partition)
+    return dg.MaterializeResult(
+        metadata={
+            "library": dg.MetadataValue.text(library),
+            "snapshot": dg.MetadataValue.text(name or "(library empty: no snapshot)"),
+            "read_as_of_this_run": dg.MetadataValue.md(
+                f"`load_series('{library}', [...], start, end, as_of='{name}')`"
+            ),
+        }
+    )
+
+
+def derived_asset(
+    name: str,
+    partitions_def: dg.PartitionsDefinition,
+    deps: list,
+    group: str,
+    description: str,
+    library: str,
+    kinds: set[str] | None = None,
+    ins: dict[str, dg.AssetIn] | None = None,
+):
+    """Every derived asset's decorator: single-run backfills, one pool per library, automation,
+    and its stored columns (:mod:`vvv_pipeline.stored_columns`) as the column schema and the
+    description's table."""
+    return dg.asset(
+        name=name,
+        partitions_def=partitions_def,
+        deps=deps,
+        ins=ins,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name=group,
+        kinds=kinds or {"arcticdb", "numba"},
+        owners=OWNERS,
+        tags={"layer": group},
+        pool=f"arcticdb_{library}",
+        description=described(name, description),
+        metadata=stored_asset_metadata(name, library),
+        automation_condition=None if _reads_hours(deps) else FOLLOW_UPSTREAM,
+        freshness_policy=freshness_for(partitions_def),
+    )

@@ -1,0 +1,211 @@
+"""Fetch, validate, quarantine and store a run's partitions one at a time.
+
+Tick-scale sources store each partition as soon as it is validated, so memory stays bounded in
+long single-run backfills; the warehouse sources collect the validated frames for the IO
+manager. The great-expectations suite sees an evenly spread sample of the run's rows once.
+A partition is fetched in full before anything of it is written, so a fetch that fails
+leaves that partition's stored rows (and its quarantine) as they were. Open interest is judged
+on the grid of the provider that served it, whose cadence the materialization records.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+
+from vvv_pipeline.defs.assets.checks import with_expectations
+from vvv_pipeline.defs.assets.kept import keep_previous
+from vvv_pipeline.defs.assets.source_specs import SourceSpec
+from vvv_pipeline.defs.assets.ui_metadata import frame_metadata, partition_rows_table
+from vvv_pipeline.defs.partitions import window_utc
+from vvv_pipeline.defs.resources import MarketData, Validation
+from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.live.http import FetchStats
+from vvv_pipeline.universe import Universe
+from vvv_pipeline.validation.expectations import ExpectationsRun
+from vvv_pipeline.validation.gate import (
+    TIER4,
+    CheckOutcome,
+    PartitionValidation,
+    validate_partition,
+)
+
+PROGRESS_LINES = 20
+UNLISTED = "_unlisted"
+"""ArcticDB bucket for rows whose symbol is not in the universe (kept for the tier-1 checks)."""
+
+
+def split_by_symbol(frame: pd.DataFrame, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """One frame per universe symbol (empty where it has no rows) plus the unlisted bucket.
+
+    Canonical frames are sorted by symbol, so each symbol is one contiguous block: the parts are
+    row slices found by binary search on the category codes (no copy, no string compare).
+    """
+    column = frame["symbol"]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype("category")
+    categories = [str(c) for c in column.cat.categories]
+    codes = column.cat.codes.to_numpy()
+    listed = {name: categories.index(name) for name in symbols if name in categories}
+    if len(codes) and not (np.diff(codes) >= 0).all():
+        order = np.argsort(codes, kind="stable")
+        frame, codes = frame.iloc[order], codes[order]
+    parts = {}
+    for name in symbols:
+        if name in listed:
+            lo, hi = np.searchsorted(codes, [listed[name], listed[name] + 1])
+            parts[name] = frame.iloc[lo:hi]
+        else:
+            parts[name] = frame.iloc[:0]
+    if len(listed) == len(categories):
+        parts[UNLISTED] = frame.iloc[:0]  # every category is a universe symbol
+    else:
+        parts[UNLISTED] = frame[~np.isin(codes, list(listed.values()))]
+    return parts
+
+
+@dataclass
+class Ingested:
+    """What a run fetched, stored and rejected, partition by partition."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    outcomes: dict[str, list[CheckOutcome]] = field(default_factory=dict)
+    partition_metadata: dict[str, dict[str, dg.MetadataValue]] = field(default_factory=dict)
+    """Each partition's own row counts, symbols, timestamps, preview and provider spend."""
+    oi_cadence_seconds: int | None = None
+    """Spacing of the open-interest samples served (open interest only; tier 3's grid)."""
+
+    def add(
+        self,
+        key: str,
+        stored: pd.DataFrame,
+        validation: PartitionValidation,
+        spent: dict[str, FetchStats] | None = None,
+    ) -> None:
+        """Record a stored partition; ``spent``: what each real provider spent fetching it."""
+        self.rows[key] = len(stored)
+        self.rejected[key] = len(validation.rejected)
+        self.outcomes[key] = validation.outcomes
+        meta = frame_metadata(stored)
+        # the DuckDB IO manager records the whole output's length under this key; per partition
+        meta["dagster/partition_row_count"] = dg.MetadataValue.int(len(stored))
+        meta["rejected_rows"] = dg.MetadataValue.int(len(validation.rejected))
+        meta.update(provider_metadata(spent or {}))
+        self.partition_metadata[key] = meta
+
+    def attach_expectations(self, run: ExpectationsRun) -> None:
+        """Fold the run's great-expectations result into every partition's tier-4 outcome."""
+        for key, outcomes in self.outcomes.items():
+            self.outcomes[key] = [
+                with_expectations(o, run) if o.name == TIER4 else o for o in outcomes
+            ]
+
+    def run_metadata(self) -> dict[str, dg.MetadataValue]:
+        """What is true of every partition the run wrote: the run's rows-per-partition table
+        and the open-interest cadence (one provider per run)."""
+        meta = {"partition_rows": partition_rows_table(self.rows)}
+        if self.oi_cadence_seconds is not None:
+            meta["oi_cadence_seconds"] = dg.MetadataValue.int(self.oi_cadence_seconds)
+        return meta
+
+
+def provider_metadata(stats: dict[str, FetchStats]) -> dict[str, dg.MetadataValue]:
+    """``provider`` and its counters (a source has one provider; several would be summed)."""
+    if not stats:
+        return {}
+    total = FetchStats()
+    for counters in stats.values():
+        total.merge(counters)
+    meta = {"provider": dg.MetadataValue.text(", ".join(sorted(stats)))}
+    for name, value in total.as_dict().items():
+        meta[f"provider_{name}"] = dg.MetadataValue.int(value)
+    return meta
+
+
+def stats_spent(
+    before: dict[str, FetchStats], after: dict[str, FetchStats]
+) -> dict[str, FetchStats]:
+    """What each provider spent between two snapshots of its counters.
+
+    Clients outlive one asset (a run's assets share them), so an asset's share is a difference.
+    A provider whose counters went down was rebuilt in between: all of ``after`` is new.
+    """
+    spent = {}
+    for name, now in after.items():
+        was = before.get(name, FetchStats()).as_dict()
+        counters = now.as_dict()
+        if any(counters[k] < was[k] for k in counters):
+            was = FetchStats().as_dict()
+        delta = FetchStats(**{k: counters[k] - was[k] for k in counters})
+        if delta.requests or delta.pages or delta.bytes:
+            spent[name] = delta
+    return spent
+
+
+def ingest(
+    context: dg.AssetExecutionContext,
+    spec: SourceSpec,
+    market: MarketData,
+    universe: Universe,
+    validation_config: Validation,
+    store: Callable[[str, pd.DataFrame], None],
+) -> Ingested:
+    """Fetch, validate, quarantine and ``store`` each partition of the run's range in turn."""
+    partitions_def = context.assets_def.partitions_def
+    assert isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
+    source = spec.source.value
+    symbols = spec.symbols(universe)
+    keys = context.partition_keys
+    quarantine = validation_config.quarantine()
+    ingested = Ingested()
+    kept: list[str] = []
+    gx_rows: list[pd.DataFrame] = []
+    if spec.source == Source.CRYPTO_OPEN_INTEREST:
+        ingested.oi_cadence_seconds = market.oi_cadence_seconds(universe)
+    for done, key in enumerate(keys, start=1):
+        window = window_utc(partitions_def.time_window_for_partition_key(key))
+        stats_before = market.provider_stats()
+        # fetched whole before any write: a fetch that raises leaves the partition untouched
+        frame = market.fetch(spec.source, *window, symbols, universe)
+        spent = stats_spent(stats_before, market.provider_stats())
+        validation = validate_partition(
+            frame, source, window, symbols, oi_cadence_seconds=ingested.oi_cadence_seconds
+        )
+        quarantine.replace_partition(
+            source, key, validation.rejected, validation.rejected_rules, context.run.run_id
+        )
+        if validation.rejects_whole_partition:
+            kept.append(key)  # nothing passed: the stored version stays (see assets.kept)
+        else:
+            store(key, validation.clean)
+        ingested.add(key, validation.clean, validation, spent)
+        if validation_config.great_expectations:
+            gx_rows.append(gx_sample(validation.clean, len(keys)))
+        if validation.rejected.shape[0]:
+            context.log.warning(
+                f"{source} {key}: {len(validation.rejected)} rows rejected to quarantine "
+                f"({validation.outcomes[0].summary})"
+            )
+        if done == len(keys) or done % max(1, len(keys) // PROGRESS_LINES) == 0:
+            context.log.info(f"{source}: {done}/{len(keys)} partitions, last {key}")
+    if validation_config.great_expectations:
+        label = keys[0] if len(keys) == 1 else f"{keys[0]}..{keys[-1]}"
+        sample = pd.concat(gx_rows, ignore_index=True)
+        ingested.attach_expectations(validation_config.expect(sample, source, label, symbols))
+    keep_previous(context, kept)
+    return ingested
+
+
+GX_ROWS_PER_RUN = 200_000
+"""Rows the great-expectations suite sees per run, spread evenly over its partitions."""
+
+
+def gx_sample(frame: pd.DataFrame, partitions: int) -> pd.DataFrame:
+    per_partition = max(1, GX_ROWS_PER_RUN // max(1, partitions))
+    if len(frame) <= per_partition:
+        return frame
+    step = len(frame) / per_partition
+    return frame.iloc[(pd.RangeIndex(per_partition) * step).astype(int)]

@@ -1,0 +1,136 @@
+"""One partitioned source asset per data source, each with its validation tiers as checks.
+
+Tick-scale sources (equity ticks, crypto trades, open interest) are written to ArcticDB one
+symbol per instrument and partition, partition by partition (:mod:`.ingest`). The small
+sources return their validated frame for the DuckDB warehouse IO manager, which writes it into
+the partitions' time window. Each partition's materialization carries its own rows, rejects,
+timestamps and preview; the asset is a generator so its check evaluations come after the
+materializations they target (:func:`.checks.check_events`).
+"""
+
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeAlias
+
+import dagster as dg
+import pandas as pd
+
+import vvv_pipeline.defs.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline.defs.assets.checks import check_events, check_specs
+from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA, source_column_schema
+from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
+from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
+from vvv_pipeline.defs.automation.policies import (
+    freshness_for,
+    permanent_errors_not_retried,
+    source_backfill_policy,
+    source_retry_policy,
+)
+from vvv_pipeline.defs.resources import ArcticDB, MarketData, UniverseFile, Validation
+from vvv_pipeline.providers.base import Source
+from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
+from vvv_pipeline.validation.gate import check_names
+
+OWNERS = ["team:market-data"]
+StepEvents: TypeAlias = Iterator[dg.MaterializeResult | dg.AssetCheckEvaluation | dg.Output]
+"""What a source asset yields: its materialization, then its checks (see check_events)."""
+TICK_KINDS = {"arcticdb", "pandas"}
+WAREHOUSE_KINDS = {"duckdb", "pandas"}
+WAREHOUSE_METADATA = {"partition_expr": "ts"}
+
+
+def _describe(source: Source, summary: str, partitioning: str) -> str:
+    schema = SOURCE_SCHEMAS[source.value]
+    return f"{summary}\n\nPartitioned by {partitioning}.\n\n{schema.markdown()}"
+
+
+def _asset_args(spec: SourceSpec, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    store = "arcticdb" if spec.arctic_prefix else "duckdb"
+    schema = dg.MetadataValue.table_schema(source_column_schema(spec.source.value))
+    return {
+        "name": spec.source.value,
+        "partitions_def": spec.partitions(),
+        "backfill_policy": source_backfill_policy(),
+        "freshness_policy": freshness_for(spec.partitions()),
+        "retry_policy": source_retry_policy(),
+        "pool": f"provider_{spec.provider}",
+        "group_name": "sources",
+        "kinds": TICK_KINDS if spec.arctic_prefix else WAREHOUSE_KINDS,
+        "owners": OWNERS,
+        "tags": {"layer": "source", "asset_class": spec.asset_class, "store": store},
+        "description": _describe(spec.source, spec.summary, spec.partitioning),
+        # the UI's Columns section and column search: the same schema the description renders
+        "metadata": {COLUMN_SCHEMA: schema, **(metadata or {})},
+    }
+
+
+def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    prefix = spec.arctic_prefix
+    assert prefix is not None
+    key = dg.AssetKey(spec.source.value)
+
+    @dg.asset(
+        **_asset_args(spec),
+        check_specs=check_specs(key, spec.partitions(), check_names(spec.source.value)),
+    )
+    def _source(
+        context: dg.AssetExecutionContext,
+        market: MarketData,
+        arctic: ArcticDB,
+        universe: UniverseFile,
+        validation: Validation,
+    ) -> StepEvents:
+        u = universe.load()
+        symbols = spec.symbols(u)
+        arctic_store = arctic.store()
+
+        def write(partition_key: str, clean: pd.DataFrame) -> None:
+            # index once, then split into row slices: no copy per instrument
+            parts = split_by_symbol(clean.set_index("ts"), symbols)
+            arctic_store.write_partition(prefix, partition_key, parts)
+
+        with permanent_errors_not_retried():
+            ingested = ingest(context, spec, market, u, validation, write)
+        attach_per_partition(context, ingested.partition_metadata)
+        metadata = ingested.run_metadata()
+        metadata["storage"] = dg.MetadataValue.text(
+            f"{arctic_store.uri} library tick_data, symbols {prefix}/<symbol>/<partition>"
+        )
+        yield dg.MaterializeResult(metadata=metadata)
+        yield from check_events(context, ingested.outcomes)
+
+    return _source
+
+
+def _warehouse_asset(spec: SourceSpec) -> dg.AssetsDefinition:
+    key = dg.AssetKey(spec.source.value)
+
+    @dg.asset(
+        **_asset_args(spec, WAREHOUSE_METADATA),
+        io_manager_key="warehouse",
+        check_specs=check_specs(key, spec.partitions(), check_names(spec.source.value)),
+    )
+    def _source(
+        context: dg.AssetExecutionContext,
+        market: MarketData,
+        universe: UniverseFile,
+        validation: Validation,
+    ) -> StepEvents:  # Dagster ignores a generator's annotation: the frame's type stays Any
+        u = universe.load()
+        frames: list[pd.DataFrame] = []
+        with permanent_errors_not_retried():
+            ingested = ingest(context, spec, market, u, validation, lambda _k, f: frames.append(f))
+        schema = SOURCE_SCHEMAS[spec.source.value]
+        frame = pd.concat(frames, ignore_index=True) if frames else schema.empty()
+        if len(frame):
+            frame = conform(frame, schema)
+        attach_per_partition(context, ingested.partition_metadata)
+        yield dg.MaterializeResult(value=frame, metadata=ingested.run_metadata())
+        yield from check_events(context, ingested.outcomes)
+
+    return _source
+
+
+SOURCE_ASSETS = [
+    _tick_asset(spec) if spec.arctic_prefix else _warehouse_asset(spec) for spec in SOURCE_SPECS
+]

@@ -1,0 +1,118 @@
+"""How assets run unattended: automation conditions, freshness policies, backfill policies.
+
+- **Downstream follows upstream** by declarative automation: every derived asset (bars,
+  metadata tiers, analytics, reports) carries :data:`FOLLOW_UPSTREAM`, Dagster's ``eager()``
+  (request the latest partition when a dependency updates, not while a dependency is missing or
+  in progress) combined with ``all_deps_blocking_checks_passed()`` (never build on a partition
+  whose blocking tier-1 check failed). The default automation-condition sensor evaluates it; it
+  only requests the latest time partition, so history is built by backfills. Assets that read
+  UTC-hour crypto sources over an all-partitions edge have no condition (every hour would look
+  like an update of every day): the calendar-day schedule builds them and the gap sensor
+  rebuilds a day when one of its hours lands after it.
+- **Freshness** (visible on each asset in the UI): session sources and their key derived
+  assets are expected by 17:30 New York after each weekday close, hourly crypto sources within
+  two hours, calendar-day sources by 02:00 the next day.
+- **Backfill policy**: derived assets are single-run (one run reads a range once and writes it
+  once). Source assets are single-run on the simulated market; on real, rate-limited providers
+  (``VVV_PROVIDER=live``) they are multi-run with at most :data:`LIVE_PARTITIONS_PER_RUN`
+  partitions per run, so a year of backfill becomes bounded runs that the run queue and the
+  provider pools can pace.
+- **Retries**: a source step that raises is retried :data:`SOURCE_RETRIES` times
+  (``VVV_SOURCE_RETRIES``, default 2) after an exponential, jittered delay starting at
+  ``VVV_SOURCE_RETRY_DELAY_SECONDS`` (default 20 s): transient provider errors heal within the
+  run. Errors that retrying cannot fix (a ban, an exhausted daily quota, schema drift, a
+  simulated fault naming what does not exist, a setting that cannot work) fail the step at
+  once. Gaps left by runs that
+  still fail are retried later by the gap sensor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+
+import vvv_pipeline.defs.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline.defs.partitions import (
+    calendar_day_partitions,
+    hourly_partitions,
+    session_partitions,
+)
+from vvv_pipeline.providers.errors import (
+    ProviderBannedError,
+    QuotaExhaustedError,
+    SchemaDriftError,
+)
+from vvv_pipeline.providers.simulated.config import FaultError
+from vvv_pipeline.settings import SettingsError
+from vvv_pipeline.storage.lmdb_space import StorageFullError
+
+FOLLOW_UPSTREAM = (
+    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
+LIVE_PARTITIONS_PER_RUN = 5
+SOURCE_RETRIES = int(os.environ.get("VVV_SOURCE_RETRIES", "2"))
+SOURCE_RETRY_DELAY_SECONDS = float(os.environ.get("VVV_SOURCE_RETRY_DELAY_SECONDS", "20"))
+PERMANENT_ERRORS = (
+    ProviderBannedError,
+    QuotaExhaustedError,
+    SchemaDriftError,
+    FaultError,
+    StorageFullError,
+    SettingsError,
+)
+
+SESSION_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="30 17 * * 1-5",
+    lower_bound_delta=dt.timedelta(hours=1, minutes=30),
+    timezone="America/New_York",
+)
+"""Materialized between 16:00 and 17:30 New York on weekdays (early closes finish sooner)."""
+HOURLY_FRESHNESS = dg.FreshnessPolicy.time_window(
+    fail_window=dt.timedelta(hours=2), warn_window=dt.timedelta(hours=1, minutes=15)
+)
+CALENDAR_DAY_FRESHNESS = dg.FreshnessPolicy.cron(
+    deadline_cron="0 2 * * *", lower_bound_delta=dt.timedelta(hours=2), timezone="America/New_York"
+)
+
+
+def source_backfill_policy() -> dg.BackfillPolicy:
+    """Single-run on the simulated market; bounded multi-run on real providers."""
+    if os.environ.get("VVV_PROVIDER", "simulated") == "live":
+        return dg.BackfillPolicy.multi_run(max_partitions_per_run=LIVE_PARTITIONS_PER_RUN)
+    return dg.BackfillPolicy.single_run()
+
+
+def freshness_for(partitions_def: dg.PartitionsDefinition) -> dg.FreshnessPolicy:
+    """The freshness expected of an asset with these partitions (session, day or hour)."""
+    if partitions_def == session_partitions():
+        return SESSION_FRESHNESS
+    if partitions_def == hourly_partitions():
+        return HOURLY_FRESHNESS
+    if partitions_def == calendar_day_partitions():
+        return CALENDAR_DAY_FRESHNESS
+    raise ValueError(f"no freshness policy for partitions {partitions_def}")
+
+
+def source_retry_policy() -> dg.RetryPolicy:
+    """Bounded, jittered, exponential retries of a source step (see the module docstring)."""
+    return dg.RetryPolicy(
+        max_retries=SOURCE_RETRIES,
+        delay=SOURCE_RETRY_DELAY_SECONDS,
+        backoff=dg.Backoff.EXPONENTIAL,
+        jitter=dg.Jitter.PLUS_MINUS,
+    )
+
+
+@contextmanager
+def permanent_errors_not_retried() -> Iterator[None]:
+    """Turn provider errors that a retry cannot fix into a failure the retry policy skips."""
+    try:
+        yield
+    except PERMANENT_ERRORS as error:
+        raise dg.Failure(
+            description=f"{type(error).__name__}: {error} (not retried)", allow_retries=False
+        ) from error

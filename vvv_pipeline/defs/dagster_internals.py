@@ -1,0 +1,83 @@
+"""Every private Dagster name this project uses, imported in this one module.
+
+Dagster 1.13 has no public equivalent for these: the instance's storage and run launcher
+(a locked first-use SQLite storage, a launcher with a worker health check), launching real runs
+from a workspace the way ``dagster job launch`` does, reading runs and backfills by status, a
+check evaluation that names its target materialization, the DuckDB IO manager's table slices,
+Dagster's clock (tests move it) and the range tags of single-run backfills. Keeping them here
+makes an upgrade a one-file review; ``vvv_pipeline_tests/test_architecture.py`` fails on a
+``dagster._`` import anywhere else in the package.
+"""
+
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+from dagster._core.definitions.metadata import TableMetadataSet
+from dagster._core.definitions.reconstruct import ReconstructableJob
+from dagster._core.definitions.selector import JobSubsetSelector
+from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
+from dagster._core.instance.ref import InstanceRef
+from dagster._core.launcher import CheckRunHealthResult, LaunchRunContext, WorkerStatus
+from dagster._core.launcher.default_run_launcher import DefaultRunLauncher
+from dagster._core.remote_representation.code_location import CodeLocation
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES, RunsFilter
+from dagster._core.storage.db_io_manager import (
+    DbIOManager,
+    DbTypeHandler,
+    TablePartitionDimension,
+    TableSlice,
+)
+from dagster._core.storage.event_log.base import EventLogRecord
+from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+    REPOSITORY_LABEL_TAG,
+)
+from dagster._core.workspace.context import WorkspaceProcessContext, WorkspaceRequestContext
+from dagster._core.workspace.load_target import (
+    ModuleTarget,
+    WorkspaceFileTarget,
+    WorkspaceLoadTarget,
+)
+from dagster._serdes import ConfigurableClassData
+from dagster._time import get_current_datetime
+from dagster._utils.error import SerializableErrorInfo
+
+__all__ = [
+    "ASSET_PARTITION_RANGE_END_TAG",
+    "ASSET_PARTITION_RANGE_START_TAG",
+    "NOT_FINISHED_STATUSES",
+    "PARTITION_NAME_TAG",
+    "REPOSITORY_LABEL_TAG",
+    "AssetCheckEvaluationTargetMaterializationData",
+    "BulkActionStatus",
+    "BulkActionsFilter",
+    "CheckRunHealthResult",
+    "CodeLocation",
+    "ConfigurableClassData",
+    "DagsterSqliteStorage",
+    "DbIOManager",
+    "DbTypeHandler",
+    "DefaultRunLauncher",
+    "EventLogRecord",
+    "InstanceRef",
+    "JobSubsetSelector",
+    "LaunchRunContext",
+    "ModuleTarget",
+    "PartitionKeyFilter",
+    "ReconstructableJob",
+    "RunsFilter",
+    "SerializableErrorInfo",
+    "TableMetadataSet",
+    "TablePartitionDimension",
+    "TableSlice",
+    "WorkerStatus",
+    "WorkspaceFileTarget",
+    "WorkspaceLoadTarget",
+    "WorkspaceProcessContext",
+    "WorkspaceRequestContext",
+    "get_current_datetime",
+]

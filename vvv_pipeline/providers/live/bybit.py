@@ -1,0 +1,205 @@
+"""Bybit v5 public market data -> ``crypto_open_interest`` and ``crypto_trades``.
+
+Every answer is an envelope ``{"retCode", "retMsg", "result", "time"}``; a non-zero
+``retCode`` is an error inside HTTP 200. The HTTP layer's ``check`` hook turns the transient
+codes (10006 rate limit, waiting until ``X-Bapi-Limit-Reset-Timestamp`` when sent; 10000
+timeout; 10016 restarting) into retries, and any other code into a :class:`ProviderError`
+naming the code and message.
+
+Open interest: ``/v5/market/open-interest`` (``intervalTime`` 5min at finest), newest first,
+paged with ``nextPageCursor`` until it is empty. The cursor arrives URL-encoded and is
+appended to the query verbatim (encoding it again would change it). The wire carries only
+``openInterest`` (base units) and ``timestamp``: ``open_interest_value`` and ``mark_price``
+are NaN, and there is one sample per ``intervalTime`` (5 minutes by default) rather than
+every 5 seconds; :attr:`BybitClient.oi_cadence_seconds` declares it for tier 3.
+
+Trades: ``/v5/market/recent-trade`` is a snapshot of the latest trades (at most 1000 for
+linear, 60 for spot) with no time filter and no paging; history lives in Bybit's download
+archives. A window is served only when the snapshot reaches back past its start (or holds
+fewer rows than asked, i.e. every trade there is); otherwise the fetch raises rather than
+return a partial partition. ``side`` is the taker side; ``trade_id`` is the numeric
+``execId`` when numeric (spot), else ``seq`` (linear ``execId`` values are UUIDs).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+import pandas as pd
+import requests
+
+from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.errors import ProviderError, RetryableError
+from vvv_pipeline.providers.live.drift import parse_numbers as decimals
+from vvv_pipeline.providers.live.drift import records_frame, require
+from vvv_pipeline.providers.live.http import HttpClient, OverHttp
+from vvv_pipeline.providers.live.venue_frames import MS, fetch_per_symbol
+
+PROVIDER = "bybit"
+OPEN_INTEREST = "/v5/market/open-interest"
+RECENT_TRADE = "/v5/market/recent-trade"
+RETRYABLE_CODES = {10000: "server timeout", 10006: "rate limit", 10016: "server restarting"}
+OI_FIELDS = ("openInterest", "singleOpenInterest", "timestamp")
+TRADE_FIELDS = ("execId", "symbol", "price", "size", "side", "time", "isBlockTrade")
+TRADE_EXTRA = ("isRPITrade", "seq", "mP", "iP", "mIv", "iv")
+SIDES = {"Buy": 1, "Sell": -1}
+INTERVAL_SECONDS = {"5min": 300, "15min": 900, "30min": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
+"""The ``intervalTime`` values of the open-interest endpoint and their sample spacing."""
+
+
+def check_envelope(response: requests.Response) -> None:
+    """Raise for a non-zero ``retCode`` inside an HTTP 200 (retryable codes retry)."""
+    if response.status_code != 200:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        return  # truncated or invalid JSON: the HTTP layer retries it
+    code = body.get("retCode") if isinstance(body, dict) else None
+    if code in (0, None):
+        return
+    endpoint = response.request.path_url.split("?")[0] if response.request else "?"
+    message = f"retCode {code}: {body.get('retMsg', '')}"
+    if code in RETRYABLE_CODES:
+        reset_ms = response.headers.get("X-Bapi-Limit-Reset-Timestamp")
+        wait = max(0.0, int(reset_ms) / 1000 - time.time()) if reset_ms else None
+        raise RetryableError(PROVIDER, endpoint, message, retry_after=wait)
+    raise ProviderError(PROVIDER, endpoint, message)
+
+
+class BybitClient(OverHttp):
+    """Linear-perpetual open interest (paged history) and recent trades (a snapshot)."""
+
+    name = PROVIDER
+
+    def __init__(
+        self,
+        base_url: str = "https://api.bybit.com",
+        *,
+        category: str = "linear",
+        interval: str = "5min",
+        requests_per_second: float = 5.0,
+        page_size: int = 200,
+        trade_limit: int = 1000,
+        **http_options: Any,
+    ) -> None:
+        """``http_options`` go to :class:`HttpClient` (timeout, attempts, backoff, time budget)."""
+        if interval not in INTERVAL_SECONDS:
+            raise ValueError(f"{PROVIDER}: interval {interval!r} not in {list(INTERVAL_SECONDS)}")
+        self.http = HttpClient(
+            PROVIDER,
+            base_url,
+            requests_per_second=requests_per_second,
+            **http_options,
+            check=check_envelope,
+        )
+        self.category, self.interval = category, interval
+        self.page_size, self.trade_limit = page_size, trade_limit
+
+    @property
+    def oi_cadence_seconds(self) -> int:
+        """Seconds between the open-interest samples served (the requested ``intervalTime``)."""
+        return INTERVAL_SECONDS[self.interval]
+
+    def fetch(
+        self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]
+    ) -> pd.DataFrame:
+        readers = {
+            Source.CRYPTO_TRADES: self._trades,
+            Source.CRYPTO_OPEN_INTEREST: self._open_interest,
+        }
+        return fetch_per_symbol(PROVIDER, readers, source, start, end, symbols)
+
+    def _result(self, endpoint: str, query: str) -> dict[str, Any]:
+        body = self.http.get_json(f"{endpoint}?{query}")
+        self.http.stats.pages += 1
+        result = require(body, "result", PROVIDER, endpoint)
+        require(result, "list", PROVIDER, endpoint)
+        return result
+
+    def _open_interest(self, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        base = urlencode(
+            {
+                "category": self.category,
+                "symbol": symbol,
+                "intervalTime": self.interval,
+                "startTime": lo.value // MS,
+                "endTime": hi.value // MS - 1,
+                "limit": self.page_size,
+            }
+        )
+        pages, cursor = [], ""
+        while True:
+            query = f"{base}&cursor={cursor}" if cursor else base  # cursor is already encoded
+            result = self._result(OPEN_INTEREST, query)
+            pages.append(
+                records_frame(result["list"], OI_FIELDS[::2], OI_FIELDS, PROVIDER, OPEN_INTEREST)
+            )
+            cursor = str(result.get("nextPageCursor") or "")
+            if not cursor or not result["list"]:
+                break
+        wire = pd.concat(pages, ignore_index=True)
+        stamp = decimals(wire["timestamp"], "timestamp", PROVIDER, OPEN_INTEREST).astype(np.int64)
+        return pd.DataFrame(
+            {
+                "ts": pd.to_datetime(stamp, unit="ms", utc=True),
+                "symbol": symbol,
+                "open_interest": decimals(
+                    wire["openInterest"], "openInterest", PROVIDER, OPEN_INTEREST
+                ),
+                "open_interest_value": np.nan,
+                "mark_price": np.nan,
+                "venue": PROVIDER,
+            }
+        )
+
+    def _trades(self, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        query = urlencode({"category": self.category, "symbol": symbol, "limit": self.trade_limit})
+        rows = self._result(RECENT_TRADE, query)["list"]
+        wire = records_frame(
+            rows, TRADE_FIELDS[:6], TRADE_FIELDS + TRADE_EXTRA, PROVIDER, RECENT_TRADE
+        )
+        if wire.empty:
+            return pd.DataFrame()
+        stamp = decimals(wire["time"], "time", PROVIDER, RECENT_TRADE).astype(np.int64)
+        ts = pd.to_datetime(stamp, unit="ms", utc=True)
+        if len(wire) >= self.trade_limit and ts.min() > lo:
+            raise ProviderError(
+                PROVIDER,
+                RECENT_TRADE,
+                f"{symbol}: the recent-trade snapshot reaches back to {ts.min()} only, the window "
+                f"starts at {lo}; older trades are only in Bybit's history archives",
+            )
+        side = wire["side"].map(SIDES)
+        if side.isna().any():
+            bad = wire["side"][side.isna()].iloc[0]
+            raise ProviderError(PROVIDER, RECENT_TRADE, f"{symbol}: field 'side' holds {bad!r}")
+        return pd.DataFrame(
+            {
+                "ts": ts,
+                "symbol": symbol,
+                "price": decimals(wire["price"], "price", PROVIDER, RECENT_TRADE),
+                "size": decimals(wire["size"], "size", PROVIDER, RECENT_TRADE),
+                "trade_id": _trade_ids(wire, symbol),
+                "aggressor": side.to_numpy().astype(np.int8),
+                "venue": PROVIDER,
+            }
+        )
+
+
+def _trade_ids(wire: pd.DataFrame, symbol: str) -> np.ndarray:
+    numeric = pd.to_numeric(wire["execId"], errors="coerce")
+    if numeric.notna().all():
+        return numeric.astype(np.int64).to_numpy()
+    if "seq" not in wire.columns or wire["seq"].isna().any():
+        raise ProviderError(PROVIDER, RECENT_TRADE, f"{symbol}: no numeric execId and no 'seq'")
+    try:
+        return wire["seq"].astype(np.int64).to_numpy()  # ids exceed float64's exact range
+    except (TypeError, ValueError):
+        raise ProviderError(
+            PROVIDER, RECENT_TRADE, f"{symbol}: field 'seq' is not an integer"
+        ) from None

@@ -1,0 +1,321 @@
+"""Tier 4: a great-expectations 1.x suite per source, its results as a table in the check.
+
+Tier 1 (:mod:`.structure`) is the blocking gate; it is vectorized and cheap. This module is the
+*documentation* tier: the same contract (columns, nulls, ranges, code sets, id uniqueness) written
+as GX expectations. Every run's result is stored in a file-mode GX context and returned as one
+row per expectation (:attr:`ExpectationsRun.results`, :func:`results_markdown`), which the tier-4
+check puts in its metadata, so the UI shows what was expected, of which column, and what was
+observed. GX costs seconds where the tier-1 masks cost tens of milliseconds (see ``DESIGN.md``),
+so it is not the gate.
+
+**No data docs.** GX's data-docs pages load jQuery, Bootstrap, bootstrap-table and Vega from
+CDNs, and their index is drawn by bootstrap-table: offline (this pipeline's machines may be) the
+pages are blank, and no installed package ships those files to substitute. The check's table
+carries the same facts inside the UI, so no HTML is rendered (which also saves the docs'
+rendering time on every run); the stored JSON results stay for GX's own tools.
+
+Layout: the context lives directly in ``docs_root`` (the pipeline passes ``<data dir>/gx``):
+``great_expectations.yml``, ``expectations/`` (one suite per source), ``validation_definitions/``,
+``checkpoints/`` and ``uncommitted/validations/`` (every run's result, JSON).
+
+Choices, and why:
+
+* **Offline.** The context is created with ``analytics_enabled: false`` in its config and
+  ``GX_ANALYTICS_ENABLED=false`` is set for the process (unless the caller set it); this GX
+  version sends nothing and never checks PyPI on ``get_context``, and the tests run offline.
+* **Idempotent and shared.** The context is scaffolded on first use and reopened afterwards;
+  datasource, asset, batch definition, suite, validation definition and checkpoint are each
+  fetched by name or added. A run is named by its partition key, with its own run time,
+  so runs of different partitions (and reruns of one) are stored side by side. The whole run
+  holds an exclusive ``flock`` on ``docs_root/.vvv-gx.lock`` so two processes never interleave
+  writes to the stores. A checkpoint saved by an older version with a data-docs action is
+  replaced by one without.
+* **Sampling.** Above ``sample_rows`` rows an evenly spaced, deterministic sample (always
+  including the first and last row) is validated: GX's pandas execution costs roughly linearly in
+  rows times expectations, and the docs are for reading, not for gating. Row-level defects that
+  fall between the sampled rows are tier 1's job; the statistics report both counts.
+* **Dtypes.** A copy is validated in which categorical columns become ``object`` of ``str``, so
+  GX's pandas metrics and its result renderers see plain values rather than ``CategoricalDtype``
+  (handled unevenly across expectations; not verified one by one here). ``ts`` stays tz-aware
+  UTC; no expectation compares it with naive values. The caller's frame is never modified.
+* **Import cost.** ``great_expectations`` is imported on first use (about 4 s on this machine),
+  so importing this module, e.g. from the Dagster definitions, costs nothing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from vvv_pipeline.schemas import SOURCE_SCHEMAS
+from vvv_pipeline.validation.expectation_results import expectation_columns, result_rows
+from vvv_pipeline.validation.rules import RULES
+
+if TYPE_CHECKING:
+    import great_expectations as gx
+
+DATASOURCE = "vvv"
+BATCH_DEFINITION = "whole_frame"
+SUITE_PREFIX = "vvv."
+LOCK_FILE = ".vvv-gx.lock"
+OCC_REGEX = r"^[A-Z0-9.]+\d{6}[CP]\d{8}$"
+"""OCC option symbol without padding (root, yymmdd, C/P, strike x 1000 in 8 digits)."""
+QUOTE_COVERAGE = 0.5
+"""Minimum share of rows with a quote (bid/ask) present where quotes are nullable."""
+
+
+def _gx() -> Any:
+    """great_expectations, imported on first use (its import alone takes seconds), offline."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations
+
+    return great_expectations
+
+
+def suite_name(source: str) -> str:
+    return f"{SUITE_PREFIX}{source}"
+
+
+def suite_for(source: str, symbols: Sequence[str] | None = None) -> gx.ExpectationSuite:
+    """The expectation suite of one canonical source, derived from the schema and tier-1 rules.
+
+    Columns in order, not-null except the rules' nullable columns, positive / non-negative /
+    ranged numbers, code sets from :mod:`vvv_pipeline.schemas`, (symbol, id) uniqueness, quote
+    and OHLC orderings, OCC symbol format, and a quote-coverage proportion where quotes may be
+    missing. ``symbols`` (optional) adds a value-set expectation on ``symbol``.
+    """
+    if source not in SOURCE_SCHEMAS:
+        raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCE_SCHEMAS)}")
+    schema = SOURCE_SCHEMAS[source]
+    rules = RULES[source]
+    gx = _gx()
+    gxe = gx.expectations
+    exps: list[Any] = [
+        gxe.ExpectTableColumnsToMatchOrderedList(column_list=schema.names),
+    ]
+    exps += [
+        gxe.ExpectColumnValuesToNotBeNull(column=name)
+        for name in schema.names
+        if name not in rules.nullable
+    ]
+    exps += [
+        gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0, strict_min=True)
+        for name in rules.positive
+    ]
+    exps += [
+        gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0) for name in rules.non_negative
+    ]
+    exps += [
+        gxe.ExpectColumnValuesToBeBetween(column=name, min_value=lo, max_value=hi)
+        for name, (lo, hi) in rules.ranges.items()
+    ]
+    exps += [
+        gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(values))
+        for name, values in rules.enums.items()
+    ]
+    if symbols is not None:
+        exps.append(gxe.ExpectColumnValuesToBeInSet(column="symbol", value_set=sorted(symbols)))
+    if rules.unique_id is not None:
+        exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["symbol", rules.unique_id]))
+    if source == "news_headlines":
+        exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["headline_id", "symbol"]))
+        exps.append(gxe.ExpectColumnValueLengthsToBeBetween(column="headline", min_value=1))
+    if rules.quotes is not None:
+        bid, ask = rules.quotes
+        exps.append(gxe.ExpectColumnValuesToBeBetween(column=bid, min_value=0))
+        exps.append(
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=ask, column_B=bid, or_equal=True, ignore_row_if="either_value_is_missing"
+            )
+        )
+        for name in rules.quotes:
+            exps.append(
+                gxe.ExpectColumnProportionOfNonNullValuesToBeBetween(
+                    column=name, min_value=QUOTE_COVERAGE
+                )
+            )
+    if rules.ohlc:
+        for a, b in (("high", "low"), ("high", "open"), ("high", "close")):
+            exps.append(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True)
+            )
+        for a, b in (("open", "low"), ("close", "low")):
+            exps.append(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True)
+            )
+    if rules.occ:
+        exps.append(gxe.ExpectColumnValuesToMatchRegex(column="option_symbol", regex=OCC_REGEX))
+    return gx.ExpectationSuite(
+        name=suite_name(source),
+        expectations=exps,
+        meta={"source": source, "generated_by": __name__},
+    )
+
+
+@dataclass(frozen=True)
+class ExpectationsRun:
+    """The outcome of one GX validation of a (source, partition) frame."""
+
+    success: bool
+    evaluated: int
+    failed: list[str]
+    """Failed expectations as ``"<expectation type>(<column(s)>)"``."""
+    statistics: dict[str, float]
+    """GX's counts and ``success_percent``, plus ``rows``, ``rows_validated`` and ``seconds``."""
+    results: pd.DataFrame
+    """One row per expectation (:data:`.expectation_results.RESULT_COLUMNS`), failures first."""
+
+
+def sample(frame: pd.DataFrame, rows: int | None) -> pd.DataFrame:
+    """``frame`` itself when small, else ``rows`` evenly spaced rows (first and last included)."""
+    if rows is None or len(frame) <= rows:
+        return frame
+    if rows < 1:
+        raise ValueError(f"sample_rows must be positive, got {rows}")
+    positions = np.unique(np.linspace(0, len(frame) - 1, rows).round().astype(np.int64))
+    return frame.iloc[positions].reset_index(drop=True)
+
+
+def gx_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy GX validates reliably: categoricals as ``object`` of ``str`` (nulls kept)."""
+    out = frame.copy(deep=False)
+    for name in out.columns:
+        col = out[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            out[name] = col.astype(object).where(col.notna(), None)
+    return out
+
+
+def expectation_label(config: Any) -> str:
+    """``"<expectation type>(<column(s)>)"``, as :attr:`ExpectationsRun.failed` lists them."""
+    return f"{config.type}({expectation_columns(config)})"
+
+
+@contextmanager
+def _locked(docs_root: Path) -> Iterator[None]:
+    docs_root.mkdir(parents=True, exist_ok=True)
+    with open(docs_root / LOCK_FILE, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _context(docs_root: Path) -> Any:
+    """The file-mode context rooted at ``docs_root`` (scaffolded on first use), analytics and
+    progress bars off (both persisted in its ``great_expectations.yml``)."""
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", context_root_dir=str(docs_root))
+    bars = context.variables.progress_bars
+    bars_on = bars is None or bool(getattr(bars, "globally", None) or dict(bars).get("globally"))
+    if context.config.analytics_enabled is not False or bars_on:
+        context.config.analytics_enabled = False
+        context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        context.variables.save()
+    return context
+
+
+def _get_or_add(collection: Any, name: str, make: Any) -> Any:
+    try:
+        return collection.get(name)
+    except Exception:
+        return collection.add(make())
+
+
+def _checkpoint(context: Any, source: str, symbols: Sequence[str] | None) -> Any:
+    gx = _gx()
+    try:
+        datasource = context.data_sources.get(DATASOURCE)
+    except (KeyError, ValueError):
+        datasource = context.data_sources.add_pandas(DATASOURCE)
+    try:
+        asset = datasource.get_asset(source)
+    except LookupError:
+        asset = datasource.add_dataframe_asset(source)
+    try:
+        batch = asset.get_batch_definition(BATCH_DEFINITION)
+    except (KeyError, ValueError, LookupError):
+        batch = asset.add_batch_definition_whole_dataframe(BATCH_DEFINITION)
+    suite = context.suites.add_or_update(suite_for(source, symbols))
+    validation = _get_or_add(
+        context.validation_definitions,
+        source,
+        lambda: gx.ValidationDefinition(name=source, data=batch, suite=suite),
+    )
+    checkpoint = _get_or_add(
+        context.checkpoints, source, lambda: _bare_checkpoint(source, validation)
+    )
+    if checkpoint.actions:  # saved with a data-docs action by an older version: no HTML now
+        checkpoint = context.checkpoints.add_or_update(_bare_checkpoint(source, validation))
+    return checkpoint
+
+
+def _bare_checkpoint(source: str, validation: Any) -> Any:
+    """The source's checkpoint: stores the result, renders nothing (no data-docs action)."""
+    return _gx().Checkpoint(
+        name=source, validation_definitions=[validation], actions=[], result_format="SUMMARY"
+    )
+
+
+def run_expectations(
+    frame: pd.DataFrame,
+    source: str,
+    partition_key: str,
+    docs_root: Path,
+    sample_rows: int | None = 200_000,
+    symbols: Sequence[str] | None = None,
+) -> ExpectationsRun:
+    """Validate ``frame`` (a canonical ``source`` frame); return its result per expectation.
+
+    The result is stored under the suite ``vvv.<source>`` and the run name ``partition_key``
+    (``/`` replaced), and returned as a table (see :mod:`.expectation_results`). Frames longer than
+    ``sample_rows`` are sampled (see the module docstring); ``None`` validates every row.
+    ``symbols`` adds a value-set expectation on ``symbol`` (the suite is updated to match).
+    """
+    started = time.perf_counter()
+    docs_root = Path(docs_root)
+    data = gx_ready(sample(frame, sample_rows))
+    with _locked(docs_root):
+        context = _context(docs_root)
+        checkpoint = _checkpoint(context, source, symbols)
+        run_id = _gx().RunIdentifier(
+            run_name=run_name(partition_key), run_time=pd.Timestamp.now(tz="UTC")
+        )
+        result = checkpoint.run(batch_parameters={"dataframe": data}, run_id=run_id)
+    (validation,) = result.run_results.values()
+    failed = [expectation_label(r.expectation_config) for r in validation.results if not r.success]
+    stats = {key: float(value) for key, value in validation.statistics.items() if value is not None}
+    stats.update(
+        rows=float(len(frame)),
+        rows_validated=float(len(data)),
+        seconds=time.perf_counter() - started,
+    )
+    return ExpectationsRun(
+        success=bool(validation.success),
+        evaluated=int(validation.statistics["evaluated_expectations"]),
+        failed=failed,
+        statistics=stats,
+        results=result_rows(validation.results),
+    )
+
+
+def run_name(partition_key: str) -> str:
+    """The GX run name of a partition (GX's file store rejects ``/`` and ``\\`` in keys)."""
+    return partition_key.replace("/", "_").replace("\\", "_")
+
+
+def results_dir(docs_root: Path) -> Path:
+    """Where the context at ``docs_root`` stores every run's result (JSON, one folder per suite)."""
+    return Path(docs_root) / "uncommitted" / "validations"

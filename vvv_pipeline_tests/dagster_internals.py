@@ -1,0 +1,47 @@
+"""Private Dagster names the tests use, in one module (the product's are in
+:mod:`vvv_pipeline.defs.dagster_internals`, re-exported here): test workspaces and code-location
+origins, Dagster's frozen clock, the daemons' single iterations (freshness, run monitoring) and
+the run coordinator's submit context, which the tests drive directly as the daemon would."""
+
+from dagster._core.definitions.repository_definition.valid_definitions import (
+    SINGLETON_REPOSITORY_NAME,
+)
+from dagster._core.execution.backfill import PartitionBackfill
+from dagster._core.remote_origin import (
+    InProcessCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+)
+from dagster._core.run_coordinator import SubmitRunContext
+from dagster._core.storage.dagster_run import DagsterRunStatus
+from dagster._core.storage.tags import RUN_KEY_TAG
+from dagster._core.test_utils import InProcessTestWorkspaceLoadTarget, freeze_time
+from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
+from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+from dagster._daemon.freshness import FreshnessDaemon
+from dagster._daemon.monitoring.run_monitoring import monitor_started_run
+from dagster._serdes import serialize_value
+from dagster._utils.schedules import cron_string_iterator
+
+from vvv_pipeline.defs.dagster_internals import *  # noqa: F403
+from vvv_pipeline.defs.dagster_internals import __all__ as _product_names
+
+__all__ = [
+    *_product_names,
+    "RUN_KEY_TAG",
+    "SINGLETON_REPOSITORY_NAME",
+    "DagsterRunStatus",
+    "FreshnessDaemon",
+    "InProcessCodeLocationOrigin",
+    "InProcessTestWorkspaceLoadTarget",
+    "InProcessWorkspaceLoadTarget",
+    "LoadableTargetOrigin",
+    "PartitionBackfill",
+    "RemoteJobOrigin",
+    "RemoteRepositoryOrigin",
+    "SubmitRunContext",
+    "cron_string_iterator",
+    "freeze_time",
+    "monitor_started_run",
+    "serialize_value",
+]
