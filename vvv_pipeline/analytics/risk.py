@@ -6,7 +6,7 @@ are dropped. Output of :func:`risk_metrics`: one row per symbol with a close on 
 ``as_of``; ``date`` is ``as_of`` (default: the latest date in ``closes``). Columns in
 :data:`COLUMNS`. :func:`correlation_matrix` gives the return correlations across the universe.
 
-Conventions (the README quotes them):
+Conventions (docs/analytics.md quotes them):
 
 - **Returns** are simple daily returns ``r = close_t / close_(t-1) - 1`` between a symbol's
   consecutive closes in the frame (a gap in the dates is one return). Simple, not log, so that

@@ -104,6 +104,6 @@ def safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def markdown(columns: dict[str, str]) -> str:
-    """A README table of a tier's ``COLUMNS``."""
+    """A markdown table (docs, asset descriptions) of a tier's ``COLUMNS``."""
     rows = "\n".join(f"| `{name}` | {doc} |" for name, doc in columns.items())
     return f"| column | definition |\n| --- | --- |\n{rows}"

@@ -5,7 +5,7 @@ A derived asset writes ArcticDB series, one per instrument and kind (``AAPL/1min
 names its library, its series families (``{SYMBOL}/{freq}``...) and each family's columns in
 the stored order, with dtype, meaning and whether the column may hold nulls (NaN). Meanings are
 not written twice: per-day tables (:mod:`.days`) take them from the pure modules' ``COLUMNS``
-(which also render the README tables), minus ``symbol`` (the series name) and ``date`` (the index
+(which also render the docs' tables), minus ``symbol`` (the series name) and ``date`` (the index
 ``ts``: the day's New York midnight in UTC); bar columns (:mod:`.bars`) are described there, keyed
 by the bar modules' column lists. The Dagster column schema and the column table of each derived
 asset's description are built from here (:mod:`vvv_pipeline.defs.assets.column_schema`), and a test

@@ -1,6 +1,6 @@
 """Stored columns of the per-day assets: metadata tiers 1 to 3 and the analytics.
 
-Meanings come from the pure modules' ``COLUMNS`` (the README tables render the same dicts);
+Meanings come from the pure modules' ``COLUMNS`` (the docs' tables render the same dicts);
 only dtypes other than float64 and the columns that may be NaN are declared here. A tier-3 row
 of a crypto pair has only open interest and an equity row everything else, so the other side's
 columns are always NaN there.

@@ -192,7 +192,7 @@ PROFILE_ASSETS = _both(
     lambda kind: [f"{kind}_time_bars"],
     MARKET_PROFILE,
     "Market profile from 1-minute bars: TPO counts per price level (30-minute periods), volume "
-    "profile, point of control, value area (70 %), single prints, initial balance (README: "
+    "profile, point of control, value area (70 %), single prints, initial balance (docs: "
     "analytics). ArcticDB `analytics_market_profile`: `{SYMBOL}` (summary), `{SYMBOL}/levels`.",
     _profile,
 )
@@ -251,8 +251,8 @@ SIGNAL_ASSETS = _both(
     ],
     SIGNALS,
     "Signal fusion: a score in [-1, 1], direction and confidence from regime, velocity, profile "
-    "and flow (equities) or open interest (crypto) with documented weights (README). ArcticDB "
-    "`analytics_signals`.",
+    "and flow (equities) or open interest (crypto) with documented weights (docs/analytics.md). "
+    "ArcticDB `analytics_signals`.",
     _signals,
 )
 

@@ -1,9 +1,9 @@
 """Per-(symbol, day) metadata tiers 1 to 3 of equities and crypto into ``metadata_tier1..3``.
 
 One ArcticDB series per instrument (its symbol), indexed by the day's New York midnight in UTC;
-columns as in the README's metadata tables. Each day's partition is read on its own so every
-tick is read and filtered once; the small sources of tier 3 come from the DuckDB warehouse as
-asset inputs (lineage included).
+columns as in the docs' metadata tables (docs/bars-and-tiers.md). Each day's partition is read
+on its own so every tick is read and filtered once; the small sources of tier 3 come from the
+DuckDB warehouse as asset inputs (lineage included).
 """
 
 from collections.abc import Callable
@@ -82,10 +82,10 @@ def _ticks_tier(
     return _tier
 
 
-_T1 = "OHLC, VWAP, volume, trade count, coverage, spread statistics (README: metadata tier 1)"
+_T1 = "OHLC, VWAP, volume, trade count, coverage, spread statistics (docs: metadata tier 1)"
 _T2 = (
     "realized variance (5-minute), bipower variation, Roll spread, Amihud, Kyle's lambda, "
-    "order-flow imbalance, trade-size quantiles (README: metadata tier 2)"
+    "order-flow imbalance, trade-size quantiles (docs: metadata tier 2)"
 )
 equity_metadata_tier1 = _ticks_tier(
     "equity_metadata_tier1",
@@ -123,7 +123,7 @@ crypto_metadata_tier2 = _ticks_tier(
     ["equity_ticks"],
     "metadata",
     "Per equity and session: dark-pool share of volume and premium, options put/call premium "
-    "and alert counts, news count and sentiment balance (README: metadata tier 3). ArcticDB "
+    "and alert counts, news count and sentiment balance (docs: metadata tier 3). ArcticDB "
     "`metadata_tier3`, one symbol per equity.",
     METADATA_TIER3,
     kinds={"arcticdb", "duckdb"},
@@ -159,7 +159,7 @@ def equity_metadata_tier3(
     calendar_day_partitions(),
     [CRYPTO_OI_DEP],
     "metadata",
-    "Per crypto pair and New York day: open-interest first, last and change (README: metadata "
+    "Per crypto pair and New York day: open-interest first, last and change (docs: metadata "
     "tier 3). ArcticDB `metadata_tier3`, one symbol per pair.",
     METADATA_TIER3,
 )
