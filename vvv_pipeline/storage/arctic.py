@@ -29,6 +29,7 @@ from arcticdb_ext.exceptions import ErrorCategory
 from vvv_pipeline.schemas import Schema
 from vvv_pipeline.settings import lmdb_path
 from vvv_pipeline.storage.lmdb_space import ensure_room, lmdb_folder
+from vvv_pipeline.storage.tick_frames import stack_partitions
 
 TICK_LIBRARY = "tick_data"
 TICK_PREFIXES = {
@@ -180,22 +181,21 @@ class ArcticStore:
         schema: Schema,
         library: str = TICK_LIBRARY,
     ) -> pd.DataFrame:
-        """Rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, by (symbol, ts)."""
-        wanted = [partition_symbol(asset_class, s, k) for s in symbols for k in partition_keys]
+        """Rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, by (symbol, ts).
+
+        Symbols are read in sorted order, so the stored frames stack without a sort (see
+        :func:`~vvv_pipeline.storage.tick_frames.stack_partitions`).
+        """
+        keys = list(partition_keys)
+        wanted = [partition_symbol(asset_class, s, k) for s in sorted(set(symbols)) for k in keys]
         frames = []
         for name, item in self._read_settled(library, wanted).items():
             if isinstance(item, DataError):
                 if item.error_category != ErrorCategory.MISSING_DATA:
                     raise RuntimeError(f"ArcticDB read of {name!r} in {self.uri} failed: {item}")
                 continue  # an empty partition is stored as a missing symbol
-            frames.append(item.data.reset_index())
-        if not frames:
-            return schema.empty()
-        combined = pd.concat(frames, ignore_index=True)
-        symbol_values = combined["symbol"].astype(str)
-        combined["symbol"] = pd.Categorical(symbol_values)
-        combined = combined.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
-        return combined[schema.names]
+            frames.append(item.data)
+        return stack_partitions(frames, schema)
 
     def _read_settled(self, library: str, names: list[str]) -> dict[str, VersionedItem | DataError]:
         """``read_batch`` of ``names``, re-reading any whose version a concurrent rewrite pruned
