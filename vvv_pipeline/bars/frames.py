@@ -53,6 +53,36 @@ def symbol_codes(series: pd.Series) -> tuple[np.ndarray, pd.Index]:
     return series.cat.codes.to_numpy(), series.cat.categories
 
 
+def in_symbol_time_order(codes: np.ndarray, ts: np.ndarray) -> bool:
+    """Whether rows are sorted by code, and by ``ts`` (int64) within each code: one pass."""
+    if len(codes) < 2:
+        return True
+    step = np.diff(codes.astype(np.int32, copy=False))
+    if (step < 0).any():
+        return False
+    return not ((np.diff(ts) < 0) & (step == 0)).any()
+
+
+def name_ranked_codes(series: pd.Series) -> tuple[np.ndarray, list[str]] | None:
+    """Per row, the rank of its symbol's name among the category names (``str``), and the
+    names in that order: codes that sort, group and compare like the names themselves.
+
+    None when ``series`` is not a category or has missing values (callers use the names). The
+    ranks are the category codes themselves when the categories are already sorted by name.
+    """
+    if not isinstance(series.dtype, pd.CategoricalDtype):
+        return None
+    codes = series.cat.codes.to_numpy()
+    if len(codes) and codes.min() < 0:
+        return None
+    names = [str(name) for name in series.cat.categories]
+    ordered = sorted(set(names))
+    if ordered == names:
+        return codes, names
+    rank = {name: i for i, name in enumerate(ordered)}
+    return np.array([rank[name] for name in names], dtype=np.int32)[codes], ordered
+
+
 def tick_arrays(ticks: pd.DataFrame) -> TickArrays:
     """Views of ``ts``, ``symbol``, ``price``, ``size`` and (if present) ``aggressor``."""
     codes, categories = symbol_codes(ticks["symbol"])

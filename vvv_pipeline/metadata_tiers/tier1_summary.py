@@ -71,8 +71,9 @@ def tier1_summary(ticks: pd.DataFrame, source: str, day: DayLike) -> pd.DataFram
     open_ns, close_ns = window[0].value, window[1].value
     window_minutes = -(-(close_ns - open_ns) // NS_PER_MINUTE)
     minute = (ts_ns(frame["ts"]) - open_ns) // NS_PER_MINUTE
-    distinct = np.unique(codes * (window_minutes + 1) + minute) // (window_minutes + 1)
-    active = group_count(distinct, g)
+    seen = np.zeros((g, window_minutes + 1), dtype=bool)  # (symbol, minute) with a trade
+    seen[codes, minute] = True
+    active = seen.sum(axis=1, dtype=np.int64)
 
     out = pd.DataFrame(
         {

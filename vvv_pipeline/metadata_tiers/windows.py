@@ -16,7 +16,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from vvv_pipeline.bars.frames import ts_ns
+from vvv_pipeline.bars.frames import in_symbol_time_order, name_ranked_codes, ts_ns
 from vvv_pipeline.bars.session_grid import calendar_day_windows
 from vvv_pipeline.calendars import EXCHANGE_TZ, session_bounds
 
@@ -49,21 +49,41 @@ def day_window(source: str, day: DayLike) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def in_window(frame: pd.DataFrame, window: tuple[pd.Timestamp, pd.Timestamp]) -> pd.DataFrame:
-    """Rows of ``frame`` with ``open <= ts < close``, stably sorted by (symbol, ts)."""
+    """Rows of ``frame`` with ``open <= ts < close``, stably sorted by (symbol, ts).
+
+    A canonical frame (sorted, ``symbol`` a category) is only filtered: its order is checked on
+    the category codes in one pass, and a frame wholly inside the window is not copied.
+    """
     if frame is None or len(frame) == 0:
         return frame.iloc[:0] if frame is not None else pd.DataFrame()
     ts = ts_ns(frame["ts"])
     mask = (ts >= window[0].value) & (ts < window[1].value)
+    ranked = name_ranked_codes(frame["symbol"])
+    if ranked is not None and in_symbol_time_order(ranked[0], ts):
+        out = frame.copy(deep=False) if mask.all() else frame.loc[mask]
+        return out.set_axis(pd.RangeIndex(len(out)), axis=0, copy=False)
     out = frame.loc[mask]
-    symbol = out["symbol"].astype(str)
-    order = np.lexsort((ts[mask], symbol.to_numpy()))
+    keys = out["symbol"].astype(str).to_numpy() if ranked is None else ranked[0][mask]
+    order = np.lexsort((ts[mask], keys))
     return out.iloc[order].reset_index(drop=True)
 
 
 def group_codes(symbols: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Dense codes (0..G-1, in sorted symbol order) and the G symbol names of ``symbols``."""
-    names, codes = np.unique(symbols.astype(str).to_numpy(), return_inverse=True)
-    return codes.astype(np.int64), names
+    """Dense codes (0..G-1, in sorted symbol order) and the G symbol names of ``symbols``.
+
+    A category column is grouped by its codes (no string is compared); other columns by name.
+    """
+    ranked = name_ranked_codes(symbols)
+    if ranked is None or len(symbols) == 0:
+        names, codes = np.unique(symbols.astype(str).to_numpy(), return_inverse=True)
+        return codes.astype(np.int64), names
+    ranks, ordered = ranked
+    present = np.flatnonzero(np.bincount(ranks, minlength=len(ordered)))
+    dense = np.zeros(len(ordered), dtype=np.int64)
+    dense[present] = np.arange(len(present))
+    names = np.empty(len(present), dtype=object)
+    names[:] = [ordered[i] for i in present]
+    return dense[ranks], names
 
 
 def symbol_column(names: np.ndarray | list[str]) -> pd.Categorical:

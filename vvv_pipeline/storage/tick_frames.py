@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vvv_pipeline.bars.frames import in_symbol_time_order
 from vvv_pipeline.schemas import Schema
 
 
@@ -44,16 +45,6 @@ def stack_partitions(frames: list[pd.DataFrame], schema: Schema) -> pd.DataFrame
         else:
             columns[name] = _concat([frame[name] for frame in frames], order)
     return pd.DataFrame(columns, index=pd.RangeIndex(len(ts)), copy=False)
-
-
-def in_symbol_time_order(codes: np.ndarray, ts: np.ndarray) -> bool:
-    """Whether rows are sorted by code, and by ``ts`` (int64 ns, no NaT) within each code."""
-    if len(codes) < 2:
-        return True
-    step = np.diff(codes.astype(np.int32, copy=False))
-    if (step < 0).any():
-        return False
-    return not ((np.diff(ts) < 0) & (step == 0)).any()
 
 
 def _by_codes_ok(frame: pd.DataFrame) -> bool:

@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vvv_pipeline.bars.frames import in_symbol_time_order
 from vvv_pipeline.providers.simulated import SimulatedMarket
 from vvv_pipeline.schemas import CRYPTO_TRADES, EQUITY_TICKS, Schema
 from vvv_pipeline.storage.arctic import TICK_LIBRARY, ArcticStore, partition_symbol
-from vvv_pipeline.storage.tick_frames import in_symbol_time_order, stack_partitions
+from vvv_pipeline.storage.tick_frames import stack_partitions
 from vvv_pipeline_tests.providers.simkit import universe
 
 SESSIONS = ["2025-11-18", "2025-11-19", "2025-11-20"]
