@@ -23,11 +23,13 @@ balanced flow gives one-tick bars on thin days and one bar a day on busy ones.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from vvv_pipeline.bars.frames import symbol_codes
 from vvv_pipeline.bars.imbalance import tick_imbalance_bars
 from vvv_pipeline.bars.spec import ImbalanceSpec, Measure, ThresholdSpec
 from vvv_pipeline.bars.thresholds import default_thresholds
@@ -102,12 +104,16 @@ def partition_event_bars(
 def imbalance_bars(
     ticks: pd.DataFrame, expected_ticks: pd.Series, base: ImbalanceSpec | None = None
 ) -> pd.DataFrame:
-    """Tick-imbalance bars per symbol, each seeded from its own E0 (see the module docstring)."""
+    """Tick-imbalance bars per symbol, each seeded from its own E0 (see the module docstring).
+
+    Each symbol's ticks are its contiguous block of the (symbol, ts)-sorted frame, a row slice
+    found by binary search on the category codes (no string compare, no copy).
+    """
     base = base or ImbalanceSpec()
-    names = ticks["symbol"].astype(str).to_numpy() if len(ticks) else np.array([], dtype=str)
+    rows = _symbol_rows(ticks)
     parts = []
     for symbol, e0 in expected_ticks.items():
-        mine = ticks[names == str(symbol)].reset_index(drop=True)
+        mine = rows(str(symbol))
         if mine.empty:
             continue
         floor = float(min(1.0, 1.0 / np.sqrt(max(e0, 1.0))))
@@ -123,9 +129,33 @@ def imbalance_bars(
     return pd.concat(parts, ignore_index=True)
 
 
+def _symbol_rows(ticks: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
+    """symbol name -> its rows of ``ticks`` (in frame order)."""
+    if not len(ticks):
+        return lambda _symbol: ticks
+    codes, categories = symbol_codes(ticks["symbol"])
+    by_name: dict[str, list[int]] = {}
+    for code, name in enumerate(categories):
+        by_name.setdefault(str(name), []).append(code)
+    if len(codes) and codes.min() >= 0 and (np.diff(codes) >= 0).all():
+        bounds = np.searchsorted(codes, np.arange(len(categories) + 1))
+
+        def block(symbol: str) -> pd.DataFrame:
+            mine = by_name.get(symbol, [])
+            if len(mine) == 1:
+                return ticks.iloc[bounds[mine[0]] : bounds[mine[0] + 1]]
+            return ticks[np.isin(codes, mine)]
+
+        return block
+    return lambda symbol: ticks[np.isin(codes, by_name.get(symbol, []))]
+
+
 def _with_threshold(ticks: pd.DataFrame, thresholds: pd.Series) -> pd.DataFrame:
     """Ticks of symbols that have a threshold (a symbol with no volume at all forms no bars)."""
     if ticks.empty:
         return ticks
-    keep = ticks["symbol"].astype(str).isin(thresholds.index.astype(str))
-    return ticks if bool(keep.all()) else ticks[keep.to_numpy()].reset_index(drop=True)
+    codes, categories = symbol_codes(ticks["symbol"])
+    wanted = set(thresholds.index.astype(str))
+    has = np.array([str(name) in wanted for name in categories] + [False])
+    keep = has[codes]  # code -1 (no symbol) reads the trailing False
+    return ticks if bool(keep.all()) else ticks[keep].reset_index(drop=True)
