@@ -1,28 +1,47 @@
-"""Locations and defaults read from the environment, so embedded mode needs no setting at all.
+"""Every ``VVV_*`` environment variable the package reads, declared once in :class:`Settings`.
 
-``VVV_DATA_DIR``  root of everything the pipeline writes (default ``./data``).
-``VVV_UNIVERSE``  the universe file (default: the project's shipped ``data/universe.toml``).
-``VVV_ARCTIC_URI`` ArcticDB URI (default ``lmdb://<data dir>/arcticdb``).
-``VVV_DUCKDB_PATH`` DuckDB file for the small sources (default ``<data dir>/warehouse.duckdb``).
+Each field is one variable (``VVV_`` + the field's name in capitals, unless it has an alias),
+with its type, default and description; ``docs/configuration.md`` shows
+:func:`markdown_table` of it. Nothing is read at import: :func:`current` builds the model from
+the environment at each call (a few microseconds), so a changed variable applies to the next
+read. Unset and empty variables both mean the default. A value that cannot be used is refused
+with a :class:`SettingsError` naming the variable.
+
+This module imports nothing else of the package: every other module may read it.
 """
 
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Mapping
+from contextvars import ContextVar
+from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-def data_dir() -> Path:
-    return Path(os.environ.get("VVV_DATA_DIR", "data")).resolve()
-
-
+PREFIX = "VVV_"
 SHIPPED_UNIVERSE = Path(__file__).resolve().parents[1] / "data" / "universe.toml"
 
+ScaleName = Literal["tiny", "default", "heavy"]
+"""Presets of the simulated market's density (their sizes: ``providers.simulated.config``)."""
+ProviderName = Literal["simulated", "live"]
+CryptoTradesVenue = Literal["binance", "bybit", "coinbase"]
+OpenInterestVenue = Literal["binance", "bybit"]
+ExecutorName = Literal["multiprocess", "celery"]
 
-def universe_path() -> Path:
-    configured = os.environ.get("VVV_UNIVERSE")
-    return Path(configured).resolve() if configured else SHIPPED_UNIVERSE
+_DAY = r"^\d{4}-\d{2}-\d{2}$"
+_HOUR = r"^\d{4}-\d{2}-\d{2}-\d{2}:\d{2}$"
 
 
 class SettingsError(ValueError):
@@ -30,9 +49,287 @@ class SettingsError(ValueError):
     message names it. No retry can fix it, so a step that meets one fails at once."""
 
 
+def _shown(default: str) -> dict[str, Any]:
+    """How the docs show a default computed at read time (the field's default is None)."""
+    return {"shown_default": default}
+
+
 def lmdb_path(uri: str) -> str:
     """The directory of an ``lmdb://`` URI (its options after ``?`` dropped)."""
     return uri.removeprefix("lmdb://").split("?")[0]
+
+
+class Settings(BaseSettings):
+    """The package's configuration; build it with :func:`current`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX,
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+    # where data lives
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="root of everything the pipeline writes (relative to the working directory)",
+        json_schema_extra=_shown("`./data`"),
+    )
+    universe: Path | None = Field(
+        default=None,
+        description="instrument universe file",
+        json_schema_extra=_shown("the shipped `data/universe.toml`"),
+    )
+    arctic_uri: str | None = Field(
+        default=None,
+        description="ArcticDB URI (S3 in production); an `lmdb://` URI without a path is refused",
+        json_schema_extra=_shown("`lmdb://<data dir>/arcticdb`"),
+    )
+    duckdb_path: str | None = Field(
+        default=None,
+        description="DuckDB warehouse file of the small sources",
+        json_schema_extra=_shown("`<data dir>/warehouse.duckdb`"),
+    )
+    lmdb_min_free_mb: float = Field(
+        default=64.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="free space (MiB) a write to a local (`lmdb://`) ArcticDB store must leave "
+        "beyond 1.5x its data; a write that does not fit fails with `StorageFullError` naming "
+        "the store, its free and needed bytes, before LMDB is touched (a full LMDB filesystem "
+        "otherwise kills the process)",
+    )
+    # partitions
+    sessions_start: str = Field(
+        default="2025-08-01",
+        pattern=_DAY,
+        description="first session partition, YYYY-MM-DD (earlier history: set the three starts "
+        "before starting `dagster dev`, see [Partitions](partitions.md#where-history-starts))",
+    )
+    calendar_days_start: str = Field(
+        default="2025-08-01", pattern=_DAY, description="first calendar-day partition, YYYY-MM-DD"
+    )
+    hourly_start: str = Field(
+        default="2025-11-01-00:00",
+        pattern=_HOUR,
+        description="first hourly partition, YYYY-MM-DD-HH:MM (UTC)",
+    )
+    # the market
+    provider: ProviderName = Field(
+        default="simulated",
+        description="market-data provider (see [Providers](providers.md#real-providers))",
+    )
+    scale: ScaleName = Field(default="default", description="simulated density preset")
+    gx: bool = Field(
+        default=True,
+        description="run the great-expectations suites in tier 4 (`0` switches them off)",
+    )
+    unusual_whales_url: str = Field(
+        default="https://api.unusualwhales.com",
+        validation_alias="VVV_UW_URL",
+        description="Unusual Whales API (live dark pool, options flow, news)",
+    )
+    unusual_whales_token: SecretStr | None = Field(
+        default=None,
+        validation_alias="VVV_UW_TOKEN",
+        description="Unusual Whales API token; passed to runs by name (`dg.EnvVar`), not value",
+        json_schema_extra=_shown("unset"),
+    )
+    iqfeed_host: str = Field(default="127.0.0.1", description="IQConnect host (live equity ticks)")
+    iqfeed_port: int = Field(default=9100, ge=1, le=65535, description="IQConnect lookup port")
+    binance_url: str = Field(
+        default="https://api.binance.com", description="Binance spot API (live crypto trades)"
+    )
+    binance_futures_url: str = Field(
+        default="https://fapi.binance.com",
+        description="Binance USD-M futures API (live open interest)",
+    )
+    bybit_url: str = Field(default="https://api.bybit.com", description="Bybit API")
+    coinbase_url: str = Field(
+        default="https://api.exchange.coinbase.com", description="Coinbase Exchange API"
+    )
+    fred_url: str = Field(
+        default="https://api.stlouisfed.org", description="FRED API (live economic series)"
+    )
+    fred_api_key: SecretStr | None = Field(
+        default=None,
+        description="FRED API key; passed to runs by name (`dg.EnvVar`), not value",
+        json_schema_extra=_shown("unset"),
+    )
+    yahoo_url: str = Field(
+        default="https://query2.finance.yahoo.com", description="Yahoo chart API (daily OHLCV)"
+    )
+    crypto_trades_venue: CryptoTradesVenue = Field(
+        default="binance", description="venue of the live crypto trades"
+    )
+    open_interest_venue: OpenInterestVenue = Field(
+        default="binance", description="venue of the live crypto open interest"
+    )
+    # where steps run
+    executor: ExecutorName = Field(
+        default="multiprocess", description="`celery` runs every step on a Celery worker"
+    )
+    celery_broker: str = Field(default="redis://127.0.0.1:6379/0", description="Celery broker URL")
+    celery_backend: str | None = Field(
+        default=None,
+        description="Celery result backend URL",
+        json_schema_extra=_shown("the broker's URL"),
+    )
+    celery_queue: str = Field(
+        default="dagster", description="queue the steps go to and the workers listen on"
+    )
+    # retries and the gap sensor
+    source_retries: int = Field(default=2, ge=0, description="step retries of a source asset")
+    source_retry_delay_seconds: float = Field(
+        default=20.0, ge=0, description="first delay of those retries (exponential, jittered)"
+    )
+    gap_lookback_days: int = Field(
+        default=7, ge=1, description="New York days the gap sensor looks back"
+    )
+    gap_grace_minutes: float = Field(
+        default=60.0, ge=0, description="a partition is a gap only this long after its window"
+    )
+    gap_max_runs_per_tick: int = Field(
+        default=10, ge=1, description="runs the gap sensor requests per tick"
+    )
+    gap_max_attempts: int = Field(
+        default=4, ge=1, description="attempts in all at one gap before the sensor gives up"
+    )
+    gap_retry_minutes: float = Field(
+        default=30.0, ge=0, description="back-off before a gap's second attempt (then doubling)"
+    )
+    # alerts
+    alert_webhook: str | None = Field(
+        default=None,
+        description="Slack-compatible incoming webhook for alerts",
+        json_schema_extra=_shown("unset (alerts off)"),
+    )
+    ui_url: str = Field(
+        default="http://localhost:3000", description="base URL of the Dagster UI in alert links"
+    )
+    alert_max_per_tick: int = Field(
+        default=10, ge=1, description="alert messages per sensor tick before folding the rest"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _Environment(settings_cls)
+
+    @field_validator("alert_webhook", "ui_url", "lmdb_min_free_mb", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not value.strip():
+            default = cls.model_fields[info.field_name or ""].default
+            return default
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("ui_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("arctic_uri")
+    @classmethod
+    def _lmdb_needs_a_path(cls, value: str | None) -> str | None:
+        if value and value.startswith("lmdb://") and not lmdb_path(value).strip():
+            raise PydanticCustomError(
+                "vvv_setting",
+                "{variable}={value} names no directory; give one (e.g. "
+                "lmdb:///abs/path/data/arcticdb) or unset it for <data dir>/arcticdb",
+                {"variable": variable("arctic_uri"), "value": repr(value)},
+            )
+        return value
+
+    @field_validator("celery_broker", "celery_queue")
+    @classmethod
+    def _not_blank(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+
+_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("vvv_settings_environ", default=None)
+"""The mapping :func:`current` reads (None: the process's environment)."""
+
+
+class _Environment(EnvSettingsSource):
+    """The ``VVV_*`` variables of the environment :data:`_ENVIRON` names, matched regardless
+    of case, empty values left out (they mean the default)."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _ENVIRON.get()
+        return {
+            name.lower(): value
+            for name, value in (os.environ if environ is None else environ).items()
+            if name.upper().startswith(PREFIX) and value != ""
+        }
+
+
+def variable(field: str) -> str:
+    """The environment variable of ``field``."""
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    return alias if isinstance(alias, str) else PREFIX + field.upper()
+
+
+def default(field: str) -> Any:
+    """The default of ``field`` (never read from the environment)."""
+    return Settings.model_fields[field].default
+
+
+def current(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings of ``environ`` (default: the process's environment, read now).
+
+    Only the ``VVV_*`` variables count; a model built from the same ones is reused."""
+    variables = (os.environ if environ is None else environ).items()
+    return _build(tuple(sorted((k, v) for k, v in variables if k.upper().startswith(PREFIX))))
+
+
+@lru_cache(maxsize=16)
+def _build(variables: tuple[tuple[str, str], ...]) -> Settings:
+    token = _ENVIRON.set(dict(variables))
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError("\n".join(_problems(error))) from None
+    finally:
+        _ENVIRON.reset(token)
+
+
+def _problems(error: ValidationError) -> list[str]:
+    problems = []
+    for problem in error.errors(include_url=False):
+        if problem["type"] == "vvv_setting":
+            problems.append(problem["msg"])
+            continue
+        key = str(problem["loc"][0]) if problem["loc"] else ""
+        field = next((name for name in Settings.model_fields if key in (name, variable(name))), key)
+        message = problem["msg"].removeprefix("Value error, ")
+        if problem["type"] == "literal_error":
+            message = f"expected one of {list(_choices(Settings.model_fields[field]))}"
+        problems.append(f"{variable(field)}={problem['input']!r}; {message}")
+    return problems
+
+
+def _choices(info: FieldInfo) -> tuple[Any, ...]:
+    annotation = info.annotation
+    return get_args(annotation) if get_origin(annotation) is Literal else ()
+
+
+def data_dir() -> Path:
+    return current().data_dir.resolve()
+
+
+def universe_path() -> Path:
+    configured = current().universe
+    return configured.resolve() if configured else SHIPPED_UNIVERSE
 
 
 def arctic_uri() -> str:
@@ -41,28 +338,60 @@ def arctic_uri() -> str:
     An ``lmdb://`` URI without a path is refused: ArcticDB would open the current directory and
     scatter its files wherever the command happened to run.
     """
-    configured = os.environ.get("VVV_ARCTIC_URI")
-    if not configured:
-        return f"lmdb://{data_dir() / 'arcticdb'}"
-    if configured.startswith("lmdb://") and not lmdb_path(configured).strip():
-        raise SettingsError(
-            f"VVV_ARCTIC_URI={configured!r} names no directory; give one "
-            "(e.g. lmdb:///abs/path/data/arcticdb) or unset it for <data dir>/arcticdb"
-        )
-    return configured
+    configured = current().arctic_uri
+    return configured or f"lmdb://{data_dir() / 'arcticdb'}"
 
 
 def duckdb_path() -> str:
-    return os.environ.get("VVV_DUCKDB_PATH") or str(data_dir() / "warehouse.duckdb")
+    return current().duckdb_path or str(data_dir() / "warehouse.duckdb")
 
 
-def scale(environ: Mapping[str, str] | None = None) -> str:
+def scale(environ: Mapping[str, str] | None = None) -> ScaleName:
     """``VVV_SCALE`` (of ``environ``, default the process's), the simulated density preset
     (default ``default``), checked when read: an unknown preset used to surface only inside the
     runs, after their retries."""
-    from vvv_pipeline.providers.simulated.config import SCALE_PRESETS
+    return current(environ).scale
 
-    value = (os.environ if environ is None else environ).get("VVV_SCALE") or "default"
-    if value not in SCALE_PRESETS:
-        raise SettingsError(f"VVV_SCALE={value!r}; expected one of {list(SCALE_PRESETS)}")
-    return value
+
+def _type_name(info: FieldInfo) -> str:
+    annotation = info.annotation
+    if get_origin(annotation) is Literal:
+        return " \\| ".join(f"`{choice}`" for choice in get_args(annotation))
+    optional = get_origin(annotation) in (Union, types.UnionType)
+    if optional:
+        annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    name = {SecretStr: "secret", Path: "path", str: "text"}.get(annotation, annotation.__name__)
+    bounds = {
+        key: getattr(rule, key)
+        for rule in info.metadata
+        for key in ("ge", "le")
+        if getattr(rule, key, None) is not None
+    }
+    if "ge" in bounds and "le" in bounds:
+        name += f" {bounds['ge']}..{bounds['le']}"
+    elif "ge" in bounds:
+        name += f" >= {bounds['ge']}"
+    return f"{name} (optional)" if optional and name != "secret" else name
+
+
+def _default_text(info: FieldInfo) -> str:
+    extra = info.json_schema_extra
+    if isinstance(extra, dict) and "shown_default" in extra:
+        return str(extra["shown_default"])
+    default = info.default
+    if isinstance(default, bool) or (isinstance(default, float) and default.is_integer()):
+        default = int(default)
+    return f"`{default}`"
+
+
+def markdown_table() -> str:
+    """The table of ``docs/configuration.md``: variable, type, default, description."""
+    rows = ["| variable | type | default | description |", "| --- | --- | --- | --- |"]
+    for name, info in Settings.model_fields.items():
+        rows.append(
+            f"| `{variable(name)}` | {_type_name(info)} | {_default_text(info)} | "
+            f"{info.description} |"
+        )
+    return "\n".join(rows) + "\n"

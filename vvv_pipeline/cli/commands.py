@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import pandas as pd
 
@@ -170,7 +170,6 @@ def list_gaps(first: pd.Timestamp, last: pd.Timestamp, asset: str | None, limit:
 def main(argv: Sequence[str] | None = None) -> int:
     from vvv_pipeline import settings
     from vvv_pipeline.cli import args as cli_args
-    from vvv_pipeline.providers.simulated.config import SCALE_PRESETS
     from vvv_pipeline.schemas import SOURCE_SCHEMAS
 
     sources = list(SOURCE_SCHEMAS)
@@ -191,7 +190,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "not in the future (default: the start of today, so every partition exists)",
     )
     run_cmd.add_argument(
-        "--scale", choices=list(SCALE_PRESETS), default=None, help="simulated density (VVV_SCALE)"
+        "--scale",
+        choices=list(get_args(settings.ScaleName)),
+        default=None,
+        help="simulated density (VVV_SCALE)",
     )
     run_cmd.add_argument("--verbose", action="store_true", help="print Dagster's event log")
     show_cmd = commands.add_parser("quarantine", help="list rejected rows per source and partition")

@@ -12,7 +12,6 @@ through the code server; :mod:`vvv_pipeline.cli.follow` tails its event log.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 import dagster as dg
+
+from vvv_pipeline import settings
 
 if TYPE_CHECKING:
     from vvv_pipeline.cli.follow import RunOutcome
@@ -43,7 +44,7 @@ def run_config(log_level: str) -> dict[str, object]:
     config, so a re-execution from the UI keeps it and a launch from the UI does not.
     """
     config: dict[str, object] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    if os.environ.get("VVV_EXECUTOR", "multiprocess") in ("", "multiprocess"):
+    if settings.current().executor == "multiprocess":
         config["execution"] = {"config": {"in_process": {}}}
     return config
 

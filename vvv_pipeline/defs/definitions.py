@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 
 from vvv_pipeline import settings
@@ -24,7 +22,7 @@ from vvv_pipeline.defs.warehouse_io_manager import WarehouseIOManager
 
 
 def build_resources() -> dict[str, object]:
-    """Resources from the environment; with nothing set, everything lives under ./data."""
+    """Resources from the settings; with nothing set, everything lives under ./data."""
     return {
         "market": market_from_env(),
         "arctic": ArcticDB(uri=settings.arctic_uri()),
@@ -32,7 +30,7 @@ def build_resources() -> dict[str, object]:
         "warehouse": WarehouseIOManager(database=settings.duckdb_path(), schema="sources"),
         "validation": Validation(
             quarantine_uri=settings.arctic_uri(),
-            great_expectations=os.environ.get("VVV_GX", "1") != "0",
+            great_expectations=settings.current().gx,
             docs_dir=str(settings.data_dir() / "gx"),
         ),
     }

@@ -6,6 +6,7 @@ executor, ``celery`` sends every step to a Celery worker through Redis:
 ``VVV_CELERY_BROKER``  broker URL (default ``redis://127.0.0.1:6379/0``).
 ``VVV_CELERY_BACKEND`` result backend URL (default: the broker's URL).
 ``VVV_CELERY_QUEUE``   queue the steps go to and the workers listen on (default ``dagster``).
+(declared in :class:`vvv_pipeline.settings.Settings`)
 
 Workers must run the same code with the same environment (``VVV_DATA_DIR``,
 ``VVV_ARCTIC_URI``...) and reach the same Dagster instance (``DAGSTER_HOME``): a step is
@@ -16,18 +17,16 @@ Steps hand data over through their stores (ArcticDB, DuckDB), never through work
 
 from __future__ import annotations
 
-import os
-from typing import TYPE_CHECKING
+from typing import get_args
 
 import dagster as dg
 from dagster_celery import celery_executor
 
-if TYPE_CHECKING:
-    pass
+from vvv_pipeline import settings
 
-EXECUTORS = ("multiprocess", "celery")
-DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
-DEFAULT_QUEUE = "dagster"
+EXECUTORS: tuple[str, ...] = get_args(settings.ExecutorName)
+DEFAULT_BROKER: str = settings.default("celery_broker")
+DEFAULT_QUEUE: str = settings.default("celery_queue")
 CELERY_APP = "dagster_celery.app"
 """The Celery app module workers load (``celery -A``): it registers Dagster's step task."""
 
@@ -51,19 +50,15 @@ def celery_executor_config(
 
 
 def celery_config_from_env() -> dict[str, object]:
+    current = settings.current()
     return celery_executor_config(
-        broker=os.environ.get("VVV_CELERY_BROKER") or DEFAULT_BROKER,
-        backend=os.environ.get("VVV_CELERY_BACKEND") or None,
-        queue=os.environ.get("VVV_CELERY_QUEUE") or DEFAULT_QUEUE,
+        broker=current.celery_broker, backend=current.celery_backend, queue=current.celery_queue
     )
 
 
 def executor_from_env() -> dg.ExecutorDefinition | None:
     """The executor ``VVV_EXECUTOR`` names; None leaves Dagster's default (multiprocess)."""
-    choice = os.environ.get("VVV_EXECUTOR", "multiprocess") or "multiprocess"
-    if choice not in EXECUTORS:
-        raise ValueError(f"VVV_EXECUTOR={choice!r}; expected one of {list(EXECUTORS)}")
-    if choice == "celery":
+    if settings.current().executor == "celery":
         return celery_executor.configured(celery_config_from_env())
     return None
 

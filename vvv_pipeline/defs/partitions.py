@@ -19,19 +19,15 @@ A deployment with older history sets the variables back before it backfills ther
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 
 import dagster as dg
 import pandas as pd
 
+from vvv_pipeline import settings
 from vvv_pipeline.calendars import EXCHANGE_TZ, non_session_weekdays, xnys
 
 WEEKEND_CRON = "0 0 * * 0,6"
-DEFAULT_SESSIONS_START = "2025-08-01"
-DEFAULT_CALENDAR_DAYS_START = "2025-08-01"
-"""Three months before the Thanksgiving week 2025 the tests and the README use."""
-DEFAULT_HOURLY_START = "2025-11-01-00:00"
 
 
 @lru_cache(maxsize=4)
@@ -48,16 +44,16 @@ def _session_partitions(start: str) -> dg.DailyPartitionsDefinition:
 
 
 def session_partitions() -> dg.DailyPartitionsDefinition:
-    return _session_partitions(os.environ.get("VVV_SESSIONS_START", DEFAULT_SESSIONS_START))
+    return _session_partitions(settings.current().sessions_start)
 
 
 def calendar_day_partitions() -> dg.DailyPartitionsDefinition:
-    start = os.environ.get("VVV_CALENDAR_DAYS_START", DEFAULT_CALENDAR_DAYS_START)
+    start = settings.current().calendar_days_start
     return dg.DailyPartitionsDefinition(start_date=start, timezone=EXCHANGE_TZ)
 
 
 def hourly_partitions() -> dg.HourlyPartitionsDefinition:
-    start = os.environ.get("VVV_HOURLY_START", DEFAULT_HOURLY_START)
+    start = settings.current().hourly_start
     return dg.HourlyPartitionsDefinition(start_date=start, timezone="UTC")
 
 

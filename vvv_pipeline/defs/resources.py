@@ -1,16 +1,16 @@
 """Dagster resources: provider choice, simulated-market knobs, store locations, universe.
 
-Every field has a default that makes embedded mode work with no setting at all; the defaults
-read environment variables (see :mod:`vvv_pipeline.settings`) at definition time. Credentials
-of the live providers are meant to arrive as ``dg.EnvVar`` so their values stay out of run
-config, the event log and the UI (:func:`market_from_env`).
+Every field has a default that makes embedded mode work with no setting at all; the
+definitions build them from the settings (:mod:`vvv_pipeline.settings`) at definition time.
+Credentials of the live providers are meant to arrive as ``dg.EnvVar`` so their values stay out
+of run config, the event log and the UI (:func:`market_from_env`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import get_args
 
 import dagster as dg
 import pandas as pd
@@ -32,13 +32,12 @@ from vvv_pipeline.providers.simulated import (
     SimulatedMarket,
     SimulationConfig,
 )
-from vvv_pipeline.settings import scale as scale_setting
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
 from vvv_pipeline.universe import Universe, load_universe
 from vvv_pipeline.validation.expectations import ExpectationsRun, run_expectations
 
-PROVIDERS = ("simulated", "live")
+PROVIDERS: tuple[str, ...] = get_args(settings.ProviderName)
 LIVE_DEFAULTS = LiveConfig()
 
 
@@ -63,10 +62,10 @@ class MarketData(dg.ConfigurableResource):
     closed when the run's step ends, so a run shares connections and counts its requests.
     """
 
-    provider: str = Field(default="simulated", description=f"one of {PROVIDERS}")
+    provider: str = Field(default=settings.default("provider"), description=f"one of {PROVIDERS}")
     seed: int = Field(default=20240601, description="simulated market seed")
     scale: str = Field(
-        default="default",
+        default=settings.default("scale"),
         description=f"simulated density preset: {', '.join(SCALE_PRESETS)}",
     )
     ticks_per_session: int | None = Field(
@@ -98,10 +97,12 @@ class MarketData(dg.ConfigurableResource):
         description="FRED API key; set with dg.EnvVar (live economic_series)",
     )
     crypto_trades_venue: str = Field(
-        default="binance", description=f"live crypto_trades from {CRYPTO_TRADES_VENUES}"
+        default=LIVE_DEFAULTS.crypto_trades_venue,
+        description=f"live crypto_trades from {CRYPTO_TRADES_VENUES}",
     )
     open_interest_venue: str = Field(
-        default="binance", description=f"live crypto_open_interest from {OPEN_INTEREST_VENUES}"
+        default=LIVE_DEFAULTS.open_interest_venue,
+        description=f"live crypto_open_interest from {OPEN_INTEREST_VENUES}",
     )
     requests_per_second: float | None = Field(
         default=None,
@@ -175,48 +176,32 @@ class MarketData(dg.ConfigurableResource):
         self.close_live()
 
 
+SECRET_FIELDS = ("unusual_whales_token", "fred_api_key")
+"""``MarketData`` credentials: a set variable is passed by name (``dg.EnvVar``), never by value."""
+LIVE_FIELDS = tuple(
+    name
+    for name in LiveConfig.__dataclass_fields__
+    if name in settings.Settings.model_fields and name not in SECRET_FIELDS
+)
+"""Plain ``MarketData`` fields of the live provider whose defaults ``VVV_*`` variables override."""
+
+
 def market_from_env(environ: Mapping[str, str] | None = None) -> MarketData:
-    """``MarketData`` from ``VVV_*`` variables; credentials become ``dg.EnvVar`` references.
+    """``MarketData`` from the settings (:func:`vvv_pipeline.settings.current`); credentials
+    become ``dg.EnvVar`` references.
 
-    ``VVV_PROVIDER`` (simulated|live), ``VVV_SCALE``, ``VVV_UW_TOKEN``, ``VVV_FRED_API_KEY``,
-    ``VVV_CRYPTO_TRADES_VENUE``, ``VVV_OPEN_INTEREST_VENUE``, ``VVV_IQFEED_HOST``,
-    ``VVV_IQFEED_PORT`` and one ``VVV_<PROVIDER>_URL`` per endpoint (see ``ENDPOINT_VARIABLES``).
-    A credential variable that is unset leaves the field unset (live fails only for the
-    sources that need it); a set one is passed by name, so its value is read at run time.
+    The provider, the scale, the endpoints and venues of the live provider come from their
+    ``VVV_*`` variables. A credential variable that is unset leaves the field unset (live fails
+    only for the sources that need it); a set one is passed by name, so its value is read at
+    run time.
     """
-    env = os.environ if environ is None else environ
-    settings: dict[str, object] = {
-        "provider": env.get("VVV_PROVIDER", "simulated"),
-        "scale": scale_setting(env),
-    }
-    for field_name, variable in ENDPOINT_VARIABLES.items():
-        if env.get(variable):
-            settings[field_name] = env[variable]
-    port = env.get("VVV_IQFEED_PORT")
-    if port:
-        if not port.isdigit():
-            raise ValueError(f"VVV_IQFEED_PORT={port!r}; expected a port number")
-        settings["iqfeed_port"] = int(port)
-    for field_name, variable in SECRET_VARIABLES.items():
-        if env.get(variable):
-            settings[field_name] = dg.EnvVar(variable)
-    return MarketData(**settings)
-
-
-ENDPOINT_VARIABLES = {
-    "unusual_whales_url": "VVV_UW_URL",
-    "iqfeed_host": "VVV_IQFEED_HOST",
-    "binance_url": "VVV_BINANCE_URL",
-    "binance_futures_url": "VVV_BINANCE_FUTURES_URL",
-    "bybit_url": "VVV_BYBIT_URL",
-    "coinbase_url": "VVV_COINBASE_URL",
-    "fred_url": "VVV_FRED_URL",
-    "yahoo_url": "VVV_YAHOO_URL",
-    "crypto_trades_venue": "VVV_CRYPTO_TRADES_VENUE",
-    "open_interest_venue": "VVV_OPEN_INTEREST_VENUE",
-}
-"""Plain (non-secret) ``MarketData`` fields and the variables that override their defaults."""
-SECRET_VARIABLES = {"unusual_whales_token": "VVV_UW_TOKEN", "fred_api_key": "VVV_FRED_API_KEY"}
+    current = settings.current(environ)
+    fields: dict[str, object] = {"provider": current.provider, "scale": current.scale}
+    fields.update({name: getattr(current, name) for name in LIVE_FIELDS})
+    for name in SECRET_FIELDS:
+        if getattr(current, name) is not None:
+            fields[name] = dg.EnvVar(settings.variable(name))
+    return MarketData(**fields)
 
 
 class ArcticDB(dg.ConfigurableResource):

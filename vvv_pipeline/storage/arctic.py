@@ -42,6 +42,33 @@ TICK_PREFIXES = {
 _ARCTICS: dict[str, adb.Arctic] = {}
 _ARCTICS_LOCK = threading.Lock()
 
+LOCAL_LOCK_WAIT_MS = 200
+"""ArcticDB's ``StorageLock.WaitMs`` while this process has only local (``lmdb://``) stores.
+
+ArcticDB takes its storage lock (on the first ``list_symbols`` of a library, to compact the
+symbol list, and again after every 500 symbol adds or deletes) by writing a lock key holding
+its timestamp, sleeping ``WaitMs``, and reading the key back: a competitor that also found no
+lock writes its own key in that window, the later write wins and the other backs off (the
+compaction is skipped, ``list_symbols`` is right either way). The wait must outlast a
+competitor's check-then-write, which on object storage is network latency (the default, 1000
+ms, is a whole second slept on each new library's first compaction). On local LMDB writing and
+reading back the lock key takes 4 ms (median; 12 ms p99, 37 ms worst of 200) on this 2-core
+machine under load, and ArcticDB's own default was 200 ms for every backend in earlier
+releases: 200 ms is over 5x the worst local case. Writes of this project's processes to one
+local library are serialised by its file lock besides (:func:`library_lock`)."""
+REMOTE_LOCK_WAIT_MS = 1000
+"""ArcticDB's default, kept once this process opens any store that is not local."""
+_REMOTE_OPENED = False
+
+
+def _configure_lock_wait(uri: str) -> None:
+    """``StorageLock.WaitMs`` is process-wide: short only while every store is local."""
+    global _REMOTE_OPENED
+    _REMOTE_OPENED = _REMOTE_OPENED or not uri.startswith("lmdb://")
+    set_config_int(
+        "StorageLock.WaitMs", REMOTE_LOCK_WAIT_MS if _REMOTE_OPENED else LOCAL_LOCK_WAIT_MS
+    )
+
 
 def arctic_for(uri: str) -> adb.Arctic:
     """One ``Arctic`` per URI per process: LMDB must never be opened twice in one process."""
@@ -55,6 +82,7 @@ def arctic_for(uri: str) -> adb.Arctic:
             # Every read resolves the symbol's latest version afresh: the default ~2 s version
             # cache hands back a version another process has since pruned (KeyNotFound).
             set_config_int("VersionMap.ReloadInterval", 0)
+            _configure_lock_wait(uri)
             _ARCTICS[uri] = adb.Arctic(uri)
         return _ARCTICS[uri]
 

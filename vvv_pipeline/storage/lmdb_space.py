@@ -29,10 +29,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from vvv_pipeline import settings
 from vvv_pipeline.settings import lmdb_path
 
-MIN_FREE_ENV = "VVV_LMDB_MIN_FREE_MB"
-DEFAULT_MIN_FREE_MB = 64.0
+MIN_FREE_ENV = settings.variable("lmdb_min_free_mb")
 SAFETY_FACTOR = 1.5
 SAMPLE_ROWS = 10_000
 MIB = 1 << 20
@@ -53,16 +53,7 @@ def lmdb_folder(uri: str) -> Path | None:
 def min_free_bytes() -> int:
     """The fixed margin every write must leave, read on each call so an operator's change of
     ``VVV_LMDB_MIN_FREE_MB`` applies to the next write."""
-    raw = os.environ.get(MIN_FREE_ENV, "").strip()
-    if not raw:
-        return int(DEFAULT_MIN_FREE_MB * MIB)
-    try:
-        megabytes = float(raw)
-    except ValueError:
-        megabytes = -1.0
-    if not megabytes >= 0:  # also refuses nan
-        raise ValueError(f"{MIN_FREE_ENV}={raw!r}: expected a number of MiB >= 0")
-    return int(megabytes * MIB)
+    return int(settings.current().lmdb_min_free_mb * MIB)
 
 
 def frame_bytes(frame: pd.DataFrame) -> int:

@@ -13,7 +13,7 @@ from vvv_pipeline.defs.automation.alerts import (
 )
 from vvv_pipeline.defs.automation.alerts import messages as msg
 from vvv_pipeline.defs.automation.alerts.webhook import ATTEMPTS, post, redact
-from vvv_pipeline.defs.automation.gap_attempts import MAX_ATTEMPTS
+from vvv_pipeline.defs.automation.gap_attempts import configured_max_attempts
 from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline_tests.automation.freshness_daemon import evaluate_freshness
 from vvv_pipeline_tests.conftest import WEEK
@@ -203,14 +203,14 @@ def test_a_tier1_failure_posts_once_until_it_passes_and_not_as_a_run_failure_too
     )
     runs()
     assert len(receiver.bodies) == 3  # a gap-sensor retry repeats an incident already posted
-    last_try = {"vvv/trigger": "gap_sensor", "vvv/gap_attempt": str(MAX_ATTEMPTS)}
+    last = configured_max_attempts()
+    last_try = {"vvv/trigger": "gap_sensor", "vvv/gap_attempt": str(last)}
     dg.materialize(
         [fragile], instance=instance, partition_key="p2", tags=last_try, raise_on_error=False
     )
     runs()
     assert (
-        len(receiver.bodies) == 4
-        and f"gap given up after {MAX_ATTEMPTS} attempts" in (receiver.texts[3])
+        len(receiver.bodies) == 4 and f"gap given up after {last} attempts" in (receiver.texts[3])
     )
 
 

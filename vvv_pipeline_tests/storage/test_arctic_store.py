@@ -155,3 +155,31 @@ def test_processes_creating_the_same_libraries_at_once_all_open_them(tmp_path):
         _, stderr = opener.communicate(timeout=120)
         assert opener.returncode == 0, stderr[-2000:]
     assert sorted(arctic.arctic_for(uri).list_libraries()) == sorted(f"lib{i}" for i in range(20))
+
+
+def test_local_stores_wait_less_for_arcticdb_storage_lock(tmp_path, monkeypatch):
+    """The first symbol-list compaction of a new library sleeps ``StorageLock.WaitMs``: 200 ms
+    while every store of the process is local, ArcticDB's 1000 ms once one is not."""
+    from arcticdb_ext import get_config_int, set_config_int, unset_config_int
+
+    previous = get_config_int("StorageLock.WaitMs")
+    monkeypatch.setattr(arctic, "_REMOTE_OPENED", False)
+    monkeypatch.setattr(arctic, "_ARCTICS", {})
+    try:
+        store = ArcticStore(f"lmdb://{tmp_path / 'arctic'}")
+        lib = store.library("fresh")
+        assert get_config_int("StorageLock.WaitMs") == arctic.LOCAL_LOCK_WAIT_MS == 200
+        frame = pd.DataFrame({"x": [1]}, index=pd.DatetimeIndex(["2025-01-02"], name="ts"))
+        lib.write("a", frame)
+        began = time.perf_counter()
+        assert lib.list_symbols() == ["a"]  # compacts the new library's symbol list: one wait
+        assert time.perf_counter() - began < 0.9
+        arctic.arctic_for("mem://")
+        assert get_config_int("StorageLock.WaitMs") == arctic.REMOTE_LOCK_WAIT_MS == 1000
+        arctic.arctic_for(f"lmdb://{tmp_path / 'other'}")
+        assert get_config_int("StorageLock.WaitMs") == 1000  # process-wide: the default stays
+    finally:
+        if previous is None:
+            unset_config_int("StorageLock.WaitMs")
+        else:
+            set_config_int("StorageLock.WaitMs", previous)

@@ -15,6 +15,7 @@ import dagster as dg
 import pandas as pd
 
 import vvv_pipeline.defs.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.checks import check_events, check_specs
 from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA, source_column_schema
 from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
@@ -47,12 +48,13 @@ def _describe(source: Source, summary: str, partitioning: str) -> str:
 def _asset_args(spec: SourceSpec, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
     store = "arcticdb" if spec.arctic_prefix else "duckdb"
     schema = dg.MetadataValue.table_schema(source_column_schema(spec.source.value))
+    current = settings.current()
     return {
         "name": spec.source.value,
         "partitions_def": spec.partitions(),
-        "backfill_policy": source_backfill_policy(),
+        "backfill_policy": source_backfill_policy(current.provider),
         "freshness_policy": freshness_for(spec.partitions()),
-        "retry_policy": source_retry_policy(),
+        "retry_policy": source_retry_policy(current),
         "pool": f"provider_{spec.provider}",
         "group_name": "sources",
         "kinds": TICK_KINDS if spec.arctic_prefix else WAREHOUSE_KINDS,

@@ -2,27 +2,27 @@
 
 A gap run can fail (a provider outage, a bad deploy) or succeed and leave the gap (tier 1
 fails again on the same bad data). Either way the gap is requested again, but only after a
-back-off that doubles with each attempt (:data:`RETRY_AFTER` for the second attempt) and at
-most :data:`MAX_ATTEMPTS` times in all; after that the gap stays visible in the coverage report
-and the sensor's cursor lists it as given up. Attempts are read back from the runs themselves
+back-off that doubles with each attempt (``VVV_GAP_RETRY_MINUTES`` for the second attempt) and
+at most ``VVV_GAP_MAX_ATTEMPTS`` times in all (:mod:`vvv_pipeline.settings`, read at each
+tick); after that the gap stays visible in the coverage report and the sensor's cursor lists it
+as given up. Attempts are read back from the runs themselves
 (tags :data:`TARGET_TAG` and :data:`ATTEMPT_TAG`), so the state survives a daemon restart and
 is visible on every run in the UI.
 """
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
 
+from vvv_pipeline import settings
+
 TRIGGER_TAG = "vvv/trigger"
 TARGET_TAG = "vvv/gap"
 ATTEMPT_TAG = "vvv/gap_attempt"
-MAX_ATTEMPTS = int(os.environ.get("VVV_GAP_MAX_ATTEMPTS", "4"))
-RETRY_AFTER = pd.Timedelta(minutes=float(os.environ.get("VVV_GAP_RETRY_MINUTES", "30")))
 HISTORY_LIMIT = 5000
 """Most recent gap runs read per tick, a bound on top of the lookback (a week of hourly gaps of
 two sources is ~340 targets)."""
@@ -69,12 +69,15 @@ def read_attempts(
 def next_attempt(
     attempts: list[Attempt],
     now: pd.Timestamp,
-    max_attempts: int = MAX_ATTEMPTS,
-    retry_after: pd.Timedelta = RETRY_AFTER,
+    max_attempts: int | None = None,
+    retry_after: pd.Timedelta | None = None,
 ) -> int | None:
-    """The attempt number to request now, or None (one in flight, backing off, or given up)."""
+    """The attempt number to request now, or None (one in flight, backing off, or given up);
+    ``max_attempts`` and ``retry_after`` default to the settings."""
     if not attempts:
         return 1
+    max_attempts = max_attempts or configured_max_attempts()
+    retry_after = configured_retry_after() if retry_after is None else retry_after
     last = attempts[-1]
     if not last.finished or last.number >= max_attempts:
         return None
@@ -84,5 +87,16 @@ def next_attempt(
     return last.number + 1
 
 
-def gave_up(attempts: list[Attempt], max_attempts: int = MAX_ATTEMPTS) -> bool:
-    return bool(attempts) and attempts[-1].finished and attempts[-1].number >= max_attempts
+def gave_up(attempts: list[Attempt], max_attempts: int | None = None) -> bool:
+    limit = max_attempts or configured_max_attempts()
+    return bool(attempts) and attempts[-1].finished and attempts[-1].number >= limit
+
+
+def configured_max_attempts() -> int:
+    """``VVV_GAP_MAX_ATTEMPTS``: attempts in all at one gap."""
+    return settings.current().gap_max_attempts
+
+
+def configured_retry_after() -> pd.Timedelta:
+    """``VVV_GAP_RETRY_MINUTES``: the back-off before a gap's second attempt."""
+    return pd.Timedelta(minutes=settings.current().gap_retry_minutes)

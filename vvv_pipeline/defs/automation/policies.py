@@ -17,19 +17,17 @@
   (``VVV_PROVIDER=live``) they are multi-run with at most :data:`LIVE_PARTITIONS_PER_RUN`
   partitions per run, so a year of backfill becomes bounded runs that the run queue and the
   provider pools can pace.
-- **Retries**: a source step that raises is retried :data:`SOURCE_RETRIES` times
-  (``VVV_SOURCE_RETRIES``, default 2) after an exponential, jittered delay starting at
-  ``VVV_SOURCE_RETRY_DELAY_SECONDS`` (default 20 s): transient provider errors heal within the
-  run. Errors that retrying cannot fix (a ban, an exhausted daily quota, schema drift, a
-  simulated fault naming what does not exist, a setting that cannot work) fail the step at
-  once. Gaps left by runs that
-  still fail are retried later by the gap sensor.
+- **Retries**: a source step that raises is retried ``VVV_SOURCE_RETRIES`` times (default 2)
+  after an exponential, jittered delay starting at ``VVV_SOURCE_RETRY_DELAY_SECONDS`` (default
+  20 s): transient provider errors heal within the run. Errors that retrying cannot fix (a ban,
+  an exhausted daily quota, schema drift, a simulated fault naming what does not exist, a
+  setting that cannot work) fail the step at once. Gaps left by runs that still fail are
+  retried later by the gap sensor.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -47,15 +45,13 @@ from vvv_pipeline.providers.errors import (
     SchemaDriftError,
 )
 from vvv_pipeline.providers.simulated.config import FaultError
-from vvv_pipeline.settings import SettingsError
+from vvv_pipeline.settings import Settings, SettingsError
 from vvv_pipeline.storage.lmdb_space import StorageFullError
 
 FOLLOW_UPSTREAM = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
 )
 LIVE_PARTITIONS_PER_RUN = 5
-SOURCE_RETRIES = int(os.environ.get("VVV_SOURCE_RETRIES", "2"))
-SOURCE_RETRY_DELAY_SECONDS = float(os.environ.get("VVV_SOURCE_RETRY_DELAY_SECONDS", "20"))
 PERMANENT_ERRORS = (
     ProviderBannedError,
     QuotaExhaustedError,
@@ -79,9 +75,10 @@ CALENDAR_DAY_FRESHNESS = dg.FreshnessPolicy.cron(
 )
 
 
-def source_backfill_policy() -> dg.BackfillPolicy:
-    """Single-run on the simulated market; bounded multi-run on real providers."""
-    if os.environ.get("VVV_PROVIDER", "simulated") == "live":
+def source_backfill_policy(provider: str) -> dg.BackfillPolicy:
+    """Single-run on the simulated market; bounded multi-run on real providers (``provider``
+    is the ``market`` resource's provider, from ``VVV_PROVIDER``)."""
+    if provider == "live":
         return dg.BackfillPolicy.multi_run(max_partitions_per_run=LIVE_PARTITIONS_PER_RUN)
     return dg.BackfillPolicy.single_run()
 
@@ -97,11 +94,11 @@ def freshness_for(partitions_def: dg.PartitionsDefinition) -> dg.FreshnessPolicy
     raise ValueError(f"no freshness policy for partitions {partitions_def}")
 
 
-def source_retry_policy() -> dg.RetryPolicy:
+def source_retry_policy(settings: Settings) -> dg.RetryPolicy:
     """Bounded, jittered, exponential retries of a source step (see the module docstring)."""
     return dg.RetryPolicy(
-        max_retries=SOURCE_RETRIES,
-        delay=SOURCE_RETRY_DELAY_SECONDS,
+        max_retries=settings.source_retries,
+        delay=settings.source_retry_delay_seconds,
         backoff=dg.Backoff.EXPONENTIAL,
         jitter=dg.Jitter.PLUS_MINUS,
     )

@@ -1,31 +1,32 @@
 """The gap sensor: find missing or tier-1-failed partitions and request runs that fill them.
 
-Each tick looks back :data:`LOOKBACK_DAYS` New York days (``VVV_GAP_LOOKBACK_DAYS``) and finds
+Each tick looks back ``VVV_GAP_LOOKBACK_DAYS`` New York days and finds
 - every source asset's expected partitions that are missing or whose latest tier-1 check
   failed (:mod:`~vvv_pipeline.defs.automation.gaps`), one run per (source, partition);
 - every derived partition missing or stale although its inputs are complete
   (:mod:`~vvv_pipeline.defs.automation.derived_gaps`), one run per (job, partition) selecting the
   derived assets to build.
-Only partitions whose window ended :data:`GRACE` ago (``VVV_GAP_GRACE_MINUTES``, 60) count:
+Only partitions whose window ended ``VVV_GAP_GRACE_MINUTES`` (60) ago count:
 until then the schedules own them.
 It leaves out partitions an active run or backfill already targets, retries a gap whose run
 failed or left it open after a doubling back-off, at most ``VVV_GAP_MAX_ATTEMPTS`` times
-(:mod:`~vvv_pipeline.defs.automation.gap_attempts`), and requests at most :data:`MAX_RUNS_PER_TICK`
-(``VVV_GAP_MAX_RUNS_PER_TICK``) runs per tick. Run keys ``gap:<target>:<attempt>`` make Dagster
-drop a request it has seen before. The cursor holds the target to start with next tick (a
-capped tick never starves later ones) and the gaps given up, so they show in the sensor's UI.
+(:mod:`~vvv_pipeline.defs.automation.gap_attempts`), and requests at most
+``VVV_GAP_MAX_RUNS_PER_TICK`` runs per tick (the settings are read at each tick). Run keys
+``gap:<target>:<attempt>`` make Dagster drop a request it has seen before. The cursor holds the
+target to start with next tick (a capped tick never starves later ones) and the gaps given up,
+so they show in the sensor's UI.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import dagster as dg
 import pandas as pd
 
+from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.defs.automation.clock import now_utc
 from vvv_pipeline.defs.automation.derived_gaps import derived_gaps, derived_layers
@@ -42,10 +43,6 @@ from vvv_pipeline.defs.automation.in_flight import in_flight_partitions
 from vvv_pipeline.defs.automation.news_completion import news_completion_sensor
 from vvv_pipeline.defs.automation.partition_status import StatusCache, asset_gaps
 
-LOOKBACK_DAYS = int(os.environ.get("VVV_GAP_LOOKBACK_DAYS", "7"))
-GRACE = pd.Timedelta(minutes=float(os.environ.get("VVV_GAP_GRACE_MINUTES", "60")))
-"""A partition is a gap only this long after its window ended: the schedules' turn first."""
-MAX_RUNS_PER_TICK = int(os.environ.get("VVV_GAP_MAX_RUNS_PER_TICK", "10"))
 DERIVED_LANE = "derived"
 """After the sources, one more lane of the rotation: the derived layers."""
 
@@ -72,17 +69,24 @@ def gap_requests(
     instance: dg.DagsterInstance,
     now: pd.Timestamp,
     cursor: str | None = None,
-    lookback_days: int = LOOKBACK_DAYS,
-    cap: int = MAX_RUNS_PER_TICK,
+    lookback_days: int | None = None,
+    cap: int | None = None,
     specs: Sequence[SourceSpec] = SOURCE_SPECS,
     derived: bool = True,
-    grace: pd.Timedelta = GRACE,
+    grace: pd.Timedelta | None = None,
 ) -> GapTick:
     """The run requests of one tick at ``now`` (UTC) and the next cursor.
 
     Partitions whose window ended less than ``grace`` before ``now`` are left to the
     schedules (the hourly run comes 5 minutes past the hour, the day's run 20 past midnight).
+    ``lookback_days``, ``cap``, ``grace`` and the retry limits default to the settings.
     """
+    current = settings.current()
+    lookback_days = lookback_days or current.gap_lookback_days
+    cap = cap or current.gap_max_runs_per_tick
+    grace = pd.Timedelta(minutes=current.gap_grace_minutes) if grace is None else grace
+    max_attempts = current.gap_max_attempts
+    retry_after = pd.Timedelta(minutes=current.gap_retry_minutes)
     lanes = [spec.source.value for spec in specs] + ([DERIVED_LANE] if derived else [])
     start_at = json.loads(cursor)["next"] % len(lanes) if cursor else 0
     order = [*range(start_at, len(lanes)), *range(start_at)]
@@ -120,10 +124,10 @@ def gap_requests(
             if candidate.in_flight:
                 continue
             history = attempts.get(gap_target(candidate.target, candidate.partition), [])
-            if gave_up(history):
+            if gave_up(history, max_attempts):
                 given_up.append(gap_target(candidate.target, candidate.partition))
                 continue
-            attempt = next_attempt(history, now)
+            attempt = next_attempt(history, now, max_attempts, retry_after)
             if attempt is None:
                 continue
             if len(requests) == cap:
@@ -158,10 +162,12 @@ def _request(candidate: Candidate, attempt: int) -> dg.RunRequest:
     default_status=dg.DefaultSensorStatus.STOPPED,
     description="Requests runs for source partitions that are missing or failed tier 1, and for "
     "derived partitions missing or stale where their inputs are complete, in the last "
-    "VVV_GAP_LOOKBACK_DAYS days (default 7) and ended VVV_GAP_GRACE_MINUTES (60) ago: at most "
-    "VVV_GAP_MAX_RUNS_PER_TICK (10) runs per "
+    f"VVV_GAP_LOOKBACK_DAYS days (default {settings.default('gap_lookback_days')}) and ended "
+    f"VVV_GAP_GRACE_MINUTES ({settings.default('gap_grace_minutes'):g}) ago: at most "
+    f"VVV_GAP_MAX_RUNS_PER_TICK ({settings.default('gap_max_runs_per_tick')}) runs per "
     "tick, never for a partition a running run or backfill covers, retried after a doubling "
-    "back-off (VVV_GAP_RETRY_MINUTES, 30) at most VVV_GAP_MAX_ATTEMPTS (4) times.",
+    f"back-off (VVV_GAP_RETRY_MINUTES, {settings.default('gap_retry_minutes'):g}) at most "
+    f"VVV_GAP_MAX_ATTEMPTS ({settings.default('gap_max_attempts')}) times.",
 )
 def partition_gap_sensor(context: dg.SensorEvaluationContext):
     tick = gap_requests(context.instance, now_utc(), context.cursor)
@@ -172,7 +178,8 @@ def partition_gap_sensor(context: dg.SensorEvaluationContext):
             f"{', '.join(tick.given_up[:10])}"
         )
     if not tick.found:
-        return dg.SkipReason(f"no gaps in the last {LOOKBACK_DAYS} days")
+        days = settings.current().gap_lookback_days
+        return dg.SkipReason(f"no gaps in the last {days} days")
     if not tick.requests:
         return dg.SkipReason(
             f"{tick.found} gaps found, none requestable now (in flight, backing off or given up)"

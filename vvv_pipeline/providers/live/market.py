@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, get_args
 
 import pandas as pd
 
@@ -25,10 +25,11 @@ from vvv_pipeline.providers.live.http import FetchStats
 from vvv_pipeline.providers.live.iqfeed import IQFeedClient
 from vvv_pipeline.providers.live.unusual_whales import UnusualWhalesClient
 from vvv_pipeline.providers.live.yahoo import YahooClient
+from vvv_pipeline.settings import CryptoTradesVenue, OpenInterestVenue, default
 from vvv_pipeline.universe import Universe
 
-CRYPTO_TRADES_VENUES = ("binance", "bybit", "coinbase")
-OPEN_INTEREST_VENUES = ("binance", "bybit")
+CRYPTO_TRADES_VENUES: tuple[str, ...] = get_args(CryptoTradesVenue)
+OPEN_INTEREST_VENUES: tuple[str, ...] = get_args(OpenInterestVenue)
 FIXED_PROVIDERS = {
     Source.EQUITY_TICKS: "iqfeed",
     Source.DARKPOOL_PRINTS: "unusual_whales",
@@ -37,7 +38,8 @@ FIXED_PROVIDERS = {
     Source.DAILY_OHLCV: "yahoo",
     Source.ECONOMIC_SERIES: "fred",
 }
-"""Sources with one real provider; the crypto sources follow the configured venues."""
+"""Sources with one real provider; the crypto sources follow the configured venues
+(:meth:`LiveConfig.provider_of`)."""
 
 
 class RealClient(Protocol):
@@ -59,25 +61,26 @@ class RealClient(Protocol):
 
 @dataclass(frozen=True)
 class LiveConfig:
-    """Endpoints, credentials and venue choices of the live provider (defaults: production).
+    """Endpoints, credentials and venue choices of the live provider (defaults: production,
+    those of :class:`vvv_pipeline.settings.Settings`, where their variables are declared).
 
     ``requests_per_second``, when set, replaces every HTTP client's own pace (the published
     limits are far too slow for local fake servers); leave it unset against real endpoints.
     """
 
-    unusual_whales_url: str = "https://api.unusualwhales.com"
-    iqfeed_host: str = "127.0.0.1"
-    iqfeed_port: int = 9100
-    binance_url: str = "https://api.binance.com"
-    binance_futures_url: str = "https://fapi.binance.com"
-    bybit_url: str = "https://api.bybit.com"
-    coinbase_url: str = "https://api.exchange.coinbase.com"
-    fred_url: str = "https://api.stlouisfed.org"
-    yahoo_url: str = "https://query2.finance.yahoo.com"
+    unusual_whales_url: str = default("unusual_whales_url")
+    iqfeed_host: str = default("iqfeed_host")
+    iqfeed_port: int = default("iqfeed_port")
+    binance_url: str = default("binance_url")
+    binance_futures_url: str = default("binance_futures_url")
+    bybit_url: str = default("bybit_url")
+    coinbase_url: str = default("coinbase_url")
+    fred_url: str = default("fred_url")
+    yahoo_url: str = default("yahoo_url")
     unusual_whales_token: str | None = None
     fred_api_key: str | None = None
-    crypto_trades_venue: str = "binance"
-    open_interest_venue: str = "binance"
+    crypto_trades_venue: str = default("crypto_trades_venue")
+    open_interest_venue: str = default("open_interest_venue")
     requests_per_second: float | None = None
 
     def __post_init__(self) -> None:

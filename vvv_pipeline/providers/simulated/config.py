@@ -14,6 +14,7 @@ import pandas as pd
 
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated.fault_targets import check_applicable
+from vvv_pipeline.settings import ScaleName
 
 FAULT_KINDS = (
     "drop_range",
@@ -32,12 +33,13 @@ FAULT_KINDS = (
 )
 """Named defects; :mod:`.faults` documents what each does and for which sources it applies."""
 
-SCALE_PRESETS: dict[str, tuple[int, int]] = {
+SCALE_PRESETS: dict[ScaleName, tuple[int, int]] = {
     "tiny": (500, 100),
     "default": (20_000, 3_000),
     "heavy": (1_000_000, 150_000),
 }
-"""Preset -> (equity ticks per full session per symbol, crypto trades per hour per symbol)."""
+"""Preset -> (equity ticks per full session per symbol, crypto trades per hour per symbol); the
+names are ``VVV_SCALE``'s choices (:data:`vvv_pipeline.settings.ScaleName`), in that order."""
 
 
 class FaultError(ValueError):

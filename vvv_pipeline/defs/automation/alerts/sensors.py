@@ -17,7 +17,12 @@ from vvv_pipeline.defs.automation.alerts.webhook import (
     ui_url,
     webhook_url,
 )
-from vvv_pipeline.defs.automation.gap_attempts import ATTEMPT_TAG, MAX_ATTEMPTS, TRIGGER_TAG
+from vvv_pipeline.defs.automation.gap_attempts import (
+    ATTEMPT_TAG,
+    TRIGGER_TAG,
+    configured_max_attempts,
+)
+from vvv_pipeline.defs.dagster_internals import PARTITION_NAME_TAG
 
 ALERTS_OFF = f"alerts off: {WEBHOOK_ENV} not set"
 BACKFILL_RUN_ALERTS = 3
@@ -37,7 +42,7 @@ def repeats_an_incident(run: dg.DagsterRun, error_class: str | None) -> str | No
     because its blocking check failed is the check's incident, posted by the check sensor.
     """
     retry = run.tags.get(TRIGGER_TAG) == "gap_sensor"
-    if retry and int(run.tags.get(ATTEMPT_TAG, "1")) < MAX_ATTEMPTS:
+    if retry and int(run.tags.get(ATTEMPT_TAG, "1")) < configured_max_attempts():
         return "a gap-sensor retry of an incident already posted"
     if error_class == CHECK_FAILED_ERROR:
         return "a blocking check failure, posted by alert_on_blocking_check_failure"
@@ -83,7 +88,7 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext):
         return None
     reason = msg.first_line(error)
     if run.tags.get(TRIGGER_TAG) == "gap_sensor":  # the last allowed attempt (see above)
-        reason = f"{reason} (gap given up after {MAX_ATTEMPTS} attempts)"
+        reason = f"{reason} (gap given up after {configured_max_attempts()} attempts)"
     incident = msg.run_failure(
         ui_url(),
         run.job_name,
@@ -144,8 +149,8 @@ def check_incidents(
         for key, evaluations in failed.items():
             parts = [e.partition for e in evaluations if e.partition]
             chosen = [e for e in evaluations if e.partition] or evaluations
-            if not parts and readers.PARTITION_TAG in run.tags:
-                parts = [run.tags[readers.PARTITION_TAG]]
+            if not parts and PARTITION_NAME_TAG in run.tags:
+                parts = [run.tags[PARTITION_NAME_TAG]]
             group = groups.setdefault(
                 (backfill or run_id, key), _CheckGroup(list(key[0]), key[1], backfill)
             )

@@ -17,7 +17,6 @@ Dagster's sensor timeout (60 s).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,11 +25,9 @@ from urllib.parse import urlsplit
 import requests
 from tenacity import Retrying, retry_if_result, stop_after_attempt, wait_exponential
 
-WEBHOOK_ENV = "VVV_ALERT_WEBHOOK"
-UI_ENV = "VVV_UI_URL"
-CAP_ENV = "VVV_ALERT_MAX_PER_TICK"
-DEFAULT_UI = "http://localhost:3000"
-DEFAULT_CAP = 10
+from vvv_pipeline import settings
+
+WEBHOOK_ENV = settings.variable("alert_webhook")
 ATTEMPTS = 3
 TIMEOUT_SECONDS = 5.0
 BACKOFF_SECONDS = 0.5
@@ -45,15 +42,16 @@ log = logging.getLogger(__name__)
 
 def webhook_url() -> str | None:
     """The configured webhook, or None when alerts are off (read at each tick)."""
-    return os.environ.get(WEBHOOK_ENV, "").strip() or None
+    return settings.current().alert_webhook
 
 
 def ui_url() -> str:
-    return (os.environ.get(UI_ENV, "").strip() or DEFAULT_UI).rstrip("/")
+    """``VVV_UI_URL`` without a trailing slash."""
+    return settings.current().ui_url
 
 
 def per_tick_cap() -> int:
-    return max(1, int(os.environ.get(CAP_ENV, str(DEFAULT_CAP))))
+    return settings.current().alert_max_per_tick
 
 
 def redact(text: str, url: str) -> str:
