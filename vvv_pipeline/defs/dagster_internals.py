@@ -46,11 +46,15 @@ from dagster._serdes import ConfigurableClassData
 from dagster._time import get_current_datetime
 from dagster._utils.error import SerializableErrorInfo
 
+RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
+"""The tags of a run over a partition range (first key, last key): a single-run backfill's."""
+
 __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
     "NOT_FINISHED_STATUSES",
     "PARTITION_NAME_TAG",
+    "RANGE_TAGS",
     "REPOSITORY_LABEL_TAG",
     "AssetCheckEvaluationTargetMaterializationData",
     "BulkActionStatus",

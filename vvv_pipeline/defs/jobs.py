@@ -36,32 +36,6 @@ CALENDAR_DAY_DERIVED = (
 )
 HOURLY_SOURCES = ("crypto_trades", "crypto_open_interest")
 
-session_sources_job = dg.define_asset_job(
-    "session_sources_job",
-    selection=dg.AssetSelection.assets(*SESSION_SOURCES, *SESSION_DERIVED),
-    description="Equity-session sources (ticks, dark pool, options flow, daily OHLCV) and the "
-    "bars and metadata tiers derived from them (run it after the calendar-day job of the same "
-    "days: metadata tier 3 reads that day's news).",
-)
-calendar_day_sources_job = dg.define_asset_job(
-    "calendar_day_sources_job",
-    selection=dg.AssetSelection.assets(*CALENDAR_DAY_SOURCES, *CALENDAR_DAY_DERIVED),
-    description="Calendar-day sources (news, economic releases) and the day's crypto bars, "
-    "open-interest windows and metadata tiers (run it after the hourly crypto sources of that "
-    "day).",
-)
-hourly_sources_job = dg.define_asset_job(
-    "hourly_sources_job",
-    selection=dg.AssetSelection.assets(*HOURLY_SOURCES),
-    description="Hourly 24/7 crypto sources: trades and open interest.",
-)
-
-coverage_report_job = dg.define_asset_job(
-    "coverage_report_job",
-    selection=dg.AssetSelection.assets("coverage_report"),
-    description="The coverage heatmap of every source over the last 30 days (unpartitioned).",
-)
-
 JOB_ASSETS: dict[str, tuple[str, ...]] = {
     "session_sources_job": (*SESSION_SOURCES, *SESSION_DERIVED),
     "calendar_day_sources_job": (*CALENDAR_DAY_SOURCES, *CALENDAR_DAY_DERIVED),
@@ -69,6 +43,33 @@ JOB_ASSETS: dict[str, tuple[str, ...]] = {
     "coverage_report_job": ("coverage_report",),
 }
 """The assets each job materializes (a whole-job run records no asset selection of its own)."""
+
+
+def _asset_job(name: str, description: str) -> dg.UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        name, selection=dg.AssetSelection.assets(*JOB_ASSETS[name]), description=description
+    )
+
+
+session_sources_job = _asset_job(
+    "session_sources_job",
+    "Equity-session sources (ticks, dark pool, options flow, daily OHLCV) and the "
+    "bars and metadata tiers derived from them (run it after the calendar-day job of the same "
+    "days: metadata tier 3 reads that day's news).",
+)
+calendar_day_sources_job = _asset_job(
+    "calendar_day_sources_job",
+    "Calendar-day sources (news, economic releases) and the day's crypto bars, "
+    "open-interest windows and metadata tiers (run it after the hourly crypto sources of that "
+    "day).",
+)
+hourly_sources_job = _asset_job(
+    "hourly_sources_job", "Hourly 24/7 crypto sources: trades and open interest."
+)
+coverage_report_job = _asset_job(
+    "coverage_report_job",
+    "The coverage heatmap of every source over the last 30 days (unpartitioned).",
+)
 
 SOURCE_JOBS = (session_sources_job, calendar_day_sources_job, hourly_sources_job)
 JOBS = (*SOURCE_JOBS, coverage_report_job)

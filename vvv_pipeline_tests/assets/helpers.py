@@ -9,6 +9,7 @@ import pandas as pd
 from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.ingest import UNLISTED
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.defs.dagster_internals import RANGE_TAGS
 from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.defs.partitions import window_utc
 from vvv_pipeline.providers.base import Source
@@ -20,7 +21,6 @@ from vvv_pipeline.universe import load_universe
 TICK_SOURCES = TICK_PREFIXES
 
 
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 ID_COLUMN = {"darkpool_prints": "print_id", "options_flow": "alert_id"}
 
 

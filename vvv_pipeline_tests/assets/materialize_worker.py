@@ -17,9 +17,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from vvv_pipeline.defs.dagster_internals import RANGE_TAGS
 from vvv_pipeline.defs.definitions import build_definitions
-
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 def main(job: str, keys: list[str]) -> int:

@@ -4,6 +4,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from vvv_pipeline.defs.dagster_internals import RANGE_TAGS
 from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.defs.jobs import (
     CALENDAR_DAY_DERIVED,
@@ -31,7 +32,6 @@ DERIVED = {
     "calendar_day_sources_job": CALENDAR_DAY_DERIVED,
     "hourly_sources_job": (),
 }
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 def _run(defs: dg.Definitions, job: str, keys: list[str], instance) -> dg.ExecuteInProcessResult:

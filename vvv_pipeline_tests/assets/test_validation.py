@@ -4,7 +4,9 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline import settings
+from vvv_pipeline.defs.dagster_internals import RANGE_TAGS
 from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import CALENDAR_DAY_SOURCES, SESSION_SOURCES
 from vvv_pipeline.defs.partitions import session_partitions, window_utc
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
@@ -14,8 +16,6 @@ from vvv_pipeline.validation.expectations import suite_for
 from vvv_pipeline.validation.gate import check_names
 from vvv_pipeline_tests.assets.helpers import expected, stored_table, stored_ticks
 from vvv_pipeline_tests.conftest import WEEK
-
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 
 
 def _faults(*faults: dict) -> dict:
@@ -41,13 +41,22 @@ def downstream_of_ticks() -> None:
     """Stands in for bars: must not run when tier 1 of its partition failed."""
 
 
+def _job(*assets: str) -> dg.JobDefinition:
+    """A job of only the sources a test reads: the whole source job would also build every bar,
+    tier, analytics and report asset downstream, which no test here looks at."""
+    defs = build_definitions()
+    return dg.define_asset_job("_".join(assets), selection=list(assets)).resolve(
+        asset_graph=defs.resolve_asset_graph(), resource_defs=defs.resources
+    )
+
+
 def _defs_with_downstream() -> dg.Definitions:
     base = build_definitions()
     return dg.Definitions.merge(base, dg.Definitions(assets=[downstream_of_ticks]))
 
 
 def test_clean_partition_passes_tier1_and_quarantines_nothing(data_dir, instance):
-    job = build_definitions().resolve_job_def("session_sources_job")
+    job = _job(*SESSION_SOURCES)
     result = job.execute_in_process(instance=instance, partition_key=WEEK[1])
     assert result.success
     evaluations = _evaluations(result)
@@ -91,7 +100,7 @@ def test_bad_rows_are_quarantined_stored_rows_are_the_rest_and_downstream_is_blo
 
 
 def test_range_run_records_each_partition_and_fails_only_the_faulty_one(data_dir, instance):
-    job = build_definitions().resolve_job_def("session_sources_job")
+    job = _job("equity_ticks", "darkpool_prints")
     fault = {
         "kind": "negative_price",
         "source": "darkpool_prints",
@@ -118,7 +127,7 @@ def test_range_run_records_each_partition_and_fails_only_the_faulty_one(data_dir
 
 
 def test_naive_timezone_quarantines_the_whole_partition(data_dir, instance):
-    job = build_definitions().resolve_job_def("session_sources_job")
+    job = _job("darkpool_prints")
     fault = {"kind": "naive_timezone", "source": "darkpool_prints", "count": 1}
     job.execute_in_process(
         instance=instance, partition_key=WEEK[1], run_config=_faults(fault), raise_on_error=False
@@ -131,7 +140,7 @@ def test_naive_timezone_quarantines_the_whole_partition(data_dir, instance):
 
 
 def test_rematerializing_after_the_fix_clears_the_partitions_quarantine(data_dir, instance):
-    job = build_definitions().resolve_job_def("session_sources_job")
+    job = _job("equity_ticks")
     fault = {"kind": "zero_size", "source": "equity_ticks", "symbol": "MSFT", "count": 4}
     job.execute_in_process(
         instance=instance, partition_key=WEEK[1], run_config=_faults(fault), raise_on_error=False
@@ -145,7 +154,7 @@ def test_rematerializing_after_the_fix_clears_the_partitions_quarantine(data_dir
 def test_replay_stores_rows_that_pass_after_a_universe_fix(
     data_dir, instance, tmp_path, monkeypatch
 ):
-    job = build_definitions().resolve_job_def("session_sources_job")
+    job = _job("equity_ticks")
     fault = {"kind": "unknown_symbol", "source": "equity_ticks", "symbol": "AAPL", "count": 3}
     job.execute_in_process(
         instance=instance, partition_key=WEEK[1], run_config=_faults(fault), raise_on_error=False
@@ -177,7 +186,7 @@ def rows_schema():
 
 
 def test_replay_into_the_warehouse(data_dir, instance):
-    job = build_definitions().resolve_job_def("session_sources_job")
+    job = _job("darkpool_prints")
     fault = {"kind": "unknown_symbol", "source": "darkpool_prints", "count": 1}
     job.execute_in_process(
         instance=instance, partition_key=WEEK[1], run_config=_faults(fault), raise_on_error=False
@@ -201,7 +210,7 @@ def test_replay_into_the_warehouse(data_dir, instance):
 
 def test_tier4_check_shows_the_great_expectations_results(data_dir, instance, monkeypatch):
     monkeypatch.setenv("VVV_GX", "1")
-    job = build_definitions().resolve_job_def("calendar_day_sources_job")
+    job = _job(*CALENDAR_DAY_SOURCES)
     result = job.execute_in_process(instance=instance, partition_key=WEEK[1])
     assert result.success
     for source in ("news_headlines", "economic_series"):
@@ -225,7 +234,7 @@ def test_tier4_check_shows_the_great_expectations_results(data_dir, instance, mo
 def test_quarantine_command_lists_rejections(data_dir, instance, capsys):
     from vvv_pipeline.cli import main
 
-    job = build_definitions().resolve_job_def("session_sources_job")
+    job = _job("equity_ticks")
     fault = {"kind": "zero_size", "source": "equity_ticks", "symbol": "JPM", "count": 2}
     job.execute_in_process(
         instance=instance, partition_key=WEEK[1], run_config=_faults(fault), raise_on_error=False

@@ -10,11 +10,11 @@ from vvv_pipeline.defs.automation.partition_status import (
     read_partition_status,
     source_gaps,
 )
+from vvv_pipeline.defs.dagster_internals import RANGE_TAGS
 from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.defs.partitions import session_partitions
 from vvv_pipeline_tests.conftest import WEEK
 
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 DARKPOOL = dg.AssetKey("darkpool_prints")
 AS_OF = pd.Timestamp("2025-12-01", tz="UTC")
 

@@ -22,6 +22,7 @@ from dagster_postgres import (
 
 from vvv_pipeline.defs.automation.schedules import xnys_session_close_schedule
 from vvv_pipeline.defs.automation.sensors import gap_requests, partition_gap_sensor
+from vvv_pipeline.defs.dagster_internals import RANGE_TAGS
 from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.defs.jobs import SESSION_SOURCES
 from vvv_pipeline.validation.gate import TIER1
@@ -43,7 +44,6 @@ from vvv_pipeline_tests.production.postgres import (
     require_server,
 )
 
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 DAYS = [WEEK[3], EARLY_CLOSE]  # the day before Thanksgiving and the 13:00 early close
 ARCTIC_POOLS = {
     "arcticdb_bars_time_bars",

@@ -13,6 +13,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from vvv_pipeline.defs.dagster_internals import RANGE_TAGS
 from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.read import load_bars, load_tier
 from vvv_pipeline.storage.arctic import TICK_LIBRARY, ArcticStore, arctic_for
@@ -22,7 +23,6 @@ from vvv_pipeline_tests.scaleout.services import S3_ACCESS, S3_REGION, S3_SECRET
 
 EQUITIES = ["SPY", "QQQ", "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "JPM"]
 DAYS = [WEEK[3], EARLY_CLOSE]
-RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 BUCKET = "vvv-pipeline"
 # a tick source and two assets derived from it: the job's other assets use the same stores
 SELECTION = [

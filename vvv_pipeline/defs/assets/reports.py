@@ -32,13 +32,13 @@ from vvv_pipeline.defs.coverage_report import (
     coverage_markdown,
     write_coverage_html,
 )
+from vvv_pipeline.defs.jobs import SESSION_SOURCES
 from vvv_pipeline.defs.partitions import session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
 from vvv_pipeline.reports.daily import report_summary_markdown, write_daily_report
 from vvv_pipeline.storage.derived import MARKET_PROFILE, REGIME, SIGNALS, DerivedStore
 from vvv_pipeline.stored_columns import markdown
 
-SESSION_SOURCES = ("equity_ticks", "darkpool_prints", "options_flow", "daily_ohlcv")
 DISPLAY_FREQ = "5min"
 
 

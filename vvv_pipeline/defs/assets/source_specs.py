@@ -11,8 +11,11 @@ from vvv_pipeline.defs.partitions import (
     session_partitions,
 )
 from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.live.market import LiveConfig
 from vvv_pipeline.storage.arctic import TICK_PREFIXES
 from vvv_pipeline.universe import Universe
+
+DEFAULT_LIVE = LiveConfig()
 
 
 @dataclass(frozen=True)
@@ -31,24 +34,13 @@ class SourceSpec:
 
     @property
     def provider(self) -> str:
-        """The real provider family behind the source (names its concurrency pool)."""
-        return REAL_PROVIDERS[self.source]
+        """The real provider family behind the source (names its concurrency pool): its
+        provider under the default live configuration (crypto may use Bybit/Coinbase)."""
+        return DEFAULT_LIVE.provider_of(self.source)
 
     def symbols(self, universe: Universe) -> list[str]:
         return list(getattr(universe, self.symbols_of))
 
-
-REAL_PROVIDERS = {
-    Source.EQUITY_TICKS: "iqfeed",
-    Source.CRYPTO_TRADES: "binance",
-    Source.CRYPTO_OPEN_INTEREST: "binance",
-    Source.DARKPOOL_PRINTS: "unusual_whales",
-    Source.OPTIONS_FLOW: "unusual_whales",
-    Source.NEWS_HEADLINES: "unusual_whales",
-    Source.DAILY_OHLCV: "yahoo",
-    Source.ECONOMIC_SERIES: "fred",
-}
-"""Default real provider of each source (``VVV_PROVIDER=live``); crypto may use Bybit/Coinbase."""
 
 SOURCE_SPECS = (
     SourceSpec(

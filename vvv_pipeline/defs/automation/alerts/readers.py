@@ -17,8 +17,8 @@ import dagster as dg
 
 from vvv_pipeline.defs.automation.alerts.messages import describe_range
 from vvv_pipeline.defs.dagster_internals import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+    RANGE_TAGS,
     SerializableErrorInfo,
 )
 
@@ -28,8 +28,6 @@ FINISHED = (
     dg.DagsterEventType.RUN_CANCELED,
 )
 BACKFILL_TAG = "dagster/backfill"
-PARTITION_TAG = "dagster/partition"
-RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 STEP_WRAPPER = "DagsterExecutionStepExecutionError"
 
 
@@ -103,8 +101,8 @@ def check_evaluations(
 
 def run_partition(tags: dict[str, str]) -> str:
     """The run's partition, its range, or a note that it had none."""
-    if PARTITION_TAG in tags:
-        return tags[PARTITION_TAG]
+    if PARTITION_NAME_TAG in tags:
+        return tags[PARTITION_NAME_TAG]
     start, end = (tags.get(tag) for tag in RANGE_TAGS)
     return describe_range(start, end) if start and end else "none (unpartitioned run)"
 
