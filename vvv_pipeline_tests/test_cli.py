@@ -241,8 +241,10 @@ def test_the_command_launches_into_the_location_the_ui_loads(tmp_path):
 
 TODAY = pd.Timestamp.now(tz="America/New_York").normalize()
 LATER = (TODAY + pd.Timedelta(days=3)).strftime("%Y-%m-%d")
+# The second session after today: the next one is already a partition (the session in progress,
+# end_offset=1) whenever today is not a session, e.g. on a weekend.
 FUTURE_SESSION = str(
-    sessions_between(TODAY + pd.Timedelta(days=1), TODAY + pd.Timedelta(days=9))[0].date()
+    sessions_between(TODAY + pd.Timedelta(days=1), TODAY + pd.Timedelta(days=14))[1].date()
 )
 BAD_ARGUMENTS = {
     "sessions_zero": (["run", "--sessions", "0"], "--sessions"),
