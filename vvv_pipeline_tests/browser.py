@@ -7,8 +7,9 @@ missing and the process runs as root it installs the Debian package under a file
 workers may ask at the same moment), otherwise it fails with the command to run. It never skips:
 a browser test that silently does not run proves nothing.
 
-Screenshots go to :func:`artifacts_dir`: ``$VVV_ARTIFACTS_DIR`` or ``<repo>/artifacts/screenshots``
-(git-ignored), so a person can look at what the tests saw.
+Screenshots go to :func:`artifacts_dir`: ``$VVV_ARTIFACTS_DIR`` or
+``<repo>/data/artifacts/screenshots`` (git-ignored with the rest of ``data/``), so a person can
+look at what the tests saw and CI can keep them as artifacts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ DEFAULT_CHROMIUM = "/usr/bin/chromium"
 INSTALL_LOCK = Path("/tmp/vvv-chromium-install.lock")
 INSTALL_COMMAND = "apt-get update && apt-get install -y chromium"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ARTIFACTS = REPO_ROOT / "data" / "artifacts" / "screenshots"
+"""Under ``data/``, which ``.gitignore`` ignores except the shipped configuration."""
 DEFAULT_VIEWPORT = (1400, 900)
 LAUNCH_ARGS = ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu")
 """``--no-sandbox`` because CI runs as root; /dev/shm is small in containers."""
@@ -60,9 +63,10 @@ def chromium_executable() -> str:
 
 
 def artifacts_dir() -> Path:
-    """Screenshot folder (created): ``$VVV_ARTIFACTS_DIR`` or ``<repo>/artifacts/screenshots``."""
+    """Screenshot folder (created): ``$VVV_ARTIFACTS_DIR`` or
+    ``<repo>/data/artifacts/screenshots``."""
     configured = os.environ.get("VVV_ARTIFACTS_DIR")
-    folder = Path(configured) if configured else REPO_ROOT / "artifacts" / "screenshots"
+    folder = Path(configured) if configured else DEFAULT_ARTIFACTS
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -1,6 +1,6 @@
 """MkDocs hook: show the browser tests' screenshots on the UI screenshots page when they exist.
 
-The browser tests save PNGs in ``$VVV_ARTIFACTS_DIR`` or ``artifacts/screenshots/``
+The browser tests save PNGs in ``$VVV_ARTIFACTS_DIR`` or ``data/artifacts/screenshots/``
 (git-ignored), so a clean clone has none. At build time the first of the candidate folders that
 holds PNGs is copied into the site under ``img/screenshots/`` and the page's gallery marker is
 replaced by the images; without PNGs the marker becomes a note and the build still passes
@@ -26,6 +26,15 @@ CAPTIONS = {
     "dagster_ui_06_partitions_before.png": "Partitions of daily_ohlcv before a backfill",
     "dagster_ui_07_backfill_dialog.png": "Launching a backfill over two sessions",
     "dagster_ui_08_backfill_launched.png": "The launched backfill",
+    "ui_truth_01_cli_run.png": "A run of vvv-pipeline run, before Re-execute all",
+    "ui_truth_02_partition_2025-11-24.png": "equity_ticks 2025-11-24: that partition's own rows",
+    "ui_truth_03_partition_2025-11-25.png": "equity_ticks 2025-11-25: that partition's own rows",
+    "ui_truth_04_check_partitions.png": "tier1_structure by partition: the sessions passed",
+    "ui_truth_05_reexecution_success.png": "The re-execution launched from the UI, succeeded",
+    "ui_truth_06_hourly_sources_job_runs.png": "hourly_sources_job runs, with the re-execution",
+    "ui_truth_07_calendar_day_sources_job_runs.png": "calendar_day_sources_job runs",
+    "ui_truth_08_session_sources_job_runs.png": "session_sources_job runs",
+    "ui_truth_09_coverage_report_job_runs.png": "coverage_report_job runs",
     "daily_report.png": "A daily report page",
 }
 
@@ -38,7 +47,7 @@ def candidate_folders(root: Path) -> list[Path]:
     configured = os.environ.get("VVV_ARTIFACTS_DIR")
     if configured:
         return [Path(configured)]
-    return [root / "artifacts" / "screenshots", root / "data" / "artifacts" / "screenshots"]
+    return [root / "data" / "artifacts" / "screenshots", root / "artifacts" / "screenshots"]
 
 
 def find_screenshots(root: Path) -> list[Path]:
