@@ -101,10 +101,13 @@ def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{schema.name}: frame lacks required column(s) {missing}")
     out = {}
+    fresh = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0
+    fresh = fresh and frame.index.step == 1
     for col in schema.columns:
-        values = frame[col.name].reset_index(drop=True)
+        values = frame[col.name] if fresh else frame[col.name].reset_index(drop=True)
         if col.dtype == UTC_TS:
-            values = pd.to_datetime(values, utc=True).astype(UTC_TS)
+            if not (isinstance(values.dtype, pd.DatetimeTZDtype) and values.dtype == UTC_TS):
+                values = pd.to_datetime(values, utc=True).astype(UTC_TS)
         elif col.dtype == "category":
             if not isinstance(values.dtype, pd.CategoricalDtype):
                 values = values.astype(object).astype("category")

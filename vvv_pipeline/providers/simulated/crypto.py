@@ -65,8 +65,8 @@ def _trade_times(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def crypto_trades(
     seed: int, symbol: str, hour: int, trades_per_hour: int, start_price: float
-) -> pd.DataFrame:
-    """One symbol-hour of trades in canonical column order (``ts`` as int64 UTC ns)."""
+) -> dict[str, np.ndarray | pd.Categorical]:
+    """One symbol-hour of trades as columns in canonical order (``ts`` as int64 UTC ns)."""
     n = trades_per_hour
     t_rng, side_rng, size_rng, id_rng = streams(4, seed, "crypto_trades", symbol, hour, n)
     seconds = _trade_times(t_rng, n)
@@ -87,15 +87,13 @@ def crypto_trades(
     lot = 10 ** size_decimals(start_price)
     size = np.maximum(np.round(notional / mid * lot), 1.0) / lot
     trade_id = hour * TRADE_ID_STRIDE + np.cumsum(1 + id_rng.integers(0, 3, n))
-    return pd.DataFrame(
-        {
-            "ts": ts,
-            "price": ticks / scale,
-            "size": size,
-            "trade_id": trade_id.astype(np.int64),
-            "aggressor": aggressor,
-            "venue": pd.Categorical.from_codes(
-                np.zeros(n, dtype=np.int8), categories=[VENUE], validate=False
-            ),
-        }
-    )
+    return {
+        "ts": ts,
+        "price": ticks / scale,
+        "size": size,
+        "trade_id": trade_id.astype(np.int64),
+        "aggressor": aggressor,
+        "venue": pd.Categorical.from_codes(
+            np.zeros(n, dtype=np.int8), categories=[VENUE], validate=False
+        ),
+    }

@@ -99,15 +99,17 @@ def tape(seed: int, symbol: str, session: str, n: int, start_price: float) -> Ta
 
 def equity_ticks(
     seed: int, symbol: str, session: str, ticks_per_session: int, start_price: float
-) -> pd.DataFrame:
-    """A symbol-session's trades in canonical column order (``ts`` as int64 UTC ns)."""
+) -> dict[str, np.ndarray | pd.Categorical]:
+    """A symbol-session's trades as columns in canonical order (``ts`` as int64 UTC ns)."""
     open_ns, close_ns = session_window(session)
     n = tick_count(ticks_per_session, (close_ns - open_ns) // 1_000_000_000)
     codes_rng = streams(4, seed, "equity_ticks", symbol, session, n)[3]
-    return _frame(tape(seed, symbol, session, n, start_price), symbol, session, codes_rng)
+    return _columns(tape(seed, symbol, session, n, start_price), symbol, session, codes_rng)
 
 
-def _frame(t: Tape, symbol: str, session: str, rng: np.random.Generator) -> pd.DataFrame:
+def _columns(
+    t: Tape, symbol: str, session: str, rng: np.random.Generator
+) -> dict[str, np.ndarray | pd.Categorical]:
     n = len(t.ts)
     share = np.cumsum(list(EXCHANGE_SHARE.values()))
     exchange = np.minimum(np.searchsorted(share, rng.random(n), side="right"), len(share) - 1)
@@ -120,24 +122,22 @@ def _frame(t: Tape, symbol: str, session: str, rng: np.random.Generator) -> pd.D
     base = day_index(session) * 10**12 + (stable_int("equity", symbol) % 1_000) * 10**9
     trade_id = base + np.cumsum(1 + rng.integers(0, 4, n))
     aggressor = np.sign(2 * t.price_c - t.bid_c - t.ask_c).astype(np.int8)
-    return pd.DataFrame(
-        {
-            "ts": t.ts.astype(np.int64),
-            "price": t.price_c / 100.0,
-            "size": t.size.astype(np.int64),
-            "bid": t.bid_c / 100.0,
-            "ask": t.ask_c / 100.0,
-            "trade_id": trade_id.astype(np.int64),
-            "exchange": pd.Categorical.from_codes(
-                exchange_codes.astype(np.int8), categories=list(EQUITY_EXCHANGES), validate=False
-            ),
-            "condition": pd.Categorical.from_codes(
-                condition.astype(np.int8), categories=list(EQUITY_CONDITIONS), validate=False
-            ),
-            "aggressor": aggressor,
-            "extended_hours": np.zeros(n, dtype=bool),
-        }
-    )
+    return {
+        "ts": t.ts.astype(np.int64),
+        "price": t.price_c / 100.0,
+        "size": t.size.astype(np.int64),
+        "bid": t.bid_c / 100.0,
+        "ask": t.ask_c / 100.0,
+        "trade_id": trade_id.astype(np.int64),
+        "exchange": pd.Categorical.from_codes(
+            exchange_codes.astype(np.int8), categories=list(EQUITY_EXCHANGES), validate=False
+        ),
+        "condition": pd.Categorical.from_codes(
+            condition.astype(np.int8), categories=list(EQUITY_CONDITIONS), validate=False
+        ),
+        "aggressor": aggressor,
+        "extended_hours": np.zeros(n, dtype=bool),
+    }
 
 
 @lru_cache(maxsize=4096)

@@ -33,6 +33,8 @@ from vvv_pipeline.universe import Universe, load_universe
 DEFAULT_CONFIG = SimulationConfig()
 EQUITY_SOURCES = (Source.EQUITY_TICKS, Source.DARKPOOL_PRINTS, Source.OPTIONS_FLOW)
 CRYPTO_SOURCES = (Source.CRYPTO_TRADES, Source.CRYPTO_OPEN_INTEREST)
+Columns = dict[str, np.ndarray | pd.Categorical]
+"""A generated unit as columns (``ts`` int64 UTC ns), before it joins the partition's frame."""
 
 
 def parse_source(source: Source | str) -> Source:
@@ -120,9 +122,16 @@ class SimulatedMarket:
         unknown = any(f.kind == "unknown_symbol" for f in faults)
         table = sorted(set(wanted) | ({UNKNOWN_SYMBOL} if unknown else set()))
         codes = {symbol: i for i, symbol in enumerate(table)}
-        pieces: list[pd.DataFrame] = []
+        pieces: list[pd.DataFrame] | list[Columns] = []
         naive = False
-        for symbol, unit, frame in self._generate(src, sorted(wanted), lo, hi):
+        for symbol, unit, piece in self._generate(src, sorted(wanted), lo, hi):
+            if isinstance(piece, dict) and not faults:  # columns: stacked once in _assemble
+                piece = _clipped(piece, lo.value, hi.value)
+                piece["_sym"] = np.full(len(piece["ts"]), codes[symbol], dtype=np.int16)
+                if len(piece["ts"]):
+                    pieces.append(piece)
+                continue
+            frame = pd.DataFrame(piece) if isinstance(piece, dict) else piece
             frame["_sym"] = np.full(len(frame), codes[symbol], dtype=np.int16)
             ts = frame["ts"].to_numpy()
             if len(ts) and (ts.min() < lo.value or ts.max() >= hi.value):
@@ -162,8 +171,10 @@ class SimulatedMarket:
 
     def _generate(
         self, src: Source, symbols: list[str], lo: pd.Timestamp, hi: pd.Timestamp
-    ) -> Iterator[tuple[str, U.Unit, pd.DataFrame]]:
-        """(symbol, unit, frame) in symbol-then-time order; ``ts`` as int64 UTC ns."""
+    ) -> Iterator[tuple[str, U.Unit, pd.DataFrame | Columns]]:
+        """(symbol, unit, frame or columns) in symbol-then-time order; ``ts`` as int64 UTC ns.
+
+        The tick-scale sources (equity ticks, crypto trades, open interest) give columns."""
         units = self._units(src, lo, hi)
         cfg, universe = self.config, self.universe
         if src == Source.NEWS_HEADLINES:
@@ -198,14 +209,43 @@ class SimulatedMarket:
                 yield symbol, unit, frame
 
 
+def _clipped(columns: Columns, lo: int, hi: int) -> Columns:
+    """The rows with ``lo <= ts < hi`` (the columns themselves when all are)."""
+    ts = columns["ts"]
+    if not len(ts) or (ts.min() >= lo and ts.max() < hi):
+        return columns
+    keep = (ts >= lo) & (ts < hi)
+    return {name: values[keep] for name, values in columns.items()}
+
+
+def _stacked(pieces: list[Columns]) -> pd.DataFrame:
+    """One frame of the pieces' columns end to end: each column built once, no frame per piece."""
+    columns = {}
+    for name, first in pieces[0].items():
+        parts = [piece[name] for piece in pieces]
+        if isinstance(first, pd.Categorical):
+            same = first.categories
+            if all(p.categories.equals(same) and p.ordered == first.ordered for p in parts):
+                codes = np.concatenate([part.codes for part in parts])
+                columns[name] = pd.Categorical.from_codes(codes, dtype=first.dtype, validate=False)
+            else:
+                columns[name] = pd.concat([pd.Series(part) for part in parts], ignore_index=True)
+        else:
+            columns[name] = np.concatenate(parts)
+    return pd.DataFrame(columns)
+
+
 def _assemble(
-    pieces: list[pd.DataFrame], src: Source, table: list[str], naive: bool
+    pieces: list[pd.DataFrame] | list[Columns], src: Source, table: list[str], naive: bool
 ) -> pd.DataFrame:
-    """One canonical frame from per-unit pieces, sorted by (symbol, ts)."""
+    """One canonical frame from per-unit pieces (frames or columns), sorted by (symbol, ts)."""
     schema = SOURCE_SCHEMAS[src.value]
     if not pieces:
         return schema.empty()
-    frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+    if isinstance(pieces[0], dict):
+        frame = _stacked(pieces)  # type: ignore[arg-type]
+    else:
+        frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
     codes, ts = frame["_sym"].to_numpy(), frame["ts"].to_numpy()
     if not _is_sorted(codes, ts):
         order = np.lexsort((ts, codes))

@@ -39,8 +39,10 @@ def round_level(start_price: float) -> float:
     return 10.0 ** (math.floor(math.log10(start_price)) - 1)
 
 
-def open_interest(seed: int, symbol: str, hour: int, start_price: float) -> pd.DataFrame:
-    """One symbol-hour of 5-second open-interest samples (``ts`` as int64 UTC ns)."""
+def open_interest(
+    seed: int, symbol: str, hour: int, start_price: float
+) -> dict[str, np.ndarray | pd.Categorical]:
+    """One symbol-hour of 5-second open-interest samples as columns (``ts`` as int64 UTC ns)."""
     oi_anchors = hourly_anchors(
         seed, "open_interest", symbol, NOTIONAL_LEVEL_USD / start_price, 0.006, 168.0
     )
@@ -61,14 +63,12 @@ def open_interest(seed: int, symbol: str, hour: int, start_price: float) -> pd.D
     log_oi = bridge(oi_anchors.log_level[hour], oi_anchors.log_level[hour + 1], noise)
     oi = np.round(np.exp(log_oi[:SAMPLES_PER_HOUR]), 3)
     start_ns = EPOCH_NS + hour * HOUR_NS
-    return pd.DataFrame(
-        {
-            "ts": start_ns + np.arange(SAMPLES_PER_HOUR, dtype=np.int64) * SAMPLE_S * 10**9,
-            "open_interest": oi,
-            "open_interest_value": oi * mark,
-            "mark_price": mark,
-            "venue": pd.Categorical.from_codes(
-                np.zeros(SAMPLES_PER_HOUR, dtype=np.int8), categories=[VENUE], validate=False
-            ),
-        }
-    )
+    return {
+        "ts": start_ns + np.arange(SAMPLES_PER_HOUR, dtype=np.int64) * SAMPLE_S * 10**9,
+        "open_interest": oi,
+        "open_interest_value": oi * mark,
+        "mark_price": mark,
+        "venue": pd.Categorical.from_codes(
+            np.zeros(SAMPLES_PER_HOUR, dtype=np.int8), categories=[VENUE], validate=False
+        ),
+    }
