@@ -6,6 +6,7 @@ the run coordinator's submit context, which the tests drive directly as the daem
 from dagster._core.definitions.repository_definition.valid_definitions import (
     SINGLETON_REPOSITORY_NAME,
 )
+from dagster._core.events import EngineEventData
 from dagster._core.execution.backfill import PartitionBackfill
 from dagster._core.remote_origin import (
     InProcessCodeLocationOrigin,
@@ -31,6 +32,7 @@ __all__ = [
     "RUN_KEY_TAG",
     "SINGLETON_REPOSITORY_NAME",
     "DagsterRunStatus",
+    "EngineEventData",
     "FreshnessDaemon",
     "InProcessCodeLocationOrigin",
     "InProcessTestWorkspaceLoadTarget",

@@ -75,6 +75,15 @@ class RunOutcome:
             message = _root_message(event.step_failure_data.error)
             self.errors.append(f"{event.step_key}: {message}")
             return f"{event.step_key} FAILED: {message}"
+        elif kind == dg.DagsterEventType.ENGINE_EVENT and event.engine_event_data.error:
+            # the worker failed outside any step (it could not load the job, say): the error is
+            # the run's only cause, on an engine event
+            message = _root_message(event.engine_event_data.error)
+            self.errors.append(f"run: {message}")
+            return f"run error: {message}"
+        elif kind == dg.DagsterEventType.RUN_FAILURE and not self.errors:
+            message = record.event_log_entry.user_message or event.message or "no error recorded"
+            self.errors.append(f"run: {message.strip().splitlines()[0][:400]}")
         return None
 
 
