@@ -218,9 +218,9 @@ def _clipped(columns: Columns, lo: int, hi: int) -> Columns:
     return {name: values[keep] for name, values in columns.items()}
 
 
-def _stacked(pieces: list[Columns]) -> pd.DataFrame:
-    """One frame of the pieces' columns end to end: each column built once, no frame per piece."""
-    columns = {}
+def _stacked(pieces: list[Columns]) -> Columns:
+    """The pieces' columns end to end: each column built once, no frame per piece."""
+    columns: Columns = {}
     for name, first in pieces[0].items():
         parts = [piece[name] for piece in pieces]
         if isinstance(first, pd.Categorical):
@@ -229,10 +229,11 @@ def _stacked(pieces: list[Columns]) -> pd.DataFrame:
                 codes = np.concatenate([part.codes for part in parts])
                 columns[name] = pd.Categorical.from_codes(codes, dtype=first.dtype, validate=False)
             else:
-                columns[name] = pd.concat([pd.Series(part) for part in parts], ignore_index=True)
+                series = pd.concat([pd.Series(part) for part in parts], ignore_index=True)
+                columns[name] = series.array  # type: ignore[assignment]
         else:
             columns[name] = np.concatenate(parts)
-    return pd.DataFrame(columns)
+    return columns
 
 
 def _assemble(
@@ -243,15 +244,21 @@ def _assemble(
     if not pieces:
         return schema.empty()
     if isinstance(pieces[0], dict):
-        frame = _stacked(pieces)  # type: ignore[arg-type]
+        columns = _stacked(pieces)  # type: ignore[arg-type]
+        codes, ts = columns.pop("_sym"), columns.pop("ts")
+        if not _is_sorted(codes, ts):
+            order = np.lexsort((ts, codes))
+            columns = {name: values[order] for name, values in columns.items()}
+            codes, ts = codes[order], ts[order]
+        frame = pd.DataFrame(columns, copy=False)  # not consolidated: conform copies once
     else:
         frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
-    codes, ts = frame["_sym"].to_numpy(), frame["ts"].to_numpy()
-    if not _is_sorted(codes, ts):
-        order = np.lexsort((ts, codes))
-        frame = frame.take(order)
-        codes, ts = codes[order], ts[order]
-    frame = frame.drop(columns=["_sym", "ts"])
+        codes, ts = frame["_sym"].to_numpy(), frame["ts"].to_numpy()
+        if not _is_sorted(codes, ts):
+            order = np.lexsort((ts, codes))
+            frame = frame.take(order)
+            codes, ts = codes[order], ts[order]
+        frame = frame.drop(columns=["_sym", "ts"])
     symbol = pd.Categorical.from_codes(codes, categories=table, validate=False)
     if UNKNOWN_SYMBOL in table and not np.any(codes == table.index(UNKNOWN_SYMBOL)):
         symbol = symbol.remove_categories([UNKNOWN_SYMBOL])
