@@ -1,4 +1,12 @@
-"""Shared fixtures: a temporary data directory, tiny simulated scale, a throwaway instance."""
+"""Shared fixtures: a temporary data directory, tiny simulated scale, a throwaway instance.
+
+Test tiers: every test that needs a Dagster instance, a service (PostgreSQL, Redis, S3), a
+browser, a webserver or daemon, a subprocess run of the command, or materializes jobs is marked
+``integration`` here at collection, by where it lives (:data:`INTEGRATION_PATHS`), by the
+fixtures it uses (:data:`INTEGRATION_FIXTURES`, which includes every fixture built on them) or
+by being ``slow``; the rest is pure logic (``pytest -m "not integration"``). A test elsewhere that
+needs one of those says so with ``@pytest.mark.integration`` or a module's ``pytestmark``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,29 @@ import dagster as dg
 import pytest
 
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
+
+TESTS = Path(__file__).resolve().parent
+INTEGRATION_PATHS = (
+    # the rehearsal, PostgreSQL, Celery/Redis/S3, the webserver and daemon in Chromium
+    "operations/",
+    "production/",
+    "scaleout/",
+    "ui/",
+    # source and derived assets materialized into an instance; the command run in processes
+    "assets/",
+    "automation/test_run_monitoring.py",
+    "automation/test_session_close.py",
+    "reports/test_report_browser.py",
+    "storage/",
+    "test_cli.py",
+    # runs materialized into an instance beside the pure checks of their module
+    "test_configuration_errors.py::test_a_run_with_such_a_fault_fails_naming_it",
+    "test_configuration_errors.py::test_an_unknown_scale_in_run_config_fails_the_step_once",
+)
+"""Directories (ending in ``/``), modules and tests (``module::name``), relative to
+``vvv_pipeline_tests/``: a prefix of a test's id there marks it."""
+INTEGRATION_FIXTURES = frozenset({"instance"})
+"""A test using one of these, directly or through another fixture, is an integration test."""
 
 # Sessions used across tests (inside every default partition range): Thanksgiving week 2025
 # with the 13:00 early close on Friday the 28th, and an hour of a normal session.
@@ -35,3 +66,25 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as test_instance:
         yield test_instance
+
+
+def _where(item: pytest.Item) -> str:
+    """The item's id relative to ``vvv_pipeline_tests/`` (empty outside it)."""
+    path = item.path.resolve()
+    if not path.is_relative_to(TESTS):
+        return ""
+    return "::".join([path.relative_to(TESTS).as_posix(), *item.nodeid.split("::")[1:]])
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("integration"):
+            continue
+        where = _where(item)
+        if (
+            where.startswith(INTEGRATION_PATHS)
+            or INTEGRATION_FIXTURES.intersection(item.fixturenames)
+            or item.get_closest_marker("slow")
+        ):
+            item.add_marker(pytest.mark.integration)
