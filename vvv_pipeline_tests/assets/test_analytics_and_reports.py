@@ -9,6 +9,7 @@ import pandas as pd
 from vvv_pipeline.analytics.profile import market_profile
 from vvv_pipeline.defs.assets.frames_io import read_bars, read_days
 from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.defs.jobs import SESSION_SOURCES
 from vvv_pipeline.read import load_series
 from vvv_pipeline.settings import arctic_uri
 from vvv_pipeline.storage.derived import MARKET_PROFILE, SIGNALS, DerivedStore
@@ -82,7 +83,7 @@ def test_analytics_and_daily_report_of_a_range(data_dir, instance):
 
 
 def test_coverage_report_counts_the_missing_partitions(data_dir, instance):
-    _run("session_sources_job", DAYS, instance)
+    _run("session_sources_job", DAYS, instance, assets=SESSION_SOURCES)  # what it counts
     defs = build_definitions()
     run_config = {"ops": {"coverage_report": {"config": {"lookback_days": 7, "end": DAYS[-1]}}}}
     result = defs.resolve_job_def("coverage_report_job").execute_in_process(

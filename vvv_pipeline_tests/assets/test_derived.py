@@ -11,14 +11,23 @@ from vvv_pipeline_tests.conftest import EARLY_CLOSE, WEEK
 
 EQUITIES = ["SPY", "QQQ", "AAPL", "MSFT", "NVDA", "AMZN", "GOOGL", "META", "TSLA", "JPM"]
 DAYS = [WEEK[3], EARLY_CLOSE]  # the day before Thanksgiving and the early close
+BARS = ("equity_ticks", "equity_time_bars")
+TIERS = (*BARS, "equity_metadata_tier1", "equity_metadata_tier2")
 
 
-def _run(job: str, keys: list[str], instance, run_config=None) -> dg.ExecuteInProcessResult:
+def _run(
+    job: str, keys: list[str], instance, run_config=None, assets: tuple[str, ...] | None = None
+) -> dg.ExecuteInProcessResult:
+    """A range run of ``job``, or of only its ``assets`` (the whole session job also builds the
+    analytics and the Plotly report, seconds a run that a test reading bars has no use for)."""
     tags = dict(zip(RANGE_TAGS, (keys[0], keys[-1]), strict=True))
+    selection = None if assets is None else [dg.AssetKey(a) for a in assets]
     result = (
         build_definitions()
         .resolve_job_def(job)
-        .execute_in_process(instance=instance, tags=tags, run_config=run_config)
+        .execute_in_process(
+            instance=instance, tags=tags, run_config=run_config, asset_selection=selection
+        )
     )
     assert result.success
     return result
@@ -39,7 +48,7 @@ def _snapshot(result: dg.ExecuteInProcessResult, asset: str) -> str:
 
 
 def test_stored_bars_equal_the_bars_of_the_stored_ticks(data_dir, instance):
-    _run("session_sources_job", DAYS, instance)
+    _run("session_sources_job", DAYS, instance, assets=TIERS)
     ticks = stored_ticks("equity_ticks", DAYS)
     for freq in ("1min", "1h", "1d"):
         want = time_bars(ticks, freq, sessions=DAYS)
@@ -59,10 +68,10 @@ def test_stored_bars_equal_the_bars_of_the_stored_ticks(data_dir, instance):
 
 
 def test_rerunning_a_range_replaces_exactly_its_window(data_dir, instance):
-    _run("session_sources_job", DAYS, instance)
-    _run("session_sources_job", [WEEK[0]], instance)
+    _run("session_sources_job", DAYS, instance, assets=BARS)
+    _run("session_sources_job", [WEEK[0]], instance, assets=BARS)
     everything = load_bars(EQUITIES, "1min")
-    _run("session_sources_job", DAYS, instance)
+    _run("session_sources_job", DAYS, instance, assets=BARS)
     again = load_bars(EQUITIES, "1min")
     pd.testing.assert_frame_equal(again, everything)
     assert set(again["ts"].dt.tz_convert("America/New_York").dt.strftime("%Y-%m-%d")) == {
@@ -72,10 +81,10 @@ def test_rerunning_a_range_replaces_exactly_its_window(data_dir, instance):
 
 
 def test_each_run_leaves_a_snapshot_that_reads_back_what_the_bars_were(data_dir, instance):
-    first = _run("session_sources_job", DAYS, instance)
+    first = _run("session_sources_job", DAYS, instance, assets=BARS)
     before = load_bars(["MSFT"], "5min", *_span(DAYS))
     denser = {"resources": {"market": {"config": {"scale": "tiny", "ticks_per_session": 900}}}}
-    _run("session_sources_job", DAYS, instance, run_config=denser)
+    _run("session_sources_job", DAYS, instance, run_config=denser, assets=BARS)
     after = load_bars(["MSFT"], "5min", *_span(DAYS))
     assert after["trade_count"].sum() > before["trade_count"].sum()
     snapshot = _snapshot(first, "equity_time_bars")
@@ -89,7 +98,12 @@ def test_crypto_bars_of_a_new_york_day_cover_its_utc_hours(data_dir, instance):
     first_hour = start.strftime("%Y-%m-%d-%H:%M")
     last_hour = (end - pd.Timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
     _run("hourly_sources_job", [first_hour, last_hour], instance)
-    _run("calendar_day_sources_job", [day], instance)
+    _run(
+        "calendar_day_sources_job",
+        [day],
+        instance,
+        assets=("crypto_oi_windows", "crypto_time_bars"),
+    )
     hourly = load_bars(["BTCUSDT", "ETHUSDT", "SOLUSDT"], "1h", start, end)
     assert hourly.groupby("symbol").size().tolist() == [24, 24, 24]
     daily = load_bars(["BTCUSDT"], "1d", start, end)

@@ -12,6 +12,15 @@ from vvv_pipeline_tests.conftest import WEEK
 
 CRYPTO = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
 TWO_DAYS = ["2025-11-24", "2025-11-25"]
+EVENT_BARS = ("equity_ticks", "equity_time_bars", "equity_event_bars")
+TIER3 = ("equity_ticks", "darkpool_prints", "options_flow", "equity_metadata_tier3")
+CRYPTO_READ = (
+    "crypto_oi_windows",
+    "crypto_time_bars",
+    "crypto_event_bars",
+    *(f"crypto_metadata_tier{tier}" for tier in (1, 2, 3)),
+)
+"""The assets a test reads and their inputs, not the whole job (the analytics, the report)."""
 
 
 def _hours(days: list[str]) -> tuple[str, str]:
@@ -29,7 +38,7 @@ def _hour_keys(days: list[str]) -> list[str]:
 
 
 def test_volume_bars_conserve_volume_and_fill_exactly_their_history_threshold(data_dir, instance):
-    _run("session_sources_job", WEEK[:3], instance)
+    _run("session_sources_job", WEEK[:3], instance, assets=EVENT_BARS)
     ticks = stored_ticks("equity_ticks", WEEK[:3])
     bars = load_event_bars(EQUITIES, "volume", *_span(WEEK[:3]))
     daily = load_bars(EQUITIES, "1d", *_span(WEEK[:3]))
@@ -54,7 +63,7 @@ def test_volume_bars_conserve_volume_and_fill_exactly_their_history_threshold(da
 
 
 def test_tick_and_imbalance_bars_cover_every_trade_once(data_dir, instance):
-    _run("session_sources_job", TWO_DAYS, instance)
+    _run("session_sources_job", TWO_DAYS, instance, assets=EVENT_BARS)
     ticks = stored_ticks("equity_ticks", TWO_DAYS)
     per_symbol = ticks.groupby(ticks["symbol"].astype(str), observed=True).size()
     assert sorted(per_symbol.index) == sorted(EQUITIES) and (per_symbol > 0).all()
@@ -101,7 +110,7 @@ def test_history_thresholds_fall_back_to_the_own_day_only_without_history():
 
 def test_oi_windows_and_per_bar_open_interest_continue_across_midnight(data_dir, instance):
     _run("hourly_sources_job", list(_hours(TWO_DAYS)), instance)
-    _run("calendar_day_sources_job", TWO_DAYS, instance)
+    _run("calendar_day_sources_job", TWO_DAYS, instance, assets=CRYPTO_READ)
     windows = load_series(TIME_BARS, [f"{s}/oi_5s" for s in CRYPTO], *_span(TWO_DAYS))
     assert len(windows) == len(CRYPTO) * 2 * 24 * 720  # one window per 5 s, every pair
     second_day = windows[windows["ts"] == _span(TWO_DAYS[1:])[0]]
@@ -128,8 +137,8 @@ def test_oi_windows_and_per_bar_open_interest_continue_across_midnight(data_dir,
 
 
 def test_tier3_dark_share_matches_the_stored_prints_and_ticks(data_dir, instance):
-    _run("calendar_day_sources_job", TWO_DAYS, instance)
-    _run("session_sources_job", TWO_DAYS, instance)
+    _run("calendar_day_sources_job", TWO_DAYS, instance, assets=("news_headlines",))
+    _run("session_sources_job", TWO_DAYS, instance, assets=TIER3)
     tier3 = load_tier(3, EQUITIES, *_span(TWO_DAYS))
     assert len(tier3) == len(EQUITIES) * 2
     row = tier3[(tier3["symbol"] == "AAPL") & (tier3["ts"] == _span(TWO_DAYS[:1])[0])].iloc[0]

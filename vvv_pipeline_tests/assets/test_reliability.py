@@ -16,7 +16,7 @@ from vvv_pipeline.defs.jobs import SESSION_SOURCES
 from vvv_pipeline.read import load_bars
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline_tests.assets.helpers import expected, stored_table, stored_ticks
-from vvv_pipeline_tests.assets.test_derived import EQUITIES, _run, _span
+from vvv_pipeline_tests.assets.test_derived import BARS, EQUITIES, _run, _span
 from vvv_pipeline_tests.conftest import WEEK
 
 WORKER = [sys.executable, "-m", "vvv_pipeline_tests.assets.materialize_worker"]
@@ -81,7 +81,8 @@ def test_a_run_killed_mid_write_leaves_readable_data_and_the_rerun_completes(
     data_dir, tmp_path, instance
 ):
     days = WEEK[1:3]
-    _run("session_sources_job", days, instance)  # the tiny scale: the data before the crash
+    # the tiny scale: the data before the crash (ticks and the bars read back, nothing else)
+    _run("session_sources_job", days, instance, assets=BARS)
     before = _tick_versions(days)
     baseline = stored_ticks("equity_ticks", days)
     old_parts = _partitions(days)
@@ -112,6 +113,7 @@ def test_a_run_killed_mid_write_leaves_readable_data_and_the_rerun_completes(
         days,
         instance,
         {"resources": {"market": {"config": {"scale": "default"}}}},
+        assets=BARS,
     )
     ticks = stored_ticks("equity_ticks", days)
     new = ticks.groupby(ticks["symbol"].astype(str), observed=True).size()
