@@ -40,6 +40,11 @@ INTEGRATION_PATHS = (
 ``vvv_pipeline_tests/``: a prefix of a test's id there marks it."""
 INTEGRATION_FIXTURES = frozenset({"instance"})
 """A test using one of these, directly or through another fixture, is an integration test."""
+LONGEST = (
+    "operations/test_production_rehearsal.py::test_a_production_stretch_on_the_shipped_sqlite_instance",
+    "operations/test_production_rehearsal.py::test_the_faulty_days_on_postgresql",
+)
+"""The longest tests, minutes each: started first, one per worker (see :func:`_longest_first`)."""
 
 # Sessions used across tests (inside every default partition range): Thanksgiving week 2025
 # with the 13:00 early close on Friday the 28th, and an hour of a normal session.
@@ -88,3 +93,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             or item.get_closest_marker("slow")
         ):
             item.add_marker(pytest.mark.integration)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_LongestFirst(), "vvv-longest-first")
+
+
+class _LongestFirst:
+    @pytest.hookimpl(trylast=True)  # on what -m and -k left
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]):
+        _longest_first(config, items)
+
+
+def _longest_first(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put each of :data:`LONGEST` at the head of one worker's share.
+
+    With ``-n N`` and ``--dist worksteal`` (``addopts``), worker ``i`` starts on the ``i``-th of
+    N consecutive shares of the collection and idle workers take over the queued tests of busy
+    ones; the longest tests therefore start at once, on different workers, and the rest of the
+    suite runs beside them instead of after them. Without xdist the order is the collection's.
+    """
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    present = {_where(item): item for item in items}
+    longest = [present[name] for name in LONGEST if name in present][:workers]
+    if workers < 2 or not longest:
+        return
+    rest = [item for item in items if item not in longest]
+    ordered: list[pytest.Item] = []
+    for index in range(workers):
+        share = (len(rest) + len(longest) - len(ordered)) // (workers - index)
+        head = [longest[index]] if index < len(longest) else []
+        take = share - len(head)
+        ordered += head + rest[:take]
+        rest = rest[take:]
+    items[:] = ordered + rest
