@@ -137,7 +137,8 @@ def rehearse(
     for index, leg in enumerate(legs):
         if index:
             progress(f"operator catch-up backfill up to {leg.start}")
-            catch_ups += catch_up(driver, leg.start)
+            with driver.ticks.timed("operator catch-up"):
+                catch_ups += catch_up(driver, leg.start)
         progress(f"leg {index + 1}: {leg.start} .. {leg.end} ({leg.days:.2f} days)")
         advance(driver, leg, progress)
     return driver, killed, catch_ups

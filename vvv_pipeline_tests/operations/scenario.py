@@ -6,8 +6,9 @@ deployment, with an operator's catch-up backfill of the weeks in between:
 
 - leg 1, Sat 2025-11-01 00:00 to Tue 11-04 00:30 New York: a weekend whose Sunday falls back
   from EDT to EST (a 25-hour New York day) and Monday's session;
-- leg 2, Tue 2025-11-25 00:00 to Sun 11-30 00:30 New York: two sessions, Thanksgiving (no
-  session), the 13:00 early close on Friday and a Saturday.
+- leg 2, Tue 2025-11-25 00:00 to Sat 11-29 00:30 New York: two sessions, Thanksgiving (no
+  session) and the 13:00 early close on Friday, its calendar day closed as leg 1 closes Monday's
+  (a further weekend day would repeat what leg 1's weekend shows).
 
 Faults, all in leg 2: a two-hour provider outage, an hourly run killed in the middle of its
 tick write, and dark-pool prints that fail tier 1 for one session whatever is retried.
@@ -38,7 +39,7 @@ class Leg:
 
 LEGS = (
     Leg(ny("2025-11-01 00:00"), ny("2025-11-04 00:30")),
-    Leg(ny("2025-11-25 00:00"), ny("2025-11-30 00:30")),
+    Leg(ny("2025-11-25 00:00"), ny("2025-11-29 00:30")),
 )
 SHORT_LEGS = (Leg(ny("2025-11-25 00:00"), ny("2025-11-27 00:30")),)
 """One leg of two days holding every fault: for a second storage backend."""
