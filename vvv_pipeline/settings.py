@@ -198,6 +198,14 @@ class Settings(BaseSettings):
     gap_retry_minutes: float = Field(
         default=30.0, ge=0, description="back-off before a gap's second attempt (then doubling)"
     )
+    # backfills
+    backfill_max_partitions: int = Field(
+        default=500,
+        ge=0,
+        description="asset-partitions a backfill may target without the "
+        "`vvv/confirm_large_backfill=true` tag; larger ones are canceled before any run "
+        "starts (0: no limit)",
+    )
     # alerts
     alert_webhook: str | None = Field(
         default=None,

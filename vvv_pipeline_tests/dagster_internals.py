@@ -1,7 +1,8 @@
 """Private Dagster names the tests use, in one module (the product's are in
 :mod:`vvv_pipeline.defs.dagster_internals`, re-exported here): test workspaces and code-location
-origins, Dagster's frozen clock, the daemons' single iterations (freshness, run monitoring) and
-the run coordinator's submit context, which the tests drive directly as the daemon would."""
+origins, Dagster's frozen clock, the daemons' single iterations (freshness, run monitoring,
+backfills) and the run coordinator's submit context, which the tests drive directly as the
+daemon would."""
 
 from dagster._core.definitions.repository_definition.valid_definitions import (
     SINGLETON_REPOSITORY_NAME,
@@ -19,6 +20,7 @@ from dagster._core.storage.tags import RUN_KEY_TAG
 from dagster._core.test_utils import InProcessTestWorkspaceLoadTarget, freeze_time
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+from dagster._daemon.backfill import execute_backfill_iteration
 from dagster._daemon.freshness import FreshnessDaemon
 from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 from dagster._serdes import serialize_value
@@ -43,6 +45,7 @@ __all__ = [
     "RemoteRepositoryOrigin",
     "SubmitRunContext",
     "cron_string_iterator",
+    "execute_backfill_iteration",
     "freeze_time",
     "monitor_started_run",
     "serialize_value",

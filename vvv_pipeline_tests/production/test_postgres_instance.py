@@ -86,7 +86,8 @@ def test_production_yaml_puts_every_storage_in_postgres_with_queue_and_pools(
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
     assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
-    assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+    assert type(instance.run_coordinator).__name__ == "BackfillGuardRunCoordinator"
+    assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
     assert not instance.telemetry_enabled
 
     config = instance.get_concurrency_config()
