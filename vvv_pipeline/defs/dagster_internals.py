@@ -29,6 +29,11 @@ from dagster._core.storage.db_io_manager import (
     TableSlice,
 )
 from dagster._core.storage.event_log.base import EventLogRecord
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SqliteEventLogStorage,
+)
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._core.storage.tags import (
     ASSET_PARTITION_RANGE_END_TAG,
@@ -54,10 +59,12 @@ __all__ = [
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
     "BACKFILL_ID_TAG",
+    "INDEX_SHARD_NAME",
     "NOT_FINISHED_STATUSES",
     "PARTITION_NAME_TAG",
     "RANGE_TAGS",
     "REPOSITORY_LABEL_TAG",
+    "SQLITE_BUSY_TIMEOUT_SECONDS",
     "AssetCheckEvaluationTargetMaterializationData",
     "BulkActionStatus",
     "BulkActionsFilter",
@@ -77,6 +84,7 @@ __all__ = [
     "ReconstructableJob",
     "RunsFilter",
     "SerializableErrorInfo",
+    "SqliteEventLogStorage",
     "TableMetadataSet",
     "TablePartitionDimension",
     "TableSlice",

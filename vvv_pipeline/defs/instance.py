@@ -26,19 +26,29 @@ from __future__ import annotations
 import fcntl
 import importlib
 import os
+import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from dagster import DagsterInstance
+from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.pool import NullPool
 
 from vvv_pipeline.defs.dagster_internals import (
+    INDEX_SHARD_NAME,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
     ConfigurableClassData,
     DagsterSqliteStorage,
     InstanceRef,
+    SqliteEventLogStorage,
 )
 
 LOCK_SUFFIX = ".lock"
+KEPT_OPEN_SHARDS = 4
+"""Event-log database files (the index, run shards) a process keeps an engine and one idle
+connection for; see :class:`KeptOpenEventLogStorage`."""
 
 
 class InstanceConfigError(RuntimeError):
@@ -116,12 +126,107 @@ def project_instance_ref(cwd: Path | None = None) -> InstanceRef:
     return InstanceRef.from_dir(str(base), config_dir=str(config_dir))
 
 
+class KeptOpenEventLogStorage(SqliteEventLogStorage):
+    """Dagster's SQLite event log, with cheaper writes (docs/storage.md, "Dagster's event log").
+
+    Dagster opens a new SQLAlchemy engine and SQLite connection for every statement group (a
+    check evaluation is three: run shard, index, check table; a materialization two) and
+    closes them after. Its databases are in WAL mode, and closing the *last* connection to a
+    WAL database checkpoints the WAL into the database (with fsyncs) and deletes it, so the
+    next commit creates it again; each new engine also compiles every statement again. That
+    made each event cost about 10-40 ms on this project's loaded 2-core machine. Here:
+
+    * for each of the last :data:`KEPT_OPEN_SHARDS` database files it used (the index and the
+      current runs' shards) the process keeps the engine (its compiled statements) and one
+      idle SQLite connection, so Dagster's connections are never the last one and the WAL
+      stays in place; every use still opens and closes its own connection. The idle
+      connection holds no write lock and no read snapshot: other processes read, write and
+      checkpoint as before; SQLite's automatic checkpoint (every 1,000 pages) still runs on
+      commit (the WAL is then reused from its start, so it stays small), and the last
+      connection to close (at the latest when the process ends) checkpoints the rest.
+    * a connection that wrote to a run shard touches the shard file (its mtime): the
+      webserver follows a live run by watching ``<run_id>.db`` change, which used to happen
+      through the checkpoint on close.
+    * connections commit with ``PRAGMA synchronous=NORMAL`` (WAL): no fsync per commit, only
+      at checkpoints. A committed event survives a crash or kill of any process; only a power
+      loss or OS crash can lose the last events before a checkpoint (the database is never
+      corrupted). The data itself (ArcticDB, DuckDB) is not affected.
+    """
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        super().__init__(base_dir, inst_data=inst_data)
+        self._kept: OrderedDict[str, tuple[Engine, sqlite3.Connection]] = OrderedDict()
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock:  # Dagster's: one statement group at a time per process
+            engine = self._engine(shard)
+            with engine.connect() as conn:
+                with conn.begin():
+                    conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                    yield conn
+                wrote = conn.connection.dbapi_connection.total_changes > 0
+            if wrote and shard != INDEX_SHARD_NAME:
+                os.utime(self.path_for_shard(shard))  # wakes watchers of the run's log
+
+    def _engine(self, shard: str) -> Engine:
+        """The shard's engine, created (and the shard initialised) on first use."""
+        if shard in self._kept:
+            self._kept.move_to_end(shard)
+            return self._kept[shard][0]
+        engine = create_engine(
+            self.conn_string_for_shard(shard),
+            poolclass=NullPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+        )
+        if shard not in self._initialized_dbs:
+            self._initdb(engine)  # creates the tables and sets WAL mode on a new shard
+            self._initialized_dbs.add(shard)
+        idle = sqlite3.connect(self.path_for_shard(shard), check_same_thread=False)
+        # one read attaches it to the WAL (SQLite's "last connection" test counts only
+        # attached ones); its read transaction ends here, so it holds no snapshot
+        idle.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        self._kept[shard] = (engine, idle)
+        while len(self._kept) > KEPT_OPEN_SHARDS:
+            _close(*self._kept.popitem(last=False)[1])
+        return engine
+
+    def close_kept(self) -> None:
+        """Drop the engines and close the idle connections (the last close checkpoints)."""
+        with self._db_lock:
+            while self._kept:
+                _close(*self._kept.popitem()[1])
+
+    def upgrade(self) -> None:
+        self.close_kept()
+        super().upgrade()
+
+    def wipe(self) -> None:
+        self.close_kept()
+        super().wipe()
+
+    def dispose(self) -> None:
+        self.close_kept()
+        super().dispose()
+
+
+def _close(engine: Engine, idle: sqlite3.Connection) -> None:
+    idle.close()
+    engine.dispose()
+
+
 class LockedSqliteStorage(DagsterSqliteStorage):
-    """Dagster's SQLite storage, created under :func:`storage_lock` (see the module docstring).
+    """Dagster's SQLite storage, created under :func:`storage_lock` (see the module docstring),
+    with the event log of :class:`KeptOpenEventLogStorage`.
 
     Configured as ``storage: custom:`` in ``dagster.yaml``, so every Dagster process that opens
     the instance takes the lock, not only this project's commands.
     """
+
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        super().__init__(base_dir, inst_data=inst_data)
+        events_dir = self._event_log_storage._base_dir
+        self._event_log_storage = KeptOpenEventLogStorage(events_dir)
 
     @classmethod
     def from_config_value(  # ty: ignore[invalid-method-override]

@@ -1,0 +1,110 @@
+"""The project's event log keeps engines and idle connections open (cheap commits) and still
+shows every committed event to other processes at once, including the webserver's live watch of
+a run's log (:class:`vvv_pipeline.defs.instance.KeptOpenEventLogStorage`)."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+
+from vvv_pipeline.defs.instance import (
+    KEPT_OPEN_SHARDS,
+    KeptOpenEventLogStorage,
+    LockedSqliteStorage,
+)
+from vvv_pipeline_tests.dagster_internals import InstanceRef
+
+CONFIG = (
+    "storage:\n  custom:\n    module: vvv_pipeline.defs.instance\n"
+    f"    class: {LockedSqliteStorage.__name__}\n"
+    "    config:\n      base_dir: {base}\ntelemetry:\n  enabled: false\n"
+)
+RUN_ID = "0f0f0f0f-0000-4000-8000-000000000001"
+WRITER = """
+import sys, time
+from pathlib import Path
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+
+home, run_id = sys.argv[1], sys.argv[2]
+instance = dg.DagsterInstance.from_ref(InstanceRef.from_dir(home))
+def wait_for(name):
+    while not Path(home, name).exists():
+        time.sleep(0.05)
+
+instance.report_engine_event("event 0", job_name="j", run_id=run_id)  # creates the shard
+Path(home, "started").touch()
+wait_for("go")
+for i in range(1, 5):
+    instance.report_engine_event(f"event {i}", job_name="j", run_id=run_id)
+instance.report_runless_asset_event(dg.AssetMaterialization("kept", partition="p1"))
+instance.report_runless_asset_event(
+    dg.AssetCheckEvaluation(asset_key=dg.AssetKey("kept"), check_name="c", passed=True)
+)
+Path(home, "written").touch()
+wait_for("release")  # stays alive, idle connections open
+"""
+
+
+def _instance(home: Path) -> dg.DagsterInstance:
+    (home / "dagster.yaml").write_text(CONFIG.format(base=home / "storage"))
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+
+def _wait(condition, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_another_process_sees_every_event_while_the_writer_holds_its_connections(tmp_path):
+    instance = _instance(tmp_path)
+    assert isinstance(instance.event_log_storage, KeptOpenEventLogStorage)
+    seen: list[str] = []
+    instance.watch_event_logs(RUN_ID, None, lambda event, _cursor: seen.append(event.message))
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), RUN_ID])
+    try:
+        assert _wait(lambda: (tmp_path / "started").exists() or writer.poll() is not None)
+        assert _wait(lambda: len(seen) == 1), seen  # the new shard file was written
+        time.sleep(0.5)  # the file events of the shard's creation are all handled
+        (tmp_path / "go").touch()
+        assert _wait(lambda: (tmp_path / "written").exists() or writer.poll() is not None)
+        assert writer.poll() is None, "the writer failed"
+        # the writer is alive: its WAL is not checkpointed, yet readers see every commit
+        assert (tmp_path / "storage" / "history" / "runs" / "index.db-wal").exists()
+        messages = [e.message for e in instance.all_logs(RUN_ID)]
+        assert messages == [f"event {i}" for i in range(5)]
+        mats = instance.fetch_materializations(dg.AssetKey("kept"), limit=10).records
+        assert [m.partition_key for m in mats] == ["p1"]
+        check = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(dg.AssetKey("kept"), "c")]
+        )
+        assert len(check) == 1
+        # the webserver's live view of a run: a watch on the run's shard file, which the
+        # commits no longer change (the WAL is kept): the writer touches it
+        assert _wait(lambda: len(seen) == 5), seen
+    finally:
+        (tmp_path / "release").touch()
+        writer.wait(timeout=30)
+        instance.dispose()
+    assert writer.returncode == 0
+
+
+def test_a_process_keeps_a_bounded_number_of_shards_open(tmp_path):
+    instance = _instance(tmp_path)
+    storage = instance.event_log_storage
+    assert isinstance(storage, KeptOpenEventLogStorage)
+    for n in range(KEPT_OPEN_SHARDS + 3):
+        instance.report_engine_event("x", job_name="j", run_id=f"0f0f0f0f-0000-4000-8000-{n:012d}")
+    assert len(storage._kept) == KEPT_OPEN_SHARDS
+    assert all(len(instance.all_logs(f"0f0f0f0f-0000-4000-8000-{n:012d}")) == 1 for n in range(7))
+    storage.close_kept()
+    assert not storage._kept
+    instance.report_engine_event("after", job_name="j", run_id="after")  # reopens on demand
+    assert [e.message for e in instance.all_logs("after")] == ["after"]
+    instance.dispose()
