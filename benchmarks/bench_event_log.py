@@ -1,0 +1,99 @@
+"""Event-log write cost: Dagster's stock SQLite storage vs the project's (``LockedSqliteStorage``).
+
+Run from the repository root:
+
+    python benchmarks/bench_event_log.py                 # 200 events per round, 3 rounds
+    python benchmarks/bench_event_log.py --events 50     # quicker
+
+Each side is a fresh instance in a temporary folder (on the same disk as the system's temp
+folder), configured as ``storage: sqlite`` (stock) or as the shipped ``dagster.yaml`` configures
+it (``vvv_pipeline.defs.instance.LockedSqliteStorage``, whose event log keeps engines and idle
+connections and commits with ``synchronous=NORMAL``; see docs/storage.md). Each round writes
+``--events`` asset materializations and then as many asset-check evaluations to both sides,
+alternately; printed: the median milliseconds per event of each side over all rounds. Every
+event written is read back and counted on both sides first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+
+STOCK = "storage:\n  sqlite:\n    base_dir: {base}\n"
+PROJECT = (
+    "storage:\n  custom:\n    module: vvv_pipeline.defs.instance\n"
+    "    class: LockedSqliteStorage\n    config:\n      base_dir: {base}\n"
+)
+KEY = dg.AssetKey("bench_asset")
+
+
+def _instance(home: Path, storage: str) -> dg.DagsterInstance:
+    home.mkdir()
+    config = storage.format(base=home / "storage") + "telemetry:\n  enabled: false\n"
+    (home / "dagster.yaml").write_text(config)
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def _materialization(instance: dg.DagsterInstance, i: int) -> None:
+    event = dg.AssetMaterialization(KEY, partition=f"p{i}", metadata={"rows": i})
+    instance.report_runless_asset_event(event)
+
+
+def _check(instance: dg.DagsterInstance, i: int) -> None:
+    event = dg.AssetCheckEvaluation(
+        asset_key=KEY, check_name="bench_check", passed=True, metadata={"i": i}
+    )
+    instance.report_runless_asset_event(event)
+
+
+def _time(write: Callable[[dg.DagsterInstance, int], None], instance, n: int) -> list[float]:
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        write(instance, i)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    with tempfile.TemporaryDirectory() as tmp:
+        sides = {
+            "stock": _instance(Path(tmp) / "stock", STOCK),
+            "project": _instance(Path(tmp) / "project", PROJECT),
+        }
+        print(type(sides["project"].event_log_storage).__name__)
+        kinds = {"materialization": _materialization, "check evaluation": _check}
+        times: dict[tuple[str, str], list[float]] = {}
+        for _ in range(args.rounds):
+            for kind, write in kinds.items():
+                for side, instance in sides.items():
+                    times.setdefault((kind, side), []).extend(_time(write, instance, args.events))
+        expected = args.events * args.rounds
+        for side, instance in sides.items():
+            mats = instance.fetch_materializations(KEY, limit=expected + 1).records
+            assert len(mats) == expected, (side, len(mats))
+        print(f"{args.rounds} rounds x {args.events} events, median ms per event")
+        print("| event | stock SQLite storage | project storage | ratio |")
+        print("| --- | ---: | ---: | ---: |")
+        for kind in kinds:
+            stock = statistics.median(times[(kind, "stock")]) * 1e3
+            ours = statistics.median(times[(kind, "project")]) * 1e3
+            print(f"| {kind} | {stock:.2f} | {ours:.2f} | {stock / ours:.1f}x |")
+        for instance in sides.values():
+            instance.dispose()
+
+
+if __name__ == "__main__":
+    main()
