@@ -71,7 +71,9 @@ def write_daily_report(
     bars, levels, profile, regime_bars, darkpool, signals = (
         _on_day(f, day) for f in (bars, levels, profile, regime_bars, darkpool, signals)
     )
-    symbols = sorted(bars["symbol"].astype(str).unique())
+    # a session with no bars (nothing stored yet, a feed outage) still gets its page: the tiers
+    # and signals tables say what is known, with no symbol sections
+    symbols = sorted(bars["symbol"].astype(str).unique()) if "symbol" in bars else []
     sections: list[tuple[str, str, Callable[[], go.Figure]]] = [
         ("tiers", "Validation tiers", lambda: tiers_table(_or_empty(tier_results, TIER_COLUMNS))),
         ("signals", "Signals", lambda: signals_table(_or_empty(signals, SIGNAL_COLUMNS))),
@@ -233,7 +235,8 @@ def _of(frame: pd.DataFrame | None, symbol: str) -> pd.DataFrame | None:
 
 
 def _or_empty(frame: pd.DataFrame | None, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(columns=columns) if frame is None else frame
+    # a store with nothing for the day may hand back a frame without columns
+    return pd.DataFrame(columns=columns) if frame is None or frame.columns.empty else frame
 
 
 def _require(frame: pd.DataFrame, columns: list[str], name: str) -> None:

@@ -431,3 +431,26 @@ def test_summary_markdown_without_signals_and_with_every_check_passed():
         "- Top signals: none",
         "- Checks: all 4 passed",
     ]
+
+
+def test_a_session_without_bars_still_gets_its_page_with_the_failed_tier(tmp_path):
+    """Nothing stored for the session (a feed outage): the page is written with the tiers and
+    signals tables and no symbol section, instead of the asset failing on a missing column."""
+    tiers = pd.DataFrame(
+        [["equity_ticks", "2025-11-24", "tier1_structure", 1, False, "ERROR", "no rows"]],
+        columns=["source", "partition", "check", "tier", "passed", "severity", "summary"],
+    )
+    path = write_daily_report(
+        tmp_path / "2025-11-24.html",
+        "2025-11-24",
+        pd.DataFrame(),
+        tier_results=tiers,
+        signals=pd.DataFrame(),
+    )
+    page = path.read_text()
+    assert "Session 2025-11-24 · 0 symbols" in page
+    assert 'id="symbol-' not in page
+    assert "tier1_structure" in page and "no rows" in page
+    assert report_summary_markdown("2025-11-24", [], tier_results=tiers).startswith(
+        "**Daily report 2025-11-24** · 0 symbols"
+    )
