@@ -31,86 +31,33 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 from arcticdb.config import set_config_int
 
 from vvv_pipeline.bars import time_bars
-from vvv_pipeline.bars.frames import ts_ns
-from vvv_pipeline.bars.imbalance import tick_imbalance_bars
-from vvv_pipeline.bars.spec import ImbalanceSpec
 from vvv_pipeline.calendars import session_bounds, sessions_between
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SimulatedMarket
 from vvv_pipeline.providers.simulated.market import _is_sorted
 from vvv_pipeline.schemas import EQUITY_TICKS, SOURCE_SCHEMAS, TEXT, UTC_TS
 from vvv_pipeline.storage import arctic
-from vvv_pipeline.storage.arctic import TICK_LIBRARY, ArcticStore, partition_symbol
+from vvv_pipeline.storage.arctic import ArcticStore
 
 events = importlib.import_module("vvv_pipeline.bars.partition_events")
 tier1 = importlib.import_module("vvv_pipeline.metadata_tiers.tier1_summary")
 tier2 = importlib.import_module("vvv_pipeline.metadata_tiers.tier2_microstructure")
 
+from vvv_pipeline_tests.name_based_baselines import (  # noqa: E402
+    group_codes_by_names,
+    imbalance_bars_by_names,
+    in_window_by_names,
+    string_sorted_read,
+    with_threshold_by_names,
+)
+
 # ---- the baselines: the code as it was -------------------------------------------------------
-
-
-def old_read(store: ArcticStore, symbols: list[str], keys: list[str]) -> pd.DataFrame:
-    wanted = [partition_symbol("equity", s, k) for s in symbols for k in keys]
-    lib = store.library(TICK_LIBRARY)
-    with arctic.library_lock(store.uri, TICK_LIBRARY, shared=True):
-        items = lib.read_batch(wanted)
-    frames = [item.data.reset_index() for item in items]
-    combined = pd.concat(frames, ignore_index=True)
-    symbol_values = combined["symbol"].astype(str)
-    combined["symbol"] = pd.Categorical(symbol_values)
-    combined = combined.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
-    return combined[EQUITY_TICKS.names]
-
-
-def old_in_window(frame, window):
-    if frame is None or len(frame) == 0:
-        return frame.iloc[:0] if frame is not None else pd.DataFrame()
-    ts = ts_ns(frame["ts"])
-    mask = (ts >= window[0].value) & (ts < window[1].value)
-    out = frame.loc[mask]
-    symbol = out["symbol"].astype(str)
-    order = np.lexsort((ts[mask], symbol.to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
-
-
-def old_group_codes(symbols):
-    names, codes = np.unique(symbols.astype(str).to_numpy(), return_inverse=True)
-    return codes.astype(np.int64), names
-
-
-def old_imbalance_bars(ticks, expected_ticks, base=None):
-    base = base or ImbalanceSpec()
-    names = ticks["symbol"].astype(str).to_numpy() if len(ticks) else np.array([], dtype=str)
-    parts = []
-    for symbol, e0 in expected_ticks.items():
-        mine = ticks[names == str(symbol)].reset_index(drop=True)
-        if mine.empty:
-            continue
-        floor = float(min(1.0, 1.0 / np.sqrt(max(e0, 1.0))))
-        spec = replace(
-            base,
-            initial_expected_ticks=float(max(e0, 1.0)),
-            initial_expected_imbalance=floor,
-            min_expected_imbalance=floor,
-        )
-        parts.append(tick_imbalance_bars(mine, spec, include_partial=True)[0])
-    if not parts:
-        return tick_imbalance_bars(ticks.iloc[:0], base)[0]
-    return pd.concat(parts, ignore_index=True)
-
-
-def old_with_threshold(ticks, thresholds):
-    if ticks.empty:
-        return ticks
-    keep = ticks["symbol"].astype(str).isin(thresholds.index.astype(str))
-    return ticks if bool(keep.all()) else ticks[keep.to_numpy()].reset_index(drop=True)
 
 
 def old_conform(frame, schema):
@@ -240,21 +187,32 @@ def main() -> None:
         uri = f"lmdb://{folder}/arctic"
         store = ArcticStore(uri)
         store_sessions(market, store, keys)
-        ticks = len(old_read(store, symbols, keys))
+        ticks = len(string_sorted_read(store, "equity", symbols, keys, EQUITY_TICKS))
         print(f"{len(keys)} sessions {keys[0]}..{keys[-1]}, {ticks:,} ticks, 10 equities")
         rows = [lock_case(uri, args.repeats)]
 
         # reads
         for key in keys[:2]:
             new = store.read_partitions("equity", symbols, [key], EQUITY_TICKS)
-            pd.testing.assert_frame_equal(new, old_read(store, symbols, [key]), check_exact=True)
+            pd.testing.assert_frame_equal(
+                new,
+                string_sorted_read(store, "equity", symbols, [key], EQUITY_TICKS),
+                check_exact=True,
+            )
         whole = store.read_partitions("equity", symbols, keys, EQUITY_TICKS)
-        pd.testing.assert_frame_equal(whole, old_read(store, symbols, keys), check_exact=True)
+        pd.testing.assert_frame_equal(
+            whole,
+            string_sorted_read(store, "equity", symbols, keys, EQUITY_TICKS),
+            check_exact=True,
+        )
         rows.append(
             (
                 "tick reads, one session at a time",
                 *alternate(
-                    lambda: [old_read(store, symbols, [k]) for k in keys],
+                    lambda: [
+                        string_sorted_read(store, "equity", symbols, [k], EQUITY_TICKS)
+                        for k in keys
+                    ],
                     lambda: [
                         store.read_partitions("equity", symbols, [k], EQUITY_TICKS) for k in keys
                     ],
@@ -266,7 +224,7 @@ def main() -> None:
             (
                 f"tick reads, {len(keys)} sessions in one read",
                 *alternate(
-                    lambda: old_read(store, symbols, keys),
+                    lambda: string_sorted_read(store, "equity", symbols, keys, EQUITY_TICKS),
                     lambda: store.read_partitions("equity", symbols, keys, EQUITY_TICKS),
                     args.repeats,
                 ),
@@ -284,8 +242,8 @@ def main() -> None:
 
         def tiers_by_names() -> list[pd.DataFrame]:
             with (
-                swapped(tier1, in_window=old_in_window, group_codes=old_group_codes),
-                swapped(tier2, in_window=old_in_window, group_codes=old_group_codes),
+                swapped(tier1, in_window=in_window_by_names, group_codes=group_codes_by_names),
+                swapped(tier2, in_window=in_window_by_names, group_codes=group_codes_by_names),
             ):
                 return tiers()
 
@@ -307,7 +265,9 @@ def main() -> None:
 
         def event_bars_by_names():
             with swapped(
-                events, imbalance_bars=old_imbalance_bars, _with_threshold=old_with_threshold
+                events,
+                imbalance_bars=imbalance_bars_by_names,
+                _with_threshold=with_threshold_by_names,
             ):
                 return event_bars()
 

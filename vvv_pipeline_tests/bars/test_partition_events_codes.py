@@ -8,49 +8,18 @@ default-density sessions with daily history before them (and a first session tha
 from __future__ import annotations
 
 import importlib
-from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from vvv_pipeline.bars import time_bars
-from vvv_pipeline.bars.imbalance import tick_imbalance_bars
-from vvv_pipeline.bars.spec import ImbalanceSpec
 from vvv_pipeline.calendars import session_bounds
 from vvv_pipeline.providers.simulated import SimulatedMarket
+from vvv_pipeline_tests.name_based_baselines import imbalance_bars_by_names, with_threshold_by_names
 from vvv_pipeline_tests.providers.simkit import universe
 
 events = importlib.import_module("vvv_pipeline.bars.partition_events")
 SESSIONS = ["2025-11-18", "2025-11-19", "2025-11-20"]
-
-
-def imbalance_bars_by_names(ticks, expected_ticks, base=None):
-    base = base or ImbalanceSpec()
-    names = ticks["symbol"].astype(str).to_numpy() if len(ticks) else np.array([], dtype=str)
-    parts = []
-    for symbol, e0 in expected_ticks.items():
-        mine = ticks[names == str(symbol)].reset_index(drop=True)
-        if mine.empty:
-            continue
-        floor = float(min(1.0, 1.0 / np.sqrt(max(e0, 1.0))))
-        spec = replace(
-            base,
-            initial_expected_ticks=float(max(e0, 1.0)),
-            initial_expected_imbalance=floor,
-            min_expected_imbalance=floor,
-        )
-        parts.append(tick_imbalance_bars(mine, spec, include_partial=True)[0])
-    if not parts:
-        return tick_imbalance_bars(ticks.iloc[:0], base)[0]
-    return pd.concat(parts, ignore_index=True)
-
-
-def with_threshold_by_names(ticks, thresholds):
-    if ticks.empty:
-        return ticks
-    keep = ticks["symbol"].astype(str).isin(thresholds.index.astype(str))
-    return ticks if bool(keep.all()) else ticks[keep.to_numpy()].reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vvv_pipeline.bars.frames import ts_ns
 from vvv_pipeline.calendars import session_bounds
 from vvv_pipeline.metadata_tiers import windows
 from vvv_pipeline.providers.simulated import SimulatedMarket
+from vvv_pipeline_tests.name_based_baselines import group_codes_by_names, in_window_by_names
 from vvv_pipeline_tests.providers.simkit import universe
 
 DAY = "2025-11-20"
@@ -24,21 +24,6 @@ TIER_MODULES = [
     importlib.import_module(f"vvv_pipeline.metadata_tiers.{name}")
     for name in ("tier1_summary", "tier2_microstructure", "tier3_context")
 ]
-
-
-def in_window_by_names(frame, window):
-    if frame is None or len(frame) == 0:
-        return frame.iloc[:0] if frame is not None else pd.DataFrame()
-    ts = ts_ns(frame["ts"])
-    mask = (ts >= window[0].value) & (ts < window[1].value)
-    out = frame.loc[mask]
-    order = np.lexsort((ts[mask], out["symbol"].astype(str).to_numpy()))
-    return out.iloc[order].reset_index(drop=True)
-
-
-def group_codes_by_names(symbols):
-    names, codes = np.unique(symbols.astype(str).to_numpy(), return_inverse=True)
-    return codes.astype(np.int64), names
 
 
 @pytest.fixture(scope="module")

@@ -13,28 +13,13 @@ import pytest
 from vvv_pipeline.bars.frames import in_symbol_time_order
 from vvv_pipeline.providers.simulated import SimulatedMarket
 from vvv_pipeline.schemas import CRYPTO_TRADES, EQUITY_TICKS, Schema
-from vvv_pipeline.storage.arctic import TICK_LIBRARY, ArcticStore, partition_symbol
+from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.tick_frames import stack_partitions
+from vvv_pipeline_tests.name_based_baselines import string_sorted_read
 from vvv_pipeline_tests.providers.simkit import universe
 
 SESSIONS = ["2025-11-18", "2025-11-19", "2025-11-20"]
 HOURS = ["2025-11-20-14:00", "2025-11-20-15:00"]
-
-
-def string_sorted_read(
-    store: ArcticStore, prefix: str, symbols: list[str], keys: list[str], schema: Schema
-) -> pd.DataFrame:
-    """The read before it used category codes (the baseline)."""
-    lib = store.library(TICK_LIBRARY)
-    wanted = [partition_symbol(prefix, s, k) for s in symbols for k in keys]
-    items = dict(zip(wanted, lib.read_batch(wanted), strict=True))
-    frames = [item.data.reset_index() for item in items.values() if hasattr(item, "data")]
-    if not frames:
-        return schema.empty()
-    combined = pd.concat(frames, ignore_index=True)
-    combined["symbol"] = pd.Categorical(combined["symbol"].astype(str))
-    combined = combined.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
-    return combined[schema.names]
 
 
 def _write(store: ArcticStore, prefix: str, key: str, frame: pd.DataFrame) -> None:
