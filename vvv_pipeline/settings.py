@@ -263,21 +263,16 @@ class Settings(BaseSettings):
         return value
 
 
-_ENVIRON: ContextVar[Mapping[str, str] | None] = ContextVar("vvv_settings_environ", default=None)
-"""The mapping :func:`current` reads (None: the process's environment)."""
+_ENVIRON: ContextVar[Mapping[str, str]] = ContextVar("vvv_settings_environ")
+"""The ``VVV_*`` variables :func:`current` picked out, while :func:`_build` builds from them."""
 
 
 class _Environment(EnvSettingsSource):
-    """The ``VVV_*`` variables of the environment :data:`_ENVIRON` names, matched regardless
-    of case, empty values left out (they mean the default)."""
+    """The ``VVV_*`` variables in :data:`_ENVIRON`, matched regardless of case, empty values
+    left out (they mean the default)."""
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
-        environ = _ENVIRON.get()
-        return {
-            name.lower(): value
-            for name, value in (os.environ if environ is None else environ).items()
-            if name.upper().startswith(PREFIX) and value != ""
-        }
+        return {name.lower(): value for name, value in _ENVIRON.get().items() if value != ""}
 
 
 def variable(field: str) -> str:
