@@ -53,7 +53,7 @@ def _apply_content_fault(rows: list[dict[str, Any]], fault: Fault | None) -> Non
     if fault is None or not rows:
         return
     if fault.kind == "malformed":
-        rows[0]["value"] = "n/a"
+        rows[-1]["value"] = "n/a"  # the newest row: one the client keeps
     elif fault.kind == "drift":
         for row in rows:
             row["observation_date"] = row.pop("date")

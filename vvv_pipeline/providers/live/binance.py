@@ -2,7 +2,9 @@
 
 Trades: ``GET /api/v3/aggTrades`` with ``startTime``/``endTime`` finds the first aggregate
 trade of the window (that first page is kept), then ``fromId = last a + 1`` pages forward
-until a short page or a trade at or after the window end. ``m = true`` means the buyer was
+until a short page or a trade at or after the window end; an exactly full last page is
+followed by an empty one, which adds nothing (empty pages are never concatenated: their
+object columns would turn ``m`` into object dtype). ``m = true`` means the buyer was
 the maker, so the taker sold: aggressor -1, else +1. ``T`` is in milliseconds, so ``ts`` is
 the event time floored to the millisecond. ``trade_id`` is the aggregate id ``a``.
 
@@ -37,6 +39,10 @@ AGG_TRADES = "/api/v3/aggTrades"
 OI_HIST = "/futures/data/openInterestHist"
 AGG_TRADE_FIELDS = ("a", "p", "q", "f", "l", "T", "m", "M")
 OI_FIELDS = ("symbol", "sumOpenInterest", "sumOpenInterestValue", "CMCCirculatingSupply")
+AGG_TRADES_CAP = 1000
+"""Largest ``limit`` of ``aggTrades``."""
+OI_HIST_CAP = 500
+"""Largest ``limit`` of ``openInterestHist``."""
 PERIOD_MS = {"5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000}
 
 
@@ -59,6 +65,10 @@ class BinanceClient:
         """``http_options`` go to :class:`HttpClient` (timeout, attempts, backoff, time budget)."""
         if oi_period not in PERIOD_MS:
             raise ValueError(f"{PROVIDER}: oi_period {oi_period!r} not in {list(PERIOD_MS)}")
+        if not 1 <= page_size <= AGG_TRADES_CAP:
+            raise ValueError(f"{PROVIDER}: aggTrades page_size must be in 1..{AGG_TRADES_CAP}")
+        if not 1 <= oi_page_size <= OI_HIST_CAP:
+            raise ValueError(f"{PROVIDER}: openInterestHist page size must be in 1..{OI_HIST_CAP}")
         options: dict[str, Any] = {
             "requests_per_second": requests_per_second,
             **http_options,
@@ -102,16 +112,18 @@ class BinanceClient:
             rows = self.http.get_json(AGG_TRADES, params | {"limit": self.page_size})
             self.http.stats.pages += 1
             page = records_frame(rows, AGG_TRADE_FIELDS[:7], AGG_TRADE_FIELDS, PROVIDER, AGG_TRADES)
+            if page.empty:
+                break
+            if page["m"].to_numpy().dtype != bool:
+                raise ProviderError(PROVIDER, AGG_TRADES, f"{symbol}: field 'm' is not boolean")
             pages.append(page)
             if len(page) < self.page_size or int(page["T"].iloc[-1]) >= hi_ms:
                 break
             params = {"symbol": symbol, "fromId": int(page["a"].iloc[-1]) + 1}
-        wire = pd.concat(pages, ignore_index=True)
-        if wire.empty:
+        if not pages:
             return pd.DataFrame()
-        taker_sold = wire["m"].to_numpy()
-        if taker_sold.dtype != bool:
-            raise ProviderError(PROVIDER, AGG_TRADES, f"{symbol}: field 'm' is not boolean")
+        wire = pd.concat(pages, ignore_index=True)
+        taker_sold = wire["m"].to_numpy(dtype=bool)
         return pd.DataFrame(
             {
                 "ts": pd.to_datetime(wire["T"].astype("int64"), unit="ms", utc=True),
@@ -138,10 +150,14 @@ class BinanceClient:
             self.futures_http.stats.pages += 1
             required = ("sumOpenInterest", "sumOpenInterestValue", "timestamp")
             page = records_frame(rows, required, known, PROVIDER, OI_HIST)
+            if page.empty:
+                break
             pages.append(page)
             if len(page) < self.oi_page_size:
                 break
             cursor = int(pd.to_numeric(page["timestamp"]).iloc[-1]) + step
+        if not pages:
+            return pd.DataFrame()
         wire = pd.concat(pages, ignore_index=True)
         oi = decimals(wire["sumOpenInterest"], "sumOpenInterest", PROVIDER, OI_HIST)
         value = decimals(wire["sumOpenInterestValue"], "sumOpenInterestValue", PROVIDER, OI_HIST)

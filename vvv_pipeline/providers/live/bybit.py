@@ -9,16 +9,24 @@ naming the code and message.
 Open interest: ``/v5/market/open-interest`` (``intervalTime`` 5min at finest), newest first,
 paged with ``nextPageCursor`` until it is empty. The cursor arrives URL-encoded and is
 appended to the query verbatim (encoding it again would change it). The wire carries only
-``openInterest`` (base units) and ``timestamp``: ``open_interest_value`` and ``mark_price``
-are NaN, and there is one sample per ``intervalTime`` (5 minutes by default) rather than
-every 5 seconds; :attr:`BybitClient.oi_cadence_seconds` declares it for tier 3.
+``openInterest`` and ``timestamp``. Linear contracts count it in the base coin (the schema's
+``open_interest``); inverse contracts count it in USD, so there it is ``open_interest_value``
+and the base-unit column is NaN (no mark price is on the wire to convert it). ``mark_price``
+is NaN, and there is one sample per ``intervalTime`` (5 minutes by default) rather than every
+5 seconds; :attr:`BybitClient.oi_cadence_seconds` declares it for tier 3.
 
-Trades: ``/v5/market/recent-trade`` is a snapshot of the latest trades (at most 1000 for
-linear, 60 for spot) with no time filter and no paging; history lives in Bybit's download
-archives. A window is served only when the snapshot reaches back past its start (or holds
-fewer rows than asked, i.e. every trade there is); otherwise the fetch raises rather than
-return a partial partition. ``side`` is the taker side; ``trade_id`` is the numeric
-``execId`` when numeric (spot), else ``seq`` (linear ``execId`` values are UUIDs).
+Trades: ``/v5/market/recent-trade`` is a snapshot of the latest trades with no time filter
+and no paging; history lives in Bybit's download archives. Each category has its own cap
+(:data:`RECENT_TRADE_CAPS`: 60 rows for spot, 1000 for the others), and the request asks for
+at most that. A window is served only when the snapshot reaches back past its start, or holds
+fewer rows than the cap allowed (then it is every trade there is); a full snapshot that
+starts inside the window is refused rather than returned as a complete partition. ``side`` is
+the taker side. ``trade_id`` comes from ``execId`` (:mod:`.trade_ids`: the number itself for
+spot, a 63-bit fold of the UUID for linear and inverse), never from ``seq``: Bybit documents
+``seq`` as a cross sequence that trades concluded together share.
+
+``retCode`` is read as an integer whether it arrives as a JSON number or a string (both are
+seen in recorded answers).
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ from vvv_pipeline.providers.errors import ProviderError, RetryableError
 from vvv_pipeline.providers.live.drift import parse_numbers as decimals
 from vvv_pipeline.providers.live.drift import records_frame, require
 from vvv_pipeline.providers.live.http import HttpClient, OverHttp
+from vvv_pipeline.providers.live.trade_ids import trade_ids
 from vvv_pipeline.providers.live.venue_frames import MS, fetch_per_symbol
 
 PROVIDER = "bybit"
@@ -47,6 +56,10 @@ OI_FIELDS = ("openInterest", "singleOpenInterest", "timestamp")
 TRADE_FIELDS = ("execId", "symbol", "price", "size", "side", "time", "isBlockTrade")
 TRADE_EXTRA = ("isRPITrade", "seq", "mP", "iP", "mIv", "iv")
 SIDES = {"Buy": 1, "Sell": -1}
+RECENT_TRADE_CAPS = {"spot": 60, "linear": 1000, "inverse": 1000, "option": 1000}
+"""Rows one recent-trade snapshot can hold, by category (Bybit v5 docs, ``limit``)."""
+OI_PAGE_CAP = 200
+"""Largest ``limit`` of the open-interest endpoint."""
 INTERVAL_SECONDS = {"5min": 300, "15min": 900, "30min": 1800, "1h": 3600, "4h": 14400, "1d": 86400}
 """The ``intervalTime`` values of the open-interest endpoint and their sample spacing."""
 
@@ -59,7 +72,7 @@ def check_envelope(response: requests.Response) -> None:
         body = response.json()
     except ValueError:
         return  # truncated or invalid JSON: the HTTP layer retries it
-    code = body.get("retCode") if isinstance(body, dict) else None
+    code = return_code(body.get("retCode") if isinstance(body, dict) else None)
     if code in (0, None):
         return
     endpoint = response.request.path_url.split("?")[0] if response.request else "?"
@@ -69,6 +82,13 @@ def check_envelope(response: requests.Response) -> None:
         wait = max(0.0, int(reset_ms) / 1000 - time.time()) if reset_ms else None
         raise RetryableError(PROVIDER, endpoint, message, retry_after=wait)
     raise ProviderError(PROVIDER, endpoint, message)
+
+
+def return_code(value: Any) -> int | str | None:
+    """``retCode`` as an int (sent as a number or as a decimal string); other text as is."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdecimal():
+        return int(value)
+    return value
 
 
 class BybitClient(OverHttp):
@@ -83,13 +103,24 @@ class BybitClient(OverHttp):
         category: str = "linear",
         interval: str = "5min",
         requests_per_second: float = 5.0,
-        page_size: int = 200,
-        trade_limit: int = 1000,
+        page_size: int = OI_PAGE_CAP,
+        trade_limit: int | None = None,
         **http_options: Any,
     ) -> None:
-        """``http_options`` go to :class:`HttpClient` (timeout, attempts, backoff, time budget)."""
+        """``http_options`` go to :class:`HttpClient` (timeout, attempts, backoff, time budget).
+
+        ``trade_limit`` defaults to the category's snapshot cap and may not exceed it.
+        """
         if interval not in INTERVAL_SECONDS:
             raise ValueError(f"{PROVIDER}: interval {interval!r} not in {list(INTERVAL_SECONDS)}")
+        if category not in RECENT_TRADE_CAPS:
+            raise ValueError(f"{PROVIDER}: category {category!r} not in {list(RECENT_TRADE_CAPS)}")
+        cap = RECENT_TRADE_CAPS[category]
+        trade_limit = cap if trade_limit is None else trade_limit
+        if not 1 <= trade_limit <= cap:
+            raise ValueError(f"{PROVIDER}: {category} recent-trade limit must be in 1..{cap}")
+        if not 1 <= page_size <= OI_PAGE_CAP:
+            raise ValueError(f"{PROVIDER}: open-interest page_size must be in 1..{OI_PAGE_CAP}")
         self.http = HttpClient(
             PROVIDER,
             base_url,
@@ -142,16 +173,16 @@ class BybitClient(OverHttp):
             cursor = str(result.get("nextPageCursor") or "")
             if not cursor or not result["list"]:
                 break
-        wire = pd.concat(pages, ignore_index=True)
+        wire = pd.concat([p for p in pages if len(p)] or pages[:1], ignore_index=True)
         stamp = decimals(wire["timestamp"], "timestamp", PROVIDER, OPEN_INTEREST).astype(np.int64)
+        amount = decimals(wire["openInterest"], "openInterest", PROVIDER, OPEN_INTEREST)
+        in_usd = self.category == "inverse"  # inverse contracts are counted in USD
         return pd.DataFrame(
             {
                 "ts": pd.to_datetime(stamp, unit="ms", utc=True),
                 "symbol": symbol,
-                "open_interest": decimals(
-                    wire["openInterest"], "openInterest", PROVIDER, OPEN_INTEREST
-                ),
-                "open_interest_value": np.nan,
+                "open_interest": np.full(len(wire), np.nan) if in_usd else amount,
+                "open_interest_value": amount if in_usd else np.nan,
                 "mark_price": np.nan,
                 "venue": PROVIDER,
             }
@@ -171,8 +202,9 @@ class BybitClient(OverHttp):
             raise ProviderError(
                 PROVIDER,
                 RECENT_TRADE,
-                f"{symbol}: the recent-trade snapshot reaches back to {ts.min()} only, the window "
-                f"starts at {lo}; older trades are only in Bybit's history archives",
+                f"{symbol}: the {self.category} recent-trade snapshot is full ({len(wire)} rows, "
+                f"the cap asked for is {self.trade_limit}) and reaches back to {ts.min()} only, "
+                f"the window starts at {lo}; older trades are only in Bybit's history archives",
             )
         side = wire["side"].map(SIDES)
         if side.isna().any():
@@ -184,22 +216,8 @@ class BybitClient(OverHttp):
                 "symbol": symbol,
                 "price": decimals(wire["price"], "price", PROVIDER, RECENT_TRADE),
                 "size": decimals(wire["size"], "size", PROVIDER, RECENT_TRADE),
-                "trade_id": _trade_ids(wire, symbol),
+                "trade_id": trade_ids(wire["execId"], PROVIDER, RECENT_TRADE, symbol),
                 "aggressor": side.to_numpy().astype(np.int8),
                 "venue": PROVIDER,
             }
         )
-
-
-def _trade_ids(wire: pd.DataFrame, symbol: str) -> np.ndarray:
-    numeric = pd.to_numeric(wire["execId"], errors="coerce")
-    if numeric.notna().all():
-        return numeric.astype(np.int64).to_numpy()
-    if "seq" not in wire.columns or wire["seq"].isna().any():
-        raise ProviderError(PROVIDER, RECENT_TRADE, f"{symbol}: no numeric execId and no 'seq'")
-    try:
-        return wire["seq"].astype(np.int64).to_numpy()  # ids exceed float64's exact range
-    except (TypeError, ValueError):
-        raise ProviderError(
-            PROVIDER, RECENT_TRADE, f"{symbol}: field 'seq' is not an integer"
-        ) from None

@@ -39,6 +39,8 @@ DEFAULT_SYMBOL_MAP: dict[str, str] = {
 }
 TRADE_FIELDS = ("time", "trade_id", "price", "size", "side")
 MAKER_SIDE_TO_AGGRESSOR = {"buy": -1, "sell": 1}
+TRADES_CAP = 1000
+"""Largest ``limit`` of the trades endpoint."""
 
 
 class CoinbaseClient(OverHttp):
@@ -57,6 +59,8 @@ class CoinbaseClient(OverHttp):
         **http_options: Any,
     ) -> None:
         """``http_options`` go to :class:`HttpClient` (timeout, attempts, backoff, time budget)."""
+        if not 1 <= page_size <= TRADES_CAP:
+            raise ValueError(f"{PROVIDER}: page_size must be in 1..{TRADES_CAP}")
         self.http = HttpClient(
             PROVIDER,
             base_url,

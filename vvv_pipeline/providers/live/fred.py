@@ -2,10 +2,15 @@
 
 Wire to canonical (see ``shared/reference/source-apis.md`` section 6): one
 ``GET /fred/series/observations`` per series with ``file_type=json``, offset-paged
-(``offset += len(page)`` while ``offset < count``). The window's New York calendar dates are
-sent as ``realtime_start``/``realtime_end`` with ``output_type=4`` (initial release only), so
-each observation comes back once, with ``realtime_start`` = the date FRED first published it:
-that date is the partition (release date). ``value`` is a string; ``"."`` is NaN.
+(``offset += len(page)`` while ``offset < count``), with ``output_type=4`` (initial release
+only), so each observation comes back once. FRED's real-time period is closed at both ends
+and every row's ``realtime_start`` is clipped to the requested start: a value first published
+before the period comes back stamped with the period's first day (the documentation's own
+GNPCA example shows 1929's value with ``realtime_start`` = the request day). So the request
+starts one day *before* the window's first New York date, and only rows whose
+``realtime_start`` falls on a window date are kept: a clipped row carries the day before and
+is dropped, while a value truly first published on the window's first day keeps that date.
+``value`` is a string; ``"."`` is NaN.
 
 How ``ts`` is derived: FRED carries release *dates*, not times, so ``ts`` is ``realtime_start``
 at the series' usual New York release clock (:data:`RELEASE_CLOCKS`, falling back to
@@ -34,6 +39,7 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import ProviderError, RetryableError
 from vvv_pipeline.providers.live.drift import parse_numbers, parse_times, records_frame, require
 from vvv_pipeline.providers.live.http import HttpClient, OverHttp
+from vvv_pipeline.providers.live.venue_frames import utc
 from vvv_pipeline.schemas import ECONOMIC_SERIES, conform
 from vvv_pipeline.universe import FREQUENCIES, load_universe
 
@@ -113,7 +119,7 @@ class FredClient(OverHttp):
         """Observations released in ``[start, end)`` for the series in ``symbols``."""
         if Source(source) != Source.ECONOMIC_SERIES:
             raise ValueError(f"{PROVIDER}: does not serve {source!r} (serves economic_series)")
-        lo, hi = pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
+        lo, hi = utc(start), utc(end)
         wanted = list(dict.fromkeys(symbols))
         unknown = [s for s in wanted if s not in self.frequencies]
         if unknown:
@@ -157,7 +163,8 @@ class FredClient(OverHttp):
         params = {
             "series_id": series,
             "file_type": "json",
-            "realtime_start": f"{first:%Y-%m-%d}",
+            # a day early, so a row clipped to the period start is told apart (module docstring)
+            "realtime_start": f"{first - pd.Timedelta(days=1):%Y-%m-%d}",
             "realtime_end": f"{last:%Y-%m-%d}",
             "observation_start": f"{first - self.lookback:%Y-%m-%d}",
             "observation_end": f"{last:%Y-%m-%d}",
@@ -187,7 +194,7 @@ class FredClient(OverHttp):
         raw = records_frame(records, OBSERVATION_FIELDS, OBSERVATION_KNOWN, PROVIDER, label)
         released = parse_times(raw["realtime_start"], "realtime_start", PROVIDER, label)
         released = released.dt.tz_localize(None)
-        # FRED clips realtime_start to the requested start for values published earlier.
+        # rows clipped to the requested start (a day before ``first``) were published earlier
         fresh = ((released >= first) & (released <= last)).to_numpy()
         raw = raw.loc[fresh].reset_index(drop=True)
         released = released.loc[fresh].reset_index(drop=True)

@@ -43,8 +43,11 @@ from vvv_pipeline.providers.live.unusual_whales_records import (
     flow_frame,
     news_frame,
 )
+from vvv_pipeline.providers.live.venue_frames import utc
 
 BASE_URL = "https://api.unusualwhales.com"
+PAGE_CAPS = {Source.DARKPOOL_PRINTS: 500, Source.OPTIONS_FLOW: 200, Source.NEWS_HEADLINES: 100}
+"""Largest ``limit`` of each endpoint (section 1 of the wire reference)."""
 QUOTA_RESET_CLOCK = "20:00"
 
 
@@ -92,6 +95,11 @@ class UnusualWhalesClient(OverHttp):
             Source.OPTIONS_FLOW: flow_page_size,
             Source.NEWS_HEADLINES: news_page_size,
         }
+        for source, size in self.page_sizes.items():
+            if not 1 <= size <= PAGE_CAPS[source]:
+                raise ValueError(
+                    f"unusual_whales: {source.value} page size must be in 1..{PAGE_CAPS[source]}"
+                )
         self.minute_reset_pad = minute_reset_pad
         self.max_pages = max_pages
         self.quota_blocked_until: pd.Timestamp | None = None
@@ -112,7 +120,7 @@ class UnusualWhalesClient(OverHttp):
         src = Source(source)
         if src not in self.sources:
             raise ValueError(f"{PROVIDER}: does not serve {src.value!r} (serves {self.sources})")
-        lo, hi = pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
+        lo, hi = utc(start), utc(end)
         wanted = list(dict.fromkeys(symbols))
         if hi <= lo or not wanted:
             return empty_frame(src)

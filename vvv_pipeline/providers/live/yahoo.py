@@ -35,6 +35,7 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import ProviderError, SchemaDriftError
 from vvv_pipeline.providers.live.drift import note_unknown_fields, parse_numbers, require
 from vvv_pipeline.providers.live.http import HttpClient, OverHttp
+from vvv_pipeline.providers.live.venue_frames import utc
 from vvv_pipeline.schemas import DAILY_OHLCV, conform
 from vvv_pipeline.universe import ASSET_CLASSES, load_universe
 
@@ -101,7 +102,7 @@ class YahooClient(OverHttp):
         """Daily bars whose session date (00:00 New York) lies in ``[start, end)``."""
         if Source(source) != Source.DAILY_OHLCV:
             raise ValueError(f"{PROVIDER}: does not serve {source!r} (serves daily_ohlcv)")
-        lo, hi = pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
+        lo, hi = utc(start), utc(end)
         wanted = list(dict.fromkeys(symbols))
         unknown = [s for s in wanted if s not in self.asset_classes]
         if unknown:

@@ -59,8 +59,9 @@ def expected(symbols: list[str] = SERIES) -> pd.DataFrame:
 
 
 def served_per_series() -> dict[str, int]:
-    """Observations the fake serves per series: every release on the window's NY dates."""
-    lo, hi = pd.Timestamp("2024-05-03", tz=NY), pd.Timestamp("2024-06-13", tz=NY)
+    """Observations the fake serves per series: every release from the NY date before the
+    window (the client asks from there to tell clipped rows apart) to its last date."""
+    lo, hi = pd.Timestamp("2024-05-02", tz=NY), pd.Timestamp("2024-06-13", tz=NY)
     return {s: len(MARKET.fetch(Source.ECONOMIC_SERIES, lo, hi, [s])) for s in SERIES}
 
 
@@ -71,16 +72,16 @@ def test_pages_through_every_series_and_equals_the_simulated_market(
     got = client.fetch(Source.ECONOMIC_SERIES, START, END, SERIES)
     pd.testing.assert_frame_equal(got, expected())
     served = served_per_series()
-    assert served == {"DGS10": 28, "DGS2": 28, "CPIAUCSL": 2, "UNRATE": 2, "FEDFUNDS": 1}
-    # The partial first and last days cut three releases: UNRATE 05-03 08:30 (before 09:00)
-    # and DGS10/DGS2 06-12 16:15 (after 12:00).
-    assert len(got) == sum(served.values()) - 3
+    assert served == {"DGS10": 29, "DGS2": 29, "CPIAUCSL": 2, "UNRATE": 2, "FEDFUNDS": 1}
+    # The day before and the partial first and last days cut five releases: DGS10/DGS2 05-02,
+    # UNRATE 05-03 08:30 (before 09:00) and DGS10/DGS2 06-12 16:15 (after 12:00).
+    assert len(got) == sum(served.values()) - 5
     pages = sum(max(1, math.ceil(n / PAGE)) for n in served.values())
     assert client.stats.pages == client.stats.requests == pages == len(server.requests)
     assert client.stats.retries == 0 and client.stats.bytes > 0
     dgs10 = [r.query for r in server.requests if r.query["series_id"] == "DGS10"]
-    assert [q["offset"] for q in dgs10] == ["0", "7", "14", "21"]
-    assert dgs10[0]["realtime_start"] == "2024-05-03" and dgs10[0]["realtime_end"] == "2024-06-12"
+    assert [q["offset"] for q in dgs10] == ["0", "7", "14", "21", "28"]
+    assert dgs10[0]["realtime_start"] == "2024-05-02" and dgs10[0]["realtime_end"] == "2024-06-12"
     assert dgs10[0]["file_type"] == "json" and dgs10[0]["output_type"] == "4"
 
 
