@@ -8,6 +8,10 @@ bars whose start lies in ``[period1, period2)``, prices as float32 values widene
 empty window, ``chart.error`` with HTTP 404 for an unknown symbol and 422 for an interval other
 than ``1d``, and the plain-text 429 of the base server.
 
+The cookie/crumb handshake: ``/`` sets a cookie and ``/v1/test/getcrumb`` answers a crumb in
+plain text to a request carrying it (401 without); with ``require_crumb`` a chart request
+without that crumb is answered 401 ``Invalid Crumb``, as Yahoo does.
+
 ``null_bars`` (session dates ``YYYY-MM-DD``) serve all-null bars (Yahoo's "no trade" bars) and
 ``null_volumes`` a null volume with the prices intact. What the wire cannot carry: the asset
 class (the client takes it from the universe); prices beyond float32 precision (the simulated
@@ -34,6 +38,7 @@ from vvv_pipeline_tests.fakes.base import (
     FaultPlan,
 )
 
+COOKIE = "d=fake-yahoo-session"
 EXCHANGES: dict[str, tuple[str, str, str, str, int]] = {
     # asset class: (exchangeTimezoneName, bar start clock, instrumentType, exchangeName, priceHint)
     "equity": ("America/New_York", "09:30", "EQUITY", "NMS", 2),
@@ -75,11 +80,23 @@ def make_server(
     *,
     null_bars: Collection[str] = (),
     null_volumes: Collection[str] = (),
+    require_crumb: bool = False,
+    crumb: str = "haT3oykhHqZ",
 ) -> FakeHttpServer:
     """A started fake Yahoo chart server."""
     blank, no_volume = set(null_bars), set(null_volumes)
 
+    def cookie(request: FakeRequest, fault: Fault | None) -> FakeResponse:
+        return FakeResponse(404, "Not Found", {"Set-Cookie": f"A3={COOKIE}; Path=/"})
+
+    def get_crumb(request: FakeRequest, fault: Fault | None) -> FakeResponse:
+        if COOKIE not in request.headers.get("Cookie", ""):
+            return FakeResponse(401, "Unauthorized")
+        return FakeResponse(200, crumb)
+
     def chart(request: FakeRequest, fault: Fault | None) -> FakeResponse:
+        if require_crumb and request.query.get("crumb") != crumb:
+            return chart_error(401, "Unauthorized", "Invalid Crumb")
         symbol = unquote(request.path.rsplit("/", 1)[-1])
         asset_class = market.universe.daily_ohlcv.get(symbol)
         if asset_class is None:
@@ -129,4 +146,5 @@ def make_server(
             result["indicators"] = {"quote": [{}], "adjclose": [{}]}
         return FakeResponse(200, {"chart": {"result": [result], "error": None}})
 
-    return FakeHttpServer([(r"/v8/finance/chart/[^/]+", chart)], faults, port).start()
+    routes = [("/", cookie), ("/v1/test/getcrumb", get_crumb), (r"/v8/finance/chart/[^/]+", chart)]
+    return FakeHttpServer(routes, faults, port).start()

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from tenacity import (
@@ -219,6 +220,27 @@ class HttpClient:
                 raise RetryableError(
                     self.provider, endpoint, f"invalid JSON body ({size} bytes): {exc}"
                 ) from None
+
+        return self._with_retries(endpoint, attempt)
+
+    def prime(self, url: str) -> int:
+        """GET the absolute ``url`` only for the cookies it sets (the session keeps them).
+
+        Any status is an answer (Yahoo's cookie host replies 404 with its cookies); transport
+        errors are retried like any request. Returns the status.
+        """
+        endpoint = urlsplit(url).path or "/"
+
+        def attempt() -> int:
+            self._limiter.acquire()
+            self.stats.requests += 1
+            try:
+                response = self._session.get(url, timeout=self.timeout)
+            except requests.RequestException as exc:
+                detail = f"{type(exc).__name__}: {self._clean(str(exc))}"
+                raise RetryableError(self.provider, endpoint, detail) from None
+            self.stats.bytes += len(response.content)
+            return response.status_code
 
         return self._with_retries(endpoint, attempt)
 

@@ -15,7 +15,8 @@ restored to the shortest decimal that float32 holds (``427.87``). A bar with any
 or a result without ``timestamp`` is an empty window. ``asset_class`` comes from the
 universe (``load_universe().daily_ohlcv``); the wire's ``instrumentType`` is not relied on.
 
-Not handled: cookie/crumb flows and TLS fingerprinting (section 7 quirks) and the live partial
+Requests carry the crumb of Yahoo's cookie/crumb handshake (:mod:`.yahoo_crumb`); a 401 gets
+one fresh handshake. Not handled: TLS fingerprinting (section 7 quirks) and the live partial
 bar of a session still open; fetch closed sessions.
 """
 
@@ -36,6 +37,7 @@ from vvv_pipeline.providers.errors import ProviderError, SchemaDriftError
 from vvv_pipeline.providers.live.drift import note_unknown_fields, parse_numbers, require
 from vvv_pipeline.providers.live.http import HttpClient, OverHttp
 from vvv_pipeline.providers.live.venue_frames import utc
+from vvv_pipeline.providers.live.yahoo_crumb import CrumbHandshake, CrumbRejected, cookie_url_for
 from vvv_pipeline.schemas import DAILY_OHLCV, conform
 from vvv_pipeline.universe import ASSET_CLASSES, load_universe
 
@@ -70,7 +72,8 @@ class YahooClient(OverHttp):
     """Yahoo chart provider; extra keyword options go to :class:`HttpClient`.
 
     ``asset_classes`` maps chart symbol -> ``equity``/``fx``/``commodity`` (default: the
-    universe's daily_ohlcv table).
+    universe's daily_ohlcv table). ``crumb=False`` skips the cookie/crumb handshake;
+    ``cookie_url`` defaults to Yahoo's cookie host (or the base URL when it is not Yahoo's).
     """
 
     name = PROVIDER
@@ -83,6 +86,8 @@ class YahooClient(OverHttp):
         asset_classes: Mapping[str, str] | None = None,
         requests_per_second: float = 0.5,
         user_agent: str = USER_AGENT,
+        crumb: bool = True,
+        cookie_url: str | None = None,
         **http_options: Any,
     ) -> None:
         classes = asset_classes if asset_classes is not None else load_universe().daily_ohlcv
@@ -95,6 +100,8 @@ class YahooClient(OverHttp):
             check=self._check,
             **http_options,
         )
+        cookies = cookie_url if cookie_url is not None else cookie_url_for(base_url)
+        self.handshake = CrumbHandshake(self.http, PROVIDER, cookies) if crumb else None
 
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]
@@ -119,7 +126,7 @@ class YahooClient(OverHttp):
         pieces = []
         for symbol in wanted:
             endpoint = chart_endpoint(symbol)
-            body = self.http.get_json(endpoint, params)
+            body = self._chart(endpoint, params)
             self.http.stats.pages += 1
             bars = self._bars(body, symbol, endpoint)
             pieces.append(bars.loc[((bars["ts"] >= lo) & (bars["ts"] < hi)).to_numpy()])
@@ -129,7 +136,19 @@ class YahooClient(OverHttp):
         frame = pd.concat(pieces, ignore_index=True).sort_values(["symbol", "ts"], kind="stable")
         return conform(frame, DAILY_OHLCV)
 
+    def _chart(self, endpoint: str, params: dict[str, Any]) -> Any:
+        if self.handshake is None:
+            return self.http.get_json(endpoint, params)
+        try:
+            return self.http.get_json(endpoint, params | {"crumb": self.handshake.crumb})
+        except CrumbRejected:
+            self.handshake.refresh()
+            return self.http.get_json(endpoint, params | {"crumb": self.handshake.crumb})
+
     def _check(self, response: requests.Response) -> None:
+        if response.status_code == 401:
+            path = urlsplit(response.url).path
+            raise CrumbRejected(PROVIDER, path, f"HTTP 401: {response.text[:120].strip()}")
         # A 404/422 carrying chart.error says more than the status: name symbol and reason.
         if response.status_code not in (404, 422):
             return

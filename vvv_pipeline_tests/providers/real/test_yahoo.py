@@ -42,7 +42,9 @@ def server() -> Iterator[FakeHttpServer]:
 
 
 def yahoo(url: str, **options: object) -> YahooClient:
+    # these tests are about the chart wire; the crumb handshake has its own tests
     defaults: dict[str, object] = {
+        "crumb": False,
         "requests_per_second": 1000.0,
         "timeout": 10.0,  # generous: CI machines are loaded; only timeout faults use a short one
         "backoff_initial": 0.01,
@@ -192,3 +194,44 @@ def test_symbol_without_an_asset_class_is_refused_before_any_request(
     with pytest.raises(ValueError, match=r"no asset class known for symbol\(s\) \['TSLA'\]"):
         yahoo(server.url).fetch(Source.DAILY_OHLCV, START, END, ["SPY", "TSLA"])
     assert server.requests == []
+
+
+def test_crumb_handshake_collects_the_cookie_then_sends_the_crumb_with_every_chart() -> None:
+    with make_server(MARKET, require_crumb=True) as srv:
+        client = yahoo(srv.url, crumb=True)
+        got = client.fetch(Source.DAILY_OHLCV, START, END, SYMBOLS)
+        paths = [r.path for r in srv.requests]
+        charts = [r for r in srv.requests if r.path.startswith("/v8/")]
+    pd.testing.assert_frame_equal(got, expected())
+    # one handshake for the whole fetch, then one chart per symbol, each with the crumb
+    assert paths[:2] == ["/", "/v1/test/getcrumb"] and len(paths) == 2 + len(SYMBOLS)
+    assert {r.query["crumb"] for r in charts} == {"haT3oykhHqZ"}
+
+
+def test_a_chart_refused_for_its_crumb_gets_one_fresh_handshake() -> None:
+    with make_server(MARKET, require_crumb=True, crumb="Fresh.Crumb") as srv:
+        client = yahoo(srv.url, crumb=True)
+        client.handshake._crumb = "expired0"  # type: ignore[union-attr]
+        got = client.fetch(Source.DAILY_OHLCV, START, END, ["SPY"])
+        paths = [r.path for r in srv.requests]
+    pd.testing.assert_frame_equal(got, expected(["SPY"]))
+    assert paths == ["/v8/finance/chart/SPY", "/", "/v1/test/getcrumb", "/v8/finance/chart/SPY"]
+
+
+@pytest.mark.parametrize("answer", ["Too Many Requests", "<html><body>blocked</body></html>", ""])
+def test_a_throttled_or_html_crumb_answer_is_refused_not_sent_on(answer: str) -> None:
+    with make_server(MARKET, crumb=answer) as srv:
+        client = yahoo(srv.url, crumb=True)
+        with pytest.raises(ProviderError, match=r"unusable crumb .*throttled or blocked"):
+            client.fetch(Source.DAILY_OHLCV, START, END, ["SPY"])
+        assert not [r for r in srv.requests if r.path.startswith("/v8/")]
+
+
+def test_naive_bounds_are_read_as_utc_like_the_venue_clients(server: FakeHttpServer) -> None:
+    naive = yahoo(server.url).fetch(
+        Source.DAILY_OHLCV,
+        START.tz_convert("UTC").tz_localize(None),
+        END.tz_convert("UTC").tz_localize(None),
+        ["SPY"],
+    )
+    pd.testing.assert_frame_equal(naive, expected(["SPY"]))
