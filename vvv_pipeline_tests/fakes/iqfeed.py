@@ -13,8 +13,13 @@ resets the connection; ``truncated`` sends half and closes it; ``timeout`` stays
 the last two fields of every row (a protocol 6.0-like layout); ``quota`` answers
 ``E,Unauthorized user ID.,``.
 
+Lists: ``SLM`` and ``STC`` are answered with this fake's own listed-market and trade-condition
+lists (:data:`LISTED_MARKETS`, :data:`TRADE_CONDITIONS`), in DTN's ``LS,...`` layout, naming
+a venue or condition for every canonical code (ids past DTN's published ones where DTN's are
+not public), so a client that refreshes its tables reads every simulated code back.
+
 Encoding: the wire has microseconds, so ``ts`` is sent floored to the microsecond; exchange
-and condition codes go through the inverse of the client's default DTN tables.
+and condition codes go through the fake's lists; the TickID is the simulated ``trade_id``.
 """
 
 from __future__ import annotations
@@ -29,17 +34,32 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.providers.base import Source
-from vvv_pipeline.providers.live.iqfeed import (
-    DEFAULT_CONDITION_CODES,
-    DEFAULT_MARKET_CENTERS,
-    EASTERN,
-    PROTOCOL,
-)
+from vvv_pipeline.providers.live.iqfeed import EASTERN, PROTOCOL
 from vvv_pipeline.providers.simulated import SimulatedMarket
 from vvv_pipeline_tests.fakes.base import Fault, FaultPlan
 
-CENTER_IDS = {code: str(number) for number, code in DEFAULT_MARKET_CENTERS.items()}
-CONDITION_HEX = {code: hexcode for hexcode, code in DEFAULT_CONDITION_CODES.items()}
+LISTED_MARKETS: dict[str, tuple[int, str, str]] = {
+    "N": (7, "NYSE", "New York Stock Exchange"),
+    "Q": (5, "NASDAQ", "NASDAQ"),
+    "P": (11, "ARCA", "NYSE Archipelago"),
+    "Z": (18, "BATS", "Better Alternative Trading System"),
+    "K": (26, "EDGX", "Direct Edge X (EDGX)"),
+    "V": (90, "IEX", "Investors Exchange"),
+    "X": (91, "PSX", "NASDAQ OMX PSX"),
+    "D": (15, "NASD_ADF", "NASDAQ Alternate Display facility"),
+}
+"""Canonical code -> (id, short name, long name) of the fake's ``SLM`` list."""
+TRADE_CONDITIONS: dict[str, tuple[int, str, str]] = {
+    "@": (0x01, "REGULAR", "Normal Trade"),
+    "I": (0x87, "ODDLOT", "Odd lot trade"),
+    "F": (0x3D, "INTRMRKT_SWEEP", "Intermarket Sweep"),
+    "T": (0x17, "FORMT", "Form-T Trade"),
+    "O": (0x38, "OPENING", "Opening Print"),
+    "6": (0x39, "CLOSING", "Closing Print"),
+}
+"""Canonical condition -> (id, short name, description) of the fake's ``STC`` list."""
+CENTER_IDS = {code: str(ident) for code, (ident, _, _) in LISTED_MARKETS.items()}
+CONDITION_HEX = {code: f"{ident:02X}" for code, (ident, _, _) in TRADE_CONDITIONS.items()}
 CONDITION_HEX["@"] = ""
 AGGRESSOR_WIRE = {1: "1", -1: "2", 0: "3"}
 
@@ -139,6 +159,18 @@ class IQFeedFakeServer:
         return ["S,STATS,127.0.0.1,9100,500,0,1,0,0,0,", *lines, done]
 
 
+def lookup_reply(name: str, request_id: str) -> list[str]:
+    """The fake's ``SLM``/``STC`` list in DTN's ``LS`` layout, then the terminator."""
+    prefix = f"{request_id}," if request_id else ""
+    if name == "SLM":
+        lines = [
+            f"LS,{i},{short},{long},{i},{short}," for i, short, long in LISTED_MARKETS.values()
+        ]
+    else:
+        lines = [f"LS,{i},{short},{text}," for i, short, text in TRADE_CONDITIONS.values()]
+    return [prefix + line for line in lines] + [f"{prefix}!ENDMSG!,"]
+
+
 def _handler(server: IQFeedFakeServer) -> type[socketserver.StreamRequestHandler]:
     class _Lookup(socketserver.StreamRequestHandler):
         def handle(self) -> None:
@@ -148,6 +180,8 @@ def _handler(server: IQFeedFakeServer) -> type[socketserver.StreamRequestHandler
                 fields = command.split(",")
                 if command.startswith("S,SET PROTOCOL,"):
                     self._write([f"S,CURRENT PROTOCOL,{server.protocol}"])
+                elif fields[0] in ("SLM", "STC"):
+                    self._write(lookup_reply(fields[0], fields[1] if len(fields) > 1 else ""))
                 elif fields[0] == "HTT" and len(fields) >= 4:
                     fault = server.faults.take(f"HTT/{fields[1]}")
                     if not self._answer(server.reply(fields[1:], fault), fault):

@@ -10,17 +10,22 @@ Wire -> canonical columns:
   nanoseconds, so ``ts`` is the event time floored to the microsecond.
 - ``price``/``size``/``bid``/``ask``: Last, LastSize, Bid, Ask; a ``0.0000`` quote is missing
   (NaN), as the reference says.
-- ``trade_id``: the TickID.
-- ``exchange``: the numeric TradeMarketCenter through ``market_centers`` (DTN id -> canonical
-  code); an id outside the table is a missing value, left for validation to flag.
+- ``trade_id``: ``TickID << 8 | TradeMarketCenter``. Recorded replies show TickID counting
+  per market centre (one day of one symbol repeats TickID 597 at six centres), so TickID alone
+  is not unique; with the centre (DTN ids stay below 256) in the low byte it is, and the ids
+  still sort by TickID.
+- ``exchange``: the numeric TradeMarketCenter (a DTN listed-market id) through
+  ``market_centers`` (id -> canonical code); an id outside the table is a missing value, left
+  for validation to flag.
 - ``condition``: the first of up to four 2-hex-digit TradeConditions that maps to a special
   condition through ``condition_codes``, else ``@``; an extended-hours basis (``E``) without
   another code gives ``T``.
 - ``aggressor``: TradeAggressor 1 -> 1, 2 -> -1, anything else (0 unknown, 3 neither) -> 0.
 - ``extended_hours``: BasisForLast is ``E``.
 
-The default id tables are placeholders of this pipeline (DTN's lists are not public): pass
-the tables of your DTN account as ``market_centers`` and ``condition_codes``.
+Both id tables come from DTN's lists (:mod:`.iqfeed_tables`): the first fetch asks the running
+IQConnect for them (``SLM``, ``STC``) and maps what it answers over the published defaults;
+tables passed as ``market_centers``/``condition_codes`` are used as given instead.
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ import pandas as pd
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import ProviderError, SchemaDriftError
 from vvv_pipeline.providers.live.http import FetchStats
+from vvv_pipeline.providers.live.iqfeed_tables import (
+    DEFAULT_CONDITION_CODES,
+    DEFAULT_MARKET_CENTERS,
+    condition_table,
+    market_center_table,
+    parse_lookup_reply,
+)
 from vvv_pipeline.schemas import EQUITY_CONDITIONS, EQUITY_EXCHANGES, EQUITY_TICKS, conform
 
 PROVIDER = "iqfeed"
@@ -49,12 +61,8 @@ TICK_FIELDS = (
     "kind", "time", "last", "size", "total_volume", "bid", "ask", "tick_id",
     "basis", "market_center", "conditions", "aggressor", "day_code",
 )  # fmt: skip
-DEFAULT_MARKET_CENTERS: dict[int, str] = {
-    7: "N", 5: "Q", 11: "P", 30: "Z", 32: "K", 33: "V", 14: "X", 19: "D",
-}  # fmt: skip
-DEFAULT_CONDITION_CODES: dict[str, str] = {
-    "01": "@", "3D": "F", "87": "I", "17": "O", "1C": "6", "0D": "T",
-}  # fmt: skip
+CENTER_BITS = 8
+"""Low bits of ``trade_id`` holding the market centre; the TickID sits above them."""
 AGGRESSOR_CODES = {1: 1, 2: -1}
 SYSTEM_LINE = re.compile(r"(?m)^S,.*\n?")
 ERROR_LINE = re.compile(r"(?m)^E,([^,\n]*)")
@@ -159,6 +167,7 @@ def _tick_frame(
         )
         ts = pd.to_datetime(wire["time"], format=WIRE_TIME).dt.tz_localize(EASTERN)
         centers = pd.to_numeric(wire["market_center"])
+        trade_id = _trade_ids(wire["tick_id"].to_numpy(), centers.to_numpy())
         aggressor = pd.to_numeric(wire["aggressor"]).map(AGGRESSOR_CODES).fillna(0)
     except (ValueError, TypeError) as exc:
         raise fail(f"malformed tick data ({exc})") from None
@@ -173,7 +182,7 @@ def _tick_frame(
             "size": wire["size"],
             "bid": wire["bid"].where(wire["bid"] > 0),
             "ask": wire["ask"].where(wire["ask"] > 0),
-            "trade_id": wire["tick_id"],
+            "trade_id": trade_id,
             "exchange": pd.Categorical(centers.map(market_centers), EQUITY_EXCHANGES),
             "condition": pd.Categorical(condition, EQUITY_CONDITIONS),
             "aggressor": aggressor.astype(np.int8),
@@ -181,6 +190,18 @@ def _tick_frame(
         }
     )
     return conform(frame, EQUITY_TICKS)
+
+
+def _trade_ids(tick_ids: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    """``tick_id << 8 | center`` (a missing centre counts as 0); ValueError when either
+    does not fit its bits."""
+    center = np.nan_to_num(centers.astype(np.float64), nan=0.0).astype(np.int64)
+    limit = 1 << (63 - CENTER_BITS)
+    if len(tick_ids) and (tick_ids.min() < 0 or tick_ids.max() >= limit):
+        raise ValueError(f"a TickID outside 0..2**{63 - CENTER_BITS}")
+    if len(center) and (center.min() < 0 or center.max() >= 1 << CENTER_BITS):
+        raise ValueError(f"a market centre outside 0..{(1 << CENTER_BITS) - 1}")
+    return (tick_ids.astype(np.int64) << CENTER_BITS) | center
 
 
 def _conditions(codes: pd.Series, table: Mapping[str, str]) -> np.ndarray:
@@ -223,7 +244,9 @@ class IQFeedClient:
         datapoints_per_send: int = 500,
         market_centers: Mapping[int, str] | None = None,
         condition_codes: Mapping[str, str] | None = None,
+        lookup_tables: bool | None = None,
     ) -> None:
+        """``lookup_tables`` (default: when no table is passed) asks IQConnect for DTN's lists."""
         self.host, self.port = host, port
         self.connect_timeout, self.read_timeout = connect_timeout, read_timeout
         self.max_attempts = max(1, max_attempts)
@@ -231,6 +254,9 @@ class IQFeedClient:
         self.datapoints_per_send = datapoints_per_send
         self.market_centers = dict(market_centers or DEFAULT_MARKET_CENTERS)
         self.condition_codes = dict(condition_codes or DEFAULT_CONDITION_CODES)
+        given = market_centers is not None or condition_codes is not None
+        self.lookup_tables = not given if lookup_tables is None else lookup_tables
+        self.tables_from_server = False
         self.stats = FetchStats()
         self._requests = 0
 
@@ -246,6 +272,8 @@ class IQFeedClient:
         pieces: list[pd.DataFrame] = []
         session = _Session(self)
         try:
+            if self.lookup_tables and not self.tables_from_server:
+                self.refresh_tables(session)
             for symbol in dict.fromkeys(symbols):
                 for begin, last in chunks:
                     pieces.append(session.ticks(symbol, begin, last))
@@ -261,6 +289,25 @@ class IQFeedClient:
         for column, values in zip(("symbol", "exchange", "condition"), categories, strict=True):
             out[column] = out[column].cat.set_categories(list(values))
         return out
+
+    def refresh_tables(self, session: _Session | None = None) -> None:
+        """Rebuild both id tables from IQConnect's ``SLM`` and ``STC`` answers.
+
+        What the answers map replaces the defaults entry by entry; an empty or failed answer
+        leaves the table as it was (the next fetch asks again).
+        """
+        own = session is None
+        session = session or _Session(self)
+        try:
+            listed = parse_lookup_reply(session.lookup("SLM"))
+            conditions = parse_lookup_reply(session.lookup("STC"))
+        finally:
+            if own:
+                session.close()
+        centers, codes = market_center_table(listed), condition_table(conditions)
+        self.market_centers = {**self.market_centers, **centers}
+        self.condition_codes = {**self.condition_codes, **codes}
+        self.tables_from_server = bool(centers and codes)
 
     def _next_request_id(self) -> str | None:
         self._requests += 1
@@ -280,24 +327,34 @@ class _Session:
         request_id = client._next_request_id()
         fields = [symbol, begin, last, "", "", "", "1", request_id or ""]
         command = "HTT," + ",".join([*fields, str(client.datapoints_per_send)])
-        endpoint = f"HTT {symbol}"
-        for attempt in range(1, client.max_attempts + 1):
-            try:
-                self._connect()
-                client.stats.requests += 1
-                self._send(command)
-                text = self._read_reply(request_id)
-                break
-            except (OSError, EOFError) as exc:
-                self.close()
-                if attempt == client.max_attempts:
-                    reason = f"{symbol}: {type(exc).__name__} after {attempt} attempt(s)"
-                    raise ProviderError(PROVIDER, endpoint, reason) from None
-                client.stats.retries += 1
+        text = self._request(command, request_id, f"HTT {symbol}", symbol)
         client.stats.pages += 1
         return parse_tick_reply(
             text, symbol, request_id, client.market_centers, client.condition_codes
         )
+
+    def lookup(self, name: str) -> str:
+        """The raw reply to a list lookup (``SLM``, ``STC``); not counted as a tick request."""
+        request_id = self.client._next_request_id()
+        return self._request(f"{name},{request_id or ''}", request_id, name, name, count=False)
+
+    def _request(
+        self, command: str, request_id: str | None, endpoint: str, what: str, count: bool = True
+    ) -> str:
+        client = self.client
+        for attempt in range(1, client.max_attempts + 1):
+            try:
+                self._connect()
+                client.stats.requests += count
+                self._send(command)
+                return self._read_reply(request_id)
+            except (OSError, EOFError) as exc:
+                self.close()
+                if attempt == client.max_attempts:
+                    reason = f"{what}: {type(exc).__name__} after {attempt} attempt(s)"
+                    raise ProviderError(PROVIDER, endpoint, reason) from None
+                client.stats.retries += 1
+        raise AssertionError("unreachable: the loop returns or raises")
 
     def _connect(self) -> None:
         if self.sock is not None:

@@ -11,11 +11,18 @@ import pytest
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import ProviderError, SchemaDriftError
 from vvv_pipeline.providers.live.iqfeed import IQFeedClient, eastern_chunks, parse_tick_reply
+from vvv_pipeline.providers.live.iqfeed_tables import (
+    DEFAULT_MARKET_CENTERS,
+    condition_table,
+    market_center_table,
+    parse_lookup_reply,
+)
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.schemas import EQUITY_TICKS
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.fakes.base import Fault, FaultPlan
-from vvv_pipeline_tests.fakes.iqfeed import IQFeedFakeServer, make_server
+from vvv_pipeline_tests.fakes.iqfeed import LISTED_MARKETS, IQFeedFakeServer, make_server
+from vvv_pipeline_tests.providers.real import replay
 
 NY = "America/New_York"
 MARKET = SimulatedMarket(
@@ -26,10 +33,14 @@ DAY = (SESSION.tz_convert("UTC"), (SESSION + pd.Timedelta(days=1)).tz_convert("U
 
 
 def expected(start: pd.Timestamp, end: pd.Timestamp, symbols: list[str]) -> pd.DataFrame:
-    """What the simulated market holds, as the wire can carry it (ts in microseconds)."""
+    """What the simulated market holds, as the wire can carry it: ts in microseconds, and
+    trade_id the TickID (the simulated id) above the market centre's id (the fake's list)."""
     frame = MARKET.fetch(Source.EQUITY_TICKS, start, end, symbols)
     frame["ts"] = frame["ts"].dt.floor("us")
-    return frame
+    centers = frame["exchange"].map(lambda code: LISTED_MARKETS[code][0]).astype("int64")
+    frame["trade_id"] = frame["trade_id"] * 256 + centers
+    frame = frame.sort_values(["symbol", "ts", "trade_id"], kind="stable")
+    return frame.reset_index(drop=True)
 
 
 @pytest.fixture
@@ -49,7 +60,9 @@ def test_session_fetch_equals_the_simulated_ticks(server: IQFeedFakeServer) -> N
     pd.testing.assert_frame_equal(got, expected(*DAY, ["SPY", "AAPL"]))
     assert len(got) == 1000
     assert server.commands[:2] == ["S,SET PROTOCOL,6.2", "S,SET CLIENT NAME,vvv-pipeline"]
-    assert server.commands[2] == "HTT,SPY,20251125 000000,20251125 235959,,,,1,vvv1,500"
+    # DTN's lists first (the tables), then one HTT per symbol and Eastern day
+    assert server.commands[2:4] == ["SLM,vvv1", "STC,vvv2"]
+    assert server.commands[4] == "HTT,SPY,20251125 000000,20251125 235959,,,,1,vvv3,500"
     stats = client.stats.as_dict()
     assert (stats["requests"], stats["pages"], stats["retries"]) == (2, 2, 0)
     assert stats["bytes"] > 1000 * 60
@@ -171,10 +184,16 @@ def test_parse_reply_maps_every_wire_field_by_hand() -> None:
     assert got["price"].tolist() == [193.45, 193.46, 193.465]
     assert got["size"].tolist() == [200, 45, 100]
     assert got["bid"].iloc[0] == 193.44 and np.isnan(got["bid"].iloc[1])
-    assert got["trade_id"].tolist() == [8821371004, 8821371012, 8821371013]
+    # TickID above the market centre (11, 5, 99): TickIDs count per centre
+    assert got["trade_id"].tolist() == [
+        8821371004 * 256 + 11,
+        8821371012 * 256 + 5,
+        8821371013 * 256 + 99,
+    ]
     assert got["exchange"].astype(object).tolist()[:2] == ["P", "Q"]
     assert pd.isna(got["exchange"].iloc[2])  # market center 99 is outside the table
-    assert got["condition"].astype(str).tolist() == ["F", "T", "T"]
+    # 0D is on no published list (unmapped); 87 is odd lot
+    assert got["condition"].astype(str).tolist() == ["F", "T", "I"]
     assert got["aggressor"].tolist() == [1, -1, 0]
     assert got["extended_hours"].tolist() == [False, True, False]
 
@@ -183,7 +202,7 @@ def test_parse_reply_without_request_id_and_no_data() -> None:
     assert parse_tick_reply("E,!NO_DATA!,,\r\n!ENDMSG!,\r\n", "SPY").empty
     one = "LH,2024-06-10 09:30:00.000001,1.0000,1,1,0.9900,1.0100,7,C,7,,3,10,\r\n!ENDMSG!,\r\n"
     got = parse_tick_reply(one, "SPY")
-    assert got["trade_id"].tolist() == [7] and got["aggressor"].tolist() == [0]
+    assert got["trade_id"].tolist() == [7 * 256 + 7] and got["aggressor"].tolist() == [0]
     with pytest.raises(ProviderError, match="does not end with"):
         parse_tick_reply(one.split("!ENDMSG!")[0], "SPY")
 
@@ -212,3 +231,28 @@ def test_eastern_chunks_are_whole_eastern_days_with_inclusive_second_ends() -> N
         ("20251124 000000", "20251124 235959"),
         ("20251125 000000", "20251125 103000"),
     ]
+
+
+def test_tables_from_recorded_slm_and_stc_lines_map_by_dtn_names() -> None:
+    listed = parse_lookup_reply(
+        "vvv1,"
+        + "vvv1,".join(replay.recorded_text("iqfeed/slm_lines.txt").splitlines(True))
+        + "vvv1,!ENDMSG!,\r\n"
+    )
+    assert listed == [
+        (7, "NYSE", "New York Stock Exchange", "NYSE"),
+        (2, "NCM", "National Capital Market", "NASDAQ"),
+    ]
+    assert market_center_table(listed) == {7: "N", 2: "Q"}
+    conditions = parse_lookup_reply(replay.recorded_text("iqfeed/stc_lines.txt"))
+    assert conditions == [(1, "REGULAR", "Normal Trade", ""), (21, "SPLIT", "Split Trade", "")]
+    # REGULAR is the canonical '@'; a split trade has no canonical condition (unmapped)
+    assert condition_table(conditions) == {"01": "@"}
+    assert parse_lookup_reply("E,!NO_DATA!,,\r\n!ENDMSG!,\r\n") == []
+
+
+def test_without_the_list_lookup_the_published_defaults_are_used(server: IQFeedFakeServer) -> None:
+    client = client_for(server, lookup_tables=False)
+    client.fetch(Source.EQUITY_TICKS, *DAY, ["SPY"])
+    assert not any(c.startswith(("SLM", "STC")) for c in server.commands)
+    assert client.market_centers == DEFAULT_MARKET_CENTERS and not client.tables_from_server
