@@ -33,9 +33,9 @@ from vvv_pipeline.calendars import EXCHANGE_TZ, session_bounds
 from vvv_pipeline.providers.simulated.config import Fault, SimulationConfig
 from vvv_pipeline.providers.simulated.market import SimulatedMarket
 from vvv_pipeline.universe import load_universe
-from vvv_pipeline.validation.alignment import check_alignment
-from vvv_pipeline.validation.continuity import check_continuity, min_gap_minutes
-from vvv_pipeline.validation.quality import JUMP_FLOOR, JUMP_K, MAD_TO_SD, check_quality
+from vvv_pipeline.validation import check_alignment, check_continuity, check_quality
+from vvv_pipeline.validation.continuity import min_gap_minutes
+from vvv_pipeline.validation.quality import JUMP_FLOOR, JUMP_K, MAD_TO_SD
 
 SESSION = "2025-11-24"
 SYMBOL = "SPY"

@@ -3,10 +3,12 @@
 Dagster 1.13 has no public equivalent for these: the instance's storage and run launcher
 (a locked first-use SQLite storage, a launcher with a worker health check), launching real runs
 from a workspace the way ``dagster job launch`` does, reading runs and backfills by status, a
-check evaluation that names its target materialization, the DuckDB IO manager's table slices,
-Dagster's clock (tests move it) and the range tags of single-run backfills. Keeping them here
-makes an upgrade a one-file review; ``vvv_pipeline_tests/test_architecture.py`` fails on a
-``dagster._`` import anywhere else in the package.
+check evaluation that names its target materialization, a Dagster type of kind Nothing (a tick
+source's pandera type: its rows go to ArcticDB, no value to an IO manager), the DuckDB IO
+manager's table slices, Dagster's clock (tests move it) and the range tags of single-run
+backfills. Keeping them here makes an upgrade a one-file review;
+``vvv_pipeline_tests/test_architecture.py`` fails on a ``dagster._`` import anywhere else in
+the package.
 """
 
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
@@ -42,6 +44,7 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
     REPOSITORY_LABEL_TAG,
 )
+from dagster._core.types.dagster_type import DagsterTypeKind
 from dagster._core.workspace.context import WorkspaceProcessContext, WorkspaceRequestContext
 from dagster._core.workspace.load_target import (
     ModuleTarget,
@@ -72,6 +75,7 @@ __all__ = [
     "CodeLocation",
     "ConfigurableClassData",
     "DagsterSqliteStorage",
+    "DagsterTypeKind",
     "DbIOManager",
     "DbTypeHandler",
     "DefaultRunLauncher",

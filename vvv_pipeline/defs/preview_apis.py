@@ -9,6 +9,8 @@ Exactly these warnings are silenced; every other Dagster warning stays visible.
 * ``allow_nonexistent_upstream_partitions=`` on ``TimeWindowPartitionMapping`` (beta): a session
   closes before its calendar day's news partition exists; tier 3 and flow read the news stored
   so far instead of failing (the news-completion sensor rebuilds them later).
+* ``dagster_pandera.pandera_schema_to_dagster_type`` (beta): each source asset's Dagster type and
+  column schema come from its pandera contract.
 """
 
 import warnings
@@ -26,6 +28,7 @@ SILENCED = (
         r"`TimeWindowPartitionMapping.__init__` is currently in beta",
         dg.BetaWarning,
     ),
+    (r"Function `pandera_schema_to_dagster_type` is currently in beta", dg.BetaWarning),
 )
 
 for message, category in SILENCED:

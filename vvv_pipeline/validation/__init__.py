@@ -1,18 +1,18 @@
-"""Validation tiers, as pure functions over canonical frames.
+"""Validation tiers, as pandera schemas over canonical frames.
 
-Tier 1 (structure and integrity): the rules as data in :mod:`.rules`, their vectorized masks in
-:mod:`.masks`, the gate in :mod:`.structure`. Tier 2 (session alignment, time zones):
-:mod:`.alignment`. Tier 3 (continuity, gap runs): :mod:`.continuity`. Tier 4 (statistical
-quality): :mod:`.quality`, plus the great-expectations suites in :mod:`.expectations`. One
-partition through all of them: :mod:`.gate`. Pandera mirrors of the schemas: :mod:`.models`.
+The rule table (:mod:`.rule_table`) declares every rule of every source and tier once; the
+pandera schemas (:mod:`.contract`) are generated from it, their checks registered pandera methods
+(:mod:`.registered`, :mod:`.registered_tiers`, :mod:`.registered_quality`) whose bodies are the
+numpy kernels (:mod:`.masks`, :mod:`.alignment`, :mod:`.continuity`, :mod:`.quality`). Tier 1
+through its schema: :mod:`.structure`; tiers 2 to 4: :mod:`.warn_tiers`. One partition through
+all of them: :mod:`.gate`. The great-expectations suites (:mod:`.expectations`) document the same
+table.
 """
 
-from vvv_pipeline.validation.alignment import check_alignment
-from vvv_pipeline.validation.continuity import check_continuity
-from vvv_pipeline.validation.quality import check_quality
 from vvv_pipeline.validation.results import TierResult
 from vvv_pipeline.validation.rules import RULES, SourceRules, rules_of
 from vvv_pipeline.validation.structure import Tier1Report, check_tier1
+from vvv_pipeline.validation.warn_tiers import check_alignment, check_continuity, check_quality
 
 __all__ = [
     "RULES",

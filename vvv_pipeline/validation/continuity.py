@@ -1,7 +1,9 @@
-"""Tier 3 (WARN): continuity, the expected time grid against the observed rows.
+"""Tier 3 (WARN) kernels: continuity, the expected time grid against the observed rows.
 
-:func:`check_continuity` returns a :class:`~vvv_pipeline.validation.results.TierResult` whose
-``runs`` frame holds one row per gap: ``kind, symbol, start, end, length`` with the gap
+The kinds are pandera checks (:mod:`.registered_tiers`) declared in :mod:`.rule_table`; these
+are the kernels their bodies call. A gap is rows that are absent, so pandera has no failing row
+to name: the kernels note each gap as a run (:class:`~.binding.Note`), and the tier's ``runs``
+frame holds one row per gap: ``kind, symbol, start, end, length`` with the gap
 ``[start, end)`` and ``length`` in grid slots (minutes, or open-interest samples at the
 provider's cadence).
 
@@ -20,7 +22,7 @@ over ``symbol x slot``, and runs of empty slots from one ``diff``):
 * ``crypto_trades`` -> ``trade_gap``: the same rule on the minutes of the (24/7) window.
 * ``crypto_open_interest`` -> ``cadence_gap``: every multiple of the provider's cadence (since
   the Unix epoch) inside the window is expected per symbol; any run of missing samples is a gap
-  (threshold :data:`CADENCE_GAP_MAX_SLOTS`). ``off_cadence`` counts in-window rows off that grid.
+  (any missing sample fails the tier). ``off_cadence`` counts in-window rows off that grid.
   The cadence is the one the provider declares for the series it serves (``cadence_ns``): the
   simulated market samples every 5 s, Binance and Bybit publish history at 5 minutes at best,
   so judging a venue's series on the simulator's grid would fail every healthy partition.
@@ -37,37 +39,16 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import numpy as np
-import pandas as pd
 
-from vvv_pipeline.validation.alignment import sessions_in
-from vvv_pipeline.validation.masks import window_ns
-from vvv_pipeline.validation.results import (
-    MINUTE_NS,
-    SAMPLE_LIMIT,
-    Collector,
-    TierResult,
-    codes_and_names,
-    runs_frame,
-    true_runs_2d,
-    ts_ns,
-)
+from vvv_pipeline.validation.binding import Note
+from vvv_pipeline.validation.results import MINUTE_NS, SAMPLE_LIMIT, runs_frame, true_runs_2d
 
-TIER = 3
 LIQUID_TRADES_PER_MINUTE = 2.0
 """Average trades per grid minute from which a symbol counts as liquid (gaps judged)."""
 GAP_MIN_MINUTES = 5
 """Shortest empty run ever reported as a trade gap."""
 GAP_EXPECTED_TRADES = 30.0
 """Trades a gap must have been expected to hold at the symbol's average rate."""
-TRADE_GAP_MAX_RUNS = 0
-"""Trade-gap runs allowed per partition."""
-CADENCE_NS = 5_000_000_000
-"""Open-interest sample spacing when the caller names none (the simulated market's)."""
-CADENCE_GAP_MAX_SLOTS = 0
-"""Missing open-interest samples allowed per partition."""
-OFF_CADENCE_MAX_ROWS = 0
-"""In-window open-interest rows off the cadence grid allowed."""
-GRID_SOURCES = ("equity_ticks", "crypto_trades", "crypto_open_interest")
 
 
 def slot_counts(
@@ -87,26 +68,31 @@ def min_gap_minutes(rate: np.ndarray) -> np.ndarray:
     return np.maximum(GAP_MIN_MINUTES, np.where(np.isfinite(need), need, np.inf))
 
 
-def _sample_before(
-    out: Collector, kind: str, t: np.ndarray, codes: np.ndarray, rows: np.ndarray, begin: np.ndarray
-) -> None:
-    """Sample the symbol's last row before each of the first few gaps (one pass per gap)."""
+def rows_before(
+    t: np.ndarray, codes: np.ndarray, rows: np.ndarray, begin: np.ndarray
+) -> np.ndarray:
+    """The symbol's last row before each of the first few gaps (one pass per gap): the rows a
+    gap's sample shows, since the gap itself has none."""
+    found = []
     for code, start in zip(rows[:SAMPLE_LIMIT], begin[:SAMPLE_LIMIT], strict=True):
         before = np.flatnonzero((codes == code) & (t < start))
         if len(before):
-            out.add(kind, 0, before[-1:], failed=False)
+            found.append(before[-1])
+    return np.asarray(found, dtype=np.int64)
 
 
-def _trade_gaps(
-    out: Collector,
+def trade_gaps(
+    note: Note,
     t: np.ndarray,
     codes: np.ndarray,
     names: np.ndarray,
     judged: np.ndarray,
     grids: list[tuple[int, int]],
-) -> None:
+) -> np.ndarray:
+    """Note the gap runs of liquid symbols (count: runs); return the rows sampled before them."""
     runs_found = 0
     liquid_total = 0
+    sampled = []
     for start, stop in grids:
         n_slots = -(-(stop - start) // MINUTE_NS)
         counts = slot_counts(t, codes, len(names), start, MINUTE_NS, n_slots)
@@ -119,43 +105,48 @@ def _trade_gaps(
         rows, first, length = rows[keep], first[keep], length[keep]
         begin = start + first * MINUTE_NS
         end = np.minimum(begin + length * MINUTE_NS, stop)
-        out.runs.append(runs_frame("trade_gap", names[rows], begin, end, length))
+        note.runs.append(runs_frame("trade_gap", names[rows], begin, end, length))
         runs_found += len(rows)
-        _sample_before(out, "trade_gap", t, codes, rows, begin)
+        sampled.append(rows_before(t, codes, rows, begin))
         if liquid.any():
-            out.metrics["gap_min_minutes_median"] = float(np.median(need[liquid]))
-    out.add("trade_gap", runs_found, None, runs_found > TRADE_GAP_MAX_RUNS)
-    out.metrics["liquid_symbol_grids"] = float(liquid_total)
+            note.metrics["gap_min_minutes_median"] = float(np.median(need[liquid]))
+    note.count = runs_found
+    note.metrics["liquid_symbol_grids"] = float(liquid_total)
+    return np.concatenate(sampled) if sampled else np.zeros(0, dtype=np.int64)
 
 
-def _cadence_gaps(
-    out: Collector,
+def off_cadence(t: np.ndarray, window: tuple[int, int], cadence_ns: int) -> np.ndarray:
+    """In-window rows off the multiples of the cadence."""
+    lo, hi = window
+    return (t >= lo) & (t < hi) & (t % cadence_ns != 0)
+
+
+def cadence_gaps(
+    note: Note,
     t: np.ndarray,
     codes: np.ndarray,
     names: np.ndarray,
     judged: np.ndarray,
-    grid: tuple[int, int, int],
-    lo: int,
-    hi: int,
-) -> None:
-    first_slot, cadence, n_slots = grid
-    inside = (t >= lo) & (t < hi)
-    off = inside & (t % cadence != 0)
-    n_off = int(np.count_nonzero(off))
-    out.add("off_cadence", n_off, np.flatnonzero(off), n_off > OFF_CADENCE_MAX_ROWS)
-    on = ~off
+    window: tuple[int, int],
+    cadence_ns: int,
+) -> np.ndarray:
+    """Note the missing samples of judged symbols (count: samples) and their runs; return the
+    rows sampled before the gaps."""
+    lo, hi = window
+    first_slot, cadence, n_slots = cadence_grid(lo, hi, cadence_ns)
+    on = ~off_cadence(t, window, cadence_ns)
     counts = slot_counts(t[on], codes[on], len(names), first_slot, cadence, n_slots)
     rows, first, length = true_runs_2d((counts == 0) & judged[:, None])
     begin = first_slot + first * cadence
     end = np.minimum(begin + length * cadence, hi)
-    out.runs.append(runs_frame("cadence_gap", names[rows], begin, end, length))
-    _sample_before(out, "cadence_gap", t, codes, rows, begin)
+    note.runs.append(runs_frame("cadence_gap", names[rows], begin, end, length))
     missing = int(length.sum())
-    out.add("cadence_gap", missing, None, missing > CADENCE_GAP_MAX_SLOTS)
+    note.count = missing
     expected = n_slots * int(np.count_nonzero(judged))
-    out.metrics["cadence_coverage"] = 1.0 - missing / expected if expected else 1.0
-    out.metrics["cadence_seconds"] = cadence / 1e9
-    out.metrics["cadence_slots"] = float(n_slots)
+    note.metrics["cadence_coverage"] = 1.0 - missing / expected if expected else 1.0
+    note.metrics["cadence_seconds"] = cadence / 1e9
+    note.metrics["cadence_slots"] = float(n_slots)
+    return rows_before(t, codes, rows, begin)
 
 
 def cadence_grid(lo: int, hi: int, cadence_ns: int) -> tuple[int, int, int]:
@@ -171,44 +162,13 @@ def cadence_grid(lo: int, hi: int, cadence_ns: int) -> tuple[int, int, int]:
     return first_slot, cadence_ns, max(0, -(-(hi - first_slot) // cadence_ns))
 
 
-def check_continuity(
-    frame: pd.DataFrame,
-    source: str,
-    window: tuple[pd.Timestamp, pd.Timestamp],
-    symbols: Collection[str] | None = None,
-    cadence_ns: int = CADENCE_NS,
-) -> TierResult:
-    """Tier-3 continuity of one partition; ``symbols`` adds expected symbols, ``cadence_ns`` is
-    the open-interest provider's sample spacing (module doc)."""
-    source = str(source)
-    out = Collector(frame)
-    if source not in GRID_SOURCES:
-        return out.result(TIER, source, with_runs=True)
-    t = ts_ns(frame)
-    if t is None:
-        out.add("ts_not_utc", len(frame), np.arange(min(len(frame), 1)), failed=len(frame) > 0)
-        return out.result(TIER, source, with_runs=True)
-    codes, names = codes_and_names(frame)
-    extra = [s for s in (symbols or ()) if s not in set(names)]
+def judged_symbols(
+    codes: np.ndarray, names: np.ndarray, expected_symbols: Collection[str] | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(names with the expected symbols that have no row appended, present, expected)."""
+    extra = [s for s in (expected_symbols or ()) if s not in set(names)]
     names = np.concatenate((names, np.asarray(extra, dtype=object)))
     present = np.bincount(codes[codes >= 0], minlength=len(names)) > 0
-    wanted = set(symbols) if symbols is not None else set()
+    wanted = set(expected_symbols) if expected_symbols is not None else set()
     expected = np.fromiter((s in wanted for s in names), dtype=bool, count=len(names))
-    absent = expected & ~present
-    lo, hi = window_ns(window)
-    grid = cadence_grid(lo, hi, cadence_ns) if source == "crypto_open_interest" else None
-    if grid is not None and grid[2] == 0:
-        absent[:] = False  # no sample falls due in this window: a symbol without rows is right
-    if absent.any():
-        out.add("symbol_without_rows", int(np.count_nonzero(absent)), None, failed=True)
-        out.metrics["symbols_without_rows"] = float(np.count_nonzero(absent))
-    judged = present | expected
-    if grid is not None:
-        _cadence_gaps(out, t, codes, names, judged, grid, lo, hi)
-    else:
-        if source == "equity_ticks":
-            grids = [(max(o, lo), min(c, hi)) for o, c, _ in sessions_in(window)]
-        else:
-            grids = [(lo, hi)]
-        _trade_gaps(out, t, codes, names, judged, [g for g in grids if g[1] > g[0]])
-    return out.result(TIER, source, with_runs=True)
+    return names, present, expected

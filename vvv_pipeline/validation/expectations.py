@@ -1,12 +1,13 @@
 """Tier 4: a great-expectations 1.x suite per source, its results as a table in the check.
 
-Tier 1 (:mod:`.structure`) is the blocking gate; it is vectorized and cheap. This module is the
-*documentation* tier: the same contract (columns, nulls, ranges, code sets, id uniqueness) written
-as GX expectations. Every run's result is stored in a file-mode GX context and returned as one
-row per expectation (:attr:`ExpectationsRun.results`, :func:`results_markdown`), which the tier-4
-check puts in its metadata, so the UI shows what was expected, of which column, and what was
-observed. GX costs seconds where the tier-1 masks cost tens of milliseconds (see ``DESIGN.md``),
-so it is not the gate.
+Tier 1's pandera schema (:mod:`.contract`) is the blocking gate; it is vectorized and cheap. This
+module is the *documentation* tier: the same rule table (:mod:`.rule_table`: columns, nulls,
+ranges, code sets, id uniqueness, quote and OHLC order, OCC format) written as GX expectations.
+Every run's result is stored in a file-mode GX context and returned as one row per expectation
+(:attr:`ExpectationsRun.results`, :func:`results_markdown`), which the tier-4 check puts in its
+metadata, so the UI shows what was expected, of which column, and what was observed. GX costs
+seconds where the tier-1 schema costs tens of milliseconds (see ``DESIGN.md``), so it is not
+the gate.
 
 **No data docs.** GX's data-docs pages load jQuery, Bootstrap, bootstrap-table and Vega from
 CDNs, and their index is drawn by bootstrap-table: offline (this pipeline's machines may be) the
@@ -58,7 +59,7 @@ import pandas as pd
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.validation.expectation_results import expectation_columns, result_rows
-from vvv_pipeline.validation.rules import RULES
+from vvv_pipeline.validation.rule_table import NOT_NULL, Rule, rules_of_tier
 
 if TYPE_CHECKING:
     import great_expectations as gx
@@ -69,8 +70,6 @@ SUITE_PREFIX = "vvv."
 LOCK_FILE = ".vvv-gx.lock"
 OCC_REGEX = r"^[A-Z0-9.]+\d{6}[CP]\d{8}$"
 """OCC option symbol without padding (root, yymmdd, C/P, strike x 1000 in 8 digits)."""
-QUOTE_COVERAGE = 0.5
-"""Minimum share of rows with a quote (bid/ask) present where quotes are nullable."""
 
 
 def _gx() -> Any:
@@ -85,75 +84,61 @@ def suite_name(source: str) -> str:
     return f"{SUITE_PREFIX}{source}"
 
 
-def suite_for(source: str, symbols: Sequence[str] | None = None) -> gx.ExpectationSuite:
-    """The expectation suite of one canonical source, derived from the schema and tier-1 rules.
+def expectations_of(rule: Rule, gxe: Any, symbols: Sequence[str] | None) -> list[Any]:
+    """The GX expectations that state one tier-1 rule (none where GX has no equivalent: the
+    partition window, infinities, OCC consistency; the pandera schema alone holds those)."""
+    p, c = rule.params, rule.column
+    if rule.check == NOT_NULL:
+        return [gxe.ExpectColumnValuesToNotBeNull(column=c)]
+    if rule.check == "finite_positive":
+        return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0, strict_min=True)]
+    if rule.check == "finite_non_negative":
+        return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=0)]
+    if rule.check == "within":
+        return [gxe.ExpectColumnValuesToBeBetween(column=c, min_value=p["lo"], max_value=p["hi"])]
+    if rule.check == "known_codes":
+        return [gxe.ExpectColumnValuesToBeInSet(column=c, value_set=list(p["allowed"]))]
+    if rule.check == "in_universe" and symbols is not None:
+        return [gxe.ExpectColumnValuesToBeInSet(column=c, value_set=sorted(symbols))]
+    if rule.check == "unique_per_symbol":
+        return [gxe.ExpectCompoundColumnsToBeUnique(column_list=["symbol", p["id_column"]])]
+    if rule.check == "quotes_ordered":
+        return [
+            gxe.ExpectColumnValuesToBeBetween(column=p["bid"], min_value=0),
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                column_A=p["ask"],
+                column_B=p["bid"],
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+        ]
+    if rule.check == "ohlc_ordered":
+        pairs = (("high", "low"), ("high", "open"), ("high", "close"), ("open", "low"))
+        return [
+            gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True)
+            for a, b in (*pairs, ("close", "low"))
+        ]
+    if rule.check == "occ_format":
+        return [gxe.ExpectColumnValuesToMatchRegex(column="option_symbol", regex=OCC_REGEX)]
+    return []
 
-    Columns in order, not-null except the rules' nullable columns, positive / non-negative /
-    ranged numbers, code sets from :mod:`vvv_pipeline.schemas`, (symbol, id) uniqueness, quote
-    and OHLC orderings, OCC symbol format, and a quote-coverage proportion where quotes may be
-    missing. ``symbols`` (optional) adds a value-set expectation on ``symbol``.
+
+def suite_for(source: str, symbols: Sequence[str] | None = None) -> gx.ExpectationSuite:
+    """The expectation suite of one canonical source, written from the rule table.
+
+    Columns in order (the canonical schema the pandera contract declares), then each tier-1
+    rule in the table's order as the expectations that state it (:func:`expectations_of`).
+    ``symbols`` (optional) states universe membership as a value set on ``symbol``.
     """
     if source not in SOURCE_SCHEMAS:
         raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCE_SCHEMAS)}")
-    schema = SOURCE_SCHEMAS[source]
-    rules = RULES[source]
     gx = _gx()
     gxe = gx.expectations
     exps: list[Any] = [
-        gxe.ExpectTableColumnsToMatchOrderedList(column_list=schema.names),
+        gxe.ExpectTableColumnsToMatchOrderedList(column_list=SOURCE_SCHEMAS[source].names),
     ]
-    exps += [
-        gxe.ExpectColumnValuesToNotBeNull(column=name)
-        for name in schema.names
-        if name not in rules.nullable
-    ]
-    exps += [
-        gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0, strict_min=True)
-        for name in rules.positive
-    ]
-    exps += [
-        gxe.ExpectColumnValuesToBeBetween(column=name, min_value=0) for name in rules.non_negative
-    ]
-    exps += [
-        gxe.ExpectColumnValuesToBeBetween(column=name, min_value=lo, max_value=hi)
-        for name, (lo, hi) in rules.ranges.items()
-    ]
-    exps += [
-        gxe.ExpectColumnValuesToBeInSet(column=name, value_set=list(values))
-        for name, values in rules.enums.items()
-    ]
-    if symbols is not None:
-        exps.append(gxe.ExpectColumnValuesToBeInSet(column="symbol", value_set=sorted(symbols)))
-    if rules.unique_id is not None:
-        exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["symbol", rules.unique_id]))
-    if source == "news_headlines":
-        exps.append(gxe.ExpectCompoundColumnsToBeUnique(column_list=["headline_id", "symbol"]))
-        exps.append(gxe.ExpectColumnValueLengthsToBeBetween(column="headline", min_value=1))
-    if rules.quotes is not None:
-        bid, ask = rules.quotes
-        exps.append(gxe.ExpectColumnValuesToBeBetween(column=bid, min_value=0))
-        exps.append(
-            gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                column_A=ask, column_B=bid, or_equal=True, ignore_row_if="either_value_is_missing"
-            )
-        )
-        for name in rules.quotes:
-            exps.append(
-                gxe.ExpectColumnProportionOfNonNullValuesToBeBetween(
-                    column=name, min_value=QUOTE_COVERAGE
-                )
-            )
-    if rules.ohlc:
-        for a, b in (("high", "low"), ("high", "open"), ("high", "close")):
-            exps.append(
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True)
-            )
-        for a, b in (("open", "low"), ("close", "low")):
-            exps.append(
-                gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A=a, column_B=b, or_equal=True)
-            )
-    if rules.occ:
-        exps.append(gxe.ExpectColumnValuesToMatchRegex(column="option_symbol", regex=OCC_REGEX))
+    for rule in rules_of_tier(source, 1):
+        exps += expectations_of(rule, gxe, symbols)
     return gx.ExpectationSuite(
         name=suite_name(source),
         expectations=exps,

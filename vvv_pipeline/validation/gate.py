@@ -17,11 +17,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from vvv_pipeline.validation.alignment import check_alignment
-from vvv_pipeline.validation.continuity import CADENCE_NS, check_continuity
-from vvv_pipeline.validation.quality import check_quality
+from vvv_pipeline.validation.binding import CADENCE_NS
 from vvv_pipeline.validation.results import TierResult
 from vvv_pipeline.validation.structure import check_tier1
+from vvv_pipeline.validation.warn_tiers import check_alignment, check_continuity, check_quality
 
 SAMPLE_ROWS = 10
 TIER1 = "tier1_structure"

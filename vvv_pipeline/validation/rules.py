@@ -1,4 +1,9 @@
-"""Tier-1 rules per source, written as data: which columns must be positive, unique, known."""
+"""Tier-1 rules per source, written as data: which columns must be positive, unique, known.
+
+:mod:`.rule_table` expands these declarations (with the canonical schema's nullability) into
+the rule table the pandera schemas, the great-expectations suites and the UI's column schemas
+are generated from.
+"""
 
 from __future__ import annotations
 

@@ -15,9 +15,8 @@ from vvv_pipeline.calendars import EXCHANGE_TZ, session_bounds, sessions_between
 from vvv_pipeline.providers.simulated.config import Fault, SimulationConfig
 from vvv_pipeline.providers.simulated.market import SimulatedMarket
 from vvv_pipeline.universe import load_universe
-from vvv_pipeline.validation.alignment import check_alignment, sessions_in
-from vvv_pipeline.validation.continuity import check_continuity
-from vvv_pipeline.validation.quality import check_quality
+from vvv_pipeline.validation import check_alignment, check_continuity, check_quality
+from vvv_pipeline.validation.alignment import sessions_in
 from vvv_pipeline.validation.results import SAMPLE_LIMIT
 
 EQUITY = ("equity_ticks", "darkpool_prints", "options_flow")

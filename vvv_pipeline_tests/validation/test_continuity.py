@@ -8,11 +8,11 @@ import pytest
 
 from vvv_pipeline.calendars import session_bounds
 from vvv_pipeline.providers.simulated.config import Fault
+from vvv_pipeline.validation import check_continuity
 from vvv_pipeline.validation.continuity import (
     GAP_EXPECTED_TRADES,
     GAP_MIN_MINUTES,
     LIQUID_TRADES_PER_MINUTE,
-    check_continuity,
     min_gap_minutes,
 )
 from vvv_pipeline.validation.results import MINUTE_NS, true_runs, true_runs_2d

@@ -8,18 +8,18 @@ import pandas as pd
 import pytest
 
 from vvv_pipeline.providers.simulated.config import Fault
+from vvv_pipeline.validation import check_quality
 from vvv_pipeline.validation.quality import (
-    CROSSED_MAX_RATE,
     JUMP_FLOOR,
     JUMP_K,
     MAD_TO_SD,
     STALE_MIN_RUN,
-    check_quality,
     robust_jumps,
     spike_rows,
     stale_runs,
 )
 from vvv_pipeline.validation.results import SAMPLE_LIMIT, segments
+from vvv_pipeline.validation.rule_table import CROSSED_MAX_RATE
 from vvv_pipeline_tests.validation.test_alignment import (
     DAY,
     HOUR,
@@ -238,8 +238,7 @@ def test_other_sources_pass_without_kinds() -> None:
 @pytest.mark.parametrize("source", ["equity_ticks", "crypto_trades", "crypto_open_interest"])
 def test_empty_and_nan_frames(source: str) -> None:
     from vvv_pipeline.schemas import SOURCE_SCHEMAS
-    from vvv_pipeline.validation.alignment import check_alignment
-    from vvv_pipeline.validation.continuity import check_continuity
+    from vvv_pipeline.validation import check_alignment, check_continuity
 
     empty = SOURCE_SCHEMAS[source].empty()
     assert check_alignment(empty, source, window(source)).passed

@@ -2,9 +2,9 @@
 
 The UI's Columns section, column search and column lineage read the ``dagster/column_schema``
 definition metadata; a markdown table in a description is invisible to them. Each schema here is
-built from the same declaration as that asset's description table: the canonical source schemas
-(:mod:`vvv_pipeline.schemas`, with the tier-1 rules as constraints), the derived assets' stored
-series (:mod:`vvv_pipeline.stored_columns`) and, for the reports, the tables they show.
+built from the same declaration as that asset's description table: the derived assets' stored
+series (:mod:`vvv_pipeline.stored_columns`) and, for the reports, the tables they show. The
+sources' schemas come from their pandera contracts (:mod:`.source_types`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,8 @@ from collections.abc import Mapping, Sequence
 import dagster as dg
 
 from vvv_pipeline.defs.automation.gaps import gaps_summary
-from vvv_pipeline.schemas import SOURCE_SCHEMAS, Column
+from vvv_pipeline.schemas import Column
 from vvv_pipeline.stored_columns import INT, stored_table
-from vvv_pipeline.validation.rules import RULES, SourceRules
 
 COLUMN_SCHEMA = "dagster/column_schema"
 
@@ -39,41 +38,6 @@ def table_schema(
             for c in columns
         ]
     )
-
-
-def rule_constraints(rules: SourceRules) -> dict[str, list[str]]:
-    """The tier-1 rules of a source as per-column constraints (what the blocking check holds)."""
-    found: dict[str, list[str]] = {"ts": ["tz-aware UTC, inside the partition window"]}
-    found["symbol"] = ["in the universe"]
-    for name in rules.positive:
-        found.setdefault(name, []).append("finite and > 0")
-    for name in rules.non_negative:
-        found.setdefault(name, []).append("finite and >= 0")
-    for name in rules.finite_or_nan:
-        found.setdefault(name, []).append("finite where present")
-    for name, (lo, hi) in rules.ranges.items():
-        found.setdefault(name, []).append(f"in [{lo}, {hi}]")
-    for name, values in rules.enums.items():
-        found.setdefault(name, []).append("one of " + ", ".join(map(str, values)))
-    if rules.unique_id is not None:
-        found.setdefault(rules.unique_id, []).append("unique per symbol within a partition")
-    if rules.quotes is not None:
-        bid, ask = rules.quotes
-        for name in rules.quotes:
-            found.setdefault(name, []).append(f"0 <= {bid} <= {ask} where both are present")
-    if rules.ohlc:
-        for name in ("open", "high", "low", "close"):
-            found.setdefault(name, []).append("low <= open, close <= high")
-    if rules.occ:
-        found.setdefault("option_symbol", []).append(
-            "OCC symbol matching strike, expiry and option_type"
-        )
-    return found
-
-
-def source_column_schema(source: str) -> dg.TableSchema:
-    """A source's canonical columns, dtypes and nullability, its tier-1 rules as constraints."""
-    return table_schema(SOURCE_SCHEMAS[source].columns, rule_constraints(RULES[source]))
 
 
 def stored_column_schema(asset: str) -> dg.TableSchema:

@@ -17,9 +17,10 @@ import pandas as pd
 import vvv_pipeline.defs.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
 from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.checks import check_events, check_specs
-from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA, source_column_schema
+from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA
 from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
+from vvv_pipeline.defs.assets.source_types import source_column_schema, source_dagster_type
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.automation.policies import (
     freshness_for,
@@ -61,8 +62,10 @@ def _asset_args(spec: SourceSpec, metadata: Mapping[str, Any] | None = None) -> 
         "owners": OWNERS,
         "tags": {"layer": "source", "asset_class": spec.asset_class, "store": store},
         "description": _describe(spec.source, spec.summary, spec.partitioning),
-        # the UI's Columns section and column search: the same schema the description renders
+        # the UI's Columns section and column search, and the output's type: both from the
+        # source's pandera contract, whose columns the description renders
         "metadata": {COLUMN_SCHEMA: schema, **(metadata or {})},
+        "dagster_type": source_dagster_type(spec.source.value, spec.arctic_prefix is not None),
     }
 
 

@@ -1,0 +1,93 @@
+"""The pandera schemas: one per source and tier, generated from the rule table.
+
+:func:`schema_for` builds the ``DataFrameSchema`` a partition is validated with: tier 1 declares
+every canonical column (dtype, nullability from the table's ``not_null`` rules, its column
+checks) and the multi-column rules as dataframe-level checks; tiers 2 to 4 declare ``ts`` (a naive
+one is named ``ts_not_utc``) and their kinds as dataframe-level checks. Every check is a
+registered method (:mod:`.registered`, :mod:`.registered_tiers`) bound to the partition's
+:class:`~.binding.Binding`. :func:`contract` is tier 1 unbound to any partition: the schema the
+source asset's Dagster type and column schema are made from.
+
+Dtypes are checked, never coerced: a provider that sends the wrong dtype has a defect to report,
+and coercion would copy every column of a 10M-row frame.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pandas as pd
+import pandera.pandas as pa
+
+# importing the check modules registers their pandera check methods
+import vvv_pipeline.validation.registered_quality
+import vvv_pipeline.validation.registered_tiers  # noqa: F401
+from vvv_pipeline.schemas import SOURCE_SCHEMAS, UTC_TS
+from vvv_pipeline.validation.binding import Binding
+from vvv_pipeline.validation.registered import CONTEXT
+from vvv_pipeline.validation.rule_table import NOT_NULL, Rule, rules_of_tier
+
+TIER_TITLES = {
+    1: "structure and integrity",
+    2: "session alignment and time zones",
+    3: "continuity",
+    4: "statistical quality",
+}
+
+
+def pandera_dtype(dtype: str) -> object:
+    """The pandas dtype pandera compares a column with (UTC timestamps in nanoseconds)."""
+    return pd.DatetimeTZDtype("ns", "UTC") if dtype == UTC_TS else dtype
+
+
+def check_of(rule: Rule, binding: Binding) -> pa.Check:
+    """The pandera check a rule declares, given the binding and its name where it takes them."""
+    params = dict(rule.params)
+    takes = CONTEXT[rule.check]
+    if "binding" in takes:
+        params["binding"] = binding
+    if "kind" in takes:
+        params["kind"] = rule.name
+    method = getattr(pa.Check, rule.check)
+    # error= is the identifier failure_cases list under "check": the rule's name.
+    # ignore_na=False: pandera would otherwise OR every output with an isna() of the input.
+    return method(**params, error=rule.name, description=rule.description, ignore_na=False)
+
+
+def schema_for(source: str, tier: int, binding: Binding) -> pa.DataFrameSchema:
+    """The pandera schema of ``source``'s ``tier``, its checks bound to one partition."""
+    rules = rules_of_tier(source, tier)
+    canonical = SOURCE_SCHEMAS[source]
+    by_column: dict[str, list[Rule]] = {}
+    for rule in rules:
+        if rule.column is not None:
+            by_column.setdefault(rule.column, []).append(rule)
+    if tier == 1:
+        declared = canonical.columns
+    else:
+        declared = tuple(c for c in canonical.columns if c.name == "ts")
+    columns = {
+        c.name: pa.Column(
+            pandera_dtype(c.dtype),
+            checks=[check_of(r, binding) for r in by_column.get(c.name, []) if r.check != NOT_NULL],
+            nullable=not any(r.check == NOT_NULL for r in by_column.get(c.name, [])),
+            description=c.doc,
+            title=c.name,
+        )
+        for c in declared
+    }
+    return pa.DataFrameSchema(
+        columns,
+        checks=[check_of(r, binding) for r in rules if r.column is None],
+        name=f"{source}.tier{tier}",
+        title=f"{source}_tier{tier}",
+        description=f"{source}, tier {tier} ({TIER_TITLES[tier]})",
+        coerce=False,
+    )
+
+
+@cache
+def contract(source: str) -> pa.DataFrameSchema:
+    """Tier 1 of ``source`` bound to no partition (window and universe rules pass): the
+    canonical contract every stored frame meets, for the asset's Dagster type."""
+    return schema_for(source, 1, Binding(memoise=False))

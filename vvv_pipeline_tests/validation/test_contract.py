@@ -1,0 +1,96 @@
+"""The pandera schemas are generated from the rule table, and their failure cases are the gate's.
+
+Every rule of the table is exactly one check of its tier's schema; clean simulated data passes
+every tier-1 schema; a hand-made frame's ``SchemaErrors.failure_cases`` name the rows and rules
+the quarantine takes; the contract unbound to a partition skips only the window and universe.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.errors
+import pytest
+
+from vvv_pipeline.schemas import SOURCE_SCHEMAS
+from vvv_pipeline.validation.binding import Binding
+from vvv_pipeline.validation.contract import contract, schema_for
+from vvv_pipeline.validation.failures import run
+from vvv_pipeline.validation.rule_table import NOT_NULL, rule_table, rules_of_tier
+from vvv_pipeline_tests.validation.test_structure import DAY, fetch, symbols, ticks, window
+
+
+def _check_names(schema) -> list[str]:
+    names = [c.error for c in schema.checks]
+    for column in schema.columns.values():
+        names += [c.error for c in column.checks]
+        if not column.nullable:
+            names.append(f"{column.name}_not_null")
+    return names
+
+
+@pytest.mark.parametrize("source", list(SOURCE_SCHEMAS))
+def test_each_rule_is_one_check_of_its_tier_schema(source: str) -> None:
+    binding = Binding.of(window(source), symbols(source))
+    for tier in (1, 2, 3, 4):
+        rules = rules_of_tier(source, tier)
+        schema = schema_for(source, tier, binding)
+        assert sorted(_check_names(schema)) == sorted(r.name for r in rules), (source, tier)
+    names = [r.name for r in rule_table(source)]
+    assert len(names) == len(set(names)), source  # a rule exists once
+    columns = contract(source).columns
+    assert list(columns) == SOURCE_SCHEMAS[source].names
+    assert {n: str(c.dtype) for n, c in columns.items()} == SOURCE_SCHEMAS[source].dtypes
+
+
+@pytest.mark.parametrize("source", list(SOURCE_SCHEMAS))
+def test_clean_data_validates(source: str) -> None:
+    frame = fetch(source)
+    schema_for(source, 1, Binding.of(window(source), symbols(source))).validate(frame, lazy=True)
+    contract(source).validate(frame, lazy=True)
+
+
+def test_failure_cases_name_rows_and_rules() -> None:
+    frame = ticks(6)
+    frame.loc[1, "price"] = np.nan  # price_positive only: a NaN is not a separate null rule
+    frame.loc[2, "size"] = 0
+    frame.loc[3, "bid"] = frame.loc[3, "ask"] + 1.0
+    frame.loc[4, "trade_id"] = frame.loc[3, "trade_id"]  # MSFT's second row: the later one fails
+    frame.loc[5, "ts"] = DAY[1]  # the window is half-open
+    schema = schema_for("equity_ticks", 1, Binding.of(DAY, ["AAPL", "MSFT"]))
+    with pytest.raises(pandera.errors.SchemaErrors) as caught:
+        schema.validate(frame, lazy=True)
+    cases = caught.value.failure_cases
+    pairs = {(str(c), int(i)) for c, i in zip(cases["check"], cases["index"], strict=True)}
+    assert pairs == {
+        ("price_positive", 1),
+        ("size_positive", 2),
+        ("quote_ordered", 3),
+        ("trade_id_unique", 4),
+        ("ts_in_window", 5),
+    }
+    found = run(schema, frame.set_axis(pd.Index([10, 11, 12, 13, 14, 15])))
+    assert {rule: rows.tolist() for rule, rows in found.rows.items()} == {
+        "price_positive": [1],
+        "size_positive": [2],
+        "quote_ordered": [3],
+        "trade_id_unique": [4],
+        "ts_in_window": [5],
+    }  # positions, whatever the frame's index
+
+
+def test_unbound_contract_skips_only_window_and_universe() -> None:
+    frame = ticks(4).assign(symbol=pd.Categorical(["ZZZA", "ZZZA", "ZZZB", "ZZZB"]))
+    frame.loc[0, "ts"] = DAY[1] + pd.Timedelta(days=3)
+    contract("equity_ticks").validate(frame, lazy=True)  # no partition, no universe: passes
+    frame.loc[1, "size"] = -1
+    with pytest.raises(pandera.errors.SchemaErrors) as caught:
+        contract("equity_ticks").validate(frame, lazy=True)
+    assert set(caught.value.failure_cases["check"]) == {"size_positive"}
+
+
+def test_nullability_is_declared_by_the_not_null_rules() -> None:
+    schema = contract("equity_ticks")
+    not_null = {r.column for r in rules_of_tier("equity_ticks", 1) if r.check == NOT_NULL}
+    assert {name for name, c in schema.columns.items() if not c.nullable} == not_null
+    assert not_null.isdisjoint({"bid", "ask", "price", "size"})  # quotes nullable; NaN prices
