@@ -9,8 +9,9 @@ Wire to canonical (see ``shared/reference/source-apis.md`` section 1):
   API does not promise uniqueness) it is replaced by a stable hash of the row's key.
   Canceled prints are dropped.
 - ``options_flow`` from ``GET /api/option-trades/flow-alerts`` for all symbols at once, paged
-  backwards on ``created_at`` (microseconds) and deduplicated on ``id``; ``ts`` is
-  ``created_at``, ``size`` is ``total_size``, premiums are the ``total_*`` fields.
+  backwards on ``created_at`` (microseconds) and deduplicated on ``id`` (an alert without one,
+  as in UW's documented examples, is named by a stable hash of ticker, contract, time and rule);
+  ``ts`` is ``created_at``, ``size`` is ``total_size``, premiums are the ``total_*`` fields.
 - ``news_headlines`` from ``GET /api/news/headlines``, offset-paged (``page`` from 0) from
   the newest headline back to the window start; one row per (headline, ticker in
   ``symbols``). The wire has no headline id and no sentiment score: ``headline_id`` is a

@@ -28,13 +28,13 @@ DARKPOOL_KNOWN = (
     *("trade_settlement", "trf_executed_at", "created_at", "issue_type", "sector", "avg30_volume"),
 )
 FLOW_FIELDS = (
-    *("id", "ticker", "created_at", "option_chain", "type", "strike", "expiry", "price"),
+    *("ticker", "created_at", "option_chain", "type", "strike", "expiry", "price"),
     *("underlying_price", "total_size", "total_premium", "total_ask_side_prem"),
     *("total_bid_side_prem", "open_interest", "has_sweep", "has_floor", "alert_rule"),
 )
 FLOW_KNOWN = (
     *FLOW_FIELDS,
-    *("rule_id", "expiry_count", "trade_count", "volume", "volume_oi_ratio", "iv_start"),
+    *("id", "rule_id", "expiry_count", "trade_count", "volume", "volume_oi_ratio", "iv_start"),
     *("iv_end", "has_multileg", "has_singleleg", "all_opening_trades", "issue_type"),
     *("start_time", "end_time", "marketcap", "sector", "next_earnings_date", "er_time"),
     *("bid", "ask"),
@@ -112,9 +112,24 @@ def darkpool_frame(records: list[Any], endpoint: str) -> pd.DataFrame:
     return frame
 
 
+FLOW_KEY = ["ticker", "option_chain", "created_at", "alert_rule"]
+"""What names an alert that comes without ``id`` (the documented examples have none)."""
+
+
 def flow_frame(records: list[Any], endpoint: str) -> pd.DataFrame:
     raw = records_frame(records, FLOW_FIELDS, FLOW_KNOWN, PROVIDER, endpoint)
-    raw = raw.drop_duplicates(subset=["id"], ignore_index=True)
+    if "id" not in raw.columns:
+        raw["id"] = None
+    keyed = raw["id"].notna().to_numpy()
+    raw = pd.concat(
+        [raw.loc[keyed].drop_duplicates(subset=["id"]), raw.loc[~keyed].drop_duplicates(FLOW_KEY)],
+        ignore_index=True,
+    )
+    missing = raw["id"].isna().to_numpy()
+    if missing.any():
+        digest = stable_ids(raw, FLOW_KEY).astype(np.uint64)
+        fallback = pd.Series(np.char.mod("uw-%016x", digest), index=raw.index)
+        raw["id"] = raw["id"].where(~missing, fallback)
 
     def num(field: str) -> np.ndarray:
         return parse_numbers(raw[field], field, PROVIDER, endpoint)

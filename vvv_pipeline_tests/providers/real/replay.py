@@ -208,3 +208,22 @@ def corpus_markdown() -> str:
         for e in corpus()
     ]
     return "\n".join([head, *rows])
+
+
+def unusual_whales_flow_alerts(rows: list[dict[str, Any]]) -> Route:
+    """``/api/option-trades/flow-alerts``: the tickers asked for, newest first, between
+    ``newer_than`` and ``older_than`` (ms), ``limit`` rows."""
+
+    def answer(request: FakeRequest, fault: Fault | None) -> FakeResponse:
+        query, limit = request.query, int(request.query.get("limit", "100"))
+        tickers = set(query.get("ticker_symbol", "").split(","))
+        stamps = pd.to_datetime([r["created_at"] for r in rows], utc=True).asi8 // 1_000_000
+        older, newer = int(query.get("older_than", 2**62)), int(query.get("newer_than", -1))
+        chosen = sorted(
+            ((m, r) for r, m in zip(rows, stamps, strict=True) if newer < m < older),
+            key=lambda pair: -pair[0],
+        )
+        data = [r for _, r in chosen if r["ticker"] in tickers][:limit]
+        return FakeResponse(200, {"data": data})
+
+    return ("/api/option-trades/flow-alerts", answer)

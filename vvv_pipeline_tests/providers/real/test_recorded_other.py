@@ -186,6 +186,32 @@ def test_unusual_whales_recorded_darkpool_prints(name: str, ticker: str) -> None
     assert tier1(got, "darkpool_prints", window, [ticker]) == {}
 
 
+def test_unusual_whales_documented_flow_alert_without_an_id_is_read() -> None:
+    # The documented alert has no 'id' (live rows add one): it is named by a stable hash.
+    rows = replay.recorded("unusual_whales/flow_alert_msft_doc.json")["data"]
+    row = rows[0]
+    at = pd.Timestamp(row["created_at"])
+    window = (at.floor("h"), at.floor("h") + pd.Timedelta(hours=1))
+    with replay.serve(replay.unusual_whales_flow_alerts(rows)) as server:
+        client = UnusualWhalesClient(server.url, token="t", **FAST)
+        got = client.fetch(Source.OPTIONS_FLOW, *window, ["MSFT"])
+        again = client.fetch(Source.OPTIONS_FLOW, *window, ["MSFT"])
+    assert got["ts"].tolist() == [at]
+    assert got["option_symbol"].tolist() == [row["option_chain"]]
+    assert got["strike"].tolist() == [float(Decimal(row["strike"]))]
+    assert got["price"].tolist() == [float(Decimal(row["price"]))]
+    assert got["underlying_price"].tolist() == [float(Decimal(row["underlying_price"]))]
+    assert got["premium"].tolist() == [float(Decimal(row["total_premium"]))]
+    assert got["ask_side_premium"].tolist() == [float(Decimal(row["total_ask_side_prem"]))]
+    assert got["size"].tolist() == [row["total_size"]]
+    assert got["open_interest"].tolist() == [row["open_interest"]]
+    assert got["expiry"].tolist() == [pd.Timestamp(row["expiry"])]
+    assert got["is_sweep"].tolist() == [True] and got["is_floor"].tolist() == [False]
+    assert got["alert_id"].str.startswith("uw-").all()
+    pd.testing.assert_frame_equal(again, got)  # the same alert keeps its id
+    assert tier1(got, "options_flow", window, ["MSFT"]) == {}
+
+
 def test_unusual_whales_print_missing_its_price_is_schema_drift() -> None:
     rows = replay.recorded("unusual_whales/darkpool_qid_doc.json")["data"]
     at = pd.Timestamp(rows[0]["executed_at"]).tz_convert(NY).normalize()
