@@ -14,7 +14,9 @@ are served: a partition from Binance holds one sample per ``oi_period``, which t
 declares as :attr:`BinanceClient.oi_cadence_seconds` so tier 3 expects that grid. The
 periods offered are those up to the hourly partition (the reference also lists 2h..1d).
 ``mark_price`` is not on the wire and is derived as
-``sumOpenInterestValue / sumOpenInterest``.
+``sumOpenInterestValue / sumOpenInterest``. A window whose first sample is missing (none
+served, or the first one a period or more after the window's first grid point) is what the
+30-day retention leaves of an older window, and is refused rather than returned as complete.
 
 Decimal strings are converted straight to float64 (correctly rounded), the schema's type.
 """
@@ -103,6 +105,23 @@ class BinanceClient:
         }
         return fetch_per_symbol(PROVIDER, readers, source, start, end, symbols)
 
+    def _refuse_truncated(self, symbol: str, lo_ms: int, first_ms: int | None) -> None:
+        """Raise when the window's first sample is missing: openInterestHist keeps 30 days."""
+        step = PERIOD_MS[self.oi_period]
+        expected = -(-lo_ms // step) * step  # the first grid point at or after the start
+        if first_ms is None or first_ms >= expected + step:
+            served = (
+                "no sample"
+                if first_ms is None
+                else f"samples from {pd.Timestamp(first_ms, unit='ms', tz='UTC')} only"
+            )
+            raise ProviderError(
+                PROVIDER,
+                OI_HIST,
+                f"{symbol}: {served} for a window from {pd.Timestamp(lo_ms, unit='ms', tz='UTC')}; "
+                "openInterestHist serves only the last 30 days",
+            )
+
     def _trades(self, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
         """Aggregate trades with lo <= T < hi, oldest first."""
         lo_ms, hi_ms = lo.value // MS, hi.value // MS
@@ -157,8 +176,10 @@ class BinanceClient:
                 break
             cursor = int(pd.to_numeric(page["timestamp"]).iloc[-1]) + step
         if not pages:
-            return pd.DataFrame()
+            self._refuse_truncated(symbol, lo_ms, None)
         wire = pd.concat(pages, ignore_index=True)
+        first = int(decimals(wire["timestamp"][:1], "timestamp", PROVIDER, OI_HIST)[0])
+        self._refuse_truncated(symbol, lo_ms, first)
         oi = decimals(wire["sumOpenInterest"], "sumOpenInterest", PROVIDER, OI_HIST)
         value = decimals(wire["sumOpenInterestValue"], "sumOpenInterestValue", PROVIDER, OI_HIST)
         stamp = decimals(wire["timestamp"], "timestamp", PROVIDER, OI_HIST).astype(np.int64)

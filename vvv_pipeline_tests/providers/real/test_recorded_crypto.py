@@ -103,6 +103,24 @@ def test_binance_open_interest_history_as_recorded_and_with_numeric_timestamps(
     assert tier1_failures(got, "crypto_open_interest", window, ["BTCUSDT"]) == {}
 
 
+@pytest.mark.parametrize("minutes_before", [10, 60 * 24 * 40])
+def test_binance_open_interest_window_missing_its_first_samples_is_refused(
+    minutes_before: int,
+) -> None:
+    # openInterestHist keeps 30 days: what it serves of an older window starts late, or is
+    # empty; either is refused rather than stored as the window.
+    rows = replay.recorded("binance/open_interest_hist_doc.json")
+    first = ms(rows[0]["timestamp"])
+    start = first - pd.Timedelta(minutes=minutes_before)
+    end = (
+        first + pd.Timedelta(minutes=10) if minutes_before == 10 else start + pd.Timedelta(hours=1)
+    )
+    with replay.serve(replay.binance_oi_hist(rows)) as server:
+        client = BinanceClient(server.url, futures_url=server.url, **FAST)
+        with pytest.raises(ProviderError, match="serves only the last 30 days"):
+            client.fetch(Source.CRYPTO_OPEN_INTEREST, start, end, ["BTCUSDT"])
+
+
 # -- Bybit ---------------------------------------------------------------------------------
 
 
