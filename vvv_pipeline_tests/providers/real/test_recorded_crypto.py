@@ -202,6 +202,7 @@ def test_bybit_doc_spot_row_with_extra_fields_parses() -> None:
         )
     assert got["trade_id"].tolist() == [int(row["execId"])]
     assert got["price"].tolist() == decimal_floats([row["price"]])
+    assert tier1_failures(got, "crypto_trades", window, ["BTCUSDT"]) == {}
 
 
 def bybit_oi(name: str, category: str, **options: Any) -> tuple[pd.DataFrame, list, tuple]:
