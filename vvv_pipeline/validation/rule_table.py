@@ -56,6 +56,11 @@ def _col(name: str, tier: int, check: str, column: str, doc: str, **params: Any)
     return Rule(name, tier, check, column, (column,), params, doc)
 
 
+def _wide(name: str, check: str, reads: tuple[str, ...], doc: str, **params: Any) -> Rule:
+    """A tier-1 dataframe-level rule (it reads several columns)."""
+    return Rule(name, 1, check, None, reads, params, doc)
+
+
 def tier1_rules(source: str) -> tuple[Rule, ...]:
     """The blocking rules of ``source``, in the order the quarantine lists a row's reasons."""
     schema, rules = SOURCE_SCHEMAS[source], RULES[source]
@@ -88,53 +93,18 @@ def tier1_rules(source: str) -> tuple[Rule, ...]:
     if rules.quotes:
         bid, ask = rules.quotes
         doc = f"0 <= {bid} <= {ask} where both are present"
-        out.append(
-            Rule(
-                "quote_ordered",
-                1,
-                "quotes_ordered",
-                None,
-                rules.quotes,
-                {"bid": bid, "ask": ask},
-                doc,
-            )
-        )
+        out.append(_wide("quote_ordered", "quotes_ordered", rules.quotes, doc, bid=bid, ask=ask))
     if rules.unique_id:
-        key = rules.unique_id
-        doc = "unique per symbol within a partition"
-        out.append(
-            Rule(
-                f"{key}_unique",
-                1,
-                "unique_per_symbol",
-                None,
-                ("symbol", key),
-                {"id_column": key},
-                doc,
-            )
-        )
+        key, doc = rules.unique_id, "unique per symbol within a partition"
+        out.append(_wide(f"{key}_unique", "unique_per_symbol", ("symbol", key), doc, id_column=key))
     if rules.occ:
         reads = ("option_symbol", "symbol", "expiry", "option_type", "strike")
-        out.append(
-            Rule(
-                "occ_symbol_format",
-                1,
-                "occ_format",
-                None,
-                reads,
-                {},
-                "option_symbol is an OCC symbol",
-            )
-        )
+        out.append(_wide("occ_symbol_format", "occ_format", reads, "an OCC option symbol"))
         doc = "OCC symbol matching symbol, strike, expiry and option_type"
-        out.append(Rule("occ_symbol_consistent", 1, "occ_consistent", None, reads, {}, doc))
+        out.append(_wide("occ_symbol_consistent", "occ_consistent", reads, doc))
     if rules.ohlc:
-        reads = ("open", "high", "low", "close")
-        out.append(
-            Rule(
-                "ohlc_consistent", 1, "ohlc_ordered", None, reads, {}, "low <= open, close <= high"
-            )
-        )
+        reads, doc = ("open", "high", "low", "close"), "low <= open, close <= high"
+        out.append(_wide("ohlc_consistent", "ohlc_ordered", reads, doc))
     return tuple(out)
 
 
@@ -172,150 +142,228 @@ DUPLICATE = {
 
 
 def _warn(
-    name: str, tier: int, check: str, reads: tuple[str, ...], doc: str, limit: Limit, **params: Any
+    name: str,
+    tier: int,
+    check: str,
+    reads: tuple[str, ...],
+    doc: str,
+    limit: Limit = NONE,
+    **p: Any,
 ) -> Rule:
-    return Rule(name, tier, check, None, ("ts", *reads), params, doc, limit)
+    """A WARN kind: a dataframe-level check reading ``ts`` and ``reads``."""
+    return Rule(name, tier, check, None, ("ts", *reads), p, doc, limit)
 
 
-def tier2_rules(source: str) -> tuple[Rule, ...]:
-    shift = Limit(TZ_SHIFT_MAX_SHARE, "tz_shift_share")
-    if source in SESSION_SOURCES:
-        out = []
-        if source == "equity_ticks":
-            doc = "extended_hours is False inside the XNYS session"
-            out.append(
-                _warn(
-                    "extended_flag_inside",
-                    2,
-                    "extended_flag_inside",
-                    ("extended_hours",),
-                    doc,
-                    NONE,
-                )
-            )
-        doc = "inside an XNYS session (early closes included; flagged extended-hours rows excepted)"
-        out.append(_warn("outside_session", 2, "outside_session", (), doc, NONE))
-        doc = "not New York wall time stamped as UTC (share of rows)"
-        out.append(_warn("timezone_shift", 2, "session_timezone_shift", (), doc, shift))
-        return tuple(out)
-    if source in WINDOW_SOURCES:
-        doc = "not New York wall time stamped as UTC (share of rows)"
-        return (
-            _warn("outside_window", 2, "outside_window", (), "inside the partition window", NONE),
-            _warn("timezone_shift", 2, "window_timezone_shift", (), doc, shift),
-        )
-    return ()
+SHIFTED = Limit(TZ_SHIFT_MAX_SHARE, "tz_shift_share")
+OI = "crypto_open_interest"
+TRADE_SOURCES = ("equity_ticks", "crypto_trades")
+_SHIFT_DOC = "not New York wall time stamped as UTC (share of rows)"
+_SESSION_DOC = "inside an XNYS session (early closes included; flagged extended hours excepted)"
+_EXPECTED_DOC = "every expected symbol has rows"
+_GAP_DOC = "no run of empty minutes a liquid symbol was expected to fill (counted in runs)"
 
-
-def tier3_rules(source: str) -> tuple[Rule, ...]:
-    if source not in GRID_SOURCES:
-        return ()
-    doc = "every expected symbol has rows"
-    oi = source == "crypto_open_interest"
-    out = [_warn("symbol_without_rows", 3, "symbols_present", ("symbol",), doc, NONE, cadence=oi)]
-    if oi:
-        doc = "samples on the provider's cadence grid"
-        out.append(_warn("off_cadence", 3, "on_cadence", (), doc, NONE))
-        doc = "no missing sample on the cadence grid (counted in samples)"
-        out.append(_warn("cadence_gap", 3, "cadence_gaps", ("symbol",), doc, NONE))
-    else:
-        doc = "no run of empty minutes a liquid symbol was expected to fill (counted in runs)"
-        sessions = source == "equity_ticks"
-        out.append(_warn("trade_gap", 3, "trade_gaps", ("symbol",), doc, NONE, sessions=sessions))
-    return tuple(out)
-
-
-def tier4_rules(source: str) -> tuple[Rule, ...]:
-    out: list[Rule] = []
-    if source in PRICE:
-        p, floor = PRICE[source], t4.JUMP_FLOOR
-        reads = ("symbol", p)
-        doc = "no robust (MAD) price jump"
-        out.append(_warn("price_jump", 4, "robust_jumps", reads, doc, NONE, column=p, floor=floor))
-        doc = "no isolated price spike (a jump and its reversal)"
-        out.append(
-            _warn("price_spike", 4, "isolated_spikes", reads, doc, NONE, column=p, floor=floor)
-        )
-    if source == "crypto_open_interest":
-        c, floor = "open_interest", t4.OI_JUMP_FLOOR
-        doc = "no robust open-interest jump"
-        out.append(
+WARN_RULES: tuple[tuple[tuple[str, ...], Rule], ...] = (
+    # tier 2: session alignment and time zones
+    (
+        ("equity_ticks",),
+        _warn(
+            "extended_flag_inside",
+            2,
+            "extended_flag_inside",
+            ("extended_hours",),
+            "extended_hours is False inside the XNYS session",
+        ),
+    ),
+    (SESSION_SOURCES, _warn("outside_session", 2, "outside_session", (), _SESSION_DOC)),
+    (
+        SESSION_SOURCES,
+        _warn("timezone_shift", 2, "session_timezone_shift", (), _SHIFT_DOC, SHIFTED),
+    ),
+    (
+        WINDOW_SOURCES,
+        _warn("outside_window", 2, "outside_window", (), "inside the partition window"),
+    ),
+    (WINDOW_SOURCES, _warn("timezone_shift", 2, "window_timezone_shift", (), _SHIFT_DOC, SHIFTED)),
+    # tier 3: continuity (an OI window where no sample falls due expects no symbol)
+    *(
+        (
+            (s,),
             _warn(
-                "open_interest_jump",
+                "symbol_without_rows",
+                3,
+                "symbols_present",
+                ("symbol",),
+                _EXPECTED_DOC,
+                cadence=s == OI,
+            ),
+        )
+        for s in GRID_SOURCES
+    ),
+    ((OI,), _warn("off_cadence", 3, "on_cadence", (), "samples on the provider's cadence grid")),
+    (
+        (OI,),
+        _warn(
+            "cadence_gap", 3, "cadence_gaps", ("symbol",), "no missing sample (counted in samples)"
+        ),
+    ),
+    *(
+        (
+            (s,),
+            _warn(
+                "trade_gap", 3, "trade_gaps", ("symbol",), _GAP_DOC, sessions=s == "equity_ticks"
+            ),
+        )
+        for s in TRADE_SOURCES
+    ),
+    # tier 4: statistical quality
+    *(
+        (
+            (s,),
+            _warn(
+                "price_jump",
                 4,
                 "robust_jumps",
                 ("symbol", c),
-                doc,
-                NONE,
+                "no robust (MAD) price jump",
                 column=c,
-                floor=floor,
-            )
+                floor=t4.JUMP_FLOOR,
+            ),
         )
-    if source in QUOTES:
-        bid, ask = QUOTES[source]
-        q = {"bid": bid, "ask": ask}
-        crossed, locked = (
-            Limit(CROSSED_MAX_RATE, "crossed_rate"),
-            Limit(LOCKED_MAX_RATE, "locked_rate"),
-        )
-        out.append(
+        for s, c in PRICE.items()
+    ),
+    *(
+        (
+            (s,),
             _warn(
-                "crossed_quote", 4, "crossed_quotes", (bid, ask), "bid <= ask (rate)", crossed, **q
-            )
+                "price_spike",
+                4,
+                "isolated_spikes",
+                ("symbol", c),
+                "no isolated price spike (a jump and its reversal)",
+                column=c,
+                floor=t4.JUMP_FLOOR,
+            ),
         )
-        out.append(
-            _warn("locked_quote", 4, "locked_quotes", (bid, ask), "bid < ask (rate)", locked, **q)
-        )
-        reads = (bid, ask, "price")
-        if source == "equity_ticks":
-            out.append(
-                _warn(
-                    "price_outside_quote",
-                    4,
-                    "inside_quote",
-                    reads,
-                    "bid <= price <= ask",
-                    NONE,
-                    **q,
-                )
-            )
-        else:
-            doc = f"|price / NBBO mid - 1| <= {DARKPOOL_MAX_DEVIATION}"
-            out.append(
-                _warn(
-                    "nbbo_deviation",
-                    4,
-                    "near_nbbo",
-                    reads,
-                    doc,
-                    NONE,
-                    most=DARKPOOL_MAX_DEVIATION,
-                    **q,
-                )
-            )
-    if source in STALE:
-        cols = STALE[source]
-        doc = "no frozen run of identical rows (counted in runs)"
-        out.append(
-            _warn("stale_price", 4, "stale_runs", ("symbol", *cols), doc, NONE, columns=cols)
-        )
-    if source in VOLUME:
-        v, ratio = VOLUME[source], VOLUME_SPIKE_RATIO[source]
-        doc = f"no minute above {ratio:g}x the symbol's median minute volume (counted in minutes)"
-        out.append(
+        for s, c in PRICE.items()
+    ),
+    (
+        (OI,),
+        _warn(
+            "open_interest_jump",
+            4,
+            "robust_jumps",
+            ("symbol", "open_interest"),
+            "no robust open-interest jump",
+            column="open_interest",
+            floor=t4.OI_JUMP_FLOOR,
+        ),
+    ),
+    *(
+        (
+            (s,),
             _warn(
-                "volume_spike", 4, "volume_spikes", ("symbol", v), doc, NONE, column=v, ratio=ratio
-            )
+                "crossed_quote",
+                4,
+                "crossed_quotes",
+                (b, a),
+                "bid <= ask (rate)",
+                Limit(CROSSED_MAX_RATE, "crossed_rate"),
+                bid=b,
+                ask=a,
+            ),
         )
-    if source in DUPLICATE:
-        cols = DUPLICATE[source]
-        doc = "no print repeating the previous one (ts, " + ", ".join(cols) + ")"
-        out.append(
+        for s, (b, a) in QUOTES.items()
+    ),
+    *(
+        (
+            (s,),
             _warn(
-                "duplicate_print", 4, "duplicate_prints", ("symbol", *cols), doc, NONE, columns=cols
-            )
+                "locked_quote",
+                4,
+                "locked_quotes",
+                (b, a),
+                "bid < ask (rate)",
+                Limit(LOCKED_MAX_RATE, "locked_rate"),
+                bid=b,
+                ask=a,
+            ),
         )
-    return tuple(out)
+        for s, (b, a) in QUOTES.items()
+    ),
+    (
+        ("equity_ticks",),
+        _warn(
+            "price_outside_quote",
+            4,
+            "inside_quote",
+            ("bid", "ask", "price"),
+            "bid <= price <= ask",
+            bid="bid",
+            ask="ask",
+        ),
+    ),
+    (
+        ("darkpool_prints",),
+        _warn(
+            "nbbo_deviation",
+            4,
+            "near_nbbo",
+            ("nbbo_bid", "nbbo_ask", "price"),
+            f"|price / NBBO mid - 1| <= {DARKPOOL_MAX_DEVIATION}",
+            bid="nbbo_bid",
+            ask="nbbo_ask",
+            most=DARKPOOL_MAX_DEVIATION,
+        ),
+    ),
+    *(
+        (
+            (s,),
+            _warn(
+                "stale_price",
+                4,
+                "stale_runs",
+                ("symbol", *cols),
+                "no frozen run of identical rows (counted in runs)",
+                columns=cols,
+            ),
+        )
+        for s, cols in STALE.items()
+    ),
+    *(
+        (
+            (s,),
+            _warn(
+                "volume_spike",
+                4,
+                "volume_spikes",
+                ("symbol", c),
+                f"no minute above {VOLUME_SPIKE_RATIO[s]:g}x the median minute (in minutes)",
+                column=c,
+                ratio=VOLUME_SPIKE_RATIO[s],
+            ),
+        )
+        for s, c in VOLUME.items()
+    ),
+    *(
+        (
+            (s,),
+            _warn(
+                "duplicate_print",
+                4,
+                "duplicate_prints",
+                ("symbol", *cols),
+                "no print repeating the previous one on ts, " + ", ".join(cols),
+                columns=cols,
+            ),
+        )
+        for s, cols in DUPLICATE.items()
+    ),
+)
+"""Tiers 2 to 4: (the sources it applies to, the rule), in the order a tier reports its kinds."""
+
+
+def warn_rules(source: str, tier: int) -> tuple[Rule, ...]:
+    return tuple(rule for sources, rule in WARN_RULES if source in sources and rule.tier == tier)
 
 
 @cache
@@ -323,7 +371,7 @@ def rules_of_tier(source: str, tier: int) -> tuple[Rule, ...]:
     """The rules of one source and tier: what its pandera schema checks."""
     if source not in SOURCE_SCHEMAS:
         raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCE_SCHEMAS)}")
-    return {1: tier1_rules, 2: tier2_rules, 3: tier3_rules, 4: tier4_rules}[tier](source)
+    return tier1_rules(source) if tier == 1 else warn_rules(source, tier)
 
 
 REJECTS_NULL = (NOT_NULL, "finite_positive", "finite_non_negative")

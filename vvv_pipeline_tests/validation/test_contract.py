@@ -16,6 +16,7 @@ from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.validation.binding import Binding
 from vvv_pipeline.validation.contract import contract, schema_for
 from vvv_pipeline.validation.failures import run
+from vvv_pipeline.validation.registered import CONTEXT
 from vvv_pipeline.validation.rule_table import NOT_NULL, rule_table, rules_of_tier
 from vvv_pipeline_tests.validation.test_structure import DAY, fetch, symbols, ticks, window
 
@@ -94,3 +95,8 @@ def test_nullability_is_declared_by_the_not_null_rules() -> None:
     not_null = {r.column for r in rules_of_tier("equity_ticks", 1) if r.check == NOT_NULL}
     assert {name for name, c in schema.columns.items() if not c.nullable} == not_null
     assert not_null.isdisjoint({"bid", "ask", "price", "size"})  # quotes nullable; NaN prices
+
+
+def test_every_registered_check_is_used_by_a_rule() -> None:
+    used = {r.check for source in SOURCE_SCHEMAS for r in rule_table(source)}
+    assert used - {NOT_NULL} == set(CONTEXT)  # no check outside the table, no rule without one
