@@ -8,8 +8,10 @@ window holds no trade, ``E,Invalid symbol.,`` for a symbol outside the universe,
 does, so clients must skip it.
 
 Faults (``FaultPlan`` keyed by the path ``HTT/<SYMBOL>``): ``reset`` sends half the reply and
-resets the connection; ``truncated`` sends half and closes it; ``timeout`` stays silent for
-``stall_seconds`` then closes; ``malformed`` corrupts the price of one line; ``drift`` drops
+resets the connection; ``truncated`` sends half and closes it; ``timeout`` stays silent until
+the client opens its next connection (it gave up on this one), or the server closes, or
+``stall_seconds`` pass, then closes: the client's read timeout, never a race against a fixed
+stall, ends the attempt; ``malformed`` corrupts the price of one line; ``drift`` drops
 the last two fields of every row (a protocol 6.0-like layout); ``quota`` answers
 ``E,Unauthorized user ID.,``.
 
@@ -28,7 +30,6 @@ import socket
 import socketserver
 import struct
 import threading
-import time
 
 import numpy as np
 import pandas as pd
@@ -98,7 +99,7 @@ class IQFeedFakeServer:
         faults: FaultPlan | None = None,
         *,
         protocol: str = PROTOCOL,
-        stall_seconds: float = 1.0,
+        stall_seconds: float = 30.0,
     ) -> None:
         self.market = market
         self.faults = faults if faults is not None else FaultPlan()
@@ -106,6 +107,9 @@ class IQFeedFakeServer:
         self.stall_seconds = stall_seconds
         self.commands: list[str] = []
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._connections = 0
+        self._closing = False
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
@@ -119,6 +123,9 @@ class IQFeedFakeServer:
         return self
 
     def close(self) -> None:
+        with self._changed:
+            self._closing = True
+            self._changed.notify_all()  # a stalled handler stops waiting
         self._server.shutdown()
         self._server.server_close()
 
@@ -131,6 +138,20 @@ class IQFeedFakeServer:
     def record(self, command: str) -> None:
         with self._lock:
             self.commands.append(command)
+
+    def connected(self) -> int:
+        """Count a new connection; its number (1, 2, ...)."""
+        with self._changed:
+            self._connections += 1
+            self._changed.notify_all()
+            return self._connections
+
+    def stall(self, connection: int) -> None:
+        """Wait until a later connection arrives, the server closes or ``stall_seconds`` pass."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._connections > connection or self._closing, self.stall_seconds
+            )
 
     def reply(self, fields: list[str], fault: Fault | None) -> list[str]:
         """Reply lines for one ``HTT`` request (fields after the command name)."""
@@ -174,6 +195,7 @@ def lookup_reply(name: str, request_id: str) -> list[str]:
 def _handler(server: IQFeedFakeServer) -> type[socketserver.StreamRequestHandler]:
     class _Lookup(socketserver.StreamRequestHandler):
         def handle(self) -> None:
+            self.number = server.connected()
             for raw in self.rfile:
                 command = raw.decode("latin-1").rstrip("\r\n")
                 server.record(command)
@@ -193,7 +215,7 @@ def _handler(server: IQFeedFakeServer) -> type[socketserver.StreamRequestHandler
             """Send a reply (or its faulty half); False when the connection is gone."""
             kind = fault.kind if fault is not None else None
             if kind == "timeout":
-                time.sleep(server.stall_seconds)
+                server.stall(self.number)
                 return False
             if kind in ("reset", "truncated"):
                 self._write(lines[: max(1, len(lines) // 2)])
