@@ -5,8 +5,10 @@ every canonical column (dtype, nullability from the table's ``not_null`` rules, 
 checks) and the multi-column rules as dataframe-level checks; tiers 2 to 4 declare ``ts`` (a naive
 one is named ``ts_not_utc``) and their kinds as dataframe-level checks. Every check is a
 registered method (:mod:`.registered`, :mod:`.registered_tiers`) bound to the partition's
-:class:`~.binding.Binding`. :func:`contract` is tier 1 unbound to any partition: the schema the
-source asset's Dagster type and column schema are made from.
+:class:`~.binding.Binding`; a dataframe-level one is a :class:`~.row_check.RowCheck`, whose
+failure cases are its failing rows' labels (pandera's own would list every cell of them).
+:func:`contract` is tier 1 unbound to any partition: the schema the source asset's Dagster type
+and column schema are made from.
 
 Dtypes are checked, never coerced: a provider that sends the wrong dtype has a defect to report,
 and coercion would copy every column of a 10M-row frame.
@@ -25,6 +27,7 @@ import vvv_pipeline.validation.registered_tiers  # noqa: F401
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, UTC_TS
 from vvv_pipeline.validation.binding import Binding
 from vvv_pipeline.validation.registered import CONTEXT
+from vvv_pipeline.validation.row_check import RowCheck
 from vvv_pipeline.validation.rule_table import NOT_NULL, Rule, rules_of_tier
 
 TIER_TITLES = {
@@ -51,7 +54,8 @@ def check_of(rule: Rule, binding: Binding) -> pa.Check:
     method = getattr(pa.Check, rule.check)
     # error= is the identifier failure_cases list under "check": the rule's name.
     # ignore_na=False: pandera would otherwise OR every output with an isna() of the input.
-    return method(**params, error=rule.name, description=rule.description, ignore_na=False)
+    check = method(**params, error=rule.name, description=rule.description, ignore_na=False)
+    return check if rule.column is not None else RowCheck.of(check)
 
 
 def schema_for(source: str, tier: int, binding: Binding) -> pa.DataFrameSchema:

@@ -63,18 +63,22 @@ def read(cases: pd.DataFrame, n_rows: int) -> Failures:
     """Failing row positions per rule, and the cases about the frame, from ``failure_cases``.
 
     A rule is its check's name; pandera's nullability check becomes ``<column>_not_null``.
+    Vectorised: a partition whose every row fails lists as many cases as rows.
     """
-    index = pd.to_numeric(cases["index"], errors="coerce")
+    index = cases["index"]
     on_rows = index.notna().to_numpy()
     rows: dict[str, np.ndarray] = {}
     if on_rows.any():
+        at = index[on_rows].to_numpy().astype(np.int64)
         check = cases["check"][on_rows].astype(str).to_numpy()
-        column = cases["column"][on_rows].astype(str).to_numpy()
-        # vectorised: a dataframe-level check lists each failing row once per column
-        names = np.where(check == NOT_NULL, np.char.add(column.astype(str), "_not_null"), check)
-        located = pd.DataFrame({"rule": names, "row": index[on_rows].to_numpy(np.int64)})
-        for rule, group in located.groupby("rule", sort=False):
-            rows[str(rule)] = np.unique(group["row"].to_numpy())
+        null = check == NOT_NULL
+        if null.any():
+            column = cases["column"][on_rows].astype(str).to_numpy()
+            check[null] = np.char.add(column[null].astype(str), "_not_null")
+        for rule in pd.unique(check):
+            hit = np.zeros(n_rows, dtype=bool)
+            hit[at[check == rule]] = True  # a mask, not a sort: positions come out in order
+            rows[str(rule)] = np.flatnonzero(hit)
     frame_cases = [
         FrameCase(str(c), None if pd.isna(col) else str(col), str(case))
         for c, col, case in zip(

@@ -62,6 +62,7 @@ def test_failure_cases_name_rows_and_rules() -> None:
     with pytest.raises(pandera.errors.SchemaErrors) as caught:
         schema.validate(frame, lazy=True)
     cases = caught.value.failure_cases
+    assert len(cases) == 5  # one case per failing row, also for the dataframe-level rules
     pairs = {(str(c), int(i)) for c, i in zip(cases["check"], cases["index"], strict=True)}
     assert pairs == {
         ("price_positive", 1),
