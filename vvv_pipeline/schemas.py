@@ -19,8 +19,12 @@ TEXT = "object"
 """Python ``str`` values; object dtype round-trips through ArcticDB and DuckDB unchanged."""
 
 AGGRESSOR = {1: "buy (taker bought)", -1: "sell (taker sold)", 0: "unknown"}
-EQUITY_EXCHANGES = ("N", "Q", "P", "Z", "K", "V", "X", "D")
-"""NYSE, Nasdaq, NYSE Arca, Cboe BZX, Cboe EDGX, IEX, Nasdaq PSX, FINRA ADF."""
+EQUITY_EXCHANGES = ("N", "Q", "P", "Z", "K", "V", "X", "D", "A", "B", "C", "J", "M", "Y")
+"""CTA/UTP participant ids: NYSE, Nasdaq, NYSE Arca, Cboe BZX, Cboe EDGX, IEX, Nasdaq PSX,
+FINRA (its ADF and trade reporting facilities), NYSE American, Nasdaq BX, NYSE National
+(formerly NSX), Cboe EDGA, NYSE Chicago (formerly CHX), Cboe BYX. The one exchange code set:
+tier 1 accepts these, and IQFeed's market-centre table maps every US equity venue of DTN's
+listed-market list onto them (the simulator draws from the first eight)."""
 EQUITY_CONDITIONS = ("@", "I", "F", "O", "6", "T")
 """Regular sale, odd lot, intermarket sweep, opening print, closing print, extended hours."""
 DARKPOOL_VENUES = ("L", "D", "N", "Q")

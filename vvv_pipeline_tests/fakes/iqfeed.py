@@ -17,8 +17,9 @@ the last two fields of every row (a protocol 6.0-like layout); ``quota`` answers
 
 Lists: ``SLM`` and ``STC`` are answered with this fake's own listed-market and trade-condition
 lists (:data:`LISTED_MARKETS`, :data:`TRADE_CONDITIONS`), in DTN's ``LS,...`` layout, naming
-a venue or condition for every canonical code (ids past DTN's published ones where DTN's are
-not public), so a client that refreshes its tables reads every simulated code back.
+a venue (with DTN's published id) or condition (ids past DTN's published ones where DTN's are
+not public) for every simulated code, so a client that refreshes its tables reads every
+simulated code back.
 
 Encoding: the wire has microseconds, so ``ts`` is sent floored to the microsecond; exchange
 and condition codes go through the fake's lists; the TickID is the simulated ``trade_id``.
@@ -41,15 +42,16 @@ from vvv_pipeline_tests.fakes.base import Fault, FaultPlan
 
 LISTED_MARKETS: dict[str, tuple[int, str, str]] = {
     "N": (7, "NYSE", "New York Stock Exchange"),
-    "Q": (5, "NASDAQ", "NASDAQ"),
-    "P": (11, "ARCA", "NYSE Archipelago"),
+    "Q": (5, "NASDAQ", "Nasdaq"),
+    "P": (11, "NYSE_ARCA", "NYSE Archipelago"),
     "Z": (18, "BATS", "Better Alternative Trading System"),
-    "K": (26, "EDGX", "Direct Edge X (EDGX)"),
-    "V": (90, "IEX", "Investors Exchange"),
-    "X": (91, "PSX", "NASDAQ OMX PSX"),
-    "D": (15, "NASD_ADF", "NASDAQ Alternate Display facility"),
+    "K": (26, "EDGX", "Direct Edge X"),
+    "V": (153, "IEX", "Investors Exchange LLC"),
+    "X": (80, "PSX", "Philadelphia Stock Exchange"),
+    "D": (15, "NASD_ADF", "Nasdaq Alternate Display facility"),
 }
-"""Canonical code -> (id, short name, long name) of the fake's ``SLM`` list."""
+"""Canonical code -> (id, short name, long name) of the fake's ``SLM`` list: DTN's ids and
+names as published (``recorded/iqfeed/slm_quanttools.txt``) for the venues it simulates."""
 TRADE_CONDITIONS: dict[str, tuple[int, str, str]] = {
     "@": (0x01, "REGULAR", "Normal Trade"),
     "I": (0x87, "ODDLOT", "Odd lot trade"),

@@ -37,8 +37,8 @@ def expected(start: pd.Timestamp, end: pd.Timestamp, symbols: list[str]) -> pd.D
     trade_id the TickID (the simulated id) above the market centre's id (the fake's list)."""
     frame = MARKET.fetch(Source.EQUITY_TICKS, start, end, symbols)
     frame["ts"] = frame["ts"].dt.floor("us")
-    centers = frame["exchange"].map(lambda code: LISTED_MARKETS[code][0]).astype("int64")
-    frame["trade_id"] = frame["trade_id"] * 256 + centers
+    centers = frame["exchange"].astype(object).map(lambda code: LISTED_MARKETS[code][0])
+    frame["trade_id"] = frame["trade_id"] * 256 + centers.astype("int64")
     frame = frame.sort_values(["symbol", "ts", "trade_id"], kind="stable")
     return frame.reset_index(drop=True)
 

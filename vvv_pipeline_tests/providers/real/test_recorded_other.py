@@ -16,8 +16,14 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import SchemaDriftError
 from vvv_pipeline.providers.live.fred import FredClient
 from vvv_pipeline.providers.live.iqfeed import IQFeedClient
+from vvv_pipeline.providers.live.iqfeed_tables import (
+    DEFAULT_MARKET_CENTERS,
+    market_center_table,
+    parse_lookup_reply,
+)
 from vvv_pipeline.providers.live.unusual_whales import UnusualWhalesClient
 from vvv_pipeline.providers.live.yahoo import YahooClient
+from vvv_pipeline.schemas import EQUITY_EXCHANGES
 from vvv_pipeline.validation.structure import check_tier1
 from vvv_pipeline_tests.providers.real import replay
 from vvv_pipeline_tests.providers.real.replay_iqfeed import RecordedLookup
@@ -226,6 +232,13 @@ def test_unusual_whales_print_missing_its_price_is_schema_drift() -> None:
 # -- IQFeed --------------------------------------------------------------------------------
 
 TICKS = "iqfeed/ticks_2021-03-03.csv"
+DTN_LIST = "iqfeed/slm_quanttools.txt"
+PARTICIPANT = {
+    "NYSE": "N", "NASDAQ": "Q", "NYSE_ARCA": "P", "BATS": "Z", "EDGX": "K", "IEX": "V",
+    "PSX": "X", "NTRF": "D", "NYSE_TRF": "D", "NSX": "C", "BX": "B", "EDGA": "J", "BYX": "Y",
+}  # fmt: skip
+"""CTA/UTP participant id of each DTN venue the recording trades on, written out by hand (the
+FINRA trade reporting facilities print as D on the consolidated tape)."""
 
 
 def recorded_ticks() -> pd.DataFrame:
@@ -234,23 +247,33 @@ def recorded_ticks() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=names)
 
 
-def test_iqfeed_recorded_ticks_with_tables_from_the_recorded_lists() -> None:
+def dtn_short_names() -> dict[int, str]:
+    """Listed-market id -> DTN short name, read from the recorded list by hand."""
+    lines = replay.recorded_text(DTN_LIST).splitlines()
+    return {int(line.split(",")[1]): line.split(",")[2] for line in lines if line}
+
+
+@pytest.mark.parametrize("slm", ["iqfeed/slm_lines.txt", DTN_LIST])
+def test_iqfeed_recorded_ticks_with_tables_from_the_recorded_lists(slm: str) -> None:
     wire = recorded_ticks()
     times = pd.to_datetime(wire["time"]).dt.tz_localize(NY)
     window = (times.min().floor("min"), times.max().ceil("min"))
-    with RecordedLookup(TICKS, "iqfeed/slm_lines.txt", "iqfeed/stc_lines.txt") as server:
+    with RecordedLookup(TICKS, slm, "iqfeed/stc_lines.txt") as server:
         client = IQFeedClient(port=server.port, read_timeout=10.0)
         got = client.fetch(Source.EQUITY_TICKS, *window, ["RECORDED"])
         commands = server.commands
-    # the recorded lists name NYSE (7) and NCM (2); the published defaults stay for the rest
+    # the CSharpApiClient lines name NYSE (7) and NCM (2); DTN's published list stays for the
+    # rest, and asked for the whole list IQConnect answers the same ids
     assert client.market_centers[7] == "N" and client.market_centers[2] == "Q"
     assert client.condition_codes["01"] == "@"
-    assert len(got) == len(wire)
+    assert len(got) == len(wire) == 400
     order = wire["tick_id"].astype("int64") * 256 + wire["center"].astype("int64")
     expected = pd.DataFrame({"ts": times.dt.tz_convert("UTC"), "id": order})
+    short = dtn_short_names()
     expected = expected.assign(
         price=[float(Decimal(v)) for v in wire["last"]],
         size=wire["size"].astype("int64"),
+        exchange=[PARTICIPANT.get(short.get(int(c), "")) for c in wire["center"]],
         center=wire["center"].astype("int64"),
     ).sort_values(["ts", "id"], kind="stable")
     # TickIDs repeat across market centres in the recording; the composite id does not
@@ -260,11 +283,44 @@ def test_iqfeed_recorded_ticks_with_tables_from_the_recorded_lists() -> None:
     assert got["ts"].tolist() == expected["ts"].tolist()
     assert got["price"].tolist() == expected["price"].tolist()
     assert got["size"].tolist() == expected["size"].tolist()
-    mapped = expected["center"].map(client.market_centers)
-    assert got["exchange"].astype(object).where(got["exchange"].notna(), None).tolist() == (
-        mapped.where(mapped.notna(), None).tolist()
-    )
-    # tier 1 fails only where a tick's market centre has no canonical exchange code
-    unmapped = int(mapped.isna().sum())
+    exchange = got["exchange"].astype(object)
+    assert exchange.where(exchange.notna(), None).tolist() == expected["exchange"].tolist()
+    # Every centre of the recording that DTN's list names maps to an exchange code, and those
+    # ticks pass tier 1 whole. Centre 187 is not in the published list (it ends at 159; DTN
+    # has added venues since): its 14 ticks carry a null exchange and are quarantined.
+    listed = expected["center"].isin(list(short))
+    assert sorted(set(expected["center"][~listed])) == [187] and (~listed).sum() == 14
+    report = check_tier1(got, "equity_ticks", window, ["RECORDED"])
+    assert report.frame_errors == [] and report.counts() == {"exchange_not_null": 14}
+    assert (~report.bad_rows()).sum() == 386
+    assert got["exchange"][report.bad_rows()].isna().all()
+
+
+def test_iqfeed_market_centre_table_rebuilds_from_dtn_published_list() -> None:
+    # The defaults are DTN's list as published (QuantTools), mapped by names alone.
+    listed = parse_lookup_reply(replay.recorded_text(DTN_LIST))
+    assert len(listed) == 155 and listed[18] == (19, "NTRF", "Nasdaq Trade Reporting Facility", "")
+    table = market_center_table(listed)
+    assert table == DEFAULT_MARKET_CENTERS
+    short = dtn_short_names()
+    assert {short[i]: code for i, code in table.items()} == PARTICIPANT | {
+        "NGM": "Q", "NCM": "Q", "NGSM": "Q", "NASD_ADF": "D", "BZX": "Z", "NYSE_MKT": "A",
+        "CHX": "M",
+    }  # fmt: skip
+    # options, futures and pink-sheet tiers named like equity venues stay unmapped
+    assert {90, 107, 108, 13, 17, 34}.isdisjoint(table)
+    assert set(table.values()) <= set(EQUITY_EXCHANGES)
+
+
+def test_iqfeed_centre_missing_from_the_list_is_null_and_quarantined() -> None:
+    wire = recorded_ticks()
+    times = pd.to_datetime(wire["time"]).dt.tz_localize(NY)
+    window = (times.min().floor("min"), times.max().ceil("min"))
+    # A table that lacks NTRF (19): its 178 recorded ticks have no exchange code
+    table = {k: v for k, v in DEFAULT_MARKET_CENTERS.items() if k != 19}
+    with RecordedLookup(TICKS, DTN_LIST, "iqfeed/stc_lines.txt") as server:
+        client = IQFeedClient(port=server.port, market_centers=table)
+        got = client.fetch(Source.EQUITY_TICKS, *window, ["RECORDED"])
+        assert not any(c.startswith("SLM") for c in server.commands)
     counts = tier1(got, "equity_ticks", window, ["RECORDED"])
-    assert counts == ({"exchange_not_null": unmapped} if unmapped else {})
+    assert counts == {"exchange_not_null": 178 + 14}
