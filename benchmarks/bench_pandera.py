@@ -22,9 +22,11 @@ Tiers 2 to 4, on one heavy simulated SPY session with a 20-minute gap, 5 price s
 run (``bench_tiers_234.heavy_frame``): the product (``check_alignment``, ``check_continuity``,
 ``check_quality``) against the old gate's functions, and the same pandera/kernel split.
 
-Before anything is timed, every pair must agree: the product and the old gate flag the same rows
-rule by rule on a frame with injected defects, and tiers 2 to 4 give the same counts, failed
-kinds and runs. Each figure is the median wall time of ``--repeats`` calls in one process.
+A defect-heavy frame (``--ticks`` / 10 rows, 3 of every 4 failing tier 1) shows what pandera's
+failure cases cost when a feed goes wrong. Before anything is timed, every pair must agree: the
+product and the old gate flag the same rows rule by rule on a frame with injected defects (and
+count the same on the defect-heavy one), and tiers 2 to 4 give the same counts, failed kinds
+and runs. Each figure is the median wall time of ``--repeats`` calls in one process.
 Targets: tier 1 <= 0.5 s on 10M ticks, each of tiers 2 to 4 <= 0.2 s on the heavy session.
 """
 
@@ -175,6 +177,26 @@ def tier1(n: int, symbols: int, repeats: int) -> None:
     print(f"  with 5 bad rows: check_tier1 {dirty_ours:.3f} s, old gate {dirty_old:.3f} s")
 
 
+def many_defects(n: int, symbols: int, repeats: int) -> None:
+    """A feed gone wrong: every second id repeats the one before, every fourth price is < 0.
+    Pandera then lists 3 of every 4 rows as failure cases; the old gate only built masks."""
+    frame = ticks(n, symbols)
+    universe = [f"SYM{i:02d}" for i in range(symbols)]
+    ids = frame["trade_id"].to_numpy(copy=True)
+    ids[1::2] = ids[0::2][: len(ids[1::2])]
+    price = frame["price"].to_numpy(copy=True)
+    price[::4] = -1.0
+    frame = frame.assign(trade_id=ids, price=price)
+    old = old_t1.check_tier1(frame, "equity_ticks", DAY, universe)
+    new = check_tier1(frame, "equity_ticks", DAY, universe)
+    assert old.counts() == new.counts(), (old.counts(), new.counts())
+    ours = median_time(lambda: check_tier1(frame, "equity_ticks", DAY, universe), repeats)
+    theirs = median_time(lambda: old_t1.check_tier1(frame, "equity_ticks", DAY, universe), repeats)
+    bad = int(new.bad_rows().sum())
+    print(f"tier 1 with {bad:,} of {len(frame):,} rows failing ({new.counts()}):")
+    print(f"  check_tier1 {ours:.3f} s, old gate {theirs:.3f} s ({ours / theirs:.0f}x)")
+
+
 def tiers234(n: int, repeats: int) -> None:
     build = time.perf_counter()
     frame, window = heavy_frame(n)
@@ -217,6 +239,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     tier1(args.ticks, args.symbols, args.repeats)
+    many_defects(args.ticks // 10, args.symbols, args.repeats)
     tiers234(args.session_ticks, args.repeats)
 
 
