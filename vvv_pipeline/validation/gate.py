@@ -17,8 +17,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.validation.binding import CADENCE_NS
 from vvv_pipeline.validation.results import TierResult
+from vvv_pipeline.validation.rule_table import rules_of_tier
 from vvv_pipeline.validation.structure import check_tier1
 from vvv_pipeline.validation.warn_tiers import check_alignment, check_continuity, check_quality
 
@@ -30,17 +32,16 @@ TIER4 = "tier4_quality"
 KEPT_NOTE = "the partition's previously stored rows (if any) are kept"
 """Ends tier 1's summary when it rejects a whole partition (``rejects_whole_partition``)."""
 
-WARN_TIERS: dict[str, tuple[str, ...]] = {
-    "equity_ticks": (TIER2, TIER3, TIER4),
-    "crypto_trades": (TIER2, TIER3, TIER4),
-    "crypto_open_interest": (TIER2, TIER3, TIER4),
-    "darkpool_prints": (TIER2, TIER4),
-    "options_flow": (TIER2, TIER4),
-    "news_headlines": (TIER4,),
-    "daily_ohlcv": (TIER4,),
-    "economic_series": (TIER4,),
-}
-"""The WARN tiers that have something to check in each source (tier 4 includes the GX suite)."""
+
+def warn_tiers(source: str) -> tuple[str, ...]:
+    """The WARN tiers with something to check in ``source``: 2 and 3 where the rule table has
+    rules for it, 4 always (its great-expectations suite documents every source)."""
+    found = [name for tier, name in ((2, TIER2), (3, TIER3)) if rules_of_tier(source, tier)]
+    return (*found, TIER4)
+
+
+WARN_TIERS: dict[str, tuple[str, ...]] = {source: warn_tiers(source) for source in SOURCE_SCHEMAS}
+"""Source -> its WARN tiers, from the rule table."""
 
 
 def check_names(source: str) -> list[str]:
