@@ -92,6 +92,7 @@ def schema_for(source: str, tier: int, binding: Binding) -> pa.DataFrameSchema:
 
 @cache
 def contract(source: str) -> pa.DataFrameSchema:
-    """Tier 1 of ``source`` bound to no partition (window and universe rules pass): the
-    canonical contract every stored frame meets, for the asset's Dagster type."""
+    """Tier 1 of ``source`` bound to no partition (the window, universe and per-partition id
+    rules pass): the canonical contract any stored frame meets, for the asset's Dagster type,
+    whose output may span the partitions of a range run."""
     return schema_for(source, 1, Binding(memoise=False))

@@ -81,9 +81,10 @@ def test_failure_cases_name_rows_and_rules() -> None:
     }  # positions, whatever the frame's index
 
 
-def test_unbound_contract_skips_only_window_and_universe() -> None:
+def test_unbound_contract_skips_only_the_partition_rules() -> None:
     frame = ticks(4).assign(symbol=pd.Categorical(["ZZZA", "ZZZA", "ZZZB", "ZZZB"]))
     frame.loc[0, "ts"] = DAY[1] + pd.Timedelta(days=3)
+    frame.loc[1, "trade_id"] = frame.loc[0, "trade_id"]  # unique within a partition only
     contract("equity_ticks").validate(frame, lazy=True)  # no partition, no universe: passes
     frame.loc[1, "size"] = -1
     with pytest.raises(pandera.errors.SchemaErrors) as caught:
