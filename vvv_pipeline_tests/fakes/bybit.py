@@ -9,12 +9,15 @@ server would. recent-trade returns the latest ``limit`` trades before the fake's
 newest first, with UUID ``execId`` values and the simulated id as ``seq``. An unknown symbol
 is ``retCode 10001`` inside HTTP 200.
 
-The wire has no open-interest value or mark price, and times in milliseconds.
+The open-interest wire has no value or mark price, and times in milliseconds; the mark price
+is served as ``/v5/market/mark-price-kline`` candles ``[start, open, high, low, close]`` (the
+simulated mark prices inside each candle, the open being the one at its start), newest first,
+the candles starting in [``start``, ``end``], ``limit`` of them (at most 1000), no cursor.
 
 Faults: ``quota`` answers retCode 10006 in HTTP 200 with ``X-Bapi-Limit-Reset-Timestamp``
 ``retry_after`` seconds ahead; ``ban`` is the HTTP 403 "access too frequent"; ``malformed``
-puts ``"n/a"`` in one number; ``drift`` drops ``timestamp`` (open interest) or ``side``
-(trades) from every row.
+puts ``"n/a"`` in one number; ``drift`` drops ``timestamp`` (open interest), ``side``
+(trades) or the close (mark-price candles) from every row.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from vvv_pipeline_tests.fakes.base import (
 from vvv_pipeline_tests.fakes.binance import HourlyTrades, hour_of_ms
 
 INTERVAL_MS = {"5min": 300_000, "15min": 900_000, "30min": 1_800_000, "1h": 3_600_000}
+KLINE_MS = {"5": 300_000, "15": 900_000, "30": 1_800_000, "60": 3_600_000, "240": 14_400_000}
 
 
 def envelope(result: Any, code: int = 0, message: str = "OK") -> dict[str, Any]:
@@ -103,6 +107,32 @@ class BybitFake:
         result = {"symbol": symbol, "category": "linear", "list": rows, "nextPageCursor": cursor}
         return FakeResponse(200, envelope(result))
 
+    def mark_price_kline(self, request: FakeRequest, fault: Fault | None) -> FakeResponse:
+        query = request.query
+        symbol, step = query.get("symbol", ""), KLINE_MS.get(query.get("interval", ""))
+        if symbol not in self.market.known_symbols(Source.CRYPTO_OPEN_INTEREST):
+            return self._error("params error: symbol invalid")
+        limit = int(query.get("limit", "200"))
+        if step is None or not 1 <= limit <= 1000 or "start" not in query or "end" not in query:
+            return self._error("params error: interval, start, end or limit")
+        first, last = int(query["start"]), int(query["end"])
+        first += -first % step  # candles start on the interval grid
+        lo = pd.Timestamp(first, unit="ms", tz="UTC")
+        hi = pd.Timestamp(last + step, unit="ms", tz="UTC")
+        marks = self.market.fetch(Source.CRYPTO_OPEN_INTEREST, lo, hi, [symbol])
+        start = marks["ts"].astype("int64") // 1_000_000 // step * step
+        candles = marks.groupby(start.to_numpy())["mark_price"].agg(["first", "max", "min", "last"])
+        candles = candles[candles.index <= last].iloc[::-1].head(limit)
+        text = candles.map(lambda x: np.format_float_positional(x, trim="-"))
+        starts, prices = candles.index.tolist(), text.to_numpy().tolist()
+        rows = [[str(t), *values] for t, values in zip(starts, prices, strict=True)]
+        if fault is not None and fault.kind == "drift":
+            rows = [row[:4] for row in rows]
+        if fault is not None and fault.kind == "malformed" and rows:
+            rows[0][1] = "n/a"
+        result = {"symbol": symbol, "category": "linear", "list": rows}
+        return FakeResponse(200, envelope(result))
+
     def recent_trade(self, request: FakeRequest, fault: Fault | None) -> FakeResponse:
         query = request.query
         symbol, limit = query.get("symbol", ""), min(int(query.get("limit", "500")), 1000)
@@ -159,6 +189,7 @@ def make_server(
     fake = BybitFake(market, now if now is not None else pd.Timestamp.now(tz="UTC"))
     routes = [
         ("/v5/market/open-interest", fake.open_interest),
+        ("/v5/market/mark-price-kline", fake.mark_price_kline),
         ("/v5/market/recent-trade", fake.recent_trade),
     ]
     overrides = {"quota": _rate_limited, "ban": _too_frequent}

@@ -9,11 +9,14 @@ naming the code and message.
 Open interest: ``/v5/market/open-interest`` (``intervalTime`` 5min at finest), newest first,
 paged with ``nextPageCursor`` until it is empty. The cursor arrives URL-encoded and is
 appended to the query verbatim (encoding it again would change it). The wire carries only
-``openInterest`` and ``timestamp``. Linear contracts count it in the base coin (the schema's
-``open_interest``); inverse contracts count it in USD, so there it is ``open_interest_value``
-and the base-unit column is NaN (no mark price is on the wire to convert it). ``mark_price``
-is NaN, and there is one sample per ``intervalTime`` (5 minutes by default) rather than every
-5 seconds; :attr:`BybitClient.oi_cadence_seconds` declares it for tier 3.
+``openInterest`` and ``timestamp``, so the client also asks ``/v5/market/mark-price-kline``
+for the same window at the same interval (:mod:`.bybit_mark_price`): the open of the candle
+starting at a sample's time is its ``mark_price``. Linear contracts count open interest in the
+base coin (``open_interest``; ``open_interest_value`` = it x the mark price); inverse
+contracts count it in USD (``open_interest_value``; ``open_interest`` = it / the mark price).
+A sample without a candle keeps NaN there, which tier 1 quarantines. There is one sample per
+``intervalTime`` (5 minutes by default) rather than every 5 seconds;
+:attr:`BybitClient.oi_cadence_seconds` declares it for tier 3.
 
 Trades: ``/v5/market/recent-trade`` is a snapshot of the latest trades with no time filter
 and no paging; history lives in Bybit's download archives. Each category has its own cap
@@ -42,6 +45,11 @@ import requests
 
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.errors import ProviderError, RetryableError
+from vvv_pipeline.providers.live.bybit_mark_price import (
+    KLINE_INTERVALS,
+    KLINE_PAGE_CAP,
+    mark_prices,
+)
 from vvv_pipeline.providers.live.drift import parse_numbers as decimals
 from vvv_pipeline.providers.live.drift import records_frame, require
 from vvv_pipeline.providers.live.http import HttpClient, OverHttp
@@ -104,6 +112,7 @@ class BybitClient(OverHttp):
         interval: str = "5min",
         requests_per_second: float = 5.0,
         page_size: int = OI_PAGE_CAP,
+        kline_page_size: int = KLINE_PAGE_CAP,
         trade_limit: int | None = None,
         **http_options: Any,
     ) -> None:
@@ -121,6 +130,8 @@ class BybitClient(OverHttp):
             raise ValueError(f"{PROVIDER}: {category} recent-trade limit must be in 1..{cap}")
         if not 1 <= page_size <= OI_PAGE_CAP:
             raise ValueError(f"{PROVIDER}: open-interest page_size must be in 1..{OI_PAGE_CAP}")
+        if not 1 <= kline_page_size <= KLINE_PAGE_CAP:
+            raise ValueError(f"{PROVIDER}: kline_page_size must be in 1..{KLINE_PAGE_CAP}")
         self.http = HttpClient(
             PROVIDER,
             base_url,
@@ -130,6 +141,7 @@ class BybitClient(OverHttp):
         )
         self.category, self.interval = category, interval
         self.page_size, self.trade_limit = page_size, trade_limit
+        self.kline_page_size = kline_page_size
 
     @property
     def oi_cadence_seconds(self) -> int:
@@ -176,14 +188,20 @@ class BybitClient(OverHttp):
         wire = pd.concat([p for p in pages if len(p)] or pages[:1], ignore_index=True)
         stamp = decimals(wire["timestamp"], "timestamp", PROVIDER, OPEN_INTEREST).astype(np.int64)
         amount = decimals(wire["openInterest"], "openInterest", PROVIDER, OPEN_INTEREST)
+        mark = np.full(len(wire), np.nan)
+        if len(wire):  # no samples: no mark prices to ask for
+            query = {"category": self.category, "symbol": symbol}
+            query["interval"] = KLINE_INTERVALS[self.interval]
+            marks = mark_prices(self._result, PROVIDER, query, lo, hi, self.kline_page_size)
+            mark = marks.reindex(stamp).to_numpy(dtype=np.float64)
         in_usd = self.category == "inverse"  # inverse contracts are counted in USD
         return pd.DataFrame(
             {
                 "ts": pd.to_datetime(stamp, unit="ms", utc=True),
                 "symbol": symbol,
-                "open_interest": np.full(len(wire), np.nan) if in_usd else amount,
-                "open_interest_value": amount if in_usd else np.nan,
-                "mark_price": np.nan,
+                "open_interest": amount / mark if in_usd else amount,
+                "open_interest_value": amount if in_usd else amount * mark,
+                "mark_price": mark,
                 "venue": PROVIDER,
             }
         )

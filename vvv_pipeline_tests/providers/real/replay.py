@@ -4,7 +4,8 @@ The recorded bodies are served as recorded: same JSON types, same field spelling
 order. What a recording cannot say (the next page of a cursor, the rows after ``fromId``) the
 server derives from the recorded rows by the endpoint's documented rule: Binance pages by
 ``fromId``/``startTime``/``limit`` and ends on a short or empty page; Bybit pages newest first
-by ``cursor`` and ends with an empty ``nextPageCursor``; Coinbase pages back by ``after`` and
+by ``cursor`` and ends with an empty ``nextPageCursor`` (open interest) or by moving ``end``
+back (mark-price klines); Coinbase pages back by ``after`` and
 ends with an empty array; FRED pages by ``offset``/``limit`` and clips each row's
 ``realtime_start`` to the requested start (its documented real-time period rule); Yahoo keeps
 the bars whose start lies in ``[period1, period2)``; Unusual Whales serves one NY ``date``,
@@ -97,6 +98,25 @@ def bybit_open_interest(body: dict[str, Any]) -> Route:
         return FakeResponse(200, reply)
 
     return ("/v5/market/open-interest", answer)
+
+
+def bybit_mark_price_kline(body: dict[str, Any]) -> Route:
+    """``/v5/market/mark-price-kline``: the candles whose start lies in [``start``, ``end``],
+    newest first, ``limit`` of them (default 200, at most 1000 for futures: more is a
+    ``retCode`` 10001 params error); no cursor, as documented."""
+    rows = sorted(body["result"]["list"], key=lambda r: -int(r[0]))
+
+    def answer(request: FakeRequest, fault: Fault | None) -> FakeResponse:
+        query, limit = request.query, int(request.query.get("limit", "200"))
+        if not 1 <= limit <= 1000:
+            error = {"retCode": 10001, "retMsg": "params error: limit", "result": {}}
+            return FakeResponse(200, error | {"retExtInfo": {}, "time": body["time"]})
+        lo, hi = int(query.get("start", 0)), int(query.get("end", 2**62))
+        reply = copy.deepcopy(body)
+        reply["result"]["list"] = [r for r in rows if lo <= int(r[0]) <= hi][:limit]
+        return FakeResponse(200, reply)
+
+    return ("/v5/market/mark-price-kline", answer)
 
 
 def bybit_recent_trade(body: dict[str, Any]) -> Route:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -24,6 +23,7 @@ HOUR = (START, START + pd.Timedelta(hours=1))
 NOW = START + pd.Timedelta(hours=1, minutes=30)
 OI = "/v5/market/open-interest"
 TRADES = "/v5/market/recent-trade"
+MARK = "/v5/market/mark-price-kline"
 
 
 def with_venue(frame: pd.DataFrame) -> pd.DataFrame:
@@ -34,8 +34,9 @@ def with_venue(frame: pd.DataFrame) -> pd.DataFrame:
 def expected_oi(symbols: list[str]) -> pd.DataFrame:
     frame = MARKET.fetch(Source.CRYPTO_OPEN_INTEREST, *HOUR, symbols)
     frame = frame[frame["ts"].astype("int64") % 300_000_000_000 == 0].reset_index(drop=True)
-    frame["open_interest_value"] = np.nan  # not on Bybit's wire
-    frame["mark_price"] = np.nan
+    # Bybit's open-interest wire has no value: the client derives it from the mark price it
+    # reads from the mark-price klines (the simulated mark price at each sample)
+    frame["open_interest_value"] = frame["open_interest"] * frame["mark_price"]
     return with_venue(frame)
 
 
@@ -68,8 +69,10 @@ def test_open_interest_pages_by_cursor_and_equals_the_five_minute_samples() -> N
         client = client_for(server)
         got = client.fetch(Source.CRYPTO_OPEN_INTEREST, *HOUR, ["SOLUSDT", "BTCUSDT"])
         pd.testing.assert_frame_equal(got, expected_oi(["BTCUSDT", "SOLUSDT"]))
-        # 12 samples in pages of 5: three pages a symbol, the last with an empty cursor.
-        assert (client.stats.requests, client.stats.pages, client.stats.retries) == (6, 6, 0)
+        # 12 samples in pages of 5: three pages a symbol, the last with an empty cursor, then
+        # one page of mark-price candles for the same window at the same interval
+        assert (client.stats.requests, client.stats.pages, client.stats.retries) == (8, 8, 0)
+        assert [r.path for r in server.requests].count(MARK) == 2
         second = server.requests[1].query
         assert second["cursor"] == "lastid=5&lasttime=" + second["cursor"].split("=")[-1]
         assert second["startTime"] == str(START.value // 10**6)
@@ -98,7 +101,7 @@ def test_rate_limit_retcode_in_http_200_waits_for_the_reset_then_succeeds() -> N
         got = client.fetch(Source.CRYPTO_OPEN_INTEREST, *HOUR, ["BTCUSDT"])
         assert time.monotonic() - began >= 0.3
     pd.testing.assert_frame_equal(got, expected_oi(["BTCUSDT"]))
-    assert (client.stats.retries, client.stats.requests) == (1, 4)
+    assert (client.stats.retries, client.stats.requests) == (1, 5)
 
 
 def test_business_retcode_fails_at_once_naming_code_and_message() -> None:
@@ -125,7 +128,7 @@ def test_transient_faults_are_retried_and_the_rows_are_complete(kind: str) -> No
         client = client_for(server, timeout=1.0 if kind == "timeout" else 10.0)
         got = client.fetch(Source.CRYPTO_OPEN_INTEREST, *HOUR, ["ETHUSDT"])
     pd.testing.assert_frame_equal(got, expected_oi(["ETHUSDT"]))
-    assert (client.stats.retries, client.stats.requests, client.stats.pages) == (2, 5, 3)
+    assert (client.stats.retries, client.stats.requests, client.stats.pages) == (2, 6, 4)
 
 
 def test_403_access_too_frequent_is_a_ban_not_retried() -> None:
@@ -144,9 +147,38 @@ def test_malformed_number_raises_naming_the_field() -> None:
         client_for(server).fetch(Source.CRYPTO_TRADES, *HOUR, ["BTCUSDT"])
 
 
-@pytest.mark.parametrize(("path", "field"), [(OI, "timestamp"), (TRADES, "side")])
+@pytest.mark.parametrize(("path", "field"), [(OI, "timestamp"), (TRADES, "side"), (MARK, "list")])
 def test_drifted_rows_are_schema_drift_naming_the_field(path: str, field: str) -> None:
-    source = Source.CRYPTO_OPEN_INTEREST if path == OI else Source.CRYPTO_TRADES
+    source = Source.CRYPTO_TRADES if path == TRADES else Source.CRYPTO_OPEN_INTEREST
     with serve(Fault("drift", path)) as server, pytest.raises(SchemaDriftError) as caught:
         client_for(server).fetch(source, *HOUR, ["BTCUSDT"])
     assert caught.value.field == field and caught.value.endpoint == path
+
+
+def test_mark_prices_page_back_by_end_and_each_sample_takes_its_candle_open() -> None:
+    with serve() as server:
+        client = client_for(server, kline_page_size=5)
+        got = client.fetch(Source.CRYPTO_OPEN_INTEREST, *HOUR, ["BTCUSDT"])
+        marks = [r.query for r in server.requests if r.path == MARK]
+    pd.testing.assert_frame_equal(got, expected_oi(["BTCUSDT"]))
+    # 12 five-minute candles newest first in pages of 5: each page ends before the oldest
+    # candle of the one before, the third is short and ends the walk
+    first, last = START.value // 10**6, HOUR[1].value // 10**6 - 1
+    assert [(q["start"], q["end"], q["limit"], q["interval"]) for q in marks] == [
+        (str(first), str(last), "5", "5"),
+        (str(first), str(first + 7 * 300_000 - 1), "5", "5"),
+        (str(first), str(first + 2 * 300_000 - 1), "5", "5"),
+    ]
+
+
+def test_malformed_mark_price_raises_naming_the_field() -> None:
+    with (
+        serve(Fault("malformed", MARK)) as server,
+        pytest.raises(ProviderError, match="field 'openPrice' holds an unreadable value 'n/a'"),
+    ):
+        client_for(server).fetch(Source.CRYPTO_OPEN_INTEREST, *HOUR, ["BTCUSDT"])
+
+
+def test_kline_page_size_is_checked_against_the_endpoint_cap() -> None:
+    with pytest.raises(ValueError, match=r"kline_page_size must be in 1\.\.1000"):
+        BybitClient(kline_page_size=1001)

@@ -215,23 +215,25 @@ def test_crypto_trades_run_on_the_configured_venue(data_dir, instance, fakes, cr
     assert_stored_is_served("crypto_trades", HOUR, resolution="us")  # Coinbase carries µs
 
 
-def test_open_interest_from_bybit_is_quarantined_for_its_missing_mark_price(
+def test_open_interest_from_bybit_passes_tier1_with_its_mark_prices(
     data_dir, instance, fakes, credentials
 ):
-    # Bybit publishes open interest without value or mark price; the canonical schema needs
-    # both, so tier 1 keeps every sample out of the store (Binance, the default, has them)
+    # Bybit's open-interest wire has neither value nor mark price; the client reads the mark
+    # price from the mark-price klines and derives the value, so every sample is complete
     market = live_market(fakes, open_interest_venue="bybit")
     result = materialize(("crypto_open_interest",), HOUR, market, instance)
     assert metadata_of(instance, "crypto_open_interest")["provider"] == "bybit"
-    assert not result.success
+    assert result.success
     checks = [
         e.event_specific_data
         for e in result.all_events
         if e.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
     tier1 = [c for c in checks if c.check_name == "tier1_structure" and c.partition == HOUR]
-    assert tier1 and not tier1[0].passed
-    assert stored("crypto_open_interest", HOUR).empty
+    assert tier1 and tier1[0].passed
+    assert_stored_is_served("crypto_open_interest", HOUR)
+    got, want = stored("crypto_open_interest", HOUR), served("crypto_open_interest", HOUR)
+    np.testing.assert_array_equal(got["mark_price"].to_numpy(), want["mark_price"].to_numpy())
 
 
 def tier3_of(result: dg.ExecuteInProcessResult, source: str) -> dg.AssetCheckEvaluation:

@@ -205,50 +205,125 @@ def test_bybit_doc_spot_row_with_extra_fields_parses() -> None:
     assert tier1_failures(got, "crypto_trades", window, ["BTCUSDT"]) == {}
 
 
-def bybit_oi(name: str, category: str, **options: Any) -> tuple[pd.DataFrame, list, tuple]:
-    body = replay.recorded(name)
+MARK = "/v5/market/mark-price-kline"
+
+
+def constructed_marks(body: dict[str, Any], opens: list[str]) -> dict[str, Any]:
+    """A mark-price kline answer with one candle at each open-interest sample of ``body``.
+
+    CONSTRUCTED, not recorded: no public recording has mark-price candles at the recorded
+    open-interest instants, so the prices are placeholders (not Bybit's); the envelope is the
+    recorded docs example's, the candles have its documented shape, newest first.
+    """
+    kline = replay.recorded("bybit/mark_price_kline_doc.json")
+    kline["result"]["symbol"] = body["result"]["symbol"]
+    kline["result"]["category"] = body["result"]["category"]
+    stamps = [r["timestamp"] for r in body["result"]["list"]]
+    kline["result"]["list"] = [[t, o, o, o, o] for t, o in zip(stamps, opens, strict=True)]
+    return kline
+
+
+def bybit_oi(
+    body: dict[str, Any], kline: dict[str, Any], category: str, **options: Any
+) -> tuple[pd.DataFrame, list, tuple]:
     stamps = [ms(r["timestamp"]) for r in body["result"]["list"]]
     window = (min(stamps), max(stamps) + pd.Timedelta(minutes=5))
-    with replay.serve(replay.bybit_open_interest(body)) as server:
+    routes = (replay.bybit_open_interest(body), replay.bybit_mark_price_kline(kline))
+    with replay.serve(*routes) as server:
         client = BybitClient(server.url, category=category, **options, **FAST)
         got = client.fetch(Source.CRYPTO_OPEN_INTEREST, *window, [body["result"]["symbol"]])
-        queries = [r.query for r in server.requests]
-    return got, queries, window
+        requests = [(r.path, r.query) for r in server.requests]
+    return got, requests, window
+
+
+def test_bybit_recorded_mark_price_candle_gives_the_mark_price_and_the_value() -> None:
+    # The documented mark-price answer (BTCUSDT, a 15-minute candle) against the recorded
+    # linear open interest moved to that candle's start (a variant made here, not stored)
+    kline = replay.recorded("bybit/mark_price_kline_doc.json")
+    start, opening = kline["result"]["list"][0][:2]
+    body = replay.recorded("bybit/open_interest_linear_ccxt.json")
+    body["result"]["list"][0]["timestamp"] = start
+    got, requests, window = bybit_oi(body, kline, "linear", interval="15min")
+    marks = [q for path, q in requests if path == MARK]
+    assert marks == [
+        {
+            "category": "linear",
+            "symbol": "BTCUSDT",
+            "interval": "15",
+            "start": start,
+            "end": str(int(start) + 5 * 60_000 - 1),
+            "limit": "1000",
+        }
+    ]
+    amount = Decimal(body["result"]["list"][0]["openInterest"])
+    assert got["ts"].tolist() == [ms(start)]
+    assert got["mark_price"].tolist() == [float(Decimal(opening))]  # the open, at the sample
+    assert got["open_interest"].tolist() == [float(amount)]
+    assert got["open_interest_value"].tolist() == [float(amount) * float(Decimal(opening))]
+    assert tier1_failures(got, "crypto_open_interest", window, ["BTCUSDT"]) == {}
 
 
 def test_bybit_linear_open_interest_is_in_base_units_and_the_cursor_ends_empty() -> None:
-    got, queries, window = bybit_oi("bybit/open_interest_linear_ccxt.json", "linear")
     body = replay.recorded("bybit/open_interest_linear_ccxt.json")
+    kline = constructed_marks(body, ["96000.5"])
+    got, requests, window = bybit_oi(body, kline, "linear")
+    queries = [q for path, q in requests if path != MARK]
     assert len(queries) == 2 and queries[1]["cursor"].startswith("lastid=1&")
-    assert got["open_interest"].tolist() == decimal_floats(
-        [r["openInterest"] for r in body["result"]["list"]]
-    )
-    assert got["open_interest_value"].isna().all()
-    # Bybit's wire has neither mark price nor value: tier 1 rejects exactly those two columns
-    failures = tier1_failures(got, "crypto_open_interest", window, ["BTCUSDT"])
-    assert failures == {"mark_price_positive": 1, "open_interest_value_non_negative": 1}
+    amounts = decimal_floats([r["openInterest"] for r in body["result"]["list"]])
+    assert got["open_interest"].tolist() == amounts
+    assert got["mark_price"].tolist() == [96000.5]
+    assert got["open_interest_value"].tolist() == [amounts[0] * 96000.5]
+    # with the mark price beside it, the recorded sample is a complete row: tier 1 passes
+    assert tier1_failures(got, "crypto_open_interest", window, ["BTCUSDT"]) == {}
 
 
 @pytest.mark.parametrize(
-    "name", ["bybit/open_interest_inverse_ccxt.json", "bybit/open_interest_inverse_doc.json"]
+    ("name", "interval"),
+    [
+        ("bybit/open_interest_inverse_ccxt.json", "5min"),
+        ("bybit/open_interest_inverse_doc.json", "1d"),
+    ],
 )
-def test_bybit_inverse_open_interest_in_usd_goes_to_the_value_column(name: str) -> None:
-    # Defect: inverse contracts count open interest in USD; it was stored as base units.
-    got, queries, window = bybit_oi(name, "inverse", page_size=2)
-    rows = replay.recorded(name)["result"]["list"]
+def test_bybit_inverse_open_interest_in_usd_goes_to_the_value_column(
+    name: str, interval: str
+) -> None:
+    # Defect: inverse contracts count open interest in USD; it was stored as base units. The
+    # base units are the USD value over the mark price at the sample.
+    body = replay.recorded(name)
+    rows = body["result"]["list"]
+    opens = [f"{95_000 + 250 * i}.5" for i in range(len(rows))]
+    got, requests, window = bybit_oi(
+        body, constructed_marks(body, opens), "inverse", page_size=2, interval=interval
+    )
     pages = -(-len(rows) // 2) + 1  # full pages of two, then the empty one after the cursor
-    assert len(queries) == pages
+    assert len([path for path, _ in requests if path != MARK]) == pages
+    assert {q["interval"] for path, q in requests if path == MARK} == {
+        "5" if interval == "5min" else "D"
+    }
     expected = sorted(
         zip(
             (ms(r["timestamp"]) for r in rows),
             decimal_floats([r["openInterest"] for r in rows]),
+            decimal_floats(opens),
             strict=True,
         )
     )
-    assert list(zip(got["ts"], got["open_interest_value"], strict=True)) == expected
-    assert got["open_interest"].isna().all()
+    assert (
+        list(zip(got["ts"], got["open_interest_value"], got["mark_price"], strict=True)) == expected
+    )
+    assert got["open_interest"].tolist() == [value / mark for _, value, mark in expected]
+    assert tier1_failures(got, "crypto_open_interest", window, ["BTCUSD"]) == {}
+
+
+def test_bybit_sample_without_a_mark_price_candle_is_quarantined() -> None:
+    # A sample Bybit has no candle for keeps NaN mark price and value, which tier 1 rejects
+    body = replay.recorded("bybit/open_interest_inverse_doc.json")
+    kline = constructed_marks(body, ["95000.5"] * 5)
+    kline["result"]["list"] = kline["result"]["list"][1:]  # the newest candle is missing
+    got, _, window = bybit_oi(body, kline, "inverse", interval="1d")
+    assert got["mark_price"].isna().tolist() == [False] * 4 + [True]
     failures = tier1_failures(got, "crypto_open_interest", window, ["BTCUSD"])
-    assert failures == {"mark_price_positive": len(rows), "open_interest_non_negative": len(rows)}
+    assert failures == {"mark_price_positive": 1, "open_interest_non_negative": 1}
 
 
 # -- Coinbase ------------------------------------------------------------------------------
