@@ -17,6 +17,7 @@ import dagster as dg
 import pytest
 
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
+from vvv_pipeline_tests.instance_home import project_instance_for_test
 
 TESTS = Path(__file__).resolve().parent
 INTEGRATION_PATHS = (
@@ -69,7 +70,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test() as test_instance:
+    with project_instance_for_test() as test_instance:
         yield test_instance
 
 

@@ -8,15 +8,24 @@ a caller may replace whole sections (``storage`` for PostgreSQL, ``run_coordinat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_INSTANCE_YAML = REPO_ROOT / "dagster.yaml"
 PROJECT_DATA_DIR = "data/dagster"
+PROJECT_STORAGE = {
+    key: yaml.safe_load(PROJECT_INSTANCE_YAML.read_text())["storage"]["custom"][key]
+    for key in ("module", "class")
+}
+"""The storage class the shipped ``dagster.yaml`` names (the project's locked SQLite storage
+with the kept-open event log)."""
 
 
 def project_instance_yaml(home: Path, replace: Mapping[str, Any] | None = None) -> str:
@@ -56,3 +65,13 @@ def _relocated_dir(value: Any, home: Path) -> str:
     if not path.is_relative_to(PROJECT_DATA_DIR):
         raise ValueError(f"{PROJECT_INSTANCE_YAML}: base_dir {value!r} is not under data/dagster")
     return str(home / path.relative_to(PROJECT_DATA_DIR))
+
+
+@contextmanager
+def project_instance_for_test() -> Iterator[dg.DagsterInstance]:
+    """Dagster's throwaway test instance on the shipped storage class (:data:`PROJECT_STORAGE`)
+    instead of Dagster's stock SQLite storage, in a temporary folder removed afterwards."""
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder:
+        storage = {"custom": {**PROJECT_STORAGE, "config": {"base_dir": f"{folder}/storage"}}}
+        with dg.instance_for_test(overrides={"storage": storage}, temp_dir=folder) as instance:
+            yield instance

@@ -17,6 +17,7 @@ from vvv_pipeline.providers.simulated import SCALE_PRESETS, SimulatedMarket, Sim
 from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
 from vvv_pipeline.universe import load_universe
+from vvv_pipeline_tests.instance_home import project_instance_for_test
 
 TICK_SOURCES = TICK_PREFIXES
 
@@ -41,7 +42,7 @@ def materialize_alone(
     )
     config = {"resources": {"market": {"config": {"scale": "tiny", "faults": faults, **market}}}}
     tags = dict(zip(RANGE_TAGS, (keys[0], keys[-1]), strict=True)) if len(keys) > 1 else {}
-    with dg.instance_for_test() as instance:
+    with project_instance_for_test() as instance:
         return job.execute_in_process(
             instance=instance,
             partition_key=None if tags else keys[0],
