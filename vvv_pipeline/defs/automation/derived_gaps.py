@@ -21,7 +21,11 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline.defs.automation.gaps import DateLike, gaps_in_range
-from vvv_pipeline.defs.automation.partition_status import StatusCache, read_partition_status
+from vvv_pipeline.defs.automation.partition_status import (
+    StatusCache,
+    read_partition_status,
+    read_partition_statuses,
+)
 from vvv_pipeline.defs.jobs import (
     CALENDAR_DAY_DERIVED,
     HOURLY_SOURCES,
@@ -93,8 +97,10 @@ def derived_gaps(
     for layer in derived_layers() if layers is None else layers:
         ready: set[str] | None = None
         written: dict[str, int] = {}
-        for source in layer.inputs:
-            status = read_partition_status(instance, dg.AssetKey(source), cache=cache)
+        inputs = read_partition_statuses(
+            instance, [dg.AssetKey(a) for a in layer.inputs], cache=cache
+        )
+        for status in inputs.values():
             good = status.materialized - status.failed_tier1
             ready = good if ready is None else ready & good
             for key, storage_id in status.latest.items():

@@ -1,11 +1,12 @@
 """What a Dagster instance knows about an asset's partitions, read in a few storage queries.
 
-For each asset, two queries do the work whatever the range: the latest materialization of each
-partition (one grouped query over materialization events; its storage ids also order writes)
-and the latest evaluation of the tier-1 check per partition (one grouped query over check
-executions, plus Dagster's one lookup of the latest unpartitioned materialization). Nothing is
-read partition by partition. The pure :func:`~vvv_pipeline.defs.automation.gaps.gaps_in_range` then
-compares them with the expected keys. Every run records each partition's tier-1 evaluation with
+For each asset, one query does the work whatever the range: the latest materialization of each
+partition (one grouped query over materialization events; its storage ids also order writes).
+The latest evaluation of the tier-1 check per partition is one grouped query over check
+executions for all the assets read together (plus Dagster's one lookup of their latest
+unpartitioned materializations). Nothing is read partition by partition. The pure
+:func:`~vvv_pipeline.defs.automation.gaps.gaps_in_range` then compares them with the expected
+keys. Every run records each partition's tier-1 evaluation with
 its partition.
 """
 
@@ -56,28 +57,41 @@ def read_partition_status(
 
     ``check_name=None`` reads materializations only (assets without a tier-1 check).
     """
-    if cache is not None and (asset_key, check_name) in cache:
-        return cache[(asset_key, check_name)]
-    latest = dict(
-        instance.event_log_storage.get_latest_storage_id_by_partition(
-            asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION
-        )
-    )
-    failed: set[str] = set()
-    if check_name is not None:
+    return read_partition_statuses(instance, [asset_key], check_name, cache)[asset_key]
+
+
+def read_partition_statuses(
+    instance: dg.DagsterInstance,
+    asset_keys: Sequence[dg.AssetKey],
+    check_name: str | None = TIER1,
+    cache: StatusCache | None = None,
+) -> dict[dg.AssetKey, PartitionStatus]:
+    """:func:`read_partition_status` of several assets, their checks read in one call.
+
+    Dagster's PostgreSQL storage opens a new connection for every statement, and its
+    check-partition lookup costs several: asking once for all assets saves those per asset.
+    """
+    cache = {} if cache is None else cache
+    todo = [key for key in dict.fromkeys(asset_keys) if (key, check_name) not in cache]
+    failed: dict[dg.AssetKey, set[str]] = {key: set() for key in todo}
+    if check_name is not None and todo:
         infos = instance.event_log_storage.get_asset_check_partition_info(
-            [dg.AssetCheckKey(asset_key, check_name)]
+            [dg.AssetCheckKey(key, check_name) for key in todo]
         )
-        failed = {
-            info.partition_key
-            for info in infos
-            if info.partition_key is not None
-            and info.latest_execution_status.value == FAILED_STATUS
-        }
-    status = PartitionStatus(asset_key, latest, frozenset(failed))
-    if cache is not None:
-        cache[(asset_key, check_name)] = status
-    return status
+        for info in infos:
+            if (
+                info.partition_key is not None
+                and info.latest_execution_status.value == FAILED_STATUS
+            ):
+                failed[info.check_key.asset_key].add(info.partition_key)
+    for key in todo:
+        latest = dict(
+            instance.event_log_storage.get_latest_storage_id_by_partition(
+                key, dg.DagsterEventType.ASSET_MATERIALIZATION
+            )
+        )
+        cache[(key, check_name)] = PartitionStatus(key, latest, frozenset(failed[key]))
+    return {key: cache[(key, check_name)] for key in asset_keys}
 
 
 def asset_gaps(

@@ -41,7 +41,11 @@ from vvv_pipeline.defs.automation.gap_attempts import (
 )
 from vvv_pipeline.defs.automation.in_flight import in_flight_partitions
 from vvv_pipeline.defs.automation.news_completion import news_completion_sensor
-from vvv_pipeline.defs.automation.partition_status import StatusCache, asset_gaps
+from vvv_pipeline.defs.automation.partition_status import (
+    StatusCache,
+    asset_gaps,
+    read_partition_statuses,
+)
 
 DERIVED_LANE = "derived"
 """After the sources, one more lane of the rotation: the derived layers."""
@@ -104,6 +108,10 @@ def gap_requests(
     since = pd.Timestamp(start, tz="America/New_York").tz_convert("UTC")
     attempts = read_attempts(instance, since)
     cache: StatusCache = {}
+    sources = [dg.AssetKey(spec.source.value) for spec in specs]
+    if derived:
+        sources += [dg.AssetKey(name) for layer in derived_layers() for name in layer.inputs]
+    read_partition_statuses(instance, sources, cache=cache)  # every tier-1 check in one call
     requests: list[dg.RunRequest] = []
     given_up: list[str] = []
     found = 0
