@@ -68,8 +68,11 @@ SENSOR_EVERY = pd.Timedelta(minutes=30)
 """How often at most the sensors and run monitoring are evaluated (the daemon: 30 s to 5 min).
 An evaluation is skipped when no run was launched and no hour began since the last one: it
 would see exactly what the previous one saw."""
-AUTOMATION_EVERY = pd.Timedelta(minutes=60)
-"""The same for declarative automation (0.6 s an evaluation, most of it its cursor)."""
+AUTOMATION_EVERY = pd.Timedelta(hours=2)
+"""The same for declarative automation (0.6 s an evaluation, most of it its cursor), every
+second hour: its one condition, ``eager()`` on the derived assets, reacts to runs that wrote
+their inputs, and an evaluation an hour later still sees those runs (the daemon's 30-second
+cadence would only request the same partitions sooner)."""
 CRYPTO_TRADES_PER_HOUR = 600
 """Crypto density of the rehearsal: at the tiny preset's 100 trades an hour, a median minute
 holds one trade and tier 4's volume-spike ratio (10,000x the median minute) is noise."""
