@@ -34,6 +34,7 @@ from vvv_pipeline_tests.dagster_internals import (
     LoadableTargetOrigin,
     WorkspaceProcessContext,
 )
+from vvv_pipeline_tests.instance_home import project_instance_for_test
 
 KEYS = ["2025-11-25", "2025-11-26", "2025-11-28"]
 SPIKED, REJECTED = KEYS[0], KEYS[1]
@@ -83,7 +84,7 @@ def range_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RangeRun]:
     """The faulty three-session range run, shared by this module's tests (it takes seconds)."""
     root: Path = tmp_path_factory.mktemp("partition_metadata") / "data"
     root.mkdir()
-    with pytest.MonkeyPatch.context() as env, dg.instance_for_test() as instance:
+    with pytest.MonkeyPatch.context() as env, project_instance_for_test() as instance:
         env.setenv("VVV_DATA_DIR", str(root))
         env.setenv("VVV_UNIVERSE", str(SHIPPED_UNIVERSE))
         env.setenv("VVV_SCALE", "tiny")

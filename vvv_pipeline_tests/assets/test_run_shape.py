@@ -20,6 +20,7 @@ from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.read import load_bars, load_event_bars, load_tier
 from vvv_pipeline_tests.assets.helpers import stored_ticks
 from vvv_pipeline_tests.assets.test_derived import EQUITIES, RANGE_TAGS, _span
+from vvv_pipeline_tests.instance_home import project_instance_for_test
 
 DAYS = ["2025-11-10", "2025-11-11"]
 ASSETS = [
@@ -37,7 +38,7 @@ def _build(keys: list[str]) -> None:
         asset_graph=defs.resolve_asset_graph(), resource_defs=defs.resources
     )
     tags = dict(zip(RANGE_TAGS, (keys[0], keys[-1]), strict=True))
-    with dg.instance_for_test() as instance:
+    with project_instance_for_test() as instance:
         assert job.execute_in_process(instance=instance, tags=tags).success
 
 
