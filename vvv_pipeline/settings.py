@@ -99,6 +99,14 @@ class Settings(BaseSettings):
         "the store, its free and needed bytes, before LMDB is touched (a full LMDB filesystem "
         "otherwise kills the process)",
     )
+    tick_cache_mb: float = Field(
+        default=1024.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="memory (MiB) a run may keep of the tick partitions it wrote or read, so its "
+        "bars and metadata tiers read each tick from ArcticDB at most once (in-process runs "
+        "only; 0: off, every read goes to ArcticDB; see [Storage](storage.md#tick-cache))",
+    )
     # partitions
     sessions_start: str = Field(
         default="2025-08-01",

@@ -25,7 +25,9 @@ def build_resources() -> dict[str, object]:
     """Resources from the settings; with nothing set, everything lives under ./data."""
     return {
         "market": market_from_env(),
-        "arctic": ArcticDB(uri=settings.arctic_uri()),
+        "arctic": ArcticDB(
+            uri=settings.arctic_uri(), tick_cache_mb=settings.current().tick_cache_mb
+        ),
         "universe": UniverseFile(path=str(settings.universe_path())),
         "warehouse": WarehouseIOManager(database=settings.duckdb_path(), schema="sources"),
         "validation": Validation(

@@ -34,6 +34,7 @@ from vvv_pipeline.providers.simulated import (
 )
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
+from vvv_pipeline.storage.tick_cache import MIB, TICK_CACHE
 from vvv_pipeline.universe import Universe, load_universe
 from vvv_pipeline.validation.expectations import ExpectationsRun, run_expectations
 
@@ -205,12 +206,37 @@ def market_from_env(environ: Mapping[str, str] | None = None) -> MarketData:
 
 
 class ArcticDB(dg.ConfigurableResource):
-    """The ArcticDB store (``lmdb://`` under the data directory by default; S3 in production)."""
+    """The ArcticDB store (``lmdb://`` under the data directory by default; S3 in production).
+
+    Its lifetime is the tick cache's scope (:mod:`vvv_pipeline.storage.tick_cache`): the whole
+    run with the in-process executor (``vvv-pipeline run``, ``execute_in_process``), so the
+    tick partitions a source wrote or a derived asset read are not read again by the run's
+    other derived assets; one step with the multiprocess executor, where each step reads.
+    """
 
     uri: str = Field(description="ArcticDB URI, e.g. lmdb:///abs/path or s3://host:bucket?...")
+    tick_cache_mb: float = Field(
+        default=settings.default("tick_cache_mb"),
+        ge=0,
+        description="MiB of tick partitions a run keeps in memory for its derived assets (0: off)",
+    )
 
     def store(self) -> ArcticStore:
         return ArcticStore(self.uri)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        TICK_CACHE.open(int(self.tick_cache_mb * MIB))
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        stats = TICK_CACHE.stats
+        if stats.hits or stats.admitted or stats.stale:
+            context.log.info(
+                f"tick cache: {stats.hits} partition reads served from memory, "
+                f"{stats.stale} stale entries not served, {stats.admitted} kept, "
+                f"{stats.refused} not kept (cap {self.tick_cache_mb:g} MiB), "
+                f"peak {stats.peak_bytes / MIB:.0f} MiB"
+            )
+        TICK_CACHE.close()
 
 
 class UniverseFile(dg.ConfigurableResource):

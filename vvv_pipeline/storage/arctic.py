@@ -29,6 +29,7 @@ from arcticdb_ext.exceptions import ErrorCategory
 from vvv_pipeline.schemas import Schema
 from vvv_pipeline.settings import lmdb_path
 from vvv_pipeline.storage.lmdb_space import ensure_room, lmdb_folder
+from vvv_pipeline.storage.tick_cache import TICK_CACHE, StoredVersion
 from vvv_pipeline.storage.tick_frames import stack_partitions
 
 TICK_LIBRARY = "tick_data"
@@ -148,6 +149,10 @@ def _ts_indexed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame if frame.index.name == "ts" else frame.set_index("ts")
 
 
+def _stored_version(item: VersionedItem) -> StoredVersion:
+    return (int(item.version), int(item.timestamp))
+
+
 def partition_symbol(asset_class: str, symbol: str, partition_key: str) -> str:
     return f"{asset_class}/{symbol}/{partition_key}"
 
@@ -180,6 +185,8 @@ class ArcticStore:
         already the index, which saves a copy per instrument).
 
         Non-empty frames go in one ``write_batch``; instruments with no rows lose their symbol.
+        Each version written is also offered to the run's tick cache (:mod:`.tick_cache`), so
+        the run's derived assets need not read it back.
         """
         lib = self.library(library)
         names = {sym: partition_symbol(asset_class, sym, partition_key) for sym in frames}
@@ -188,14 +195,17 @@ class ArcticStore:
         written: list[PartitionWrite] = []
         with library_lock(self.uri, library, writing=(payload.data for payload in payloads)):
             results = lib.write_batch(payloads, prune_previous_versions=True) if payloads else []
-            for sym, item in zip(filled, results, strict=True):
+            for sym, payload, item in zip(filled, payloads, results, strict=True):
                 if isinstance(item, DataError):
                     raise RuntimeError(
                         f"ArcticDB write of {names[sym]!r} in {self.uri} failed: {item}"
                     )
                 written.append(PartitionWrite(names[sym], len(frames[sym]), item.version))
+                # ``payload.data``: the ts-indexed frame exactly as ArcticDB was given it
+                TICK_CACHE.put((self.uri, library, names[sym]), _stored_version(item), payload.data)
             for sym, frame in frames.items():
                 if frame.empty:
+                    TICK_CACHE.forget((self.uri, library, names[sym]))
                     if lib.has_symbol(names[sym]):
                         lib.delete(names[sym])
                     written.append(PartitionWrite(names[sym], 0, None))
@@ -212,24 +222,52 @@ class ArcticStore:
         """Rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, by (symbol, ts).
 
         Symbols are read in sorted order, so the stored frames stack without a sort (see
-        :func:`~vvv_pipeline.storage.tick_frames.stack_partitions`).
+        :func:`~vvv_pipeline.storage.tick_frames.stack_partitions`). Partitions whose latest
+        stored version the run's tick cache holds come from memory; the others are read and
+        offered to it (:mod:`.tick_cache`).
         """
         keys = list(partition_keys)
         wanted = [partition_symbol(asset_class, s, k) for s in sorted(set(symbols)) for k in keys]
+        cached = self._cached(library, wanted)
+        items = self._read_settled(library, [name for name in wanted if name not in cached])
         frames = []
-        for name, item in self._read_settled(library, wanted).items():
+        for name in wanted:
+            if name in cached:
+                frames.append(cached[name])
+                continue
+            item = items[name]
             if isinstance(item, DataError):
                 if item.error_category != ErrorCategory.MISSING_DATA:
                     raise RuntimeError(f"ArcticDB read of {name!r} in {self.uri} failed: {item}")
                 continue  # an empty partition is stored as a missing symbol
+            TICK_CACHE.put((self.uri, library, name), _stored_version(item), item.data, copy=False)
             frames.append(item.data)
         return stack_partitions(frames, schema)
+
+    def _cached(self, library: str, names: list[str]) -> dict[str, pd.DataFrame]:
+        """The cache's frames of ``names`` that are still ArcticDB's latest versions, asked
+        with one metadata read (no data read; about 1 ms for ten symbols)."""
+        held = TICK_CACHE.held(self.uri, library, names)
+        if not held:
+            return {}
+        with library_lock(self.uri, library, shared=True):
+            latest = self.library(library).read_metadata_batch(held)
+        out = {}
+        for name, item in zip(held, latest, strict=True):
+            # a DataError is a deleted symbol, or a read that raced a rewrite: not served either way
+            version = _stored_version(item) if isinstance(item, VersionedItem) else None
+            frame = TICK_CACHE.get((self.uri, library, name), version)
+            if frame is not None:
+                out[name] = frame
+        return out
 
     def _read_settled(self, library: str, names: list[str]) -> dict[str, VersionedItem | DataError]:
         """``read_batch`` of ``names``, re-reading any whose version a concurrent rewrite pruned
         mid-read (a STORAGE error: its keys are gone, and the latest version is whole again).
 
         The shared file lock rules that out on LMDB; object storage has no lock to take."""
+        if not names:
+            return {}
         lib = self.library(library)
         with library_lock(self.uri, library, shared=True):
             items = dict(zip(names, lib.read_batch(names), strict=True))
