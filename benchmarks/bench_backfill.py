@@ -1,30 +1,51 @@
-"""Single-run backfills of ticks -> bars -> metadata tiers, and their cost per partition.
+"""Single-run backfills of ticks -> bars -> metadata tiers through the project's own instance.
 
 Run from the repository root:
 
-    python benchmarks/bench_backfill.py --sessions 20      # single run vs 20 one-partition runs
-    python benchmarks/bench_backfill.py --sessions 252 --single-only   # a year in one run
+    python benchmarks/bench_backfill.py                      # 20 sessions, cache vs no cache, 3x
+    python benchmarks/bench_backfill.py --sessions 60 --repeats 1
+    python benchmarks/bench_backfill.py --sessions 252 --repeats 1 --cases cache   # a year
+    python benchmarks/bench_backfill.py --sessions 20 --cases cache per-partition  # run overhead
 
-Each case runs in a fresh temporary data directory and an ephemeral Dagster instance, at the
-default simulated density (20,000 trades per symbol-session, 10 equities), materializing
-``equity_ticks`` (fetch, four validation tiers, ArcticDB), ``equity_time_bars``,
-``equity_event_bars`` and ``equity_metadata_tier1/2`` in process. Tier 3 is left out: it also
-needs the dark-pool, options and calendar-day news sources, which a job over one partitions
-definition cannot hold. The great-expectations suites are off (``VVV_GX=0``): they document,
-they are not part of the ticks -> bars -> tiers path. One untimed warm-up partition runs first
-(calendar, price anchors, numba cache, imports).
+Each case runs in its own Python process (so its peak RSS is its own), in a fresh temporary
+data directory and a fresh Dagster home holding the shipped ``dagster.yaml`` (the project's
+SQLite run/event storage on disk, as ``vvv-pipeline run`` and ``dagster dev`` use it), at the
+default simulated density (20,000 trades per symbol-session, 10 equities). It materializes
+``equity_ticks`` (fetch, four validation tiers, quarantine, ArcticDB), ``equity_time_bars``,
+``equity_event_bars`` and ``equity_metadata_tier1/2`` with the in-process executor (what
+``vvv-pipeline run`` uses). Tier 3 is left out: it also needs the dark-pool, options and
+calendar-day news sources, which a job over one partitions definition cannot hold. The
+great-expectations suites are off (``VVV_GX=0``): they document, they are not part of the
+ticks -> bars -> tiers path. One untimed warm-up partition runs first in each process (calendar,
+price anchors, numba cache, imports), on its own data directory and instance.
+
+Cases, run alternately, ``--repeats`` times each:
+
+- ``cache``: as shipped (``VVV_TICK_CACHE_MB`` default): the derived assets take the partitions
+  ``equity_ticks`` just wrote from the run's tick cache;
+- ``nocache``: ``VVV_TICK_CACHE_MB=0``, the baseline: every derived asset reads its ticks back;
+- ``per-partition``: as shipped, but one run per session (the per-run overhead).
+
+The same ticks (simulated and validated outside the timing) are also written bare, with
+``ArcticStore.write_partition`` into a fresh LMDB store, in the parent process: the floor the
+end-to-end rate is compared with.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
-import dagster as dg
-
-from vvv_pipeline.calendars import sessions_between
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 ASSETS = [
     "equity_ticks",
@@ -34,48 +55,154 @@ ASSETS = [
     "equity_metadata_tier2",
 ]
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+CASES = ("cache", "nocache", "per-partition")
+TICKS_PER_SESSION = 10 * 20_000
 
 
-def _job(defs: dg.Definitions):
-    job = dg.define_asset_job("backfill", selection=dg.AssetSelection.assets(*ASSETS))
-    return job.resolve(asset_graph=defs.resolve_asset_graph(), resource_defs=defs.resources)
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def run_case(keys: list[str], one_per_run: bool) -> float:
+def session_keys(sessions: int, end: str) -> list[str]:
+    from vvv_pipeline.calendars import sessions_between
+
+    return [d.strftime("%Y-%m-%d") for d in sessions_between("2020-01-01", end)[-sessions:]]
+
+
+# ---- one case, in its own process ----------------------------------------------------------
+
+
+def _materialize(keys: list[str], one_per_run: bool) -> float:
+    """Wall seconds of the job over ``keys`` in a fresh data directory and Dagster home."""
+    import dagster as dg
+
+    from vvv_pipeline.defs.definitions import build_definitions
+    from vvv_pipeline_tests.instance_home import write_home
+
     with tempfile.TemporaryDirectory() as folder:
-        os.environ["VVV_DATA_DIR"] = folder
-        from vvv_pipeline.defs.definitions import build_definitions
-
-        job = _job(build_definitions())
-        began = time.perf_counter()
-        with dg.DagsterInstance.ephemeral() as instance:
-            batches = [[k] for k in keys] if one_per_run else [keys]
-            for batch in batches:
+        os.environ["VVV_DATA_DIR"] = f"{folder}/data"
+        defs = build_definitions()
+        job = dg.define_asset_job("backfill", selection=dg.AssetSelection.assets(*ASSETS))
+        job = job.resolve(asset_graph=defs.resolve_asset_graph(), resource_defs=defs.resources)
+        home = write_home(Path(folder) / "dagster_home")
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            began = time.perf_counter()
+            for batch in [[k] for k in keys] if one_per_run else [keys]:
                 tags = dict(zip(RANGE_TAGS, (batch[0], batch[-1]), strict=True))
                 assert job.execute_in_process(instance=instance, tags=tags).success
-        return time.perf_counter() - began
+            return time.perf_counter() - began
+
+
+def run_child(case: str, sessions: int, end: str) -> None:
+    os.environ["VVV_GX"] = "0"
+    os.environ["VVV_SCALE"] = "default"
+    if case == "nocache":
+        os.environ["VVV_TICK_CACHE_MB"] = "0"
+    from vvv_pipeline import settings
+    from vvv_pipeline.storage.tick_cache import TICK_CACHE
+
+    keys = session_keys(sessions, end)
+    os.environ["VVV_SESSIONS_START"] = min(keys[0], settings.default("sessions_start"))
+    _materialize(keys[:1], one_per_run=False)  # warm-up
+    seconds = _materialize(keys, one_per_run=case == "per-partition")
+    stats = TICK_CACHE.stats
+    print(
+        json.dumps(
+            {
+                "case": case,
+                "seconds": seconds,
+                "peak_rss_mib": peak_rss_mib(),
+                "cache_hits": stats.hits,
+                "cache_peak_mib": stats.peak_bytes / (1 << 20),
+            }
+        )
+    )
+
+
+# ---- the parent: alternate the cases, time the bare write ------------------------------------
+
+
+def bare_write_seconds(keys: list[str], repeats: int) -> float:
+    """Median wall seconds of writing the same validated ticks with ``write_partition`` alone."""
+    from vvv_pipeline.defs.assets.ingest import split_by_symbol
+    from vvv_pipeline.defs.partitions import session_partitions, window_utc
+    from vvv_pipeline.providers.base import Source
+    from vvv_pipeline.providers.simulated import SCALE_PRESETS, SimulatedMarket, SimulationConfig
+    from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
+    from vvv_pipeline.universe import load_universe
+    from vvv_pipeline.validation.gate import validate_partition
+
+    universe = load_universe()
+    symbols = list(universe.equities)
+    ticks, crypto = SCALE_PRESETS["default"]
+    market = SimulatedMarket(SimulationConfig(20240601, ticks, crypto), universe)
+    parts = {}
+    for key in keys:
+        window = window_utc(session_partitions().time_window_for_partition_key(key))
+        frame = market.fetch(Source.EQUITY_TICKS, *window, symbols)
+        clean = validate_partition(frame, "equity_ticks", window, symbols).clean
+        parts[key] = split_by_symbol(clean.set_index("ts"), symbols)
+    times = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as folder:
+            store = ArcticStore(f"lmdb://{folder}/arcticdb")
+            began = time.perf_counter()
+            for key, frames in parts.items():
+                store.write_partition(TICK_PREFIXES["equity_ticks"], key, frames)
+            times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+def child(case: str, sessions: int, end: str) -> dict:
+    argv = [sys.executable, __file__, "--child", case, "--sessions", str(sessions), "--end", end]
+    done = subprocess.run(argv, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"case {case} failed:\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--end", default="2025-11-21", help="last session of the range")
-    parser.add_argument("--single-only", action="store_true")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=["cache", "nocache"])
+    parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    os.environ["VVV_GX"] = "0"
-    os.environ["VVV_SCALE"] = "default"
-    days = sessions_between("2020-01-01", args.end)[-args.sessions :]
-    keys = [d.strftime("%Y-%m-%d") for d in days]
-    ticks = len(keys) * 10 * 20_000
-    run_case(keys[:1], one_per_run=False)  # warm-up: calendar, anchors, numba cache, imports
-    single = run_case(keys, one_per_run=False)
-    print(f"{len(keys)} sessions {keys[0]}..{keys[-1]}, {ticks:,} ticks, 10 equities")
-    print(f"single run:          {single:7.1f} s  {single / len(keys):.2f} s/partition")
-    print(f"                     {ticks / single:,.0f} ticks/s through ticks -> bars -> tiers")
-    if not args.single_only:
-        multi = run_case(keys, one_per_run=True)
-        print(f"one run per session: {multi:7.1f} s  {multi / len(keys):.2f} s/partition")
-        print(f"cost ratio (one-per-run / single-run): {multi / single:.2f}")
+    if args.child:
+        run_child(args.child, args.sessions, args.end)
+        return
+    keys = session_keys(args.sessions, args.end)
+    ticks = len(keys) * TICKS_PER_SESSION
+    print(f"{len(keys)} sessions {keys[0]}..{keys[-1]}, {ticks:,} ticks, 10 equities", flush=True)
+    print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}", flush=True)
+    results: dict[str, list[dict]] = {case: [] for case in args.cases}
+    for repeat in range(args.repeats):
+        for case in args.cases:
+            got = child(case, args.sessions, args.end)
+            results[case].append(got)
+            print(
+                f"  repeat {repeat + 1} {case:>13}: {got['seconds']:7.2f} s "
+                f"{ticks / got['seconds']:>11,.0f} ticks/s  peak RSS {got['peak_rss_mib']:,.0f} "
+                f"MiB  cache hits {got['cache_hits']}  load {os.getloadavg()[0]:.2f}",
+                flush=True,
+            )
+    bare = bare_write_seconds(keys, args.repeats)
+    print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    print(f"bare ArcticDB write of the same ticks: {bare:.2f} s ({ticks / bare:,.0f} ticks/s)")
+    medians = {c: statistics.median(r["seconds"] for r in runs) for c, runs in results.items()}
+    for case, seconds in medians.items():
+        rss = max(r["peak_rss_mib"] for r in results[case])
+        print(
+            f"median {case:>13}: {seconds:7.2f} s  {seconds / len(keys):.3f} s/partition  "
+            f"{ticks / seconds:>11,.0f} ticks/s  {seconds / bare:5.1f}x the bare write  "
+            f"peak RSS {rss:,.0f} MiB (max of repeats)"
+        )
+    if "cache" in medians and "nocache" in medians:
+        print(f"no cache / cache: {medians['nocache'] / medians['cache']:.2f}x")
+    if "cache" in medians and "per-partition" in medians:
+        extra = (medians["per-partition"] - medians["cache"]) / len(keys)
+        print(f"per-run overhead: {extra:.2f} s per run (one run per session vs one run)")
 
 
 if __name__ == "__main__":
