@@ -77,5 +77,15 @@ class Binding:
         self._memo[key] = (frame, value)
         return value
 
+    def release(self) -> None:
+        """Drop the memoised work once the validation is over.
+
+        Pandera keeps the schema of every frame it validated (and so its checks and this
+        binding) until that frame is collected; memoised values such as the per-symbol ordered
+        view hold the frame, so without this every partition validated in a process would stay
+        in memory until the process ends (about 18 MiB per equity session at default density).
+        """
+        self._memo.clear()
+
     def __repr__(self) -> str:  # pandera prints statistics in its messages: keep them short
         return f"Binding(window={self.window}, cadence_ns={self.cadence_ns})"

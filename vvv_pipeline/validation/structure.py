@@ -111,6 +111,7 @@ def check_tier1(
         raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCE_SCHEMAS)}")
     binding = Binding.of(window, universe_symbols)
     found = run(schema_for(source, 1, binding), frame)
+    binding.release()
     errors, broken = frame_errors(source, frame, found)
     failures: dict[str, np.ndarray] = {}
     for rule in rules_of_tier(source, 1):

@@ -33,6 +33,7 @@ def warn_result(frame: pd.DataFrame, source: str, tier: int, binding: Binding) -
     if not rules:
         return out.result(tier, source, with_runs=with_runs)
     found = run(schema_for(source, tier, binding), frame)
+    binding.release()
     if any(case.column == "ts" or case.case == "ts" for case in found.frame_cases):
         n = len(frame)
         out.add("ts_not_utc", n, np.arange(min(n, 1)), failed=n > 0)
