@@ -19,7 +19,8 @@ Filters (``where``) are a mapping ``{column: (op, value)}``, all conditions ANDe
 one of ``== != < <= > >= in "not in"`` (``in``/``not in`` take a list). Nothing is ever
 evaluated from a string. Category columns (``exchange``, ``condition``, ``venue``) are stored by
 ArcticDB as integer codes whose categories can differ per partition, so their values are turned
-into each partition's codes here, and only ``==``, ``!=``, ``in`` and ``not in`` apply to them.
+into each partition's codes here (or, next to other conditions, applied to the rows those
+select; see :func:`_split`), and only ``==``, ``!=``, ``in`` and ``not in`` apply to them.
 Comparisons follow pandas: a NaN is unequal to everything and fails every ordering.
 
 ArcticDB 6.x types a plain Python ``float`` in a comparison as float32, so ``bid == 99.9`` finds
@@ -150,27 +151,54 @@ def search_ticks(
     schema = tick_schema(source)
     lo, hi = utc(start), utc(end)
     conditions = _checked(schema, where or {})
+    pushed, after = _split(schema, conditions)
     chosen = _projection(schema, columns)
+    read = _projection(schema, None if columns is None else [*columns, *after])
     parts = [p for p in stored_partitions(store, source, symbol) if p.start < hi and p.end > lo]
     lib = store.library(TICK_LIBRARY)
-    categorical = sorted({c for c, (_, _) in conditions.items() if _is_category(schema, c)})
+    categorical = sorted(c for c in pushed if _is_category(schema, c))
     categories = _categories(store, lib, [p.name for p in parts], categorical)
     requests = []
     for part in parts:
-        query = _query(schema, conditions, categories.get(part.name, {}))
+        query = _query(schema, pushed, categories.get(part.name, {}))
         if query is False:
             continue  # a category value the partition never saw: no row can match
         date_range = None
         if part.start < lo or part.end > hi:
             # read's date_range is inclusive at both ends: stop one nanosecond before ``end``
             date_range = (lo, hi - pd.Timedelta(1, "ns"))
+        names = None if columns is None else read.names[1:]
         requests.append(
-            adb.ReadRequest(
-                part.name, date_range=date_range, columns=chosen.names[1:], query_builder=query
-            )
+            adb.ReadRequest(part.name, date_range=date_range, columns=names, query_builder=query)
         )
-    frames = _read_all(store, lib, requests)
-    return stack_partitions(frames, chosen)
+    frame = stack_partitions(_read_all(store, lib, requests), read)
+    if after:
+        frame = frame[_category_mask(frame, after)].reset_index(drop=True)
+    return frame if columns is None else frame[chosen.names]
+
+
+def _split(
+    schema: Schema, conditions: Mapping[str, tuple[str, object]]
+) -> tuple[dict[str, tuple[str, object]], dict[str, tuple[str, object]]]:
+    """(conditions pushed into ArcticDB, category conditions applied to the rows read).
+
+    A category condition costs a zero-row read per partition for its codes, and turning
+    ArcticDB's codes back into pandas categories costs about 1 ms per column and partition:
+    when other conditions already narrow the read, the category ones are cheaper on the
+    narrowed rows in pandas. Alone, they are pushed down (the read would be everything)."""
+    values = {c: cond for c, cond in conditions.items() if not _is_category(schema, c)}
+    if not values:
+        return dict(conditions), {}
+    return values, {c: cond for c, cond in conditions.items() if c not in values}
+
+
+def _category_mask(frame: pd.DataFrame, conditions: Mapping[str, tuple[str, object]]):
+    """Rows of ``frame`` meeting category ``conditions``, as pandas compares (NaN is unequal)."""
+    keep = pd.Series(True, index=frame.index)
+    for column, (op, value) in conditions.items():
+        wanted = frame[column].isin(value if op in MEMBERSHIP else [value])
+        keep &= wanted if op in ("==", "in") else ~wanted
+    return keep
 
 
 def _is_category(schema: Schema, column: str) -> bool:

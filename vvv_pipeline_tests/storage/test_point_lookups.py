@@ -248,3 +248,13 @@ def test_hourly_crypto_partitions(tmp_path):
     got = search_ticks("BTCUSDT", "2025-11-24", "2025-11-25", where={"size": (">", 0.5)}, **kw)
     assert _times(got) == ["11-24 13:10", "11-24 13:20", "11-24 14:10"]
     assert list(got.columns) == CRYPTO_TRADES.names
+
+
+def test_category_next_to_value_conditions_filters_the_narrowed_rows(uri):
+    where = {"size": (">=", 500), "exchange": ("==", "Q")}
+    got = search_ticks("AAPL", DAY1, "2025-11-26", where=where, columns=["price"], uri=uri)
+    assert list(got.columns) == ["ts", "symbol", "price"]  # exchange read for the filter only
+    assert _times(got) == ["11-24 15:00", "11-25 14:30"] and got["price"].tolist() == [101.5, 103.0]
+    where = {"price": ("<", 103), "exchange": ("not in", ["N"])}
+    got = search_ticks("AAPL", DAY1, "2025-11-26", where=where, uri=uri)
+    assert _times(got) == ["11-24 15:00", "11-24 20:59", "11-25 15:30"]
