@@ -245,8 +245,25 @@ DAILY_OHLCV = Schema(
         Column("low", "float64", "lowest price of the day"),
         Column("close", "float64", "last price of the day"),
         Column("volume", "float64", "units traded (0 where the venue reports none, e.g. FX)"),
+        Column(
+            "dividend",
+            "float64",
+            "cash dividend per share going ex on this session (0 if none), in the close's terms",
+        ),
+        Column(
+            "split_ratio",
+            "float64",
+            "shares after / before a split effective this session (1 if none; 2 for 2-for-1)",
+        ),
+        Column(
+            "adj_close",
+            "float64",
+            "close back-adjusted for later dividends (x (1 - dividend / previous close) per "
+            "ex-date); splits are already in the close, as in Yahoo's chart",
+        ),
     ),
-    "Daily bars for stocks, an FX pair and a commodity.",
+    "Daily bars for stocks, an FX pair and a commodity, with dividends, splits and the "
+    "adjusted close.",
 )
 
 ECONOMIC_SERIES = Schema(

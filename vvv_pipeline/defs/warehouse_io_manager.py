@@ -36,7 +36,12 @@ from vvv_pipeline.defs.dagster_internals import (
 )
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, UTC_TS, conform
 from vvv_pipeline.storage.duckdb_connect import transaction
-from vvv_pipeline.storage.warehouse_tables import KEPT_PARTITIONS, insert_rows, table_exists
+from vvv_pipeline.storage.warehouse_tables import (
+    KEPT_PARTITIONS,
+    fill_legacy_columns,
+    insert_rows,
+    table_exists,
+)
 
 
 def _config(context) -> dict[str, str]:
@@ -145,6 +150,7 @@ class CanonicalPandasTypeHandler(DuckDBPandasTypeHandler):
         for column in schema.columns:
             if column.dtype == UTC_TS and column.name in frame:
                 frame[column.name] = pd.to_datetime(frame[column.name], utc=True)
+        frame = fill_legacy_columns(frame, table_slice.table)  # a table written before a column
         return conform(frame, schema).sort_values(["symbol", "ts"], ignore_index=True)
 
 

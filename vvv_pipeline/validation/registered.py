@@ -161,3 +161,41 @@ def ohlc_ordered(frame: pd.DataFrame) -> Verdict:
     valid &= (o > 0) & (h > 0) & (lw > 0) & (c > 0)
     consistent = (lw <= np.minimum(o, c)) & (h >= np.maximum(o, c))
     return verdict(valid & ~consistent, frame.index)
+
+
+@check_method("tolerance", frame=True)
+def adjusted_below_close(frame: pd.DataFrame, *, tolerance: float) -> Verdict:
+    """adj_close <= close x (1 + tolerance): only dividends adjust a close that is already
+    split-adjusted, and each ex-date multiplies the earlier factor by a number below 1.
+    Judged where both are finite and > 0 (the positive rules own the rest)."""
+    c, a = as_float(frame["close"]), as_float(frame["adj_close"])
+    valid = np.isfinite(c) & np.isfinite(a) & (c > 0) & (a > 0)
+    return verdict(valid & (a > c * (1.0 + tolerance)), frame.index)
+
+
+@check_method("tolerance", frame=True)
+def adjustment_steps(frame: pd.DataFrame, *, tolerance: float) -> Verdict:
+    """Between a symbol's consecutive rows (by ts) the back-adjustment factor f = adj_close /
+    close must satisfy f_prev = f_t x (1 - dividend_t / close_prev): the standard (CRSP, Yahoo)
+    dividend multiplier. The later row of a pair that breaks it fails; a pair with a non-finite
+    or non-positive value is left to the column rules."""
+    if len(frame) < 2:
+        return True
+    codes = symbol_codes(frame)
+    order = np.lexsort((frame["ts"].to_numpy(), codes))
+    codes = codes[order]
+    c = as_float(frame["close"])[order]
+    a = as_float(frame["adj_close"])[order]
+    d = as_float(frame["dividend"])[order]
+    same = codes[1:] == codes[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = a / c
+        expected = factor[1:] * (1.0 - d[1:] / c[:-1])
+        off = np.abs(factor[:-1] / expected - 1.0) > tolerance
+    finite = np.isfinite(factor[:-1]) & np.isfinite(expected)
+    finite &= (c[:-1] > 0) & (c[1:] > 0) & (a[:-1] > 0) & (a[1:] > 0) & (d[1:] >= 0)
+    bad_sorted = np.zeros(len(frame), dtype=bool)
+    bad_sorted[1:] = same & finite & off
+    bad = np.zeros(len(frame), dtype=bool)
+    bad[order] = bad_sorted
+    return verdict(bad, frame.index)

@@ -61,6 +61,11 @@ def _wide(name: str, check: str, reads: tuple[str, ...], doc: str, **params: Any
     return Rule(name, 1, check, None, reads, params, doc)
 
 
+ADJUSTMENT_TOLERANCE = 1e-3
+"""Relative slack of the adjusted-close rules: Yahoo sends float32 prices (7 significant digits)
+and dividends rounded to cents or tenths of a cent, so an exact factor is never on the wire."""
+
+
 def tier1_rules(source: str) -> tuple[Rule, ...]:
     """The blocking rules of ``source``, in the order the quarantine lists a row's reasons."""
     schema, rules = SOURCE_SCHEMAS[source], RULES[source]
@@ -105,6 +110,32 @@ def tier1_rules(source: str) -> tuple[Rule, ...]:
     if rules.ohlc:
         reads, doc = ("open", "high", "low", "close"), "low <= open, close <= high"
         out.append(_wide("ohlc_consistent", "ohlc_ordered", reads, doc))
+    if rules.adjustment:
+        doc = f"adj_close <= close (relative tolerance {ADJUSTMENT_TOLERANCE:g})"
+        reads = ("close", "adj_close")
+        out.append(
+            _wide(
+                "adj_close_not_above_close",
+                "adjusted_below_close",
+                reads,
+                doc,
+                tolerance=ADJUSTMENT_TOLERANCE,
+            )
+        )
+        doc = (
+            "between a symbol's consecutive rows the factor adj_close / close steps by "
+            f"1 - dividend / previous close (relative tolerance {ADJUSTMENT_TOLERANCE:g})"
+        )
+        reads = ("ts", "symbol", "close", "adj_close", "dividend")
+        out.append(
+            _wide(
+                "adjustment_consistent",
+                "adjustment_steps",
+                reads,
+                doc,
+                tolerance=ADJUSTMENT_TOLERANCE,
+            )
+        )
     return tuple(out)
 
 

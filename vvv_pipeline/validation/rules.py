@@ -50,6 +50,9 @@ class SourceRules:
     """Float columns where NaN is allowed but infinities are not."""
     occ: bool = False
     ohlc: bool = False
+    adjustment: bool = False
+    """Corporate actions: ``adj_close <= close`` and, between a symbol's consecutive rows, the
+    adjustment factor ``adj_close / close`` steps exactly as the row's dividend says."""
 
 
 RULES: dict[str, SourceRules] = {
@@ -95,10 +98,11 @@ RULES: dict[str, SourceRules] = {
         ranges={"sentiment_score": (-1.0, 1.0)},
     ),
     "daily_ohlcv": SourceRules(
-        positive=("open", "high", "low", "close"),
-        non_negative=("volume",),
+        positive=("open", "high", "low", "close", "split_ratio", "adj_close"),
+        non_negative=("volume", "dividend"),
         enums={"asset_class": ASSET_CLASSES},
         ohlc=True,
+        adjustment=True,
     ),
     "economic_series": SourceRules(
         nullable=SOURCE_SCHEMAS["economic_series"].nullable,

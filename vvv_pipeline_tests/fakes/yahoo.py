@@ -73,6 +73,30 @@ def _apply_content_fault(quote: dict[str, list[Any]], fault: Fault | None) -> No
         quote["closePrice"] = quote.pop("close")
 
 
+def _dividends(frame: pd.DataFrame, starts: np.ndarray) -> dict[str, Any]:
+    """Yahoo's ``events.dividends``: keyed by the ex-date bar's start, amount per share."""
+    paid = frame["dividend"].to_numpy() > 0
+    return {
+        str(int(t)): {"amount": float(a), "date": int(t)}
+        for t, a in zip(starts[paid], frame["dividend"].to_numpy()[paid], strict=True)
+    }
+
+
+def _splits(frame: pd.DataFrame, starts: np.ndarray) -> dict[str, Any]:
+    """Yahoo's ``events.splits`` for whole-number forward splits (the simulator's)."""
+    ratio = frame["split_ratio"].to_numpy()
+    split = ratio != 1.0
+    return {
+        str(int(t)): {
+            "date": int(t),
+            "numerator": int(r),
+            "denominator": 1,
+            "splitRatio": f"{int(r)}:1",
+        }
+        for t, r in zip(starts[split], ratio[split], strict=True)
+    }
+
+
 def make_server(
     market: SimulatedMarket,
     port: int = 0,
@@ -123,7 +147,10 @@ def make_server(
                     values[i] = None
             elif date in no_volume:
                 quote["volume"][i] = None
-        adjclose = list(quote["close"])
+        adjclose = _float32_noise(frame["adj_close"])
+        for i, date in enumerate(dates):
+            if date in blank:
+                adjclose[i] = None
         _apply_content_fault(quote, fault)
         result: dict[str, Any] = {
             "meta": {
@@ -140,6 +167,10 @@ def make_server(
             },
             "indicators": {"quote": [quote], "adjclose": [{"adjclose": adjclose}]},
         }
+        if "div" in request.query.get("events", ""):
+            result["events"] = {"dividends": _dividends(frame, starts)}
+        if "split" in request.query.get("events", ""):
+            result.setdefault("events", {})["splits"] = _splits(frame, starts)
         if len(dates):
             result["timestamp"] = [int(s) for s in starts]
         else:

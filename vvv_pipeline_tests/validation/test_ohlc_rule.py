@@ -33,6 +33,9 @@ def _bars(rows: list[tuple[float, float, float, float]]) -> pd.DataFrame:
             "close": c,
             "volume": 1000.0,
             "asset_class": ["equity" if i % 2 == 0 else "commodity" for i in range(n)],
+            "dividend": 0.0,
+            "split_ratio": 1.0,
+            "adj_close": c,
         }
     )
     return conform(frame, DAILY_OHLCV)

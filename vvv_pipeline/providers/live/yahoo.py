@@ -14,6 +14,8 @@ restored to the shortest decimal that float32 holds (``427.87``). A bar with any
 200) is a :class:`ProviderError` naming the symbol, code and description; an empty ``result``
 or a result without ``timestamp`` is an empty window. ``asset_class`` comes from the
 universe (``load_universe().daily_ohlcv``); the wire's ``instrumentType`` is not relied on.
+Dividends, splits and ``adjclose`` (requested with ``events=div,splits``) are read by
+:mod:`.yahoo_events`; ``adjclose`` is restored from float32 like the prices.
 
 Requests carry the crumb of Yahoo's cookie/crumb handshake (:mod:`.yahoo_crumb`); a 401 gets
 one fresh handshake. Not handled: TLS fingerprinting (section 7 quirks) and the live partial
@@ -38,6 +40,12 @@ from vvv_pipeline.providers.live.drift import note_unknown_fields, parse_numbers
 from vvv_pipeline.providers.live.http import HttpClient, OverHttp
 from vvv_pipeline.providers.live.venue_frames import utc
 from vvv_pipeline.providers.live.yahoo_crumb import CrumbHandshake, CrumbRejected, cookie_url_for
+from vvv_pipeline.providers.live.yahoo_events import (
+    adjusted_closes,
+    dividends,
+    session_dates,
+    split_ratios,
+)
 from vvv_pipeline.schemas import DAILY_OHLCV, conform
 from vvv_pipeline.universe import ASSET_CLASSES, load_universe
 
@@ -178,9 +186,8 @@ class YahooClient(OverHttp):
         stamps = result.get("timestamp")
         if not stamps:
             return DAILY_OHLCV.empty()
-        quotes = require(
-            require(result, "indicators", PROVIDER, endpoint), "quote", PROVIDER, endpoint
-        )
+        indicators = require(result, "indicators", PROVIDER, endpoint)
+        quotes = require(indicators, "quote", PROVIDER, endpoint)
         if not isinstance(quotes, list) or not quotes:
             raise SchemaDriftError(PROVIDER, endpoint, "quote", "'indicators.quote' is empty")
         note_unknown_fields(quotes[0], QUOTE_FIELDS, PROVIDER, endpoint)
@@ -196,14 +203,12 @@ class YahooClient(OverHttp):
                 pd.Series(values, dtype=object), field, PROVIDER, endpoint
             )
         seconds = parse_numbers(pd.Series(stamps, dtype=object), "timestamp", PROVIDER, endpoint)
-        starts = pd.to_datetime(seconds.astype(np.int64), unit="s", utc=True)
         try:
-            local = starts.tz_convert(zone)
+            sessions = session_dates(seconds, zone)
         except (KeyError, TypeError, ValueError):  # unknown zones raise KeyError subclasses
             raise SchemaDriftError(
                 PROVIDER, endpoint, "exchangeTimezoneName", f"unknown time zone {zone!r}"
             ) from None
-        sessions = local.tz_localize(None).normalize()
         priced = ~np.isnan(np.column_stack([columns[f] for f in PRICE_FIELDS])).any(axis=1)
         frame = pd.DataFrame(
             {
@@ -214,6 +219,11 @@ class YahooClient(OverHttp):
                 ),
                 **{f: float32_decimals(columns[f]) for f in PRICE_FIELDS},
                 "volume": np.nan_to_num(columns["volume"], nan=0.0),
+                "dividend": dividends(result, sessions, zone, endpoint),
+                "split_ratio": split_ratios(result, sessions, zone, endpoint),
+                "adj_close": float32_decimals(
+                    adjusted_closes(indicators, columns["close"], endpoint)
+                ),
             }
         )
         return frame.loc[priced].reset_index(drop=True)

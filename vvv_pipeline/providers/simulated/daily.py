@@ -10,6 +10,9 @@ tick model; their bars come from their own daily anchors (:mod:`.anchors`):
   half the daily volatility, so ``high >= max(open, close)`` and ``low <= min(open, close)``;
 - volume is 0 for FX (the venue reports none) and a lognormal ~200k contracts otherwise.
 
+Equities carry dividends, splits and the adjusted close of :mod:`.corporate_actions`; FX and
+commodities have none (dividend 0, split ratio 1, adjusted close = close).
+
 Reference levels (early 2024) when the universe gives no start price: EURUSD 1.10 (0.5 %
 daily volatility), gold 2,060 (1 %), other FX 1.0, other commodities 100.
 """
@@ -19,13 +22,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vvv_pipeline.providers.simulated import corporate_actions as CA
 from vvv_pipeline.providers.simulated.anchors import daily_anchors, equity_sigma
 from vvv_pipeline.providers.simulated.equity import session_ohlcv
 from vvv_pipeline.providers.simulated.seeding import rng_for
-from vvv_pipeline.providers.simulated.units import Unit
+from vvv_pipeline.providers.simulated.units import Unit, bar_units, local_midnight_ns
 from vvv_pipeline.universe import ASSET_CLASSES, Universe
 
 KNOWN_LEVELS = {"EURUSD=X": 1.10, "GC=F": 2_060.0}
+Prices = tuple[float, float, float, float, float]
+Actions = tuple[float, float, float]
 CLASS_DEFAULTS = {"fx": (1.0, 0.005), "commodity": (100.0, 0.01), "equity": (100.0, 0.02)}
 
 
@@ -37,9 +43,9 @@ def reference_level(universe: Universe, instrument: str, asset_class: str) -> tu
     return KNOWN_LEVELS.get(instrument, default_level), sigma
 
 
-def _frame(
-    unit: Unit, asset_class: str, o: float, h: float, lo: float, c: float, v: float
-) -> pd.DataFrame:
+def _frame(unit: Unit, asset_class: str, prices: Prices, actions: Actions) -> pd.DataFrame:
+    o, h, lo, c, v = prices
+    dividend, split, factor = actions
     return pd.DataFrame(
         {
             "ts": np.array([unit.start_ns], dtype=np.int64),
@@ -51,19 +57,25 @@ def _frame(
             "low": [lo],
             "close": [c],
             "volume": [float(v)],
+            "dividend": [dividend],
+            "split_ratio": [split],
+            # cents, like the equity prices (and float32-exact, as Yahoo sends it); a cent
+            # on a 5 USD close is 2e-3 of the factor, so the simulator's floor of 5 USD keeps
+            # the factor rules' 1e-3 tolerance only where closes exceed 10 USD: equities do
+            "adj_close": [c if factor == 1.0 else round(c * factor, 2)],
         }
     )
 
 
-def daily_bar(
+def _prices(
     seed: int, universe: Universe, instrument: str, unit: Unit, ticks_per_session: int
-) -> pd.DataFrame:
-    """One instrument's bar for one session (``ts`` = 00:00 New York, as int64 UTC ns)."""
+) -> Prices:
+    """(open, high, low, close, volume) of one instrument's session."""
     asset_class = universe.daily_ohlcv[instrument]
     if instrument in universe.equities:
         start = universe.start_price(instrument)
-        bar = session_ohlcv(seed, instrument, unit.key, ticks_per_session, start)
-        return _frame(unit, asset_class, *bar)
+        o, h, lo, c, v = session_ohlcv(seed, instrument, unit.key, ticks_per_session, start)
+        return o, h, lo, c, float(v)
     level, sigma = reference_level(universe, instrument, asset_class)
     if asset_class == "equity":
         sigma = equity_sigma(seed, instrument)
@@ -77,4 +89,32 @@ def daily_bar(
     lo = round(min(o, c) * (1.0 - down), decimals)
     h, lo = max(h, o, c), min(lo, o, c)
     volume = 0.0 if asset_class == "fx" else float(np.round(rng.lognormal(np.log(2e5), 0.4)))
-    return _frame(unit, asset_class, o, h, lo, c, volume)
+    return o, h, lo, c, volume
+
+
+def _actions(
+    seed: int, universe: Universe, instrument: str, unit: Unit, ticks_per_session: int
+) -> Actions:
+    """(dividend, split ratio, adjustment factor); only equities have corporate actions."""
+    if universe.daily_ohlcv[instrument] != "equity":
+        return 0.0, 1.0, 1.0
+    session = pd.Timestamp(unit.key)
+    dividend = 0.0
+    if CA.is_ex_date(seed, instrument, session):
+        before = CA.previous_session(session)
+        midnight = pd.Timestamp(local_midnight_ns(before), tz="UTC")
+        (previous,) = bar_units(midnight, midnight + pd.Timedelta(1, "ns"))
+        close = _prices(seed, universe, instrument, previous, ticks_per_session)[3]
+        dividend = CA.dividend(seed, instrument, close)
+    split = CA.split_ratio(seed, instrument, session)
+    return dividend, split, CA.adjustment_factor(seed, instrument, session)
+
+
+def daily_bar(
+    seed: int, universe: Universe, instrument: str, unit: Unit, ticks_per_session: int
+) -> pd.DataFrame:
+    """One instrument's bar for one session (``ts`` = 00:00 New York, as int64 UTC ns)."""
+    asset_class = universe.daily_ohlcv[instrument]
+    prices = _prices(seed, universe, instrument, unit, ticks_per_session)
+    actions = _actions(seed, universe, instrument, unit, ticks_per_session)
+    return _frame(unit, asset_class, prices, actions)
