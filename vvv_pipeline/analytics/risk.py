@@ -2,9 +2,12 @@
 
 Input ``closes``: columns ``symbol``, ``date`` (a day: tz-naive, or a tz-aware instant read
 in New York) and ``close`` (quote currency, > 0), one row per symbol-day in any order. NaN closes
-are dropped. Output of :func:`risk_metrics`: one row per symbol with a close on or before
-``as_of``; ``date`` is ``as_of`` (default: the latest date in ``closes``). Columns in
-:data:`COLUMNS`. :func:`correlation_matrix` gives the return correlations across the universe.
+are dropped. Where the frame has an ``adj_close`` column (:mod:`.adjustment`, or the canonical
+daily_ohlcv's) every metric reads it instead of ``close``: returns are then total returns, so a
+split is no crash and a dividend no loss. Output of :func:`risk_metrics`: one row per symbol
+with a close on or before ``as_of``; ``date`` is ``as_of`` (default: the latest date in
+``closes``). Columns in :data:`COLUMNS`. :func:`correlation_matrix` gives the return
+correlations across the universe.
 
 Conventions (docs/analytics.md quotes them):
 
@@ -68,6 +71,7 @@ def prepare_closes(closes: pd.DataFrame, as_of: object = None) -> tuple[pd.DataF
     missing = [c for c in ("symbol", "date", "close") if c not in closes.columns]
     if missing:
         raise ValueError(f"closes: missing required column(s) {missing}")
+    price = "adj_close" if "adj_close" in closes.columns else "close"
     date = pd.to_datetime(closes["date"])
     if date.dt.tz is not None:  # a tz-aware instant names its New York day
         date = date.dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None)
@@ -75,11 +79,11 @@ def prepare_closes(closes: pd.DataFrame, as_of: object = None) -> tuple[pd.DataF
         {
             "symbol": closes["symbol"].astype(str).to_numpy(),
             "date": date.dt.normalize().astype("datetime64[ns]").to_numpy(),
-            "close": closes["close"].to_numpy(dtype=np.float64),
+            "close": closes[price].to_numpy(dtype=np.float64),
         }
     ).dropna(subset=["close"])
     if (frame["close"] <= 0).any():
-        raise ValueError("closes: close must be > 0")
+        raise ValueError(f"closes: {price} must be > 0")
     if frame.duplicated(["symbol", "date"]).any():
         raise ValueError("closes: more than one close for a (symbol, date)")
     stamp = frame["date"].max() if as_of is None else pd.Timestamp(as_of).normalize()
