@@ -13,7 +13,7 @@ they only read partitions that can hold an answer:
   the filter pushed down as a ``QueryBuilder``.
 
 Both assume a stored partition's rows lie inside its window, which tier 1 enforces for every
-source (out-of-window rows are quarantined, not stored).
+source (rule ``ts_in_window``: rows outside are quarantined, not stored).
 
 Filters (``where``) are a mapping ``{column: (op, value)}``, all conditions ANDed, with ``op``
 one of ``== != < <= > >= in "not in"`` (``in``/``not in`` take a list). Nothing is ever
@@ -109,7 +109,14 @@ def _partition(name: str, key: str) -> Partition:
     if _SESSION_KEY.match(key):
         start = pd.Timestamp(key, tz="UTC")
         return Partition(name, start, start + _SESSION_SPAN)
-    start = pd.Timestamp(pd.to_datetime(key, format="%Y-%m-%d-%H:%M"), tz="UTC")
+    try:
+        start = pd.Timestamp(pd.to_datetime(key, format="%Y-%m-%d-%H:%M"), tz="UTC")
+    except ValueError:
+        # a key no partitions definition of the pipeline makes: its window is unknown
+        raise ValueError(
+            f"stored tick symbol {name!r}: partition key {key!r} is neither a session date "
+            "(YYYY-MM-DD) nor a UTC hour (YYYY-MM-DD-HH:MM)"
+        ) from None
     return Partition(name, start, start + _HOUR_SPAN)
 
 
@@ -119,8 +126,9 @@ def latest_tick(
     """The last stored tick with ``ts <= as_of`` (any time if None) as a one-row canonical
     frame, or None when the instrument has no tick that early.
 
-    Reads one row per partition visited (a ``tail(1)`` query), newest partition first; only the
-    partitions after ``as_of``'s that may still hold an earlier tick cost a read.
+    Partitions that start after ``as_of`` are skipped unread; the others are read newest first,
+    one row each (a ``tail(1)`` query), until one has a row at or before ``as_of``: one read,
+    or two when ``as_of`` falls before the first tick of its partition.
     """
     schema = tick_schema(source)
     cutoff = None if as_of is None else utc(as_of)

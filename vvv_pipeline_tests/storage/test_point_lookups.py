@@ -258,3 +258,17 @@ def test_category_next_to_value_conditions_filters_the_narrowed_rows(uri):
     where = {"price": ("<", 103), "exchange": ("not in", ["N"])}
     got = search_ticks("AAPL", DAY1, "2025-11-26", where=where, uri=uri)
     assert _times(got) == ["11-24 15:00", "11-24 20:59", "11-25 15:30"]
+
+
+def test_a_partition_key_of_unknown_form_is_named(uri):
+    store = ArcticStore(uri)
+    store.write_partition(
+        "equity", "h1", {"AAPL": _equity("AAPL", [(f"{DAY1} 15:00", 1.0, 1, 1.0, "N")])}
+    )
+    with pytest.raises(ValueError, match="'equity/AAPL/h1'"):
+        latest_tick("AAPL", uri=uri)
+
+
+def test_a_string_filter_is_refused_not_evaluated(uri):
+    with pytest.raises(TypeError, match="mapping"):
+        search_ticks("AAPL", DAY1, DAY2, where="price > 100", uri=uri)
