@@ -175,14 +175,26 @@ def search_ticks(
         if part.start < lo or part.end > hi:
             # read's date_range is inclusive at both ends: stop one nanosecond before ``end``
             date_range = (lo, hi - pd.Timedelta(1, "ns"))
-        names = None if columns is None else read.names[1:]
+        # ``symbol`` is the same in every row: added below rather than decoded per partition
+        names = [n for n in read.names if n not in ("ts", "symbol")]
         requests.append(
             adb.ReadRequest(part.name, date_range=date_range, columns=names, query_builder=query)
         )
-    frame = stack_partitions(_read_all(store, lib, requests), read)
+    frame = _stacked(_read_all(store, lib, requests), read, symbol)
     if after:
         frame = frame[_category_mask(frame, after)].reset_index(drop=True)
     return frame if columns is None else frame[chosen.names]
+
+
+def _stacked(frames: list[pd.DataFrame], schema: Schema, symbol: str) -> pd.DataFrame:
+    """The partitions' rows end to end (they are read in time order) with ``symbol`` added,
+    as :func:`~vvv_pipeline.storage.tick_frames.stack_partitions` would give them."""
+    rows = [frame for frame in frames if len(frame)]
+    if not rows:
+        return schema.empty()
+    frame = pd.concat(rows).reset_index() if len(rows) > 1 else rows[0].reset_index()
+    frame.insert(1, "symbol", pd.Categorical.from_codes(np.zeros(len(frame), "int8"), [symbol]))
+    return frame[schema.names]
 
 
 def _split(
