@@ -75,7 +75,7 @@ def test_asset_graph_is_pinned():
         "crypto_metadata_tier3": ["crypto_open_interest"],
         **{f"{k}_{a}": [f"{k}_time_bars"] for k in ("equity", "crypto") for a in PER_BARS},
         "equity_price_zones": ["equity_market_profile", "equity_time_bars"],
-        "equity_risk": ["equity_time_bars"],
+        "equity_risk": ["daily_ohlcv", "equity_time_bars"],
         "equity_flow": [
             "darkpool_prints",
             "equity_metadata_tier1",

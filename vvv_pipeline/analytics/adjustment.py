@@ -34,3 +34,25 @@ def back_adjusted(frame: pd.DataFrame) -> pd.Series:
     after = steps.iloc[::-1].groupby(symbol[::-1], sort=False).cumprod().iloc[::-1]
     factor = after.groupby(symbol, sort=False).shift(-1).fillna(1.0)
     return (order["close"] * factor).reindex(frame.index)
+
+
+def adjusted_history(bars: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFrame:
+    """The price history risk reads: ``symbol``, ``date``, ``adj_close``.
+
+    ``daily`` (canonical daily_ohlcv rows: ``symbol``, ``ts``, ``adj_close``) supplies every
+    symbol it has rows for; ``bars`` (``symbol``, ``ts``, ``close``: daily bars from ticks,
+    as traded) only the others, so one symbol's series never mixes an adjusted and an
+    as-traded source.
+    """
+    adjusted = daily.loc[:, ["symbol", "ts", "adj_close"]]
+    covered = set(adjusted["symbol"].astype(str))
+    rest = bars.loc[~bars["symbol"].astype(str).isin(covered), ["symbol", "ts", "close"]]
+    frames = [
+        frame.rename(columns={"ts": "date", "close": "adj_close"})
+        for frame in (adjusted, rest)
+        if len(frame)
+    ]
+    if not frames:
+        return pd.DataFrame({"symbol": [], "date": [], "adj_close": []})
+    out = pd.concat([f.assign(symbol=f["symbol"].astype(str)) for f in frames], ignore_index=True)
+    return out

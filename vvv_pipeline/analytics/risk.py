@@ -68,10 +68,10 @@ COLUMNS: dict[str, str] = {
 
 def prepare_closes(closes: pd.DataFrame, as_of: object = None) -> tuple[pd.DataFrame, pd.Timestamp]:
     """``closes`` validated, sorted by (symbol, date), cut at ``as_of``, with a ``ret`` column."""
-    missing = [c for c in ("symbol", "date", "close") if c not in closes.columns]
+    price = "adj_close" if "adj_close" in closes.columns else "close"
+    missing = [c for c in ("symbol", "date", price) if c not in closes.columns]
     if missing:
         raise ValueError(f"closes: missing required column(s) {missing}")
-    price = "adj_close" if "adj_close" in closes.columns else "close"
     date = pd.to_datetime(closes["date"])
     if date.dt.tz is not None:  # a tz-aware instant names its New York day
         date = date.dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None)

@@ -7,10 +7,13 @@ dtypes. DuckDB stores timestamps with microsecond precision.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
+from vvv_pipeline.storage.duckdb_connect import transaction
 
 KEPT_PARTITIONS = "kept_previous_partitions"
 """Output metadata: keys of the run's partitions whose stored rows stay as they were (tier 1
@@ -122,3 +125,15 @@ def read_window(
     return conform(fill_legacy_columns(frame, table), schema).sort_values(
         ["symbol", "ts"], ignore_index=True
     )
+
+
+def read_source(database: str, table: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """:func:`read_window` on the warehouse file; no rows when the file does not exist yet.
+
+    The file is opened read-write (waiting out another writer's lock): DuckDB refuses a
+    read-only connection while this process or another holds the file read-write.
+    """
+    if not Path(database).exists():
+        return SOURCE_SCHEMAS[table].empty()
+    with transaction(database) as connection:
+        return read_window(connection, table, start, end)

@@ -11,6 +11,8 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
+from vvv_pipeline import settings
+from vvv_pipeline.analytics.adjustment import adjusted_history
 from vvv_pipeline.analytics.flow import flow_view
 from vvv_pipeline.analytics.fusion import fuse
 from vvv_pipeline.analytics.oi_spikes import classify_oi_spikes, oi_spike_summary
@@ -47,6 +49,7 @@ from vvv_pipeline.storage.derived import (
     ZONES,
     DerivedStore,
 )
+from vvv_pipeline.storage.warehouse_tables import read_source
 
 KINDS = {"arcticdb", "pandas"}
 REGIME_TRAILING_DAYS = 45
@@ -135,9 +138,18 @@ def _risk(derived, symbols, chunk, window):
     history = read_bars(
         derived, symbols, "1d", window[0] - pd.Timedelta(days=RISK_HISTORY_DAYS), window[1]
     )
-    if history.empty:
+    # daily_ohlcv's adjusted closes where the warehouse has the symbol: a split or a
+    # dividend is then no loss (the bars from ticks are as traded)
+    daily = read_source(
+        settings.duckdb_path(),
+        "daily_ohlcv",
+        window[0] - pd.Timedelta(days=RISK_HISTORY_DAYS),
+        window[1],
+    )
+    daily = daily.loc[daily["symbol"].astype(str).isin(symbols)]
+    if history.empty and daily.empty:
         return _nothing(symbols, "")
-    closes = history.assign(date=history["ts"])[["symbol", "date", "close"]]
+    closes = adjusted_history(history, daily)
     rows = [risk_metrics(closes, as_of=day) for day in chunk]
     return day_rows_to_series(pd.concat(rows, ignore_index=True), symbols)
 
@@ -225,10 +237,11 @@ equity_price_zones = _analytic(
 equity_risk = _analytic(
     "equity_risk",
     False,
-    ["equity_time_bars"],
+    ["equity_time_bars", "daily_ohlcv"],
     RISK,
-    "Risk as of each session from a year of daily closes: 20-day volatility, historical VaR and "
-    "CVaR (95/99), Sharpe, Sortino, max drawdown, beta to SPY. ArcticDB `analytics_risk`.",
+    "Risk as of each session from a year of adjusted daily closes (daily_ohlcv's adj_close, "
+    "else the 1d bars): 20-day volatility, historical VaR and CVaR (95/99), Sharpe, Sortino, "
+    "max drawdown, beta to SPY. ArcticDB `analytics_risk`.",
     _risk,
 )
 crypto_oi_spikes = _analytic(
