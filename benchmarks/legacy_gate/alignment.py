@@ -36,7 +36,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vvv_pipeline.calendars import EXCHANGE_TZ, session_bounds, sessions_between
+from vvv_pipeline.calendars import EXCHANGE_TZ
+from vvv_pipeline.validation.alignment import (
+    inside_spans,
+    sessions_in,
+)
 from vvv_pipeline.validation.masks import window_ns
 from vvv_pipeline.validation.results import Collector, TierResult, ts_ns
 
@@ -51,33 +55,6 @@ OUTSIDE_WINDOW_MAX_ROWS = 0
 """Crypto rows outside the partition window allowed."""
 TZ_SHIFT_MAX_SHARE = 0.01
 """Largest share of a partition's rows that may look shifted by the New York offset."""
-
-
-def sessions_in(window: tuple[pd.Timestamp, pd.Timestamp]) -> np.ndarray:
-    """(open_ns, close_ns, ny_offset_ns) of each XNYS session overlapping ``window``.
-
-    ``ny_offset_ns`` is how far New York wall time labelled as UTC lands before the true
-    instant (5 h in winter, 4 h in summer), taken at the session open.
-    """
-    lo, hi = window_ns(window)
-    first = pd.Timestamp(lo, tz="UTC").tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
-    last = pd.Timestamp(hi - 1, tz="UTC").tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
-    rows = []
-    for day in sessions_between(first, last):
-        open_, close = session_bounds(day)
-        if open_.value < hi and close.value > lo:
-            offset = -open_.tz_convert(EXCHANGE_TZ).utcoffset()
-            rows.append((open_.value, close.value, pd.Timedelta(offset).value))
-    return np.asarray(rows, dtype=np.int64).reshape(-1, 3)
-
-
-def inside_spans(t: np.ndarray, spans: np.ndarray) -> np.ndarray:
-    """Rows of ``t`` inside any ``[open, close)`` span (spans sorted and disjoint)."""
-    if not len(spans):
-        return np.zeros(len(t), dtype=bool)
-    at = np.searchsorted(spans[:, 0], t, side="right") - 1
-    ok = at >= 0
-    return ok & (t < spans[np.maximum(at, 0), 1])
 
 
 def check_alignment(

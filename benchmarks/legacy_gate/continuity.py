@@ -40,6 +40,12 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.validation.alignment import sessions_in
+from vvv_pipeline.validation.continuity import (
+    LIQUID_TRADES_PER_MINUTE,
+    cadence_grid,
+    min_gap_minutes,
+    slot_counts,
+)
 from vvv_pipeline.validation.masks import window_ns
 from vvv_pipeline.validation.results import (
     MINUTE_NS,
@@ -53,12 +59,6 @@ from vvv_pipeline.validation.results import (
 )
 
 TIER = 3
-LIQUID_TRADES_PER_MINUTE = 2.0
-"""Average trades per grid minute from which a symbol counts as liquid (gaps judged)."""
-GAP_MIN_MINUTES = 5
-"""Shortest empty run ever reported as a trade gap."""
-GAP_EXPECTED_TRADES = 30.0
-"""Trades a gap must have been expected to hold at the symbol's average rate."""
 TRADE_GAP_MAX_RUNS = 0
 """Trade-gap runs allowed per partition."""
 CADENCE_NS = 5_000_000_000
@@ -68,23 +68,6 @@ CADENCE_GAP_MAX_SLOTS = 0
 OFF_CADENCE_MAX_ROWS = 0
 """In-window open-interest rows off the cadence grid allowed."""
 GRID_SOURCES = ("equity_ticks", "crypto_trades", "crypto_open_interest")
-
-
-def slot_counts(
-    t: np.ndarray, codes: np.ndarray, n_symbols: int, start: int, slot_ns: int, n_slots: int
-) -> np.ndarray:
-    """Rows per (symbol, slot) of ``[start, start + n_slots * slot_ns)`` as an int matrix."""
-    keep = (t >= start) & (t < start + n_slots * slot_ns) & (codes >= 0)
-    slot = (t[keep] - start) // slot_ns
-    key = codes[keep] * n_slots + slot
-    return np.bincount(key, minlength=n_symbols * n_slots).reshape(n_symbols, n_slots)
-
-
-def min_gap_minutes(rate: np.ndarray) -> np.ndarray:
-    """Shortest reported gap per symbol, in minutes, from its average trades per minute."""
-    with np.errstate(divide="ignore"):
-        need = np.ceil(GAP_EXPECTED_TRADES / rate)
-    return np.maximum(GAP_MIN_MINUTES, np.where(np.isfinite(need), need, np.inf))
 
 
 def _sample_before(
@@ -156,19 +139,6 @@ def _cadence_gaps(
     out.metrics["cadence_coverage"] = 1.0 - missing / expected if expected else 1.0
     out.metrics["cadence_seconds"] = cadence / 1e9
     out.metrics["cadence_slots"] = float(n_slots)
-
-
-def cadence_grid(lo: int, hi: int, cadence_ns: int) -> tuple[int, int, int]:
-    """``(first slot, cadence, slots)``: the multiples of ``cadence_ns`` in ``[lo, hi)``.
-
-    Venues stamp samples on multiples of their period since the epoch, so the grid is anchored
-    there rather than at the window start: a cadence longer than the window (a 4-hour series in
-    an hourly partition) leaves some windows with no expected sample at all.
-    """
-    if cadence_ns <= 0:
-        raise ValueError(f"cadence_ns must be positive, got {cadence_ns}")
-    first_slot = -(-lo // cadence_ns) * cadence_ns
-    return first_slot, cadence_ns, max(0, -(-(hi - first_slot) // cadence_ns))
 
 
 def check_continuity(

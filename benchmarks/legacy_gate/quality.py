@@ -42,36 +42,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vvv_pipeline.validation.quality import (
+    JUMP_FLOOR,
+    JUMP_K,
+    OI_JUMP_FLOOR,
+    STALE_MIN_SECONDS,
+    minute_volume_spikes,
+    robust_jumps,
+    spike_rows,
+    stale_runs,
+)
 from vvv_pipeline.validation.results import (
-    MINUTE_NS,
     Collector,
     TierResult,
     codes_and_names,
     runs_frame,
     segments,
     sort_order,
-    true_runs,
     ts_ns,
 )
 
 TIER = 4
-MAD_TO_SD = 1.4826
-JUMP_K = 40.0
-"""Robust z (in MAD-standard deviations) beyond which a log return is a jump."""
-JUMP_FLOOR = 0.05
-"""Smallest |log return| ever called a jump (5 %): tick-to-tick moves are far smaller."""
-OI_JUMP_FLOOR = 0.15
-"""Smallest |log change| of open interest called a jump (real steps are 3-8 %)."""
 JUMP_MAX_ROWS = 0
 DARKPOOL_MAX_DEVIATION = 0.02
 """Largest |price / NBBO mid - 1| of a dark-pool print."""
-STALE_MIN_RUN = 10
-"""Shortest run of identical rows ever flagged as stale."""
-STALE_FALSE_ALARM = 1e-5
-"""Chance of a run that long per symbol-partition under the symbol's own repeat rate."""
-STALE_MIN_SECONDS = 30
-"""A stale run must also last this long: bursts of same-price prints within seconds are
-normal (the simulated crypto tape at default density has them); a frozen feed is not."""
 STALE_MAX_RUNS = 0
 CROSSED_MAX_RATE = 0.001
 """Largest share of quoted rows with bid > ask."""
@@ -101,108 +95,6 @@ DUPLICATE = {
     "crypto_open_interest": ("mark_price", "open_interest"),
 }
 QUALITY_SOURCES = ("equity_ticks", "crypto_trades", "crypto_open_interest", "darkpool_prints")
-
-
-def robust_jumps(
-    values: np.ndarray, starts: np.ndarray, stops: np.ndarray, k: float, floor: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """(jump mask over rows, signed return over rows) for one series, per symbol segment.
-
-    ``mask[i]`` is True when the log return from row ``i - 1`` to row ``i`` (same symbol) is a
-    jump: ``|r - median| > max(k * 1.4826 * MAD, floor)``. Non-positive or NaN values give NaN
-    returns, which never jump (tier 1 reports them).
-    """
-    n = len(values)
-    mask = np.zeros(n, dtype=bool)
-    ret = np.full(n, np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logv = np.log(np.where(values > 0, values, np.nan))
-    for lo, hi in zip(starts, stops, strict=True):
-        if hi - lo < 3:
-            continue
-        r = np.diff(logv[lo:hi])
-        finite = np.isfinite(r)
-        if not finite.any():
-            continue
-        rf = r[finite]
-        med = float(np.median(rf))
-        mad = float(np.median(np.abs(rf - med)))
-        threshold = max(k * MAD_TO_SD * mad, floor)
-        with np.errstate(invalid="ignore"):
-            mask[lo + 1 : hi] = np.abs(r - med) > threshold
-        ret[lo + 1 : hi] = r - med
-    return mask, ret
-
-
-def spike_rows(jump: np.ndarray, ret: np.ndarray) -> np.ndarray:
-    """Rows that are isolated spikes: a jump into them and an opposite jump out of them."""
-    if len(jump) < 2:
-        return np.zeros(0, dtype=np.int64)
-    into, out_of = jump[:-1], jump[1:]
-    opposite = np.sign(ret[:-1]) * np.sign(ret[1:]) < 0
-    return np.flatnonzero(into & out_of & opposite)
-
-
-def stale_runs(
-    columns: list[np.ndarray], codes: np.ndarray, starts: np.ndarray, stops: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(first row, rows, min run used) of stale runs; see ``stale_price`` in the module doc."""
-    n = len(codes)
-    if n < 2:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, empty
-    same = codes[1:] == codes[:-1]
-    for col in columns:
-        same &= col[1:] == col[:-1]
-    # per symbol: repeat rate and the adaptive shortest run
-    pair_seg = np.repeat(np.arange(len(starts)), np.maximum(stops - starts - 1, 0))
-    within = np.ones(n - 1, dtype=bool)
-    within[stops[:-1] - 1] = False  # the pair across a symbol boundary
-    repeats = np.bincount(pair_seg, weights=same[within], minlength=len(starts))
-    pairs = np.maximum(stops - starts - 1, 1)
-    p = repeats / pairs
-    rows = stops - starts
-    with np.errstate(divide="ignore", invalid="ignore"):
-        need = 1 + np.ceil(np.log(STALE_FALSE_ALARM / rows) / np.log(p))
-    need = np.where((p > 0) & np.isfinite(need), need, STALE_MIN_RUN)
-    need = np.maximum(need, STALE_MIN_RUN).astype(np.int64)
-    need = np.where(p >= 1, np.iinfo(np.int64).max, need)  # never moves: not judged
-    first, length = true_runs(same)
-    run_rows = length + 1  # k equal pairs are k + 1 identical rows
-    seg = np.searchsorted(starts, first, side="right") - 1
-    keep = run_rows >= need[seg]
-    return first[keep], run_rows[keep], need
-
-
-def minute_volume_spikes(
-    t: np.ndarray,
-    codes: np.ndarray,
-    size: np.ndarray,
-    starts: np.ndarray,
-    stops: np.ndarray,
-    max_ratio: float,
-) -> tuple[np.ndarray, float]:
-    """(first row of each spike minute, largest ratio to the median minute) over sorted rows."""
-    n = len(t)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), 0.0
-    minute = t // MINUTE_NS
-    new = np.ones(n, dtype=bool)
-    new[1:] = (minute[1:] != minute[:-1]) | (codes[1:] != codes[:-1])
-    first = np.flatnonzero(new)
-    volume = np.add.reduceat(np.nan_to_num(size.astype(np.float64)), first)
-    seg = np.searchsorted(starts, first, side="right") - 1
-    ratio = np.zeros(len(first))
-    bounds = np.searchsorted(seg, np.arange(len(starts) + 1))
-    for s in range(len(starts)):
-        lo, hi = bounds[s], bounds[s + 1]
-        if hi - lo < 10:
-            continue
-        median = float(np.median(volume[lo:hi]))
-        if median > 0:
-            ratio[lo:hi] = volume[lo:hi] / median
-    spike = ratio > max_ratio
-    return first[spike], float(ratio.max())
 
 
 def check_quality(frame: pd.DataFrame, source: str) -> TierResult:

@@ -23,7 +23,6 @@ OHLC consistency only where all four prices are positive and finite.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -43,43 +42,9 @@ from vvv_pipeline.validation.masks import (
     window_ns,
 )
 from vvv_pipeline.validation.rules import NAT, RULES
-
-
-@dataclass(frozen=True)
-class Tier1Report:
-    """Per-row tier-1 outcome of one frame."""
-
-    n_rows: int
-    failures: dict[str, np.ndarray]
-    """Rule name -> boolean mask of failing rows (only rules that fail)."""
-    frame_errors: list[str]
-    """Whole-frame problems (missing column, wrong dtype, naive ts, rules not evaluated)."""
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures and not self.frame_errors
-
-    def bad_rows(self) -> np.ndarray:
-        """Union of every rule's failing rows (a boolean mask over the frame)."""
-        out = np.zeros(self.n_rows, dtype=bool)
-        for mask in self.failures.values():
-            out |= mask
-        return out
-
-    def counts(self) -> dict[str, int]:
-        return {rule: int(np.count_nonzero(mask)) for rule, mask in self.failures.items()}
-
-    def sample(self, frame: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
-        """Up to ``limit`` failing rows per rule, with a ``failed_rule`` column (original order)."""
-        parts = []
-        for rule, mask in self.failures.items():
-            rows = np.flatnonzero(mask)[:limit]
-            part = frame.iloc[rows].copy()
-            part.insert(0, "failed_rule", rule)
-            parts.append(part)
-        if not parts:
-            return frame.iloc[:0].assign(failed_rule=pd.Series(dtype=object))
-        return pd.concat(parts)
+from vvv_pipeline.validation.structure import (
+    Tier1Report,
+)
 
 
 def check_tier1(
