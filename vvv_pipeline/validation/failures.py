@@ -16,6 +16,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from vvv_pipeline.validation.binding import Binding
+from vvv_pipeline.validation.contract import schema_for
 from vvv_pipeline.validation.rule_table import NOT_NULL
 
 
@@ -57,6 +59,15 @@ def run(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> Failures:
     except SchemaErrors as err:
         return read(err.failure_cases, len(frame))
     return Failures(len(frame), {}, [])
+
+
+def run_bound(frame: pd.DataFrame, source: str, tier: int, binding: Binding) -> Failures:
+    """:func:`run` with ``source``'s ``tier`` schema bound to ``binding``, whose memo is released
+    when the validation ends, also when it raises (see :meth:`Binding.release`)."""
+    try:
+        return run(schema_for(source, tier, binding), frame)
+    finally:
+        binding.release()
 
 
 def read(cases: pd.DataFrame, n_rows: int) -> Failures:

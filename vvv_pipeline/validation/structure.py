@@ -26,8 +26,7 @@ import pandas as pd
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, UTC_TS
 from vvv_pipeline.validation.binding import Binding
-from vvv_pipeline.validation.contract import schema_for
-from vvv_pipeline.validation.failures import Failures, run
+from vvv_pipeline.validation.failures import Failures, run_bound
 from vvv_pipeline.validation.rule_table import rules_of_tier
 
 
@@ -110,8 +109,7 @@ def check_tier1(
     if source not in SOURCE_SCHEMAS:
         raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCE_SCHEMAS)}")
     binding = Binding.of(window, universe_symbols)
-    found = run(schema_for(source, 1, binding), frame)
-    binding.release()
+    found = run_bound(frame, source, 1, binding)
     errors, broken = frame_errors(source, frame, found)
     failures: dict[str, np.ndarray] = {}
     for rule in rules_of_tier(source, 1):

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.validation.binding import CADENCE_NS, Binding
-from vvv_pipeline.validation.contract import schema_for
-from vvv_pipeline.validation.failures import run
+from vvv_pipeline.validation.failures import run_bound
 from vvv_pipeline.validation.results import Collector, TierResult
 from vvv_pipeline.validation.rule_table import rules_of_tier
 
@@ -32,8 +31,7 @@ def warn_result(frame: pd.DataFrame, source: str, tier: int, binding: Binding) -
     )
     if not rules:
         return out.result(tier, source, with_runs=with_runs)
-    found = run(schema_for(source, tier, binding), frame)
-    binding.release()
+    found = run_bound(frame, source, tier, binding)
     if any(case.column == "ts" or case.case == "ts" for case in found.frame_cases):
         n = len(frame)
         out.add("ts_not_utc", n, np.arange(min(n, 1)), failed=n > 0)
