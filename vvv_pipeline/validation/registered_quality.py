@@ -8,7 +8,10 @@ view, built once per validation, and maps flagged rows back to the frame's own p
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,6 +71,18 @@ def _ordered(frame: pd.DataFrame, binding: Binding) -> Ordered | None:
     return binding.once("ordered", frame, compute)
 
 
+def per_symbol(check: Callable[..., Verdict]) -> Callable[..., Verdict]:
+    """``check`` called with the frame's :class:`Ordered` view instead of the frame; a frame
+    without ``ts`` or rows passes (tier 1 reports those)."""
+
+    @functools.wraps(check)
+    def on_frame(frame: pd.DataFrame, *, binding: Binding, **statistics: Any) -> Verdict:
+        o = _ordered(frame, binding)
+        return True if o is None else check(o, binding=binding, **statistics)
+
+    return on_frame
+
+
 def _jumps(o: Ordered, binding: Binding, column: str, floor: float) -> tuple[np.ndarray, ...]:
     def compute() -> tuple[np.ndarray, np.ndarray]:
         return t4.robust_jumps(o.floats(column), o.starts, o.stops, t4.JUMP_K, floor)
@@ -76,25 +91,19 @@ def _jumps(o: Ordered, binding: Binding, column: str, floor: float) -> tuple[np.
 
 
 @check_method("binding", "kind", "column", "floor", frame=True)
-def robust_jumps(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, column: str, floor: float
-) -> Verdict:
+@per_symbol
+def robust_jumps(o: Ordered, *, binding: Binding, kind: str, column: str, floor: float) -> Verdict:
     """No log change beyond ``max(JUMP_K * 1.4826 * MAD, floor)`` from the symbol's median."""
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
     binding.note(kind)
     return o.flag(np.flatnonzero(_jumps(o, binding, column, floor)[0]))
 
 
 @check_method("binding", "kind", "column", "floor", frame=True)
+@per_symbol
 def isolated_spikes(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, column: str, floor: float
+    o: Ordered, *, binding: Binding, kind: str, column: str, floor: float
 ) -> Verdict:
     """No row reached by a jump and left by an opposite one."""
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
     binding.note(kind)
     return o.flag(t4.spike_rows(*_jumps(o, binding, column, floor)))
 
@@ -115,36 +124,24 @@ def _rate(o: Ordered, binding: Binding, kind: str, mask: np.ndarray, quoted: np.
 
 
 @check_method("binding", "kind", "bid", "ask", frame=True)
-def crossed_quotes(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, bid: str, ask: str
-) -> Verdict:
+@per_symbol
+def crossed_quotes(o: Ordered, *, binding: Binding, kind: str, bid: str, ask: str) -> Verdict:
     """Quoted rows with bid > ask (the limit is a rate over quoted rows)."""
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
     b, a, quoted = _quotes(o, binding, bid, ask)
     return _rate(o, binding, kind, quoted & (b > a), quoted)
 
 
 @check_method("binding", "kind", "bid", "ask", frame=True)
-def locked_quotes(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, bid: str, ask: str
-) -> Verdict:
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
+@per_symbol
+def locked_quotes(o: Ordered, *, binding: Binding, kind: str, bid: str, ask: str) -> Verdict:
     b, a, quoted = _quotes(o, binding, bid, ask)
     return _rate(o, binding, kind, quoted & (b == a), quoted)
 
 
 @check_method("binding", "kind", "bid", "ask", frame=True)
-def inside_quote(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, bid: str, ask: str
-) -> Verdict:
+@per_symbol
+def inside_quote(o: Ordered, *, binding: Binding, kind: str, bid: str, ask: str) -> Verdict:
     """A trade prints at or inside an ordered quote (a crossed quote is not a trade-through)."""
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
     b, a, quoted = _quotes(o, binding, bid, ask)
     price = o.floats("price")
     binding.note(kind)
@@ -153,13 +150,11 @@ def inside_quote(
 
 
 @check_method("binding", "kind", "bid", "ask", "most", frame=True)
+@per_symbol
 def near_nbbo(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, bid: str, ask: str, most: float
+    o: Ordered, *, binding: Binding, kind: str, bid: str, ask: str, most: float
 ) -> Verdict:
     """``|price / NBBO mid - 1| <= most`` where quoted."""
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
     b, a, quoted = _quotes(o, binding, bid, ask)
     mid = (b + a) / 2.0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -169,14 +164,10 @@ def near_nbbo(
 
 
 @check_method("binding", "kind", "columns", frame=True)
-def stale_runs(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, columns: tuple[str, ...]
-) -> Verdict:
+@per_symbol
+def stale_runs(o: Ordered, *, binding: Binding, kind: str, columns: tuple[str, ...]) -> Verdict:
     """No run of identical rows longer than the symbol's adaptive minimum and 30 s (noted as
     runs; the failing row is each run's first)."""
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
     first, length, need = t4.stale_runs([o.col(c) for c in columns], o.codes, o.starts, o.stops)
     lasting = o.t[first + length - 1] - o.t[first] >= t4.STALE_MIN_SECONDS * 1_000_000_000
     first, length = first[lasting], length[lasting]
@@ -190,14 +181,10 @@ def stale_runs(
 
 
 @check_method("binding", "kind", "column", "ratio", frame=True)
-def volume_spikes(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, column: str, ratio: float
-) -> Verdict:
+@per_symbol
+def volume_spikes(o: Ordered, *, binding: Binding, kind: str, column: str, ratio: float) -> Verdict:
     """No minute above ``ratio`` times the symbol's median minute (the failing row is the
     minute's first)."""
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
     first, ratio_max = t4.minute_volume_spikes(
         o.t, o.codes, o.col(column), o.starts, o.stops, ratio
     )
@@ -206,13 +193,11 @@ def volume_spikes(
 
 
 @check_method("binding", "kind", "columns", frame=True)
+@per_symbol
 def duplicate_prints(
-    frame: pd.DataFrame, *, binding: Binding, kind: str, columns: tuple[str, ...]
+    o: Ordered, *, binding: Binding, kind: str, columns: tuple[str, ...]
 ) -> Verdict:
     """No row equal to the previous row of its symbol on ts and ``columns``."""
-    o = _ordered(frame, binding)
-    if o is None:
-        return True
     dup = (o.codes[1:] == o.codes[:-1]) & (o.t[1:] == o.t[:-1])
     for name in columns:
         values = o.col(name)
