@@ -21,8 +21,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 PROJECT_INSTANCE_YAML = REPO_ROOT / "dagster.yaml"
 PROJECT_DATA_DIR = "data/dagster"
 PROJECT_STORAGE = {
-    key: yaml.safe_load(PROJECT_INSTANCE_YAML.read_text())["storage"]["custom"][key]
-    for key in ("module", "class")
+    key: value
+    for key, value in yaml.safe_load(PROJECT_INSTANCE_YAML.read_text())["storage"]["custom"].items()
+    if key in ("module", "class")
 }
 """The storage class the shipped ``dagster.yaml`` names (the project's locked SQLite storage
 with the kept-open event log)."""
