@@ -15,8 +15,10 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from arcticdb_ext import set_config_int
 
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
+from vvv_pipeline.storage import arctic
 from vvv_pipeline_tests.instance_home import project_instance_for_test
 
 TESTS = Path(__file__).resolve().parent
@@ -72,6 +74,23 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def instance() -> Iterator[dg.DagsterInstance]:
     with project_instance_for_test() as test_instance:
         yield test_instance
+
+
+@pytest.fixture(autouse=True)
+def _local_lock_wait_after_object_stores() -> Iterator[None]:
+    """Return the worker to local stores' lock wait after a test that opened an object store.
+
+    Opening a non-local store sets ArcticDB's process-wide ``StorageLock.WaitMs`` to its 1 s
+    default for the rest of the process, as a deployment must (see
+    :data:`vvv_pipeline.storage.arctic.LOCAL_LOCK_WAIT_MS`); in a test worker that would make
+    every later test sleep a second on each new library it creates.
+    """
+    yield
+    if arctic._REMOTE_OPENED:
+        for uri in [uri for uri in arctic._ARCTICS if not uri.startswith("lmdb://")]:
+            del arctic._ARCTICS[uri]
+        arctic._REMOTE_OPENED = False
+        set_config_int("StorageLock.WaitMs", arctic.LOCAL_LOCK_WAIT_MS)
 
 
 def _where(item: pytest.Item) -> str:
