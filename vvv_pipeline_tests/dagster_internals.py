@@ -20,7 +20,9 @@ from dagster._core.storage.tags import RUN_KEY_TAG
 from dagster._core.test_utils import InProcessTestWorkspaceLoadTarget, freeze_time
 from dagster._core.types.loadable_target_origin import LoadableTargetOrigin
 from dagster._core.workspace.load_target import InProcessWorkspaceLoadTarget
+from dagster._daemon import controller as daemon_controller
 from dagster._daemon.backfill import execute_backfill_iteration
+from dagster._daemon.cli import main as dagster_daemon_main
 from dagster._daemon.freshness import FreshnessDaemon
 from dagster._daemon.monitoring.run_monitoring import monitor_started_run
 from dagster._serdes import serialize_value
@@ -45,6 +47,8 @@ __all__ = [
     "RemoteRepositoryOrigin",
     "SubmitRunContext",
     "cron_string_iterator",
+    "dagster_daemon_main",
+    "daemon_controller",
     "execute_backfill_iteration",
     "freeze_time",
     "monitor_started_run",
