@@ -107,6 +107,14 @@ class Settings(BaseSettings):
         "bars and metadata tiers read each tick from ArcticDB at most once (in-process runs "
         "only; 0: off, every read goes to ArcticDB; see [Storage](storage.md#tick-cache))",
     )
+    chunk_ticks: int = Field(
+        default=10_000_000,
+        ge=1,
+        description="most ticks a time-bar step reads and computes at once in a range run "
+        "(fewer partitions a chunk at high density, at most 20; a partition is never split; "
+        "event bars and metadata tiers read one partition at a time): bounds a backfill's "
+        "memory, see [Storage](storage.md#tick-cache)",
+    )
     # partitions
     sessions_start: str = Field(
         default="2025-08-01",

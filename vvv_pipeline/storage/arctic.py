@@ -211,6 +211,27 @@ class ArcticStore:
                     written.append(PartitionWrite(names[sym], 0, None))
         return written
 
+    def partition_rows(
+        self,
+        asset_class: str,
+        symbols: Sequence[str],
+        partition_keys: Iterable[str],
+        library: str = TICK_LIBRARY,
+    ) -> dict[str, int]:
+        """Stored rows of each partition over ``symbols``, from ArcticDB's descriptions (one
+        batch of metadata reads, no data); a partition stored as missing symbols counts 0."""
+        keys = list(partition_keys)
+        wanted = [(k, partition_symbol(asset_class, s, k)) for k in keys for s in set(symbols)]
+        described = self.library(library).get_description_batch([name for _, name in wanted])
+        rows = dict.fromkeys(keys, 0)
+        for (key, name), item in zip(wanted, described, strict=True):
+            if isinstance(item, DataError):
+                if item.error_category != ErrorCategory.MISSING_DATA:
+                    raise RuntimeError(f"ArcticDB description of {name!r} in {self.uri}: {item}")
+                continue
+            rows[key] += item.row_count
+        return rows
+
     def read_partitions(
         self,
         asset_class: str,

@@ -5,7 +5,8 @@ single-run backfill (one chunk holding both sessions) and built session by sessi
 second data directory, every derived library must be identical, byte for byte. Before each
 partition signed its trades from its own rows, the tick rule carried the first session's last
 price into the second only when both shared a chunk, and the time bars' buy/sell volume
-differed by run shape.
+differed by run shape. A third build runs the range in one run again with ``VVV_CHUNK_TICKS=1``,
+so its time bars read one session per chunk (as a high-density backfill does): the same bytes.
 """
 
 from __future__ import annotations
@@ -32,14 +33,22 @@ ASSETS = [
 ]
 
 
-def _build(keys: list[str]) -> None:
+def _build(keys: list[str]) -> list[str]:
+    """Materialize ``keys`` in one run; the time bars' chunks, as their step logged them."""
     defs = build_definitions()
     job = dg.define_asset_job("derived_of_sessions", selection=ASSETS).resolve(
         asset_graph=defs.resolve_asset_graph(), resource_defs=defs.resources
     )
     tags = dict(zip(RANGE_TAGS, (keys[0], keys[-1]), strict=True))
     with project_instance_for_test() as instance:
-        assert job.execute_in_process(instance=instance, tags=tags).success
+        result = job.execute_in_process(instance=instance, tags=tags)
+        assert result.success
+        logs = instance.all_logs(result.run_id)
+    return [
+        entry.user_message.split(": ")[1].split(" ")[0]
+        for entry in logs
+        if entry.step_key == "equity_time_bars" and entry.user_message.startswith("bars_time_bars:")
+    ]
 
 
 def _everything() -> dict[str, pd.DataFrame]:
@@ -56,7 +65,7 @@ def _everything() -> dict[str, pd.DataFrame]:
 def test_a_range_in_one_run_equals_the_range_built_session_by_session(
     data_dir, tmp_path, monkeypatch
 ):
-    _build(DAYS)
+    assert _build(DAYS) == [f"{DAYS[0]}..{DAYS[1]}"]  # one chunk
     ticks = stored_ticks("equity_ticks", [DAYS[1]])
     spy = ticks[ticks["symbol"] == "SPY"]
     assert spy["aggressor"].iloc[0] == 0  # the first trade the tick rule must sign
@@ -68,6 +77,12 @@ def test_a_range_in_one_run_equals_the_range_built_session_by_session(
         _build([day])
     one_by_one = _everything()
 
+    monkeypatch.setenv("VVV_DATA_DIR", str(tmp_path / "chunk_by_chunk"))
+    monkeypatch.setenv("VVV_CHUNK_TICKS", "1")
+    assert _build(DAYS) == [f"{DAYS[0]}..{DAYS[0]}", f"{DAYS[1]}..{DAYS[1]}"]
+    chunk_by_chunk = _everything()
+
     for name, frame in in_one_run.items():
         assert len(frame) > 0, name
         pd.testing.assert_frame_equal(one_by_one[name], frame, check_exact=True, obj=name)
+        pd.testing.assert_frame_equal(chunk_by_chunk[name], frame, check_exact=True, obj=name)

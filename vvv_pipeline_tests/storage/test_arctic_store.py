@@ -60,6 +60,19 @@ def test_empty_partition_removes_the_symbol_and_reads_empty(store):
     assert store.partition_symbols("crypto") == []
 
 
+def test_partition_rows_sum_each_partitions_stored_symbols_from_metadata(store):
+    store.write_partition(
+        "crypto",
+        "h1",
+        {"BTCUSDT": _trades("BTCUSDT", "2024-11-26 15:00", 5), "ETHUSDT": CRYPTO_TRADES.empty()},
+    )
+    store.write_partition("crypto", "h2", {"ETHUSDT": _trades("ETHUSDT", "2024-11-26 16:00", 3)})
+    store.write_partition("crypto", "h2", {"BTCUSDT": _trades("BTCUSDT", "2024-11-26 16:00", 4)})
+    rows = store.partition_rows("crypto", ["BTCUSDT", "ETHUSDT"], ["h1", "h2", "never"])
+    assert rows == {"h1": 5, "h2": 7, "never": 0}  # empty and unwritten partitions count 0
+    assert store.partition_rows("crypto", ["ETHUSDT"], ["h2"]) == {"h2": 3}
+
+
 def test_read_spans_symbols_and_partitions_sorted(store):
     for key, start in (("h1", "2024-11-26 15:00"), ("h2", "2024-11-26 16:00")):
         store.write_partition(

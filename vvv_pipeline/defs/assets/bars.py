@@ -7,6 +7,8 @@ Trades are signed per partition (:func:`partition_starts`), so a chunk of twenty
 each session the bars it would get alone.
 """
 
+from functools import partial
+
 import dagster as dg
 import pandas as pd
 
@@ -15,6 +17,7 @@ from vvv_pipeline.bars.time import FREQUENCIES
 from vvv_pipeline.defs.assets.derive import (
     CRYPTO_OI_DEP,
     CRYPTO_TRADES_DEP,
+    RowsOf,
     derive,
     derived_asset,
     hours_of,
@@ -29,7 +32,7 @@ from vvv_pipeline.defs.partitions import (
 )
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
 from vvv_pipeline.schemas import CRYPTO_OPEN_INTEREST, CRYPTO_TRADES, EQUITY_TICKS
-from vvv_pipeline.storage.arctic import TICK_PREFIXES
+from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
 from vvv_pipeline.storage.derived import TIME_BARS, DerivedStore
 
 OI_SERIES = "oi_5s"
@@ -61,7 +64,21 @@ def equity_time_bars(
             frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
 
-    return derive(context, arctic, TIME_BARS, compute)
+    rows_of = partial(store.partition_rows, TICK_PREFIXES["equity_ticks"], symbols)
+    return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of)
+
+
+def hourly_rows_of_days(store: ArcticStore, source: str, symbols: list[str]) -> RowsOf:
+    """Rows of each New York day: the rows of its UTC hours of ``source``."""
+
+    def rows_of(days: list[str]) -> dict[str, int]:
+        hours = {day: hours_of(*partition_window(calendar_day_partitions(), day)) for day in days}
+        stored = store.partition_rows(
+            TICK_PREFIXES[source], symbols, [hour for day in days for hour in hours[day]]
+        )
+        return {day: sum(stored[hour] for hour in hours[day]) for day in days}
+
+    return rows_of
 
 
 def partition_starts(
@@ -109,7 +126,8 @@ def crypto_oi_windows(
             windows = windows[windows["ts"] >= window[0]]
         return per_symbol(windows.reset_index(drop=True), symbols, f"/{OI_SERIES}")
 
-    return derive(context, arctic, TIME_BARS, compute)
+    rows_of = hourly_rows_of_days(store, "crypto_open_interest", symbols)
+    return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of)
 
 
 @derived_asset(
@@ -144,7 +162,8 @@ def crypto_time_bars(
             frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
 
-    return derive(context, arctic, TIME_BARS, compute)
+    rows_of = hourly_rows_of_days(store, "crypto_trades", symbols)
+    return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of)
 
 
 def with_open_interest(bars: pd.DataFrame, oi: pd.DataFrame, freq: str) -> pd.DataFrame:

@@ -1,10 +1,11 @@
 """The shared shape of every derived asset: chunked range runs, windowed writes, a snapshot.
 
-A derived asset's run covers its partition keys in chunks of :data:`CHUNK_PARTITIONS` (bounded
-memory in year-long backfills); each chunk is read once, computed by a pure function, and
-written by replacing exactly the chunk's window of each ArcticDB series. The run ends with an
-ArcticDB snapshot named in the materialization metadata (point-in-time reads). Each
-partition's materialization reports the rows written into its own window (:mod:`.written`);
+A derived asset's run covers its partition keys in chunks (:mod:`vvv_pipeline.storage.chunking`:
+at most 20 partitions and, for tick readers, at most ``VVV_CHUNK_TICKS`` ticks, so memory stays
+bounded in year-long and high-density backfills); each chunk is read once, computed by a pure
+function, and written by replacing exactly the chunk's window of each ArcticDB series. The run
+ends with an ArcticDB snapshot named in the materialization metadata (point-in-time reads).
+Each partition's materialization reports the rows written into its own window (:mod:`.written`);
 the library and snapshot are the run's, true of every partition it wrote.
 """
 
@@ -16,20 +17,22 @@ import dagster as dg
 import pandas as pd
 
 import vvv_pipeline.defs.preview_apis  # noqa: F401  (silences the beta APIs used on purpose)
+from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.column_schema import described, stored_asset_metadata
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.assets.written import written_by_partition
 from vvv_pipeline.defs.automation.policies import FOLLOW_UPSTREAM, freshness_for
 from vvv_pipeline.defs.partitions import hourly_partitions, window_utc
 from vvv_pipeline.defs.resources import ArcticDB
+from vvv_pipeline.storage.chunking import chunks, chunks_by_rows
 from vvv_pipeline.storage.derived import DerivedStore
 
 OWNERS = ["team:market-data"]
-CHUNK_PARTITIONS = 20
-"""Partitions read, computed and written together: bounds memory in year-long backfills."""
 
 Window = tuple[pd.Timestamp, pd.Timestamp]
 Compute = Callable[[list[str], Window], dict[str, pd.DataFrame]]
+RowsOf = Callable[[list[str]], Mapping[str, int]]
+"""Partition keys -> the input rows stored for each (ticks a chunk would read)."""
 PartitionMetadata = Callable[[str], Mapping[str, dg.MetadataValue]]
 """Partition key -> extra metadata of that partition (asked after every chunk is written)."""
 
@@ -74,10 +77,6 @@ def news_completeness(context: dg.AssetExecutionContext) -> PartitionMetadata:
     return lambda key: {"news_complete": dg.MetadataValue.bool(key not in missing)}
 
 
-def chunks(keys: Sequence[str], size: int = CHUNK_PARTITIONS) -> list[list[str]]:
-    return [list(keys[i : i + size]) for i in range(0, len(keys), size)]
-
-
 def per_symbol(frame: pd.DataFrame, symbols: Sequence[str], suffix: str) -> dict:
     """``{symbol}{suffix}`` -> that symbol's rows, ``ts``-indexed, without the symbol column."""
     names = frame["symbol"].astype(str) if len(frame) else pd.Series(dtype=str)
@@ -111,17 +110,25 @@ def derive(
     library: str,
     compute: Compute,
     partition_metadata: PartitionMetadata | None = None,
+    rows_of: RowsOf | None = None,
 ) -> dg.MaterializeResult:
     """Run ``compute`` chunk by chunk, replace each chunk's window, snapshot, report.
 
-    Each partition gets the rows, first/last timestamp and preview of what its window received,
-    plus ``partition_metadata(key)``; the range-wide result names the library and snapshot.
+    Chunks hold at most 20 partitions and, when ``rows_of`` tells the input rows of each, at
+    most ``VVV_CHUNK_TICKS`` rows. Each partition gets the rows, first/last timestamp and
+    preview of what its window received, plus ``partition_metadata(key)``; the range-wide
+    result names the library and snapshot.
     """
     partitions_def = context.assets_def.partitions_def
     derived = DerivedStore(arctic.uri)
     per_partition: dict[str, dict[str, dg.MetadataValue]] = {}
     rows = 0
-    for chunk in chunks(context.partition_keys):
+    keys = context.partition_keys
+    if rows_of is None or len(keys) == 1:
+        planned = chunks(keys)
+    else:
+        planned = chunks_by_rows(keys, rows_of(keys), settings.current().chunk_ticks)
+    for chunk in planned:
         window = keys_window(partitions_def, chunk)
         frames = compute(chunk, window)
         derived.replace_window(library, frames, *window)
