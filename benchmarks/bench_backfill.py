@@ -6,11 +6,13 @@ Run from the repository root:
     python benchmarks/bench_backfill.py --sessions 60 --repeats 1
     python benchmarks/bench_backfill.py --sessions 252 --repeats 1 --cases cache   # a year
     python benchmarks/bench_backfill.py --sessions 20 --cases cache per-partition  # run overhead
+    python benchmarks/bench_backfill.py --sessions 10 --repeats 1 --scale heavy     # 1M a session
 
 Each case runs in its own Python process (so its peak RSS is its own), in a fresh temporary
 data directory and a fresh Dagster home holding the shipped ``dagster.yaml`` (the project's
 SQLite run/event storage on disk, as ``vvv-pipeline run`` and ``dagster dev`` use it), at the
-default simulated density (20,000 trades per symbol-session, 10 equities). It materializes
+default simulated density (20,000 trades per symbol-session, 10 equities; ``--scale heavy``:
+1,000,000 trades per symbol-session). It materializes
 ``equity_ticks`` (fetch, four validation tiers, quarantine, ArcticDB), ``equity_time_bars``,
 ``equity_event_bars`` and ``equity_metadata_tier1/2`` with the in-process executor (what
 ``vvv-pipeline run`` uses). Tier 3 is left out: it also needs the dark-pool, options and
@@ -26,9 +28,10 @@ Cases, run alternately, ``--repeats`` times each:
 - ``nocache``: ``VVV_TICK_CACHE_MB=0``, the baseline: every derived asset reads its ticks back;
 - ``per-partition``: as shipped, but one run per session (the per-run overhead).
 
-The same ticks (simulated and validated outside the timing) are also written bare, with
-``ArcticStore.write_partition`` into a fresh LMDB store, in the parent process: the floor the
-end-to-end rate is compared with.
+The same ticks are also written bare, with ``ArcticStore.write_partition`` into a fresh LMDB
+store, in the parent process: the floor the end-to-end rate is compared with. Each session is
+simulated and validated outside the timing, then written (only the writes are timed; one session
+is held at a time, so the heavy scale fits in memory).
 """
 
 from __future__ import annotations
@@ -56,7 +59,8 @@ ASSETS = [
 ]
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 CASES = ("cache", "nocache", "per-partition")
-TICKS_PER_SESSION = 10 * 20_000
+SCALES = ("default", "heavy")
+EQUITIES = 10
 
 
 def peak_rss_mib() -> float:
@@ -93,9 +97,15 @@ def _materialize(keys: list[str], one_per_run: bool) -> float:
             return time.perf_counter() - began
 
 
-def run_child(case: str, sessions: int, end: str) -> None:
+def ticks_per_session(scale: str) -> int:
+    from vvv_pipeline.providers.simulated import SCALE_PRESETS
+
+    return EQUITIES * SCALE_PRESETS[scale][0]
+
+
+def run_child(case: str, sessions: int, end: str, scale: str) -> None:
     os.environ["VVV_GX"] = "0"
-    os.environ["VVV_SCALE"] = "default"
+    os.environ["VVV_SCALE"] = scale
     if case == "nocache":
         os.environ["VVV_TICK_CACHE_MB"] = "0"
     from vvv_pipeline import settings
@@ -122,7 +132,7 @@ def run_child(case: str, sessions: int, end: str) -> None:
 # ---- the parent: alternate the cases, time the bare write ------------------------------------
 
 
-def bare_write_seconds(keys: list[str], repeats: int) -> float:
+def bare_write_seconds(keys: list[str], repeats: int, scale: str) -> float:
     """Median wall seconds of writing the same validated ticks with ``write_partition`` alone."""
     from vvv_pipeline.defs.assets.ingest import split_by_symbol
     from vvv_pipeline.defs.partitions import session_partitions, window_utc
@@ -134,27 +144,32 @@ def bare_write_seconds(keys: list[str], repeats: int) -> float:
 
     universe = load_universe()
     symbols = list(universe.equities)
-    ticks, crypto = SCALE_PRESETS["default"]
+    ticks, crypto = SCALE_PRESETS[scale]
     market = SimulatedMarket(SimulationConfig(20240601, ticks, crypto), universe)
-    parts = {}
-    for key in keys:
+
+    def validated(key: str) -> dict:
         window = window_utc(session_partitions().time_window_for_partition_key(key))
         frame = market.fetch(Source.EQUITY_TICKS, *window, symbols)
         clean = validate_partition(frame, "equity_ticks", window, symbols).clean
-        parts[key] = split_by_symbol(clean.set_index("ts"), symbols)
+        return split_by_symbol(clean.set_index("ts"), symbols)
+
     times = []
     for _ in range(repeats):
         with tempfile.TemporaryDirectory() as folder:
             store = ArcticStore(f"lmdb://{folder}/arcticdb")
-            began = time.perf_counter()
-            for key, frames in parts.items():
+            seconds = 0.0
+            for key in keys:
+                frames = validated(key)
+                began = time.perf_counter()
                 store.write_partition(TICK_PREFIXES["equity_ticks"], key, frames)
-            times.append(time.perf_counter() - began)
+                seconds += time.perf_counter() - began
+            times.append(seconds)
     return statistics.median(times)
 
 
-def child(case: str, sessions: int, end: str) -> dict:
+def child(case: str, sessions: int, end: str, scale: str) -> dict:
     argv = [sys.executable, __file__, "--child", case, "--sessions", str(sessions), "--end", end]
+    argv += ["--scale", scale]
     done = subprocess.run(argv, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"case {case} failed:\n{done.stderr[-4000:]}")
@@ -167,19 +182,24 @@ def main() -> None:
     parser.add_argument("--end", default="2025-11-21", help="last session of the range")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cases", nargs="+", choices=CASES, default=["cache", "nocache"])
+    parser.add_argument("--scale", choices=SCALES, default="default", help="simulated density")
     parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_child(args.child, args.sessions, args.end)
+        run_child(args.child, args.sessions, args.end, args.scale)
         return
     keys = session_keys(args.sessions, args.end)
-    ticks = len(keys) * TICKS_PER_SESSION
-    print(f"{len(keys)} sessions {keys[0]}..{keys[-1]}, {ticks:,} ticks, 10 equities", flush=True)
+    ticks = len(keys) * ticks_per_session(args.scale)
+    print(
+        f"{len(keys)} sessions {keys[0]}..{keys[-1]}, {ticks:,} ticks, {EQUITIES} equities, "
+        f"{args.scale} scale",
+        flush=True,
+    )
     print(f"load before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}", flush=True)
     results: dict[str, list[dict]] = {case: [] for case in args.cases}
     for repeat in range(args.repeats):
         for case in args.cases:
-            got = child(case, args.sessions, args.end)
+            got = child(case, args.sessions, args.end, args.scale)
             results[case].append(got)
             print(
                 f"  repeat {repeat + 1} {case:>13}: {got['seconds']:7.2f} s "
@@ -187,7 +207,7 @@ def main() -> None:
                 f"MiB  cache hits {got['cache_hits']}  load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
-    bare = bare_write_seconds(keys, args.repeats)
+    bare = bare_write_seconds(keys, args.repeats, args.scale)
     print(f"load after: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
     print(f"bare ArcticDB write of the same ticks: {bare:.2f} s ({ticks / bare:,.0f} ticks/s)")
     medians = {c: statistics.median(r["seconds"] for r in runs) for c, runs in results.items()}
