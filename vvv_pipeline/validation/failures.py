@@ -58,7 +58,21 @@ def run(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> Failures:
         schema.validate(frame, lazy=True, inplace=True)
     except SchemaErrors as err:
         return read(err.failure_cases, len(frame))
+    finally:
+        forget_schema(frame)
     return Failures(len(frame), {}, [])
+
+
+def forget_schema(frame: pd.DataFrame) -> None:
+    """Drop the accessor pandera caches on a frame it validated.
+
+    ``frame.pandera`` is cached on the frame and holds the frame (it records the schema the
+    frame was validated with): a reference cycle, so the frame outlives its last reference until
+    Python's cyclic collector runs, and large numpy buffers do not make it run. A range run then
+    held several partitions' ticks at once (at a million trades a symbol-session, about 0.5 GiB
+    more peak memory per session of the range). Nothing here reads the recorded schema back.
+    """
+    vars(frame).pop("pandera", None)
 
 
 def run_bound(frame: pd.DataFrame, source: str, tier: int, binding: Binding) -> Failures:

@@ -8,11 +8,13 @@ default density).
 """
 
 import gc
+import weakref
 
 import pandas as pd
 
 from vvv_pipeline.calendars import session_bounds, sessions_between
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
+from vvv_pipeline.providers.simulated.config import Fault
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline.validation.binding import Binding
 from vvv_pipeline.validation.gate import validate_partition
@@ -41,3 +43,25 @@ def test_no_partition_frame_or_binding_outlives_its_validation():
         del frame, result
     assert _alive(Binding) == before
     assert _tick_frames() <= frames_before
+
+
+def test_a_validated_frame_is_freed_without_waiting_for_the_cyclic_collector():
+    """Pandera caches an accessor on each frame it validates that refers back to the frame;
+    large numpy buffers never trigger the cyclic collector, so such frames piled up over a
+    range run. Freed by reference counting alone, with a failing tier (spikes) or without."""
+    symbols = list(load_universe().equities)
+    window = session_bounds("2025-11-18")
+    spikes = (Fault("price_spike", "equity_ticks", symbol="AAPL"),)
+    for faults in ((), spikes):
+        market = SimulatedMarket(SimulationConfig(ticks_per_session=2_000, faults=faults))
+        frame = market.fetch("equity_ticks", *window, symbols)
+        gc.collect()
+        gc.disable()
+        try:
+            result = validate_partition(frame, "equity_ticks", window, symbols)
+            assert all(o.passed for o in result.outcomes) == (not faults)
+            fetched, clean = weakref.ref(frame), weakref.ref(result.clean)
+            del frame, result
+            assert fetched() is None and clean() is None
+        finally:
+            gc.enable()
