@@ -37,6 +37,7 @@ from vvv_pipeline_tests.dagster_internals import (
     RemoteRepositoryOrigin,
     SubmitRunContext,
 )
+from vvv_pipeline_tests.frozen_clock import dagster_clock
 from vvv_pipeline_tests.production.postgres import (
     PostgresServer,
     fresh_database,
@@ -258,16 +259,21 @@ def test_schedule_tick_queues_the_early_close_and_the_gap_sensor_leaves_it_out(
     assert json.loads(tick.cursor) == {"next": 6, "given_up": []}
     assert tick.found == 3 + 4 + 6  # counted before the queued partitions are left out
 
-    # The sensor itself, on the wall clock: nothing is stored in its seven-day lookback, so it
-    # requests every finished day of news (six or seven), then fills the cap of ten with
-    # daily_ohlcv sessions (any seven days hold at least three) and moves the cursor past it.
+    # The sensor itself, at noon New York on Wednesday 10 December (Dagster's clock; on the wall
+    # clock the counts would depend on the hour): nothing is stored in its seven-day lookback
+    # (4..10 December), so it requests every finished day of news (4..9), then fills the cap of
+    # ten with the finished daily_ohlcv sessions and moves the cursor past it.
     context = dg.build_sensor_context(
         instance=instance, cursor=json.dumps({"next": 5}), definitions=defs
     )
-    data = partition_gap_sensor.evaluate_tick(context)
+    with dagster_clock(pd.Timestamp("2025-12-10 17:00", tz="UTC")):
+        data = partition_gap_sensor.evaluate_tick(context)
     assets = [next(iter(r.asset_selection)).to_user_string() for r in data.run_requests]
-    assert len(assets) == 10
-    assert assets.count("news_headlines") in (6, 7)
+    pairs = zip(assets, data.run_requests, strict=True)
+    assert [(asset, r.partition_key) for asset, r in pairs] == [
+        *(("news_headlines", f"2025-12-{day:02d}") for day in (4, 5, 6, 7, 8, 9)),
+        *(("daily_ohlcv", f"2025-12-{day:02d}") for day in (4, 5, 8, 9)),
+    ]
     assert assets == sorted(assets, key=["news_headlines", "daily_ohlcv"].index)
     assert [r.run_key for r in data.run_requests] == [  # first attempts
         f"gap:{asset}:{r.partition_key}:1"
