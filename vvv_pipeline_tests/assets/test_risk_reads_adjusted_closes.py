@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from vvv_pipeline.defs.assets import analytics
-from vvv_pipeline.schemas import DAILY_OHLCV, conform
 from vvv_pipeline.storage.warehouse_tables import insert_rows
+from vvv_pipeline_tests.daily_rows import daily_ohlcv_rows
 
 DAYS = pd.bdate_range("2025-01-02", periods=22)
 TS = DAYS.tz_localize("America/New_York").tz_convert("UTC")
@@ -41,22 +41,7 @@ def _daily() -> pd.DataFrame:
     close = 50.0 * 1.01 ** np.arange(22)
     split = np.ones(22)
     split[-1] = 2.0
-    frame = pd.DataFrame(
-        {
-            "ts": TS,
-            "symbol": "AAA",
-            "asset_class": "equity",
-            "open": close,
-            "high": close,
-            "low": close,
-            "close": close,
-            "volume": 1000.0,
-            "dividend": 0.0,
-            "split_ratio": split,
-            "adj_close": close,
-        }
-    )
-    return conform(frame, DAILY_OHLCV)
+    return daily_ohlcv_rows(TS, "AAA", close, 0.0, split, close)
 
 
 @pytest.fixture

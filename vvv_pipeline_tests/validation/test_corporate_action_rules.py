@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vvv_pipeline.schemas import DAILY_OHLCV, conform
 from vvv_pipeline.validation import check_tier1
 from vvv_pipeline.validation.contract import contract
+from vvv_pipeline_tests.daily_rows import daily_ohlcv_rows
 
 START = pd.Timestamp("2025-11-24 05:00", tz="UTC")  # 2025-11-24 00:00 New York
 WINDOW = (START, START + pd.Timedelta(days=7))
@@ -23,23 +23,8 @@ SYMBOLS = ("SPY", "MSFT")
 def _bars(rows: list[tuple[str, int, float, float, float, float]]) -> pd.DataFrame:
     """(symbol, day offset, close, dividend, split_ratio, adj_close) per row."""
     symbol, day, close, dividend, split, adj = (list(col) for col in zip(*rows, strict=True))
-    close = np.array(close, dtype=float)
-    frame = pd.DataFrame(
-        {
-            "ts": [START + pd.Timedelta(days=d) for d in day],
-            "symbol": symbol,
-            "asset_class": "equity",
-            "open": close,
-            "high": close,
-            "low": close,
-            "close": close,
-            "volume": 1000.0,
-            "dividend": dividend,
-            "split_ratio": split,
-            "adj_close": adj,
-        }
-    )
-    return conform(frame, DAILY_OHLCV)
+    ts = [START + pd.Timedelta(days=d) for d in day]
+    return daily_ohlcv_rows(ts, symbol, close, dividend, split, adj)
 
 
 def _failures(rows: list[tuple[str, int, float, float, float, float]]) -> dict[str, list[int]]:
