@@ -72,7 +72,8 @@ def hourly_rows_of_days(store: ArcticStore, source: str, symbols: list[str]) -> 
     """Rows of each New York day: the rows of its UTC hours of ``source``."""
 
     def rows_of(days: list[str]) -> dict[str, int]:
-        hours = {day: hours_of(*partition_window(calendar_day_partitions(), day)) for day in days}
+        partitions_def = calendar_day_partitions()
+        hours = {day: hours_of(*partition_window(partitions_def, day)) for day in days}
         stored = store.partition_rows(
             TICK_PREFIXES[source], symbols, [hour for day in days for hour in hours[day]]
         )
