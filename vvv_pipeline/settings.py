@@ -113,7 +113,7 @@ class Settings(BaseSettings):
         description="most ticks a time-bar step reads and computes at once in a range run "
         "(fewer partitions a chunk at high density, at most 20; a partition is never split; "
         "event bars and metadata tiers read one partition at a time): bounds a backfill's "
-        "memory, see [Storage](storage.md#tick-cache)",
+        "memory, see [Storage](storage.md#chunks-of-a-range-run)",
     )
     # partitions
     sessions_start: str = Field(
