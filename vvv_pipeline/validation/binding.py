@@ -77,6 +77,16 @@ class Binding:
         self._memo[key] = (frame, value)
         return value
 
+    def adopt(self, other: Binding) -> None:
+        """Act as ``other`` from now on: its statistics, and its notes and memo (the same
+        dictionaries, so what the checks note here lands in ``other``).
+
+        A schema's checks hold one binding for the schema's life; re-pointing it lets one
+        schema per source and tier serve every partition (:func:`.contract.bound_schema`).
+        """
+        self.window, self.universe, self.cadence_ns = other.window, other.universe, other.cadence_ns
+        self.memoise, self.notes, self._memo = other.memoise, other.notes, other._memo
+
     def release(self) -> None:
         """Drop the memoised work once the validation is over.
 
@@ -86,6 +96,11 @@ class Binding:
         in memory until the process ends (about 18 MiB per equity session at default density).
         """
         self._memo.clear()
+
+    def __deepcopy__(self, memo: dict) -> Binding:
+        """Itself: pandera deep-copies a schema's columns as it builds it, and a copied binding
+        would detach their checks from the one the validation re-points (:meth:`adopt`)."""
+        return self
 
     def __repr__(self) -> str:  # pandera prints statistics in its messages: keep them short
         return f"Binding(window={self.window}, cadence_ns={self.cadence_ns})"

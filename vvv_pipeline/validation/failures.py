@@ -17,7 +17,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from vvv_pipeline.validation.binding import Binding
-from vvv_pipeline.validation.contract import schema_for
+from vvv_pipeline.validation.contract import bound_schema
 from vvv_pipeline.validation.rule_table import NOT_NULL
 
 
@@ -79,7 +79,8 @@ def run_bound(frame: pd.DataFrame, source: str, tier: int, binding: Binding) -> 
     """:func:`run` with ``source``'s ``tier`` schema bound to ``binding``, whose memo is released
     when the validation ends, also when it raises (see :meth:`Binding.release`)."""
     try:
-        return run(schema_for(source, tier, binding), frame)
+        with bound_schema(source, tier, binding) as schema:
+            return run(schema, frame)
     finally:
         binding.release()
 

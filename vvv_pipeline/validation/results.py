@@ -13,6 +13,7 @@ of ``True`` in boolean masks (one ``diff``, no per-row Python).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,13 @@ def frame_markdown(frame: pd.DataFrame) -> str:
 
 
 def empty_runs() -> pd.DataFrame:
+    """No runs: a copy of one frame built once (most partitions have none, and building an
+    empty frame costs as much as a tier's checks)."""
+    return _no_runs().copy()
+
+
+@cache
+def _no_runs() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "kind": pd.Series(dtype=object),
@@ -166,9 +174,7 @@ class Collector:
     def sample(self) -> pd.DataFrame:
         kinds = [k for k, rows in self.rows.items() if len(rows)]
         if not kinds:
-            return self.frame.iloc[:0].assign(kind=pd.Series(dtype=object))[
-                ["kind", *self.frame.columns]
-            ]
+            return _no_sample(tuple(self.frame.columns), tuple(self.frame.dtypes)).copy()
         per_kind = max(1, SAMPLE_LIMIT // len(kinds))
         parts = []
         for kind in kinds:
@@ -193,3 +199,10 @@ class Collector:
             metrics=dict(self.metrics),
             failed=tuple(self.failed),
         )
+
+
+@cache
+def _no_sample(columns: tuple[str, ...], dtypes: tuple[object, ...]) -> pd.DataFrame:
+    """The sample of a frame without failing rows: its columns after ``kind``, no rows."""
+    empty = {name: pd.Series(dtype=dtype) for name, dtype in zip(columns, dtypes, strict=True)}
+    return pd.DataFrame({"kind": pd.Series(dtype=object), **empty})

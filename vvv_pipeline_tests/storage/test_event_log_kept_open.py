@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from vvv_pipeline.defs.dagster_internals import SqliteEventLogStorage
 from vvv_pipeline.defs.instance import (
     KEPT_OPEN_SHARDS,
     KeptOpenEventLogStorage,
@@ -107,4 +108,43 @@ def test_a_process_keeps_a_bounded_number_of_shards_open(tmp_path):
     assert not storage._kept
     instance.report_engine_event("after", job_name="j", run_id="after")  # reopens on demand
     assert [e.message for e in instance.all_logs("after")] == ["after"]
+    instance.dispose()
+
+
+def test_a_table_found_once_is_not_looked_up_again(tmp_path, monkeypatch):
+    """Dagster asks ``has_table`` before every check evaluation, each time on a new engine."""
+    instance = _instance(tmp_path)
+    storage = instance.event_log_storage
+    looked_up: list[str] = []
+    stock = SqliteEventLogStorage.has_table
+
+    def counted(self, table_name: str) -> bool:
+        looked_up.append(table_name)
+        return stock(self, table_name)
+
+    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+    for n in range(3):
+        instance.report_runless_asset_event(
+            dg.AssetCheckEvaluation(asset_key=dg.AssetKey("kept"), check_name="c", passed=n > 0)
+        )
+    assert looked_up.count("asset_check_executions") == 1
+    assert not storage.has_table("no_such_table") and not storage.has_table("no_such_table")
+    assert looked_up.count("no_such_table") == 2  # an absent table is asked again
+    storage.close_kept()
+    assert storage.has_table("asset_check_executions")
+    assert looked_up.count("asset_check_executions") == 2  # forgotten with the engines
+    record = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey("kept"), "c")]
+    )
+    assert record[dg.AssetCheckKey(dg.AssetKey("kept"), "c")].status.value == "SUCCEEDED"
+    instance.dispose()
+
+
+def test_connections_commit_without_an_fsync_each(tmp_path):
+    instance = _instance(tmp_path)
+    storage = instance.event_log_storage
+    instance.report_engine_event("x", job_name="j", run_id=RUN_ID)
+    for connection in (storage.index_connection(), storage.run_connection(RUN_ID)):
+        with connection as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL; FULL is 2
     instance.dispose()

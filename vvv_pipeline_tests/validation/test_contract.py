@@ -14,8 +14,8 @@ import pytest
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.validation.binding import Binding
-from vvv_pipeline.validation.contract import contract, schema_for
-from vvv_pipeline.validation.failures import run
+from vvv_pipeline.validation.contract import bound_schema, contract, schema_for
+from vvv_pipeline.validation.failures import run, run_bound
 from vvv_pipeline.validation.registered import CONTEXT
 from vvv_pipeline.validation.rule_table import NOT_NULL, rule_table, rules_of_tier
 from vvv_pipeline_tests.validation.test_structure import DAY, fetch, symbols, ticks, window
@@ -79,6 +79,27 @@ def test_failure_cases_name_rows_and_rules() -> None:
         "trade_id_unique": [4],
         "ts_in_window": [5],
     }  # positions, whatever the frame's index
+
+
+def test_one_schema_per_source_and_tier_serves_every_partition() -> None:
+    """The schema is built once and lent to each validation's binding: the window, universe
+    and notes are that validation's, never the previous one's."""
+    frame = ticks(6)
+    next_day = (DAY[0] + pd.Timedelta(days=1), DAY[1] + pd.Timedelta(days=1))
+    with bound_schema("equity_ticks", 1, Binding.of(DAY, ["AAPL", "MSFT"])) as first:
+        assert run(first, frame).rows == {}
+    with bound_schema("equity_ticks", 1, Binding.of(next_day, ["AAPL"])) as second:
+        found = run(second, frame)
+    assert second is first
+    assert found.rows["ts_in_window"].tolist() == [0, 1, 2, 3, 4, 5]
+    msft = frame.index[frame["symbol"] == "MSFT"].tolist()
+    assert found.rows["symbol_in_universe"].tolist() == msft
+    first_notes, second_notes = Binding.of(DAY, ["AAPL"]), Binding.of(DAY, ["AAPL"])
+    run_bound(frame, "equity_ticks", 2, first_notes)
+    assert first_notes.notes  # the tier-2 checks noted into this validation's binding
+    first_notes.notes.clear()
+    run_bound(frame, "equity_ticks", 2, second_notes)
+    assert second_notes.notes and not first_notes.notes  # and not into an earlier one's
 
 
 def test_unbound_contract_skips_only_the_partition_rules() -> None:

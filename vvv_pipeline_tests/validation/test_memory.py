@@ -20,9 +20,11 @@ from vvv_pipeline.validation.binding import Binding
 from vvv_pipeline.validation.gate import validate_partition
 
 
-def _alive(kind: type) -> int:
+def _partition_bindings() -> int:
+    """Live bindings holding a partition (each schema's own binding holds none between
+    validations)."""
     gc.collect()
-    return sum(1 for o in gc.get_objects() if isinstance(o, kind))
+    return sum(1 for o in gc.get_objects() if isinstance(o, Binding) and o.window is not None)
 
 
 def _tick_frames() -> set[int]:
@@ -34,14 +36,14 @@ def _tick_frames() -> set[int]:
 def test_no_partition_frame_or_binding_outlives_its_validation():
     market = SimulatedMarket(SimulationConfig(ticks_per_session=2_000))
     symbols = list(load_universe().equities)
-    before, frames_before = _alive(Binding), _tick_frames()
+    before, frames_before = _partition_bindings(), _tick_frames()
     for day in sessions_between("2025-11-17", "2025-11-21"):
         window = session_bounds(day)
         frame = market.fetch("equity_ticks", *window, symbols)
         result = validate_partition(frame, "equity_ticks", window, symbols)
         assert len(result.clean) == len(frame) > 0  # every tier ran on a whole partition
         del frame, result
-    assert _alive(Binding) == before
+    assert _partition_bindings() == before
     assert _tick_frames() <= frames_before
 
 
