@@ -24,9 +24,11 @@ the process survives.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from vvv_pipeline import settings
@@ -58,22 +60,28 @@ def min_free_bytes() -> int:
 
 def frame_bytes(frame: pd.DataFrame) -> int:
     """``frame.memory_usage(deep=True).sum()``, with the Python strings of its text columns (and
-    text index) measured on a sample and scaled to every row."""
-    total = int(frame.memory_usage(deep=False, index=True).sum())
+    text index) measured on a sample and scaled to every row.
+
+    Read from each array's ``nbytes``: ``memory_usage`` builds a Series per call, which cost
+    as much as a small partition's write.
+    """
+    columns = [frame.index, *(column for _, column in frame.items())]
+    total = sum(int(column.nbytes) for column in columns)
     if frame.empty:
         return total
     step = max(1, len(frame) // SAMPLE_ROWS)
-    columns = [frame.index.to_series()] if _is_text(frame.index.dtype) else []
-    columns += [frame.iloc[:, i] for i, dtype in enumerate(frame.dtypes) if _is_text(dtype)]
     for column in columns:
-        sample = column.iloc[::step]
-        strings = sample.memory_usage(deep=True, index=False) - sample.memory_usage(index=False)
-        total += int(strings / len(sample) * len(column))
+        if _holds_python_strings(column.dtype):
+            sample = np.asarray(column, dtype=object)[::step]
+            total += int(sum(map(sys.getsizeof, sample)) / len(sample) * len(column))
     return total
 
 
-def _is_text(dtype: object) -> bool:
-    return pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)
+def _holds_python_strings(dtype: object) -> bool:
+    """Object columns and Python-backed strings (their ``nbytes`` counts only the pointers)."""
+    if isinstance(dtype, pd.StringDtype):
+        return dtype.storage == "python"
+    return pd.api.types.is_object_dtype(dtype)
 
 
 def bytes_needed(frames: Iterable[pd.DataFrame]) -> int:

@@ -77,7 +77,7 @@ def as_read_back(frame: pd.DataFrame) -> pd.DataFrame:
 
 def frame_bytes(frame: pd.DataFrame) -> int:
     """Bytes of the frame's arrays and index (category labels counted once, shallowly)."""
-    return int(frame.memory_usage(index=True, deep=False).sum())
+    return int(frame.index.nbytes) + sum(int(column.nbytes) for _, column in frame.items())
 
 
 class TickCache:
