@@ -61,13 +61,18 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh data directory with the tiny simulated scale; the shipped universe."""
     root = tmp_path / "data"
     root.mkdir()
-    monkeypatch.setenv("VVV_DATA_DIR", str(root))
-    monkeypatch.setenv("VVV_UNIVERSE", str(SHIPPED_UNIVERSE))
-    monkeypatch.setenv("VVV_SCALE", "tiny")
-    monkeypatch.setenv("VVV_GX", "0")  # GX costs seconds per run; its own tests switch it on
-    monkeypatch.delenv("VVV_ARCTIC_URI", raising=False)
-    monkeypatch.delenv("VVV_DUCKDB_PATH", raising=False)
+    use_data_dir(monkeypatch, root)
     return root
+
+
+def use_data_dir(env: pytest.MonkeyPatch, root: Path) -> None:
+    """Point the settings at ``root`` as :func:`data_dir` does (also for a shared store)."""
+    env.setenv("VVV_DATA_DIR", str(root))
+    env.setenv("VVV_UNIVERSE", str(SHIPPED_UNIVERSE))
+    env.setenv("VVV_SCALE", "tiny")
+    env.setenv("VVV_GX", "0")  # GX costs seconds per run; its own tests switch it on
+    env.delenv("VVV_ARCTIC_URI", raising=False)
+    env.delenv("VVV_DUCKDB_PATH", raising=False)
 
 
 @pytest.fixture

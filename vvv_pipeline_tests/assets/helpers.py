@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import dagster as dg
 import duckdb
 import pandas as pd
@@ -30,9 +32,15 @@ def source_spec(source: str) -> SourceSpec:
 
 
 def materialize_alone(
-    source: str, keys: list[str], faults: list[dict], **market: object
+    source: str,
+    keys: list[str],
+    faults: list[dict],
+    *,
+    instance: dg.DagsterInstance | None = None,
+    **market: object,
 ) -> dg.ExecuteInProcessResult:
-    """One run of ``source`` alone over ``keys`` (a range when several), tiny scale, ``faults``.
+    """One run of ``source`` alone over ``keys`` (a range when several), tiny scale, ``faults``,
+    recorded in ``instance`` (default: a throwaway instance of its own, half a second to open).
 
     Run config replaces the market resource's whole config, so the scale is restated.
     """
@@ -42,9 +50,9 @@ def materialize_alone(
     )
     config = {"resources": {"market": {"config": {"scale": "tiny", "faults": faults, **market}}}}
     tags = dict(zip(RANGE_TAGS, (keys[0], keys[-1]), strict=True)) if len(keys) > 1 else {}
-    with project_instance_for_test() as instance:
+    with nullcontext(instance) if instance else project_instance_for_test() as run_instance:
         return job.execute_in_process(
-            instance=instance,
+            instance=run_instance,
             partition_key=None if tags else keys[0],
             tags=tags,
             run_config=config,

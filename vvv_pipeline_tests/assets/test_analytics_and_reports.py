@@ -27,15 +27,11 @@ def _materialization(result: dg.ExecuteInProcessResult, asset: str):
     raise AssertionError(f"no materialization of {asset}")
 
 
-def test_analytics_and_daily_report_of_a_range(data_dir, instance):
+def test_analytics_and_daily_report_of_a_range(two_days_store):
+    # the crypto hours, the calendar days and the sessions of DAYS, each job over the range
+    assert two_days_store.days == DAYS
+    result = two_days_store.session_run
     start, end = _span(DAYS)
-    hours = (
-        start.strftime("%Y-%m-%d-%H:%M"),
-        (end - pd.Timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M"),
-    )
-    _run("hourly_sources_job", list(hours), instance)
-    _run("calendar_day_sources_job", DAYS, instance)
-    result = _run("session_sources_job", DAYS, instance)
     derived = DerivedStore(arctic_uri())
 
     # the stored profile is the pure profile of the stored 1-minute bars

@@ -92,18 +92,9 @@ def test_each_run_leaves_a_snapshot_that_reads_back_what_the_bars_were(data_dir,
     pd.testing.assert_frame_equal(as_then, before)
 
 
-def test_crypto_bars_of_a_new_york_day_cover_its_utc_hours(data_dir, instance):
-    day = WEEK[2]
+def test_crypto_bars_of_a_new_york_day_cover_its_utc_hours(two_days_store):
+    day = two_days_store.days[-1]  # its crypto hours and the day before are stored too
     start, end = _span([day])
-    first_hour = start.strftime("%Y-%m-%d-%H:%M")
-    last_hour = (end - pd.Timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M")
-    _run("hourly_sources_job", [first_hour, last_hour], instance)
-    _run(
-        "calendar_day_sources_job",
-        [day],
-        instance,
-        assets=("crypto_oi_windows", "crypto_time_bars"),
-    )
     hourly = load_bars(["BTCUSDT", "ETHUSDT", "SOLUSDT"], "1h", start, end)
     assert hourly.groupby("symbol").size().tolist() == [24, 24, 24]
     daily = load_bars(["BTCUSDT"], "1d", start, end)

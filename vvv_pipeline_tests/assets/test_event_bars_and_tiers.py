@@ -13,14 +13,8 @@ from vvv_pipeline_tests.conftest import WEEK
 CRYPTO = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
 TWO_DAYS = ["2025-11-24", "2025-11-25"]
 EVENT_BARS = ("equity_ticks", "equity_time_bars", "equity_event_bars")
-TIER3 = ("equity_ticks", "darkpool_prints", "options_flow", "equity_metadata_tier3")
-CRYPTO_READ = (
-    "crypto_oi_windows",
-    "crypto_time_bars",
-    "crypto_event_bars",
-    *(f"crypto_metadata_tier{tier}" for tier in (1, 2, 3)),
-)
-"""The assets a test reads and their inputs, not the whole job (the analytics, the report)."""
+"""The assets the volume-bar test reads and their inputs, not the whole job (the analytics, the
+report); the tests of :data:`TWO_DAYS` read the shared ``two_days_store`` (assets/conftest.py)."""
 
 
 def _hours(days: list[str]) -> tuple[str, str]:
@@ -62,8 +56,8 @@ def test_volume_bars_conserve_volume_and_fill_exactly_their_history_threshold(da
         assert got.to_dict() == want.loc[got.index].to_dict()
 
 
-def test_tick_and_imbalance_bars_cover_every_trade_once(data_dir, instance):
-    _run("session_sources_job", TWO_DAYS, instance, assets=EVENT_BARS)
+def test_tick_and_imbalance_bars_cover_every_trade_once(two_days_store):
+    assert two_days_store.days == TWO_DAYS
     ticks = stored_ticks("equity_ticks", TWO_DAYS)
     per_symbol = ticks.groupby(ticks["symbol"].astype(str), observed=True).size()
     assert sorted(per_symbol.index) == sorted(EQUITIES) and (per_symbol > 0).all()
@@ -108,9 +102,8 @@ def test_history_thresholds_fall_back_to_the_own_day_only_without_history():
     assert list(fallback) == ["B"]
 
 
-def test_oi_windows_and_per_bar_open_interest_continue_across_midnight(data_dir, instance):
-    _run("hourly_sources_job", list(_hours(TWO_DAYS)), instance)
-    _run("calendar_day_sources_job", TWO_DAYS, instance, assets=CRYPTO_READ)
+def test_oi_windows_and_per_bar_open_interest_continue_across_midnight(two_days_store):
+    assert two_days_store.days == TWO_DAYS  # its crypto hours, then the calendar days
     windows = load_series(TIME_BARS, [f"{s}/oi_5s" for s in CRYPTO], *_span(TWO_DAYS))
     assert len(windows) == len(CRYPTO) * 2 * 24 * 720  # one window per 5 s, every pair
     second_day = windows[windows["ts"] == _span(TWO_DAYS[1:])[0]]
@@ -136,9 +129,8 @@ def test_oi_windows_and_per_bar_open_interest_continue_across_midnight(data_dir,
     np.testing.assert_allclose(events["volume"].sum(), trades["size"].sum(), rtol=1e-9)
 
 
-def test_tier3_dark_share_matches_the_stored_prints_and_ticks(data_dir, instance):
-    _run("calendar_day_sources_job", TWO_DAYS, instance, assets=("news_headlines",))
-    _run("session_sources_job", TWO_DAYS, instance, assets=TIER3)
+def test_tier3_dark_share_matches_the_stored_prints_and_ticks(two_days_store):
+    assert two_days_store.days == TWO_DAYS  # the day's news stored before its session ran
     tier3 = load_tier(3, EQUITIES, *_span(TWO_DAYS))
     assert len(tier3) == len(EQUITIES) * 2
     row = tier3[(tier3["symbol"] == "AAPL") & (tier3["ts"] == _span(TWO_DAYS[:1])[0])].iloc[0]

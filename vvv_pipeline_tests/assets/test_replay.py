@@ -52,8 +52,10 @@ def _key(source: str) -> str:
     return HOUR if source == "crypto_trades" else KEY
 
 
-def _materialize(source: str, fault: dict) -> dg.ExecuteInProcessResult:
-    return materialize_alone(source, [_key(source)], [fault])
+def _materialize(
+    source: str, fault: dict, instance: dg.DagsterInstance
+) -> dg.ExecuteInProcessResult:
+    return materialize_alone(source, [_key(source)], [fault], instance=instance)
 
 
 def _replay(source: str) -> ReplayOutcome:
@@ -132,9 +134,9 @@ FIXES = {
 
 @pytest.mark.parametrize(("source", "kind"), CASES)
 def test_replay_without_a_fix_moves_nothing_and_after_a_fix_stores_each_row_once(
-    data_dir, source, kind
+    data_dir, module_instance, source, kind
 ):
-    _materialize(source, {"kind": kind, "source": source, "count": 2})
+    _materialize(source, {"kind": kind, "source": source, "count": 2}, module_instance)
     quarantine = QuarantineStore(settings.arctic_uri())
     key = _key(source)
     rejected = quarantine.read(source, key)
@@ -164,10 +166,13 @@ LATER_TIER = {
 
 
 @pytest.mark.parametrize("kind", list(LATER_TIER))
-def test_faults_of_later_tiers_quarantine_nothing_so_replay_moves_nothing(data_dir, kind):
+def test_faults_of_later_tiers_quarantine_nothing_so_replay_moves_nothing(
+    data_dir, module_instance, kind
+):
     # a stale run is only one from STALE_MIN_RUN frozen rows on: fewer is no defect at all
     count = STALE_MIN_RUN if kind == "stale_run" else 3
-    result = _materialize("equity_ticks", {"kind": kind, "source": "equity_ticks", "count": count})
+    fault = {"kind": kind, "source": "equity_ticks", "count": count}
+    result = _materialize("equity_ticks", fault, module_instance)
     failed = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed}
     assert failed == {LATER_TIER[kind]}  # the fault is there, and a later tier caught it
     before = stored("equity_ticks")
@@ -177,8 +182,9 @@ def test_faults_of_later_tiers_quarantine_nothing_so_replay_moves_nothing(data_d
     pd.testing.assert_frame_equal(stored("equity_ticks"), before)
 
 
-def test_an_interrupted_replay_run_again_stores_nothing_twice(data_dir):
-    _materialize("darkpool_prints", {"kind": "zero_size", "source": "darkpool_prints", "count": 1})
+def test_an_interrupted_replay_run_again_stores_nothing_twice(data_dir, module_instance):
+    fault = {"kind": "zero_size", "source": "darkpool_prints", "count": 1}
+    _materialize("darkpool_prints", fault, module_instance)
     quarantine = QuarantineStore(settings.arctic_uri())
     rejected = quarantine.read("darkpool_prints", KEY)
     fixed = FIXES["zero_size"](rejected, _clean("darkpool_prints"), "darkpool_prints")
@@ -190,10 +196,11 @@ def test_an_interrupted_replay_run_again_stores_nothing_twice(data_dir):
     pd.testing.assert_frame_equal(stored("darkpool_prints"), _clean("darkpool_prints"))
 
 
-def test_the_replay_command_keeps_duplicate_ids_out(data_dir, capsys):
+def test_the_replay_command_keeps_duplicate_ids_out(data_dir, module_instance, capsys):
     from vvv_pipeline.cli import main
 
-    _materialize("equity_ticks", {"kind": "duplicate_id", "source": "equity_ticks", "count": 1})
+    fault = {"kind": "duplicate_id", "source": "equity_ticks", "count": 1}
+    _materialize("equity_ticks", fault, module_instance)
     before = stored_ticks("equity_ticks", [KEY])
     assert main(["replay", "equity_ticks", KEY]) == 0
     rejected = len(QuarantineStore(settings.arctic_uri()).read("equity_ticks", KEY))
