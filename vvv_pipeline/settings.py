@@ -32,6 +32,7 @@ from pydantic_settings import (
 
 PREFIX = "VVV_"
 SHIPPED_UNIVERSE = Path(__file__).resolve().parents[1] / "data" / "universe.toml"
+SHIPPED_HOLDINGS = SHIPPED_UNIVERSE.with_name("holdings.toml")
 
 ScaleName = Literal["tiny", "default", "heavy"]
 """Presets of the simulated market's density (their sizes: ``providers.simulated.config``)."""
@@ -79,6 +80,12 @@ class Settings(BaseSettings):
         default=None,
         description="instrument universe file",
         json_schema_extra=_shown("the shipped `data/universe.toml`"),
+    )
+    holdings: Path | None = Field(
+        default=None,
+        description="portfolio holdings file (cash, and per universe equity a quantity, "
+        "negative for a short, and a cost basis) valued by `equity_portfolio`",
+        json_schema_extra=_shown("the shipped `data/holdings.toml`"),
     )
     arctic_uri: str | None = Field(
         default=None,
@@ -349,6 +356,11 @@ def data_dir() -> Path:
 def universe_path() -> Path:
     configured = current().universe
     return configured.resolve() if configured else SHIPPED_UNIVERSE
+
+
+def holdings_path() -> Path:
+    configured = current().holdings
+    return configured.resolve() if configured else SHIPPED_HOLDINGS
 
 
 def arctic_uri() -> str:

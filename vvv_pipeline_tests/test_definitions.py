@@ -31,6 +31,7 @@ ANALYTICS = {
     *(f"{k}_{a}" for k in ("equity", "crypto") for a in (*PER_BARS, "signals")),
     "equity_price_zones",
     "equity_risk",
+    "equity_portfolio",
     "equity_flow",
     "crypto_oi_spikes",
 }
@@ -76,6 +77,7 @@ def test_asset_graph_is_pinned():
         **{f"{k}_{a}": [f"{k}_time_bars"] for k in ("equity", "crypto") for a in PER_BARS},
         "equity_price_zones": ["equity_market_profile", "equity_time_bars"],
         "equity_risk": ["daily_ohlcv", "equity_time_bars"],
+        "equity_portfolio": ["daily_ohlcv", "equity_time_bars"],
         "equity_flow": [
             "darkpool_prints",
             "equity_metadata_tier1",
@@ -98,6 +100,7 @@ def test_asset_graph_is_pinned():
         "daily_report": [
             "darkpool_prints",
             "equity_market_profile",
+            "equity_portfolio",
             "equity_regime",
             "equity_signals",
             "equity_time_bars",

@@ -97,11 +97,19 @@ def _from_end(frame: pd.DataFrame) -> np.ndarray:
     return frame.groupby("symbol", sort=False).cumcount(ascending=False).to_numpy()
 
 
+def tail_count(counts: np.ndarray | int, level_pct: int) -> np.ndarray | int:
+    """``k = ceil(n x (1 - level))``: how many worst returns the VaR/CVaR tail of ``n`` holds.
+
+    Integer arithmetic (``level_pct`` in percent): no ``100 x 0.05 = 5.000...1`` trap.
+    """
+    return -((-counts * (100 - level_pct)) // 100)
+
+
 def _tail_losses(
     ordered: np.ndarray, counts: np.ndarray, level_pct: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """(VaR, CVaR) per column of ascending returns (NaN last) with ``counts`` valid values."""
-    k = -((-counts * (100 - level_pct)) // 100)  # integer ceil: no 100 x 0.05 = 5.000...1 trap
+    k = tail_count(counts, level_pct)
     cols = np.arange(ordered.shape[1])
     rows = np.maximum(k - 1, 0)
     worst_sum = np.nancumsum(ordered, axis=0)[rows, cols]

@@ -17,6 +17,7 @@ SESSION_DERIVED = (
     "equity_velocity",
     "equity_flow",
     "equity_risk",
+    "equity_portfolio",
     "equity_signals",
     "daily_report",
 )

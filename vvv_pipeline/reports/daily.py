@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from vvv_pipeline.reports.figures import DISPLAY_TZ, symbol_figure
+from vvv_pipeline.reports.figures import DISPLAY_TZ, portfolio_figure, symbol_figure
 from vvv_pipeline.reports.pages import figure_html, write_page
 
 TIER_COLUMNS = ["source", "partition", "check", "tier", "passed", "severity", "summary"]
@@ -54,6 +54,8 @@ def write_daily_report(
     darkpool: pd.DataFrame | None = None,
     tier_results: pd.DataFrame | None = None,
     signals: pd.DataFrame | None = None,
+    portfolio: pd.DataFrame | None = None,
+    portfolio_positions: pd.DataFrame | None = None,
     *,
     title: str | None = None,
     display_tz: str = DISPLAY_TZ,
@@ -64,6 +66,10 @@ def write_daily_report(
     rows, those with ``ts`` to the session's New York calendar date (the equity session, or the
     crypto day). Symbols are those with bars that day, in sorted order; a missing optional frame
     leaves its layer or table out. ``title`` defaults to :func:`report_title`.
+
+    ``portfolio`` (the ``equity_portfolio`` summary rows up to the session: its history) and
+    ``portfolio_positions`` (position rows, cut to the session) add a "Portfolio" table and chart
+    after the signals, when the session has a portfolio row.
     """
     target = Path(path)
     day = pd.Timestamp(session).normalize()
@@ -78,6 +84,7 @@ def write_daily_report(
         ("tiers", "Validation tiers", lambda: tiers_table(_or_empty(tier_results, TIER_COLUMNS))),
         ("signals", "Signals", lambda: signals_table(_or_empty(signals, SIGNAL_COLUMNS))),
     ]
+    sections += _portfolio_sections(day, portfolio, _on_day(portfolio_positions, day))
     for symbol in symbols:
         frames = [_of(f, symbol) for f in (bars, levels, profile, regime_bars, darkpool)]
         sections.append(
@@ -104,8 +111,10 @@ def report_summary_markdown(
     *,
     top: int = 3,
     max_failures: int = 5,
+    portfolio: pd.Series | None = None,
 ) -> str:
-    """A few markdown lines: session, symbols, the ``top`` strongest signals, failed checks."""
+    """A few markdown lines: session, symbols, the ``top`` strongest signals, the portfolio
+    (its summary row of the session, when given), failed checks."""
     lines = [f"**{report_title(session)}** · {len(symbols)} symbols: {', '.join(symbols)}"]
     if signals is not None and not signals.empty:
         order = signals["score"].abs().sort_values(ascending=False, kind="stable").index
@@ -117,6 +126,8 @@ def report_summary_markdown(
         lines.append(f"- Top signals: {'; '.join(picks)}")
     else:
         lines.append("- Top signals: none")
+    if portfolio is not None:
+        lines.append(portfolio_line(portfolio))
     if tier_results is None or tier_results.empty:
         lines.append("- Checks: none run")
         return "\n".join(lines)
@@ -138,6 +149,85 @@ def report_summary_markdown(
     if len(failed) > max_failures:
         lines.append(f"  - … and {len(failed) - max_failures} more")
     return "\n".join(lines)
+
+
+PORTFOLIO_TABLE_COLUMNS = [
+    "symbol",
+    "quantity",
+    "close",
+    "market_value",
+    "weight",
+    "pnl_day",
+    "pnl_total",
+    "var_contribution_95",
+    "cvar_contribution_95",
+]
+
+
+def _portfolio_sections(
+    day: pd.Timestamp,
+    history: pd.DataFrame | None,
+    positions: pd.DataFrame | None,
+) -> list[tuple[str, str, Callable[[], go.Figure]]]:
+    if history is None or positions is None or history.empty or positions.empty:
+        return []
+    history = history[pd.to_datetime(history["date"]).dt.normalize() <= day]
+    today = history[pd.to_datetime(history["date"]).dt.normalize() == day]
+    if today.empty:
+        return []
+    summary = today.iloc[-1]
+    return [
+        ("portfolio", "Portfolio", lambda: portfolio_table(positions, summary)),
+        (
+            "portfolio-risk",
+            "Portfolio value and risk",
+            lambda: portfolio_figure(history, positions),
+        ),
+    ]
+
+
+def portfolio_table(positions: pd.DataFrame, summary: pd.Series, digits: int = 4) -> go.Figure:
+    """The session's positions, then a ``cash`` row and a ``total`` row (value, P&L, VaR and
+    CVaR at 95 % as fractions of value), largest absolute market value first."""
+    _require(positions, PORTFOLIO_TABLE_COLUMNS, "portfolio_positions")
+    table = positions.iloc[np.argsort(-positions["market_value"].abs().to_numpy(), kind="stable")]
+    table = table[PORTFOLIO_TABLE_COLUMNS].assign(symbol=lambda f: f["symbol"].astype(str))
+    total = float(summary["total_value"])
+    extra = pd.DataFrame(
+        {
+            "symbol": ["cash", "total"],
+            "quantity": [np.nan, np.nan],
+            "close": [np.nan, np.nan],
+            "market_value": [float(summary["cash"]), total],
+            "weight": [float(summary["cash"]) / total if total else np.nan, 1.0],
+            "pnl_day": [np.nan, float(summary["pnl_day"])],
+            "pnl_total": [np.nan, float(summary["pnl_total"])],
+            "var_contribution_95": [np.nan, float(summary["var_95"])],
+            "cvar_contribution_95": [np.nan, float(summary["cvar_95"])],
+        }
+    )
+    table = pd.concat([table, extra], ignore_index=True)
+    fills = ["white"] * (len(table) - 2) + ["#f4f6f7", "#e8ecef"]
+    cells = [_cells(table[c], digits) for c in PORTFOLIO_TABLE_COLUMNS]
+    return _table_figure(PORTFOLIO_TABLE_COLUMNS, cells, fills)
+
+
+def portfolio_line(summary: pd.Series) -> str:
+    """The portfolio's markdown line: value, P&L of the day and in all, VaR and CVaR at 95 %."""
+
+    def money(name: str) -> str:
+        value = summary[name]
+        return MISSING if pd.isna(value) else f"{value:,.2f}"
+
+    def signed(name: str) -> str:
+        value = summary[name]
+        return MISSING if pd.isna(value) else f"{value:+,.2f}"
+
+    return (
+        f"- Portfolio: value {money('total_value')}, P&L day {signed('pnl_day')}, "
+        f"total {signed('pnl_total')}, 1-day VaR 95 % {money('var_95_value')}, "
+        f"CVaR {money('cvar_95_value')}"
+    )
 
 
 def tiers_table(tier_results: pd.DataFrame) -> go.Figure:

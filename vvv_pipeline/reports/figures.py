@@ -257,3 +257,78 @@ def _single_symbol(frame: pd.DataFrame, name: str, expected: str | None = None) 
         want = f"only {expected!r}" if expected else "exactly one symbol"
         raise ValueError(f"{name}: expected {want}, got {sorted(values)}")
     return str(values[0])
+
+
+def portfolio_figure(history: pd.DataFrame, positions: pd.DataFrame) -> go.Figure:
+    """The portfolio's chart: value and drawdown over ``history``, risk contributions of the day.
+
+    ``history`` holds the portfolio summary rows (``date``, ``total_value``) up to the session,
+    ``positions`` the session's position rows (``symbol``, ``var_contribution_95``,
+    ``cvar_contribution_95``). Left: the value (line) and its drawdown from the running peak of
+    the rows shown (shaded, right axis, in %). Right: each position's contribution to the
+    one-day VaR and CVaR at 95 % in % of value (they sum to the portfolio's); left out, with a
+    note, while the history is too short for VaR.
+    """
+    order = history.sort_values("date", kind="stable")
+    value = order["total_value"].to_numpy(dtype=np.float64)
+    drawdown = 1.0 - value / np.maximum.accumulate(value) if len(value) else value
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.62, 0.38],
+        horizontal_spacing=0.2,  # room for the drawdown axis and the bars' axis titles
+        specs=[[{"secondary_y": True}, {}]],
+        subplot_titles=("value and drawdown", "contribution to 1-day VaR / CVaR 95 %"),
+    )
+    dates = pd.to_datetime(order["date"]).dt.strftime("%Y-%m-%d")  # sessions: no weekend gaps
+    fig.add_trace(
+        go.Scatter(x=dates, y=value, name="value", mode="lines+markers", line={"color": "#1f3a93"}),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=dates,
+            y=-100.0 * drawdown,
+            name="drawdown %",
+            fill="tozeroy",
+            fillcolor="rgba(214, 69, 65, 0.18)",  # light: the value line stays readable over it
+            mode="lines",
+            line={"color": DOWN, "width": 1},
+        ),
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
+    shown = positions.dropna(subset=["var_contribution_95", "cvar_contribution_95"])
+    if shown.empty:
+        fig.add_annotation(
+            text="VaR needs at least 20 daily returns",
+            showarrow=False,
+            # paper coordinates: an axis without traces has no domain to anchor to, and the
+            # note then landed on the value chart's axes at (0, 0)
+            xref="paper",
+            yref="paper",
+            x=0.85,
+            y=0.5,
+        )
+        fig.update_xaxes(visible=False, row=1, col=2)
+        fig.update_yaxes(visible=False, row=1, col=2)
+    else:
+        symbols = shown["symbol"].astype(str).tolist()
+        for column, name, color in (
+            ("var_contribution_95", "VaR 95 %", "#6c7a89"),
+            ("cvar_contribution_95", "CVaR 95 %", DOWN),
+        ):
+            fig.add_trace(
+                go.Bar(x=symbols, y=100.0 * shown[column], name=name, marker_color=color),
+                row=1,
+                col=2,
+            )
+    fig.update_xaxes(type="category", row=1, col=1)
+    fig.update_yaxes(title_text="value", row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="drawdown %", row=1, col=1, secondary_y=True)
+    if not shown.empty:
+        fig.update_yaxes(title_text="% of value", row=1, col=2)
+    fig.update_layout(height=380, barmode="group", margin={"l": 40, "r": 20, "t": 40, "b": 40})
+    return fig

@@ -30,6 +30,7 @@ REGIME = "analytics_regime"
 VELOCITY = "analytics_velocity"
 FLOW = "analytics_flow"
 RISK = "analytics_risk"
+PORTFOLIO = "analytics_portfolio"
 OI_SPIKES = "analytics_oi_spikes"
 SIGNALS = "analytics_signals"
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 
-from vvv_pipeline.analytics import flow, fusion, oi_spikes, profile, regime, risk, velocity, zones
+from vvv_pipeline.analytics import (
+    flow,
+    fusion,
+    oi_spikes,
+    portfolio,
+    profile,
+    regime,
+    risk,
+    velocity,
+    zones,
+)
 from vvv_pipeline.metadata_tiers import TIER1_COLUMNS, TIER2_COLUMNS, TIER3_COLUMNS
 from vvv_pipeline.schemas import TEXT, UTC_TS
 from vvv_pipeline.storage.derived import (
@@ -20,6 +30,7 @@ from vvv_pipeline.storage.derived import (
     METADATA_TIER2,
     METADATA_TIER3,
     OI_SPIKES,
+    PORTFOLIO,
     REGIME,
     RISK,
     SIGNALS,
@@ -130,6 +141,42 @@ def _table(
     return StoredTable(asset, library, crypto, (main, *more))
 
 
+PORTFOLIO_SERIES = "portfolio"
+"""The portfolio's per-session summary series; its positions are ``portfolio/positions``."""
+_PORTFOLIO_NAN = (
+    "gross_leverage",
+    "pnl_day",
+    "return_day",
+    "rolling_vol_20d",
+    "var_95",
+    "cvar_95",
+    "var_95_value",
+    "cvar_95_value",
+    "max_drawdown",
+    "beta_spy",
+)
+_POSITIONS_NAN = ("weight", "pnl_day", "var_contribution_95", "cvar_contribution_95")
+
+
+def portfolio_table() -> StoredTable:
+    """``equity_portfolio``: one summary row per session and one row per position and session
+    (several rows at the session's index, like the price zones)."""
+    summary = day_columns(portfolio.COLUMNS, {"positions": INT, "n_returns": INT}, _PORTFOLIO_NAN)
+    positions = day_columns(
+        portfolio.POSITION_COLUMNS, {"symbol": TEXT}, _POSITIONS_NAN, keep=("symbol",)
+    )
+    return StoredTable(
+        "equity_portfolio",
+        PORTFOLIO,
+        False,
+        (
+            SeriesFamily(PORTFOLIO_SERIES, ("",), summary),
+            SeriesFamily(f"{PORTFOLIO_SERIES}/positions", ("/positions",), positions),
+        ),
+        series_names=(PORTFOLIO_SERIES,),
+    )
+
+
 def day_tables() -> list[StoredTable]:
     """Every per-day asset's stored table."""
     tables = []
@@ -137,4 +184,5 @@ def day_tables() -> list[StoredTable]:
         tables.append(_table(f"equity_{stem}", False, library, docs, dtypes, equity_nan))
         tables.append(_table(f"crypto_{stem}", True, library, docs, dtypes, crypto_nan))
     tables += [_table(*row) for row in ONE]
+    tables.append(portfolio_table())
     return tables

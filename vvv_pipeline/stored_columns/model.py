@@ -33,6 +33,9 @@ class StoredTable:
     crypto: bool
     """Instruments are the universe's crypto pairs (else its equities)."""
     families: tuple[SeriesFamily, ...]
+    series_names: tuple[str, ...] = ()
+    """Names the asset gives its series itself instead of one per instrument (the portfolio's
+    ``portfolio``, ``portfolio/positions``); empty: the families are per instrument."""
 
     def columns(self) -> tuple[Column, ...]:
         """Every column once, in first-seen order: the union of the families.
@@ -82,8 +85,10 @@ def day_columns(
     docs: Mapping[str, str],
     dtypes: Mapping[str, str] | None = None,
     nullable: Collection[str] = (),
+    keep: Collection[str] = (),
 ) -> tuple[Column, ...]:
-    """Per-(symbol, day) rows as stored: ``ts`` first, ``symbol`` and ``date`` gone.
+    """Per-(symbol, day) rows as stored: ``ts`` first, ``symbol`` and ``date`` gone (unless
+    named in ``keep``: a series holding several symbols' rows keeps its ``symbol``).
 
     Columns are float64 unless ``dtypes`` says otherwise; names in ``dtypes`` or ``nullable``
     that are not in ``docs`` raise, so a renamed column cannot leave a stale declaration.
@@ -96,7 +101,7 @@ def day_columns(
     columns += [
         Column(name, dtypes.get(name, FLOAT), doc, name in nullable)
         for name, doc in docs.items()
-        if name not in DAY_KEYS
+        if name not in DAY_KEYS or name in keep
     ]
     return tuple(columns)
 

@@ -4,7 +4,6 @@ what ArcticDB holds after a materialized session, and descriptions render the sa
 from __future__ import annotations
 
 import dagster as dg
-import pandas as pd
 
 from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA
 from vvv_pipeline.defs.definitions import build_definitions
@@ -13,9 +12,6 @@ from vvv_pipeline.settings import arctic_uri
 from vvv_pipeline.storage.arctic import library_for
 from vvv_pipeline.stored_columns import STORED_TABLES, SeriesFamily, StoredTable
 from vvv_pipeline.universe import load_universe
-from vvv_pipeline_tests.assets.test_derived import _run
-
-DAY = "2025-11-25"
 
 
 def _specs() -> dict[str, dg.AssetSpec]:
@@ -59,22 +55,16 @@ def _family(table: StoredTable, series: str, instruments: set[str]) -> SeriesFam
     return next((f for f in table.families if suffix in f.suffixes), None)
 
 
-def test_derived_column_schemas_equal_what_arcticdb_stores(data_dir, instance):
-    start = pd.Timestamp(DAY, tz="America/New_York").tz_convert("UTC")
-    end = start + pd.Timedelta(days=1)
-    hours = [
-        start.strftime("%Y-%m-%d-%H:%M"),
-        (end - pd.Timedelta(hours=1)).strftime("%Y-%m-%d-%H:%M"),
-    ]
-    _run("hourly_sources_job", hours, instance)
-    _run("calendar_day_sources_job", [DAY], instance)
-    _run("session_sources_job", [DAY], instance)
+def test_derived_column_schemas_equal_what_arcticdb_stores(two_days_store):
+    # every job materialized over two sessions (and their crypto days): every stored series
     universe = load_universe()
     specs = _specs()
     checked: set[tuple[str, str]] = set()
     claimed: dict[tuple[str, str], str] = {}
     for name, table in STORED_TABLES.items():
-        instruments = set(universe.crypto if table.crypto else universe.equities)
+        instruments = set(
+            table.series_names or (universe.crypto if table.crypto else universe.equities)
+        )
         library = library_for(arctic_uri(), table.library)
         stored_names: set[str] = set()
         for series in library.list_symbols():

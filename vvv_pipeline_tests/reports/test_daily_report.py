@@ -454,3 +454,78 @@ def test_a_session_without_bars_still_gets_its_page_with_the_failed_tier(tmp_pat
     assert report_summary_markdown("2025-11-24", [], tier_results=tiers).startswith(
         "**Daily report 2025-11-24** · 0 symbols"
     )
+
+
+def hand_portfolio() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two sessions of portfolio summary rows and the session's two positions."""
+    from vvv_pipeline.analytics.portfolio import COLUMNS, POSITION_COLUMNS
+
+    summary = pd.DataFrame(np.nan, index=range(2), columns=list(COLUMNS))
+    summary = summary.assign(
+        date=[DATE - pd.Timedelta(days=1), DATE],
+        cash=100.0,
+        total_value=[110.0, 125.0],
+        pnl_day=[np.nan, 20.0],
+        pnl_total=[30.0, 45.0],
+        var_95=[np.nan, 0.02],
+        cvar_95=[np.nan, 0.03],
+        var_95_value=[np.nan, 2.5],
+        cvar_95_value=[np.nan, 3.75],
+    )
+    positions = pd.DataFrame(
+        {
+            "symbol": ["B", "A"],
+            "date": DATE,
+            "quantity": [-5.0, 10.0],
+            "cost_basis": [22.0, 9.0],
+            "close": [19.0, 12.0],
+            "market_value": [-95.0, 120.0],
+            "weight": [-0.76, 0.96],
+            "pnl_day": [10.0, 10.0],
+            "pnl_total": [15.0, 30.0],
+            "var_contribution_95": [-0.005, 0.025],
+            "cvar_contribution_95": [0.001, 0.029],
+        }
+    )[list(POSITION_COLUMNS)]
+    return summary, positions
+
+
+def test_report_shows_the_portfolio_table_and_chart_after_the_signals(tmp_path):
+    summary, positions = hand_portfolio()
+    page = write_daily_report(
+        tmp_path / "r.html",
+        DAY,
+        hand_bars("SPY"),
+        signals=hand_signals(),
+        portfolio=summary,
+        portfolio_positions=positions,
+    ).read_text()
+    order = ['id="signals"', 'id="portfolio"', 'id="portfolio-risk"', 'id="symbol-SPY"']
+    assert [page.index(s) for s in order] == sorted(page.index(s) for s in order)
+    cells = plotted_data(page, "chart-portfolio")[0]["cells"]["values"]
+    assert cells[0] == ["A", "B", "cash", "total"]  # largest |market value| first
+    assert cells[3] == [120.0, -95.0, 100.0, 125.0]
+    assert cells[4] == [0.96, -0.76, 0.8, 1.0]
+    assert cells[8] == [0.029, 0.001, "\u2014", 0.03]  # CVaR contributions, then the total
+    traces = plotted_data(page, "chart-portfolio-risk")
+    assert [t["type"] for t in traces] == ["scatter", "scatter", "bar", "bar"]
+    assert list(traces[0]["y"]) == [110.0, 125.0]
+    assert list(traces[3]["x"]) == ["B", "A"]  # the positions in their order
+    assert list(traces[3]["y"]) == pytest.approx([0.1, 2.9])  # CVaR contribution, % of value
+
+
+def test_no_portfolio_section_without_a_portfolio_row_for_the_session(tmp_path):
+    summary, positions = hand_portfolio()
+    earlier = summary.iloc[:1]
+    page = write_daily_report(
+        tmp_path / "r.html", DAY, hand_bars("SPY"), portfolio=earlier, portfolio_positions=positions
+    ).read_text()
+    assert 'id="portfolio"' not in page and page.count("Plotly.newPlot(") == 3
+
+
+def test_summary_markdown_has_the_portfolio_line():
+    summary, _ = hand_portfolio()
+    text = report_summary_markdown(DAY, ["SPY"], None, None, portfolio=summary.iloc[1])
+    assert text.splitlines()[2] == (
+        "- Portfolio: value 125.00, P&L day +20.00, total +45.00, 1-day VaR 95 % 2.50, CVaR 3.75"
+    )

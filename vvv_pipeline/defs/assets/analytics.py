@@ -16,11 +16,13 @@ from vvv_pipeline.analytics.adjustment import adjusted_history
 from vvv_pipeline.analytics.flow import flow_view
 from vvv_pipeline.analytics.fusion import fuse
 from vvv_pipeline.analytics.oi_spikes import classify_oi_spikes, oi_spike_summary
+from vvv_pipeline.analytics.portfolio import portfolio_history
 from vvv_pipeline.analytics.profile import market_profile
 from vvv_pipeline.analytics.regime import daily_regime, regime_bars
-from vvv_pipeline.analytics.risk import risk_metrics
+from vvv_pipeline.analytics.risk import BENCHMARK, risk_metrics
 from vvv_pipeline.analytics.velocity import daily_velocity
 from vvv_pipeline.analytics.zones import price_zones
+from vvv_pipeline.calendars import EXCHANGE_TZ
 from vvv_pipeline.defs.assets.derive import (
     NEWS_SO_FAR,
     derive,
@@ -36,11 +38,13 @@ from vvv_pipeline.defs.assets.frames_io import (
 )
 from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
+from vvv_pipeline.portfolio_holdings import load_holdings
 from vvv_pipeline.storage.derived import (
     FLOW,
     MARKET_PROFILE,
     METADATA_TIER1,
     OI_SPIKES,
+    PORTFOLIO,
     REGIME,
     RISK,
     SIGNALS,
@@ -50,6 +54,7 @@ from vvv_pipeline.storage.derived import (
     DerivedStore,
 )
 from vvv_pipeline.storage.warehouse_tables import read_source
+from vvv_pipeline.stored_columns.days import PORTFOLIO_SERIES
 
 KINDS = {"arcticdb", "pandas"}
 REGIME_TRAILING_DAYS = 45
@@ -134,22 +139,23 @@ def _zones(derived, symbols, _chunk, window):
     return day_rows_to_series(price_zones(levels, bars), symbols)
 
 
-def _risk(derived, symbols, chunk, window):
-    history = read_bars(
-        derived, symbols, "1d", window[0] - pd.Timedelta(days=RISK_HISTORY_DAYS), window[1]
-    )
+def _year_of_closes(derived: DerivedStore, symbols: list[str], window) -> pd.DataFrame | None:
+    """A year of adjusted daily closes of ``symbols`` up to the window's end (None: no rows)."""
+    start = window[0] - pd.Timedelta(days=RISK_HISTORY_DAYS)
+    history = read_bars(derived, symbols, "1d", start, window[1])
     # daily_ohlcv's adjusted closes where the warehouse has the symbol: a split or a
     # dividend is then no loss (the bars from ticks are as traded)
-    daily = read_source(
-        settings.duckdb_path(),
-        "daily_ohlcv",
-        window[0] - pd.Timedelta(days=RISK_HISTORY_DAYS),
-        window[1],
-    )
+    daily = read_source(settings.duckdb_path(), "daily_ohlcv", start, window[1])
     daily = daily.loc[daily["symbol"].astype(str).isin(symbols)]
     if history.empty and daily.empty:
+        return None
+    return adjusted_history(history, daily)
+
+
+def _risk(derived, symbols, chunk, window):
+    closes = _year_of_closes(derived, symbols, window)
+    if closes is None:
         return _nothing(symbols, "")
-    closes = adjusted_history(history, daily)
     rows = [risk_metrics(closes, as_of=day) for day in chunk]
     return day_rows_to_series(pd.concat(rows, ignore_index=True), symbols)
 
@@ -310,12 +316,87 @@ def equity_flow(
     return derive(context, arctic, FLOW, compute, news_completeness(context))
 
 
+def _by_session(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a ``date`` -> indexed by the date's New York midnight in UTC (``ts``)."""
+    if frame.empty:
+        return pd.DataFrame()
+    local = pd.to_datetime(frame["date"]).dt.tz_localize(EXCHANGE_TZ).dt.tz_convert("UTC")
+    out = frame.drop(columns="date").set_index(pd.DatetimeIndex(local, name="ts"))
+    if "symbol" in out.columns:
+        out["symbol"] = out["symbol"].astype(str)
+    return out
+
+
+def _money(value: float) -> dg.MetadataValue:
+    return (
+        dg.MetadataValue.float(round(float(value), 2))
+        if pd.notna(value)
+        else (dg.MetadataValue.text("n/a"))
+    )
+
+
+@derived_asset(
+    "equity_portfolio",
+    session_partitions(),
+    ["equity_time_bars", "daily_ohlcv"],
+    "analytics",
+    "The portfolio of the holdings file (`VVV_HOLDINGS`, default `data/holdings.toml`: cash and "
+    "per equity a quantity, negative for a short, and a cost basis) valued at each session's "
+    "adjusted daily closes (daily_ohlcv's adj_close, else the 1d bars): value, daily and "
+    "cumulative P&L against the cost basis, weights, long/short/gross/net exposure, one-day "
+    "historical VaR and CVaR at 95 % of the value over a trailing year with each position's "
+    "component contribution (its P&L in the tail scenarios; they sum to the total), max "
+    "drawdown and beta to SPY (docs: analytics). ArcticDB `analytics_portfolio`: `portfolio` "
+    "(one row per session), `portfolio/positions` (one row per position and session).",
+    PORTFOLIO,
+    KINDS,
+)
+def equity_portfolio(
+    context: dg.AssetExecutionContext, arctic: ArcticDB, universe: UniverseFile
+) -> dg.MaterializeResult:
+    loaded = universe.load()
+    holdings = load_holdings(universe=loaded)
+    symbols = list(dict.fromkeys([*holdings.symbols, BENCHMARK]))
+    derived = DerivedStore(arctic.uri)
+    summaries: dict[str, pd.Series] = {}
+
+    def compute(chunk, window):
+        closes = _year_of_closes(derived, symbols, window)
+        empty = {PORTFOLIO_SERIES: pd.DataFrame(), f"{PORTFOLIO_SERIES}/positions": pd.DataFrame()}
+        if closes is None:
+            return empty
+        day = portfolio_history(holdings.frame(), holdings.cash, closes, list(chunk))
+        for row in day.summary.itertuples(index=False):
+            summaries[f"{row.date:%Y-%m-%d}"] = pd.Series(row._asdict())
+        return {
+            PORTFOLIO_SERIES: _by_session(day.summary),
+            f"{PORTFOLIO_SERIES}/positions": _by_session(day.positions),
+        }
+
+    def partition_metadata(key: str) -> dict[str, dg.MetadataValue]:
+        row = summaries.get(key)
+        if row is None:
+            return {"portfolio": dg.MetadataValue.text("not valued: a held symbol has no close")}
+        return {
+            "total_value": _money(row["total_value"]),
+            "pnl_day": _money(row["pnl_day"]),
+            "pnl_total": _money(row["pnl_total"]),
+            "var_95_value": _money(row["var_95_value"]),
+            "cvar_95_value": _money(row["cvar_95_value"]),
+            "var_95_pct": _money(100 * row["var_95"]),
+            "cvar_95_pct": _money(100 * row["cvar_95"]),
+        }
+
+    return derive(context, arctic, PORTFOLIO, compute, partition_metadata)
+
+
 ANALYTICS_ASSETS = [
     *PROFILE_ASSETS,
     *REGIME_ASSETS,
     *VELOCITY_ASSETS,
     equity_price_zones,
     equity_risk,
+    equity_portfolio,
     equity_flow,
     crypto_oi_spikes,
     *SIGNAL_ASSETS,

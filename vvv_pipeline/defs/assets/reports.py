@@ -21,7 +21,7 @@ from vvv_pipeline.defs.assets.column_schema import (
     table_schema,
 )
 from vvv_pipeline.defs.assets.derive import OWNERS, partition_window
-from vvv_pipeline.defs.assets.frames_io import read_bars, read_days, split_key
+from vvv_pipeline.defs.assets.frames_io import read_bars, read_days, split_key, with_date
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS
 from vvv_pipeline.defs.assets.tier_results import latest_tier_results
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
@@ -36,10 +36,13 @@ from vvv_pipeline.defs.jobs import SESSION_SOURCES
 from vvv_pipeline.defs.partitions import session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
 from vvv_pipeline.reports.daily import report_summary_markdown, write_daily_report
-from vvv_pipeline.storage.derived import MARKET_PROFILE, REGIME, SIGNALS, DerivedStore
+from vvv_pipeline.storage.derived import MARKET_PROFILE, PORTFOLIO, REGIME, SIGNALS, DerivedStore
 from vvv_pipeline.stored_columns import markdown
+from vvv_pipeline.stored_columns.days import PORTFOLIO_SERIES
 
 DISPLAY_FREQ = "5min"
+PORTFOLIO_HISTORY_DAYS = 90
+"""Calendar days of the portfolio's value the page charts, ending with the session."""
 
 
 def reports_dir() -> Path:
@@ -57,7 +60,13 @@ def page_links(path: Path) -> dict[str, dg.MetadataValue]:
 
 @dg.asset(
     partitions_def=session_partitions(),
-    deps=["equity_time_bars", "equity_market_profile", "equity_regime", "equity_signals"],
+    deps=[
+        "equity_time_bars",
+        "equity_market_profile",
+        "equity_regime",
+        "equity_signals",
+        "equity_portfolio",
+    ],
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="reports",
     kinds={"plotly", "html"},
@@ -67,7 +76,9 @@ def page_links(path: Path) -> dict[str, dg.MetadataValue]:
     freshness_policy=SESSION_FRESHNESS,
     description="One HTML page per session: 5-minute candlesticks with volume, "
     "the volume profile and value area beside the price axis, regime shading, dark-pool prints, "
-    "the validation tiers' results of that day and the signal table. Written to "
+    "the validation tiers' results of that day, the signal table and the portfolio (positions "
+    "with weights, P&L and VaR/CVaR contributions; value and drawdown over the last 90 days). "
+    "Written to "
     "`data/reports/daily/<session>.html` (beside `plotly.min.js`, offline) and linked from the "
     "materialization.\n\n"
     f"Columns of the page's signal table:\n\n{markdown(report_signal_columns())}",
@@ -87,6 +98,19 @@ def daily_report(
         window = partition_window(context.assets_def.partitions_def, key)
         signals = read_days(derived, SIGNALS, symbols, *window)
         tiers = latest_tier_results(context.instance, SESSION_SOURCES, key)
+        history = with_date(
+            derived.read(
+                PORTFOLIO,
+                [PORTFOLIO_SERIES],
+                window[0] - pd.Timedelta(days=PORTFOLIO_HISTORY_DAYS),
+                window[1],
+            ).drop(columns="key", errors="ignore")
+        )
+        positions = with_date(
+            derived.read(PORTFOLIO, [f"{PORTFOLIO_SERIES}/positions"], *window).drop(
+                columns="key", errors="ignore"
+            )
+        )
         path = write_daily_report(
             folder / f"{key}.html",
             key,
@@ -99,8 +123,17 @@ def daily_report(
             ],
             tier_results=tiers,
             signals=signals,
+            portfolio=history,
+            portfolio_positions=positions,
         )
-        summary = report_summary_markdown(key, symbols, signals=signals, tier_results=tiers)
+        today = history[history["date"] == pd.Timestamp(key)] if len(history) else history
+        summary = report_summary_markdown(
+            key,
+            symbols,
+            signals=signals,
+            tier_results=tiers,
+            portfolio=today.iloc[-1] if len(today) else None,
+        )
         written.append((key, path, summary))
         context.log.info(f"daily report {key}: {path}")
     attach_per_partition(
