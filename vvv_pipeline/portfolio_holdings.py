@@ -25,16 +25,22 @@ Holdings are a snapshot, not a trade history: every session is valued with the s
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from vvv_pipeline.settings import holdings_path
-from vvv_pipeline.universe import EquitySymbol, Universe, _problems, load_universe
+from vvv_pipeline.universe import (
+    EquitySymbol,
+    Price,
+    StrictModel,
+    Universe,
+    load_universe,
+    validated_toml,
+)
 
 
 class HoldingsError(ValueError):
@@ -44,13 +50,9 @@ class HoldingsError(ValueError):
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class PositionEntry(_Strict):
+class PositionEntry(StrictModel):
     quantity: Finite
-    cost_basis: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    cost_basis: Price
 
     @field_validator("quantity")
     @classmethod
@@ -60,7 +62,7 @@ class PositionEntry(_Strict):
         return value
 
 
-class HoldingsSchema(_Strict):
+class HoldingsSchema(StrictModel):
     cash: Finite = 0.0
     positions: dict[EquitySymbol, PositionEntry] = Field(min_length=1)
 
@@ -103,14 +105,7 @@ def parse_holdings(
 
     With ``universe``, every symbol must be one of its equities.
     """
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise HoldingsError(f"{origin}: not valid TOML: {error}") from None
-    try:
-        model = HoldingsSchema.model_validate(raw)
-    except ValidationError as error:
-        raise HoldingsError("\n".join(_problems(error, origin))) from None
+    model = validated_toml(text, origin, HoldingsSchema, HoldingsError)
     if universe is not None:
         unknown = [
             f"{origin}: positions.{symbol} {symbol!r}: not one of the universe's equities "

@@ -16,7 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -76,11 +76,16 @@ YahooSymbol = _name("Yahoo symbol")
 Price = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
+M = TypeVar("M", bound=BaseModel)
+
+
+class StrictModel(BaseModel):
+    """A section of a project TOML file: strict types, unknown keys refused, frozen."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
-class _Instruments(_Strict):
+class _Instruments(StrictModel):
     """A list of symbols and their optional simulated start prices (checked by subclasses)."""
 
     @model_validator(mode="after")
@@ -105,15 +110,15 @@ class CryptoSection(_Instruments):
     start_price: dict[CryptoPair, Price] = Field(default_factory=dict)
 
 
-class EconomicSection(_Strict):
+class EconomicSection(StrictModel):
     series: dict[FredSeries, Frequency] = Field(min_length=1)
 
 
-class DailyOhlcvSection(_Strict):
+class DailyOhlcvSection(StrictModel):
     instruments: dict[YahooSymbol, AssetClass] = Field(min_length=1)
 
 
-class UniverseSchema(_Strict):
+class UniverseSchema(StrictModel):
     """The whole file; a symbol cannot be both an equity and a crypto pair (shared stores)."""
 
     equities: EquitySection
@@ -171,16 +176,22 @@ def _problems(error: ValidationError, origin: str) -> list[str]:
     return lines
 
 
-def parse_universe(text: str, origin: str = "<string>") -> Universe:
-    """Parse and validate a universe TOML document; errors name ``origin`` and the bad entry."""
+def validated_toml(text: str, origin: str, schema: type[M], error: type[Exception]) -> M:
+    """``text`` parsed as TOML and validated by ``schema``; ``error`` raised with one line per
+    problem, each naming ``origin`` and the entry at fault."""
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise UniverseError(f"{origin}: not valid TOML: {error}") from None
+    except tomllib.TOMLDecodeError as decode_error:
+        raise error(f"{origin}: not valid TOML: {decode_error}") from None
     try:
-        model = UniverseSchema.model_validate(raw)
-    except ValidationError as error:
-        raise UniverseError("\n".join(_problems(error, origin))) from None
+        return schema.model_validate(raw)
+    except ValidationError as invalid:
+        raise error("\n".join(_problems(invalid, origin))) from None
+
+
+def parse_universe(text: str, origin: str = "<string>") -> Universe:
+    """Parse and validate a universe TOML document; errors name ``origin`` and the bad entry."""
+    model = validated_toml(text, origin, UniverseSchema, UniverseError)
     return Universe(
         equities=tuple(model.equities.symbols),
         crypto=tuple(model.crypto.symbols),

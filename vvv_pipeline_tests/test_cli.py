@@ -241,7 +241,7 @@ def project(tmp_path, monkeypatch) -> Path:
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     for variable in ("VVV_SESSIONS_START", "VVV_CALENDAR_DAYS_START", "VVV_HOURLY_START"):
         monkeypatch.delenv(variable, raising=False)
-    for variable in ("VVV_ARCTIC_URI", "VVV_DUCKDB_PATH", "VVV_UNIVERSE"):
+    for variable in ("VVV_ARCTIC_URI", "VVV_DUCKDB_PATH", "VVV_UNIVERSE", "VVV_HOLDINGS"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("VVV_DATA_DIR", str(tmp_path / "data"))
     return tmp_path
@@ -283,6 +283,16 @@ def test_bad_universe_file_is_refused_before_any_run(project, monkeypatch, capsy
     reason = "names starting with '_' are reserved for the pipeline"
     assert err == f"vvv-pipeline: {universe}: equities.symbols[10] '_unlisted': {reason}\n"
     assert sorted(p.name for p in project.iterdir()) == ["dagster.yaml", "universe.toml"]
+
+
+def test_bad_holdings_file_is_refused_before_any_run(project, monkeypatch, capsys):
+    holdings = project / "holdings.toml"
+    holdings.write_text("cash = 100.0\n[positions]\nZZZZ = { quantity = 5, cost_basis = 10.0 }\n")
+    monkeypatch.setenv("VVV_HOLDINGS", str(holdings))
+    assert main(["run", "--sessions", "1", "--as-of", "2025-11-26"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"vvv-pipeline: {holdings}: positions.ZZZZ 'ZZZZ': not one of the")
+    assert sorted(p.name for p in project.iterdir()) == ["dagster.yaml", "holdings.toml"]
 
 
 def test_accepted_bounds_cover_whole_windows_of_existing_partitions(project):

@@ -41,11 +41,12 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     from vvv_pipeline.cli.coverage import build_coverage_report
     from vvv_pipeline.cli.runs import launch_and_follow, open_workspace, range_tags, run_config
     from vvv_pipeline.defs.jobs import JOB_ASSETS
+    from vvv_pipeline.portfolio_holdings import HoldingsError, load_holdings
     from vvv_pipeline.universe import UniverseError, load_universe
 
-    try:  # a bad universe file is refused before any run is launched
-        load_universe(settings.universe_path())
-    except (UniverseError, FileNotFoundError) as error:
+    try:  # a bad universe or holdings file is refused before any run is launched
+        load_holdings(universe=load_universe(settings.universe_path()))
+    except (UniverseError, HoldingsError, FileNotFoundError) as error:
         print(f"vvv-pipeline: {error}", file=sys.stderr)
         return 1
     windows = default_windows(sessions)

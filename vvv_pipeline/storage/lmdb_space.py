@@ -72,7 +72,7 @@ def frame_bytes(frame: pd.DataFrame) -> int:
     step = max(1, len(frame) // SAMPLE_ROWS)
     for column in columns:
         if _holds_python_strings(column.dtype):
-            sample = np.asarray(column, dtype=object)[::step]
+            sample = np.asarray(column[::step], dtype=object)
             total += int(sum(map(sys.getsizeof, sample)) / len(sample) * len(column))
     return total
 

@@ -22,7 +22,6 @@ from vvv_pipeline.analytics.regime import daily_regime, regime_bars
 from vvv_pipeline.analytics.risk import BENCHMARK, risk_metrics
 from vvv_pipeline.analytics.velocity import daily_velocity
 from vvv_pipeline.analytics.zones import price_zones
-from vvv_pipeline.calendars import EXCHANGE_TZ
 from vvv_pipeline.defs.assets.derive import (
     NEWS_SO_FAR,
     derive,
@@ -32,6 +31,7 @@ from vvv_pipeline.defs.assets.derive import (
 )
 from vvv_pipeline.defs.assets.frames_io import (
     day_rows_to_series,
+    indexed_by_day,
     read_bars,
     read_days,
     split_key,
@@ -316,23 +316,10 @@ def equity_flow(
     return derive(context, arctic, FLOW, compute, news_completeness(context))
 
 
-def _by_session(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows with a ``date`` -> indexed by the date's New York midnight in UTC (``ts``)."""
-    if frame.empty:
-        return pd.DataFrame()
-    local = pd.to_datetime(frame["date"]).dt.tz_localize(EXCHANGE_TZ).dt.tz_convert("UTC")
-    out = frame.drop(columns="date").set_index(pd.DatetimeIndex(local, name="ts"))
-    if "symbol" in out.columns:
-        out["symbol"] = out["symbol"].astype(str)
-    return out
-
-
 def _money(value: float) -> dg.MetadataValue:
-    return (
-        dg.MetadataValue.float(round(float(value), 2))
-        if pd.notna(value)
-        else (dg.MetadataValue.text("n/a"))
-    )
+    if pd.isna(value):
+        return dg.MetadataValue.text("n/a")
+    return dg.MetadataValue.float(round(float(value), 2))
 
 
 @derived_asset(
@@ -369,8 +356,8 @@ def equity_portfolio(
         for row in day.summary.itertuples(index=False):
             summaries[f"{row.date:%Y-%m-%d}"] = pd.Series(row._asdict())
         return {
-            PORTFOLIO_SERIES: _by_session(day.summary),
-            f"{PORTFOLIO_SERIES}/positions": _by_session(day.positions),
+            PORTFOLIO_SERIES: indexed_by_day(day.summary),
+            f"{PORTFOLIO_SERIES}/positions": indexed_by_day(day.positions),
         }
 
     def partition_metadata(key: str) -> dict[str, dg.MetadataValue]:

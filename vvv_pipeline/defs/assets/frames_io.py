@@ -65,11 +65,19 @@ def day_rows_to_series(
         if rows.empty:
             out[f"{symbol}{suffix}"] = pd.DataFrame()
             continue
-        local = pd.to_datetime(rows["date"]).dt.tz_localize(EXCHANGE_TZ)
-        indexed = rows.drop(columns=["symbol", "date"]).set_index(local.dt.tz_convert("UTC"))
-        indexed.index.name = "ts"
-        out[f"{symbol}{suffix}"] = _plain(indexed)
+        out[f"{symbol}{suffix}"] = indexed_by_day(rows.drop(columns="symbol"))
     return out
+
+
+def indexed_by_day(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows with a ``date`` -> indexed by the date's New York midnight in UTC (``ts``),
+    categories as text (empty rows: an empty frame, which clears a window)."""
+    if rows.empty:
+        return pd.DataFrame()
+    local = pd.to_datetime(rows["date"]).dt.tz_localize(EXCHANGE_TZ)
+    indexed = rows.drop(columns="date").set_index(local.dt.tz_convert("UTC"))
+    indexed.index.name = "ts"
+    return _plain(indexed)
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
