@@ -37,7 +37,7 @@ SHIPPED_HOLDINGS = SHIPPED_UNIVERSE.with_name("holdings.toml")
 ScaleName = Literal["tiny", "default", "heavy"]
 """Presets of the simulated market's density (their sizes: ``providers.simulated.config``)."""
 ProviderName = Literal["simulated", "live"]
-CryptoTradesVenue = Literal["binance", "bybit", "coinbase"]
+CryptoTradesVenue = Literal["binance", "bybit", "mexc", "coinbase"]
 OpenInterestVenue = Literal["binance", "bybit"]
 ExecutorName = Literal["multiprocess", "celery"]
 
@@ -168,6 +168,9 @@ class Settings(BaseSettings):
         description="Binance USD-M futures API (live open interest)",
     )
     bybit_url: str = Field(default="https://api.bybit.com", description="Bybit API")
+    mexc_url: str = Field(
+        default="https://contract.mexc.com", description="MEXC contract API (perpetuals)"
+    )
     coinbase_url: str = Field(
         default="https://api.exchange.coinbase.com", description="Coinbase Exchange API"
     )
@@ -187,6 +190,26 @@ class Settings(BaseSettings):
     )
     open_interest_venue: OpenInterestVenue = Field(
         default="binance", description="venue of the live crypto open interest"
+    )
+    # streaming (see [Streaming](streaming.md))
+    stream_crypto_trades: bool = Field(
+        default=False,
+        description="`crypto_trades` partitions finalize what `vvv-pipeline stream crypto` "
+        "staged for their hour, filling its holes from Binance REST (needs the live provider "
+        "with the Binance venue); an hour nothing was staged for is fetched as without it",
+    )
+    binance_ws_url: str = Field(
+        default="wss://stream.binance.com:9443/ws",
+        description="Binance WebSocket endpoint the crypto stream subscribes on",
+    )
+    stream_flush_rows: int = Field(
+        default=1000, ge=1, description="the stream stages its buffer once it holds this many rows"
+    )
+    stream_flush_ms: float = Field(
+        default=100.0,
+        gt=0,
+        description="the stream stages its buffer once its oldest row is this old (ms): the "
+        "most a killed collector loses, filled from REST when the hour is finalized",
     )
     # where steps run
     executor: ExecutorName = Field(

@@ -30,10 +30,15 @@ PER_BARS = ("market_profile", "regime", "velocity")
 ANALYTICS = {
     *(f"{k}_{a}" for k in ("equity", "crypto") for a in (*PER_BARS, "signals")),
     "equity_price_zones",
+    "crypto_price_zones",
     "equity_risk",
     "equity_portfolio",
+    "equity_forecast",
     "equity_flow",
     "crypto_oi_spikes",
+    "crypto_cross_venue",
+    "equity_traps",
+    "crypto_traps",
 }
 
 
@@ -50,6 +55,7 @@ def test_asset_graph_is_pinned():
         **dict.fromkeys(METADATA, "metadata"),
         **dict.fromkeys(ANALYTICS, "analytics"),
         "daily_report": "reports",
+        "crypto_daily_report": "reports",
         "coverage_report": "reports",
     }
     lineage = {
@@ -75,9 +81,13 @@ def test_asset_graph_is_pinned():
         "crypto_metadata_tier2": ["crypto_trades"],
         "crypto_metadata_tier3": ["crypto_open_interest"],
         **{f"{k}_{a}": [f"{k}_time_bars"] for k in ("equity", "crypto") for a in PER_BARS},
-        "equity_price_zones": ["equity_market_profile", "equity_time_bars"],
+        **{
+            f"{k}_price_zones": [f"{k}_market_profile", f"{k}_time_bars"]
+            for k in ("equity", "crypto")
+        },
         "equity_risk": ["daily_ohlcv", "equity_time_bars"],
         "equity_portfolio": ["daily_ohlcv", "equity_time_bars"],
+        "equity_forecast": ["daily_ohlcv", "equity_regime", "equity_time_bars"],
         "equity_flow": [
             "darkpool_prints",
             "equity_metadata_tier1",
@@ -85,16 +95,34 @@ def test_asset_graph_is_pinned():
             "options_flow",
         ],
         "crypto_oi_spikes": ["crypto_oi_windows"],
+        "crypto_cross_venue": ["crypto_open_interest"],
+        "equity_traps": [
+            "equity_market_profile",
+            "equity_price_zones",
+            "equity_ticks",
+            "equity_time_bars",
+        ],
+        "crypto_traps": [
+            "crypto_market_profile",
+            "crypto_oi_windows",
+            "crypto_price_zones",
+            "crypto_time_bars",
+            "crypto_trades",
+        ],
         "equity_signals": [
             "equity_flow",
             "equity_market_profile",
+            "equity_price_zones",
             "equity_regime",
+            "equity_traps",
             "equity_velocity",
         ],
         "crypto_signals": [
             "crypto_market_profile",
             "crypto_oi_spikes",
+            "crypto_price_zones",
             "crypto_regime",
+            "crypto_traps",
             "crypto_velocity",
         ],
         "daily_report": [
@@ -104,6 +132,14 @@ def test_asset_graph_is_pinned():
             "equity_regime",
             "equity_signals",
             "equity_time_bars",
+        ],
+        "crypto_daily_report": [
+            "crypto_market_profile",
+            "crypto_oi_spikes",
+            "crypto_price_zones",
+            "crypto_regime",
+            "crypto_signals",
+            "crypto_time_bars",
         ],
         "coverage_report": sorted(SOURCES),
     }

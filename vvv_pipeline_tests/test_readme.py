@@ -60,13 +60,16 @@ def metadata_markdown() -> str:
 
 def analytics_markdown() -> str:
     from vvv_pipeline.analytics import (
+        cross_venue,
         flow,
+        forecast,
         fusion,
         oi_spikes,
         portfolio,
         profile,
         regime,
         risk,
+        trap_events,
         velocity,
         zones,
     )
@@ -82,8 +85,15 @@ def analytics_markdown() -> str:
         "risk": risk.COLUMNS,
         "portfolio (`portfolio`)": portfolio.COLUMNS,
         "portfolio positions (`portfolio/positions`)": portfolio.POSITION_COLUMNS,
+        "forecast (`{SYMBOL}`)": forecast.COLUMNS,
+        "forecast model (`{SYMBOL}/model`)": forecast.MODEL_COLUMNS,
         "OI spikes (`{PAIR}/spikes`)": oi_spikes.SPIKE_COLUMNS,
         "OI spikes daily (`{PAIR}`)": oi_spikes.COLUMNS,
+        "cross-venue daily (`{PAIR}`)": cross_venue.COLUMNS,
+        "cross-venue per venue (`{PAIR}/venues`)": cross_venue.VENUE_COLUMNS,
+        "cross-venue open interest per minute (`{PAIR}/oi`)": cross_venue.AGGREGATE_COLUMNS,
+        "traps and spoofing daily (`{SYMBOL}`; equities without `oi_*`)": trap_events.COLUMNS,
+        "trap and spoof events (`{SYMBOL}/events`)": trap_events.EVENT_COLUMNS,
         "signals": fusion.COLUMNS,
     }
     return "\n\n".join(f"**{name}**\n\n{markdown(cols)}" for name, cols in tables.items())

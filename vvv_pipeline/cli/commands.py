@@ -215,6 +215,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     gaps_cmd.add_argument(
         "--limit", type=cli_args.positive_int, default=20, help="partitions listed per asset"
     )
+    stream_cmd = commands.add_parser(
+        "stream", help="collect a live stream into ArcticDB staging until SIGTERM/Ctrl-C"
+    )
+    stream_cmd.add_argument("feed", choices=["crypto"], help="crypto: Binance aggTrades")
+    stream_cmd.add_argument(
+        "--symbols", nargs="+", default=None, help="pairs (default: the universe's crypto)"
+    )
+    stream_cmd.add_argument("--url", default=None, help="WebSocket endpoint (VVV_BINANCE_WS_URL)")
+    stream_cmd.add_argument(
+        "--rest-url", default=None, help="REST API for gap backfills (VVV_BINANCE_URL)"
+    )
+    stream_cmd.add_argument(
+        "--flush-rows", type=cli_args.positive_int, default=None, help="VVV_STREAM_FLUSH_ROWS"
+    )
+    stream_cmd.add_argument(
+        "--flush-ms", type=cli_args.positive_int, default=None, help="VVV_STREAM_FLUSH_MS"
+    )
+    stream_cmd.add_argument(
+        "--no-backfill",
+        action="store_true",
+        help="leave gaps to the hour's finalization instead of fetching them at once",
+    )
     args = parser.parse_args(argv)
     if getattr(args, "scale", None):
         os.environ["VVV_SCALE"] = args.scale
@@ -226,6 +248,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "gaps":
         first, last = cli_args.gaps_range(gaps_cmd, args.start, args.end)
         return list_gaps(first, last, args.asset, args.limit)
+    if args.command == "stream":
+        from vvv_pipeline.cli.stream import stream_crypto
+
+        return stream_crypto(
+            args.symbols,
+            args.url,
+            args.rest_url,
+            args.flush_rows,
+            args.flush_ms,
+            not args.no_backfill,
+        )
     if args.command == "quarantine":
         return show_quarantine(args.source)
     if args.command == "replay":

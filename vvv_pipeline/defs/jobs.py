@@ -18,6 +18,8 @@ SESSION_DERIVED = (
     "equity_flow",
     "equity_risk",
     "equity_portfolio",
+    "equity_forecast",
+    "equity_traps",
     "equity_signals",
     "daily_report",
 )
@@ -30,10 +32,14 @@ CALENDAR_DAY_DERIVED = (
     "crypto_metadata_tier2",
     "crypto_metadata_tier3",
     "crypto_market_profile",
+    "crypto_price_zones",
     "crypto_regime",
     "crypto_velocity",
     "crypto_oi_spikes",
+    "crypto_cross_venue",
+    "crypto_traps",
     "crypto_signals",
+    "crypto_daily_report",
 )
 HOURLY_SOURCES = ("crypto_trades", "crypto_open_interest")
 

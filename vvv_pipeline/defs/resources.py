@@ -84,6 +84,7 @@ class MarketData(dg.ConfigurableResource):
         default=LIVE_DEFAULTS.binance_futures_url, description="USD-M futures API"
     )
     bybit_url: str = Field(default=LIVE_DEFAULTS.bybit_url)
+    mexc_url: str = Field(default=LIVE_DEFAULTS.mexc_url)
     coinbase_url: str = Field(default=LIVE_DEFAULTS.coinbase_url)
     fred_url: str = Field(default=LIVE_DEFAULTS.fred_url)
     yahoo_url: str = Field(default=LIVE_DEFAULTS.yahoo_url)
@@ -155,6 +156,13 @@ class MarketData(dg.ConfigurableResource):
         universe: Universe,
     ) -> pd.DataFrame:
         return self.market(universe).fetch(source, start, end, symbols)
+
+    def venue_open_interest(
+        self, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str], universe: Universe
+    ) -> pd.DataFrame:
+        """Open interest and mark price of each cross-venue venue (Binance, Bybit, MEXC) in
+        [start, end): ``crypto_open_interest`` columns, sorted by (symbol, ts, venue)."""
+        return self.market(universe).venue_open_interest(start, end, symbols)
 
     def oi_cadence_seconds(self, universe: Universe) -> int:
         """Seconds between the open-interest samples the configured provider serves.

@@ -26,6 +26,11 @@ class Source(StrEnum):
     ECONOMIC_SERIES = "economic_series"
 
 
+CROSS_VENUES: tuple[str, ...] = ("binance", "bybit", "mexc")
+"""The venues the cross-venue view compares (the crypto seed runs these three together); each
+serves ``crypto_open_interest`` rows tagged with its ``venue``, the first is the reference."""
+
+
 @runtime_checkable
 class MarketDataProvider(Protocol):
     name: str

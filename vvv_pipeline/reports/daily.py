@@ -56,9 +56,13 @@ def write_daily_report(
     signals: pd.DataFrame | None = None,
     portfolio: pd.DataFrame | None = None,
     portfolio_positions: pd.DataFrame | None = None,
+    zones: pd.DataFrame | None = None,
+    oi_spikes: pd.DataFrame | None = None,
     *,
     title: str | None = None,
     display_tz: str = DISPLAY_TZ,
+    with_tiers: bool = True,
+    period: str = "Session",
 ) -> Path:
     """Write the report of ``session`` to the HTML file ``path`` and return ``path``.
 
@@ -69,38 +73,49 @@ def write_daily_report(
 
     ``portfolio`` (the ``equity_portfolio`` summary rows up to the session: its history) and
     ``portfolio_positions`` (position rows, cut to the session) add a "Portfolio" table and chart
-    after the signals, when the session has a portfolio row.
+    after the signals, when the session has a portfolio row. ``zones`` and ``oi_spikes`` add
+    their layers to each symbol's chart. The crypto page passes ``with_tiers=False`` (its sources
+    are hourly: their checks are on the assets' Checks tabs) and ``period="New York day"``.
     """
     target = Path(path)
     day = pd.Timestamp(session).normalize()
     heading = title or report_title(day)
-    bars, levels, profile, regime_bars, darkpool, signals = (
-        _on_day(f, day) for f in (bars, levels, profile, regime_bars, darkpool, signals)
+    bars, levels, profile, regime_bars, darkpool, signals, zones, oi_spikes = (
+        _on_day(f, day)
+        for f in (bars, levels, profile, regime_bars, darkpool, signals, zones, oi_spikes)
     )
     # a session with no bars (nothing stored yet, a feed outage) still gets its page: the tiers
     # and signals tables say what is known, with no symbol sections
     symbols = sorted(bars["symbol"].astype(str).unique()) if "symbol" in bars else []
-    sections: list[tuple[str, str, Callable[[], go.Figure]]] = [
-        ("tiers", "Validation tiers", lambda: tiers_table(_or_empty(tier_results, TIER_COLUMNS))),
-        ("signals", "Signals", lambda: signals_table(_or_empty(signals, SIGNAL_COLUMNS))),
-    ]
+    sections: list[tuple[str, str, Callable[[], go.Figure]]] = []
+    if with_tiers:
+        tiers = _or_empty(tier_results, TIER_COLUMNS)
+        sections.append(("tiers", "Validation tiers", lambda: tiers_table(tiers)))
+    sections.append(
+        ("signals", "Signals", lambda: signals_table(_or_empty(signals, SIGNAL_COLUMNS)))
+    )
     sections += _portfolio_sections(day, portfolio, _on_day(portfolio_positions, day))
     for symbol in symbols:
         frames = [_of(f, symbol) for f in (bars, levels, profile, regime_bars, darkpool)]
+        layers = {"zones": _of(zones, symbol), "oi_spikes": _of(oi_spikes, symbol)}
         sections.append(
             (
                 f"symbol-{symbol}",
                 symbol,
-                lambda frames=frames: symbol_figure(*frames, display_tz=display_tz),
+                lambda frames=frames, layers=layers: symbol_figure(
+                    *frames, **layers, display_tz=display_tz
+                ),
             )
         )
-    body = partial(_write_body, heading=heading, day=day, symbols=symbols, sections=sections)
+    body = partial(
+        _write_body, heading=heading, day=day, symbols=symbols, sections=sections, period=period
+    )
     return write_page(target, heading, body, STYLE)
 
 
-def report_title(session: str | dt.date | pd.Timestamp) -> str:
+def report_title(session: str | dt.date | pd.Timestamp, name: str = "Daily report") -> str:
     """The page title of a session's report, e.g. "Daily report 2025-11-25"."""
-    return f"Daily report {pd.Timestamp(session):%Y-%m-%d}"
+    return f"{name} {pd.Timestamp(session):%Y-%m-%d}"
 
 
 def report_summary_markdown(
@@ -112,10 +127,12 @@ def report_summary_markdown(
     top: int = 3,
     max_failures: int = 5,
     portfolio: pd.Series | None = None,
+    title: str = "Daily report",
 ) -> str:
     """A few markdown lines: session, symbols, the ``top`` strongest signals, the portfolio
-    (its summary row of the session, when given), failed checks."""
-    lines = [f"**{report_title(session)}** · {len(symbols)} symbols: {', '.join(symbols)}"]
+    (its summary row of the session, when given), failed checks (when ``tier_results`` is
+    given)."""
+    lines = [f"**{report_title(session, title)}** · {len(symbols)} symbols: {', '.join(symbols)}"]
     if signals is not None and not signals.empty:
         order = signals["score"].abs().sort_values(ascending=False, kind="stable").index
         best = signals.loc[order[:top]]
@@ -128,7 +145,9 @@ def report_summary_markdown(
         lines.append("- Top signals: none")
     if portfolio is not None:
         lines.append(portfolio_line(portfolio))
-    if tier_results is None or tier_results.empty:
+    if tier_results is None:  # a page without a tiers table (crypto: hourly sources)
+        return "\n".join(lines)
+    if tier_results.empty:
         lines.append("- Checks: none run")
         return "\n".join(lines)
     failed = tier_results[~tier_results["passed"].astype(bool)]
@@ -258,7 +277,9 @@ def signals_table(signals: pd.DataFrame, digits: int = 3) -> go.Figure:
     components = [
         c for c in signals.columns if c.startswith("component_") and signals[c].notna().any()
     ]
-    columns = ["symbol", "direction", "score", "confidence", "conflicts", *components]
+    # the conflict rule and the reason where the fusion recorded them
+    explained = [c for c in ("rule", "reason") if c in signals.columns]
+    columns = ["symbol", "direction", "score", "confidence", "conflicts", *components, *explained]
     table = signals.iloc[np.argsort(-signals["score"].abs().to_numpy(), kind="stable")]
     colors = {"long": "#e3f4e9", "short": "#f6d5d3"}
     fills = [colors.get(d, "white") for d in table["direction"].astype(str)]
@@ -292,11 +313,13 @@ def _write_body(
     day: pd.Timestamp,
     symbols: list[str],
     sections: list[tuple[str, str, Callable[[], go.Figure]]],
+    period: str,
 ) -> None:
     title = html.escape(heading)
     links = " · ".join(f'<a href="#symbol-{html.escape(s)}">{html.escape(s)}</a>' for s in symbols)
     out.write(
-        f"<h1>{title}</h1>\n<p>Session {day:%Y-%m-%d} · {len(symbols)} symbols: {links}</p>\n"
+        f"<h1>{title}</h1>\n<p>{html.escape(period)} {day:%Y-%m-%d} · {len(symbols)} symbols: "
+        f"{links}</p>\n"
     )
     for index, (anchor, name, build) in enumerate(sections):
         # the first figure references the folder's plotly.min.js; the rest reuse it

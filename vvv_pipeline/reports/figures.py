@@ -5,7 +5,10 @@ A symbol's chart has three panels sharing axes, so every layer lines up with the
 
 - **Price** (row 1, left): candlesticks, dark-pool prints as markers (area grows with premium),
   regime shading (one translucent rectangle per run of consecutive bars with the same regime,
-  from the run's first bar to the end of its last bar) and the POC / VAH / VAL lines.
+  from the run's first bar to the end of its last bar), the POC / VAH / VAL lines, price zones
+  as horizontal bands across the day (supply, demand, high- and low-volume nodes) and open-
+  interest spikes as triangles at the mark price (up: OI added, down: removed; larger for a
+  larger size class).
 - **Volume profile** (row 1, right): horizontal bars of volume per price level on their own x-axis
   (``x2``), its y-axis matched to the price axis; bars inside the value area are coloured and the
   value area is highlighted as a band.
@@ -34,6 +37,14 @@ LEVEL_STYLES = {"poc": "#1f3a93", "vah": "#6c7a89", "val": "#6c7a89"}
 UP, DOWN = "#26a65b", "#d64541"
 PRINT_SIZE_RANGE = (6.0, 30.0)
 """Dark-pool marker diameters in px, smallest and largest premium of the chart."""
+ZONE_COLORS = {
+    "supply": "rgba(214, 69, 65, 0.13)",
+    "demand": "rgba(38, 166, 91, 0.13)",
+    "hvn": "rgba(31, 58, 147, 0.08)",
+    "lvn": "rgba(149, 165, 166, 0.10)",
+}
+SPIKE_SIZES = {"small": 6.0, "medium": 8.0, "large": 11.0, "whale": 15.0}
+"""Open-interest spike marker diameters in px per size class."""
 
 
 def symbol_figure(
@@ -43,6 +54,8 @@ def symbol_figure(
     regime_bars: pd.DataFrame | None,
     darkpool: pd.DataFrame | None,
     *,
+    zones: pd.DataFrame | None = None,
+    oi_spikes: pd.DataFrame | None = None,
     display_tz: str = DISPLAY_TZ,
     bar_interval: pd.Timedelta | None = None,
 ) -> go.Figure:
@@ -50,8 +63,10 @@ def symbol_figure(
 
     Every frame holds one symbol's rows for the day: ``bars`` time bars, ``levels`` the
     ``profile_levels`` rows, ``profile`` its one ``profile_summary`` row, ``regime_bars``
-    (symbol, ts, regime) and ``darkpool`` canonical dark-pool prints. ``bar_interval`` (the span a
-    regime bar covers) defaults to the smallest step between consecutive regime bars.
+    (symbol, ts, regime), ``darkpool`` canonical dark-pool prints, ``zones`` its price zones of
+    the day (kind, price_low, price_high) and ``oi_spikes`` its open-interest spikes (ts,
+    oi_change, size_class, mark_price). ``bar_interval`` (the span a regime bar covers) defaults
+    to the smallest step between consecutive regime bars.
     """
     if bars is None or bars.empty:
         raise ValueError("bars: no rows, a symbol chart needs at least one bar")
@@ -98,6 +113,9 @@ def symbol_figure(
     if darkpool is not None and not darkpool.empty:
         _single_symbol(darkpool, "darkpool", expected=symbol)
         fig.add_trace(_darkpool_trace(darkpool, display_tz), row=1, col=1)
+    if oi_spikes is not None and not oi_spikes.empty:
+        _single_symbol(oi_spikes, "oi_spikes", expected=symbol)
+        fig.add_trace(_spike_trace(oi_spikes, display_tz), row=1, col=1)
     if levels is not None and not levels.empty:
         _single_symbol(levels, "levels", expected=symbol)
         fig.add_trace(_profile_trace(levels), row=1, col=2)
@@ -132,6 +150,9 @@ def symbol_figure(
         ]
         # one assignment: add_vrect per span re-validates every shape each call (minutes at 1min)
         fig.update_layout(shapes=[*fig.layout.shapes, *shading])
+    if zones is not None and not zones.empty:
+        _single_symbol(zones, "zones", expected=symbol)
+        fig.update_layout(shapes=[*fig.layout.shapes, *zone_bands(zones)])
     fig.update_layout(
         title={"text": symbol, "x": 0.01, "y": 0.99},
         height=640,
@@ -192,6 +213,52 @@ def _darkpool_trace(prints: pd.DataFrame, display_tz: str) -> go.Scatter:
         marker={"size": low + (high - low) * share, "color": "rgba(142, 68, 173, 0.55)"},
         customdata=np.column_stack([prints["size"], premium]),
         hovertemplate="%{y:.2f} x %{customdata[0]:,} = $%{customdata[1]:,.0f}<extra></extra>",
+    )
+
+
+def zone_bands(zones: pd.DataFrame) -> list[dict]:
+    """One band per zone across the price panel, from its price_low to its price_high, coloured
+    by kind (:data:`ZONE_COLORS`), the first of each kind named in the legend."""
+    first_of_kind = ~zones["kind"].astype(str).duplicated().to_numpy()
+    return [
+        {
+            "xref": "x domain",
+            "x0": 0,
+            "x1": 1,
+            "y0": float(low),
+            "y1": float(high),
+            "fillcolor": ZONE_COLORS.get(kind, "rgba(0, 0, 0, 0.06)"),
+            "line": {"width": 0},
+            "layer": "below",
+            "name": f"zone: {kind}",
+            **({"showlegend": True} if first else {}),
+        }
+        for kind, low, high, first in zip(
+            zones["kind"].astype(str),
+            zones["price_low"],
+            zones["price_high"],
+            first_of_kind,
+            strict=True,
+        )
+    ]
+
+
+def _spike_trace(spikes: pd.DataFrame, display_tz: str) -> go.Scatter:
+    added = spikes["oi_change"].to_numpy(dtype=float) >= 0
+    size_class = spikes["size_class"].astype(str)
+    return go.Scatter(
+        x=_wall_time(spikes["ts"], display_tz),
+        y=spikes["mark_price"],
+        mode="markers",
+        name="OI spikes",
+        marker={
+            "symbol": np.where(added, "triangle-up", "triangle-down"),
+            "size": size_class.map(SPIKE_SIZES).fillna(SPIKE_SIZES["small"]).to_numpy(),
+            "color": np.where(added, UP, DOWN),
+            "line": {"width": 0.5, "color": "#2c3e50"},
+        },
+        customdata=np.column_stack([size_class, spikes["oi_change_pct"].to_numpy(dtype=float)]),
+        hovertemplate="%{customdata[0]} %{customdata[1]:+.2%} OI at %{y:.2f}<extra></extra>",
     )
 
 

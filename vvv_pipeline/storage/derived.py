@@ -31,8 +31,11 @@ VELOCITY = "analytics_velocity"
 FLOW = "analytics_flow"
 RISK = "analytics_risk"
 PORTFOLIO = "analytics_portfolio"
+FORECAST = "analytics_forecast"
 OI_SPIKES = "analytics_oi_spikes"
 SIGNALS = "analytics_signals"
+TRAPS = "analytics_traps"
+CROSS_VENUE = "analytics_cross_venue"
 
 
 class DerivedStore:

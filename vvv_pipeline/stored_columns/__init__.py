@@ -13,6 +13,7 @@ compares every family with what ArcticDB returns after a materialized session. N
 """
 
 from vvv_pipeline.stored_columns.bars import BAR_TABLES
+from vvv_pipeline.stored_columns.cross_venue import CROSS_VENUE_TABLE
 from vvv_pipeline.stored_columns.days import day_tables
 from vvv_pipeline.stored_columns.model import (
     FLOAT,
@@ -22,7 +23,9 @@ from vvv_pipeline.stored_columns.model import (
     markdown,
 )
 
-STORED_TABLES: dict[str, StoredTable] = {t.asset: t for t in (*BAR_TABLES, *day_tables())}
+STORED_TABLES: dict[str, StoredTable] = {
+    t.asset: t for t in (*BAR_TABLES, *day_tables(), CROSS_VENUE_TABLE)
+}
 """Derived asset name -> what it stores."""
 
 

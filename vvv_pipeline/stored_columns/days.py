@@ -12,12 +12,14 @@ from collections.abc import Callable, Collection, Mapping
 
 from vvv_pipeline.analytics import (
     flow,
+    forecast,
     fusion,
     oi_spikes,
     portfolio,
     profile,
     regime,
     risk,
+    trap_events,
     velocity,
     zones,
 )
@@ -25,6 +27,7 @@ from vvv_pipeline.metadata_tiers import TIER1_COLUMNS, TIER2_COLUMNS, TIER3_COLU
 from vvv_pipeline.schemas import TEXT, UTC_TS
 from vvv_pipeline.storage.derived import (
     FLOW,
+    FORECAST,
     MARKET_PROFILE,
     METADATA_TIER1,
     METADATA_TIER2,
@@ -34,12 +37,14 @@ from vvv_pipeline.storage.derived import (
     REGIME,
     RISK,
     SIGNALS,
+    TRAPS,
     VELOCITY,
     ZONES,
 )
 from vvv_pipeline.stored_columns.model import (
     BOOL,
     INT,
+    NAIVE_TS,
     SeriesFamily,
     StoredTable,
     day_columns,
@@ -66,7 +71,8 @@ _TIER3_OI = ("oi_first", "oi_last", "oi_change", "oi_change_pct")
 _TIER3_RATIOS = ("dark_share", "dark_premium_bps", "put_call_premium_ratio")
 _TIER3_EQUITY_NAN = (*_TIER3_RATIOS, "sentiment_balance", "sentiment_mean", *_TIER3_OI)
 _PROFILE = {"single_prints": INT, "tpo_periods": INT, "close_location": TEXT}
-_SIGNALS = {"direction": TEXT, "conflicts": INT}
+_ZONES = {"kind": TEXT, "volume": INT, "touches": INT}
+_SIGNALS = {"direction": TEXT, "conflicts": INT, "rule": TEXT, "reason": TEXT}
 _COMPONENTS = tuple(name for name in fusion.COLUMNS if name.startswith("component_"))
 _REGIME_NAN = ("vol_percentile", "adx")
 _TIER3_CRYPTO_NAN = _values(TIER3_COLUMNS)
@@ -86,17 +92,25 @@ BOTH: tuple[Row, ...] = (
 """Per-day assets built for equities (sessions) and crypto (New York days)."""
 
 _FLOW_NAN = ("dp_share", "put_call_premium_ratio", "sentiment_mean", "sentiment_balance")
-_ZONES = {"kind": TEXT, "volume": INT, "touches": INT}
 _SPIKES_NAN = ("net_oi_change_pct",)
 _SPIKE_COUNTS = dict.fromkeys(
     ("spikes", "large_spikes", "whale_spikes", "whole_number_spikes"), INT
 )
+_FORECAST = {"model_version": TEXT, "vol_eval_steps": INT, "ret_eval_steps": INT}
+_FORECAST_NAN = tuple(name for name in _values(forecast.COLUMNS) if name not in _FORECAST)
+_TRAP_COUNTS = {name: INT for name in trap_events.COLUMNS if name not in ("symbol", "date")}
+_EQUITY_TRAP_COUNTS = {k: v for k, v in _TRAP_COUNTS.items() if k in trap_events.EQUITY_COLUMNS}
 ONE: tuple[tuple[str, bool, str, Mapping[str, str], Mapping[str, str], Collection[str]], ...] = (
     # asset, crypto, library, meanings, dtypes, NaN-able columns
     ("equity_price_zones", False, ZONES, zones.COLUMNS, _ZONES, ()),
+    # crypto volumes are fractional base units
+    ("crypto_price_zones", True, ZONES, zones.COLUMNS, {"kind": TEXT, "touches": INT}, ()),
     ("equity_risk", False, RISK, risk.COLUMNS, {}, _values(risk.COLUMNS)),
     ("equity_flow", False, FLOW, flow.COLUMNS, {}, _FLOW_NAN),
     ("crypto_oi_spikes", True, OI_SPIKES, oi_spikes.COLUMNS, _SPIKE_COUNTS, _SPIKES_NAN),
+    ("equity_forecast", False, FORECAST, forecast.COLUMNS, _FORECAST, _FORECAST_NAN),
+    ("equity_traps", False, TRAPS, trap_events.EQUITY_COLUMNS, _EQUITY_TRAP_COUNTS, ()),
+    ("crypto_traps", True, TRAPS, trap_events.COLUMNS, _TRAP_COUNTS, ()),
 )
 """Per-day assets of one asset class only."""
 
@@ -119,10 +133,31 @@ def _spikes(crypto: bool) -> SeriesFamily:
     return SeriesFamily(instrument(crypto) + "/spikes", ("/spikes",), columns)
 
 
+def _forecast_model(crypto: bool) -> SeriesFamily:
+    """The fitted model behind each forecast row: the artefact that reproduces it."""
+    dtypes = {"model_version": TEXT, "spec": TEXT, "vol_train_rows": INT, "ret_train_rows": INT}
+    dtypes |= {"vol_train_start": NAIVE_TS, "ret_train_start": NAIVE_TS}
+    nullable = [
+        name for name in _values(forecast.MODEL_COLUMNS) if dtypes.get(name) in (None, NAIVE_TS)
+    ]
+    columns = day_columns(forecast.MODEL_COLUMNS, dtypes, nullable)
+    return SeriesFamily(instrument(crypto) + "/model", ("/model",), columns)
+
+
+def _trap_events(crypto: bool) -> SeriesFamily:
+    dtypes = {"ts": UTC_TS, "kind": TEXT, "direction": INT, "level_source": TEXT}
+    names = list(trap_events.EVENT_COLUMNS)
+    nullable = [name for name in names if name not in (*dtypes, "symbol")]
+    columns = listed_columns(names, trap_events.EVENT_COLUMNS, dtypes, nullable)
+    return SeriesFamily(instrument(crypto) + "/events", ("/events",), columns)
+
+
 MORE: dict[str, Callable[[bool], SeriesFamily]] = {
     "market_profile": _levels,
     "regime": _regime_bars,
     "oi_spikes": _spikes,
+    "forecast": _forecast_model,
+    "traps": _trap_events,
 }
 """Intraday or per-level series an asset writes beside its per-day ``{SYMBOL}`` series."""
 

@@ -95,3 +95,49 @@ def test_coverage_report_counts_the_missing_partitions(data_dir, instance):
     assert "<title>Source coverage 2025-11-19 .. 2025-11-25</title>" in html
     assert stat.S_IMODE(page.stat().st_mode) == 0o644 and page.stat().st_size < 200_000
     assert mat.metadata["report_url"].value == page.as_uri()
+
+
+def test_signals_fuse_six_analytics_and_say_why(two_days_store):
+    first, second = two_days_store.days
+    derived = DerivedStore(arctic_uri())
+    signals = read_days(derived, SIGNALS, EQUITIES + CRYPTO, *_span(two_days_store.days))
+    signals = signals.assign(key=signals["symbol"].astype(str))
+    on_second = signals[signals["date"] == pd.Timestamp(second)]
+    # every instrument fuses regime, velocity, profile, zones, traps and flow (or OI)
+    for kind, symbols, participation in ((EQUITIES, EQUITIES, "flow"), (CRYPTO, CRYPTO, "oi")):
+        rows = on_second[on_second["key"].isin(symbols)]
+        for name in ("regime", "velocity", "profile", "zones", "traps", participation):
+            assert rows[f"component_{name}"].notna().all(), (kind, name)
+    # the first day has no earlier levels to read traps against: that component is missing
+    assert signals.loc[signals["date"] == pd.Timestamp(first), "component_traps"].isna().all()
+    assert set(signals["rule"]) <= {
+        "none",
+        "trap_veto",
+        "volatile_regime",
+        "participation_disagrees",
+    }
+    for row in signals.itertuples(index=False):
+        assert row.reason.startswith(f"{row.direction} {row.score:+.2f}, confidence"), row
+
+
+def test_crypto_daily_report_pages_draw_the_stored_zones_and_spikes(two_days_store):
+    from vvv_pipeline.defs.assets.reports import reports_dir
+    from vvv_pipeline.storage.derived import OI_SPIKES, ZONES
+    from vvv_pipeline_tests.reports.test_daily_report import plotted_data, plotted_layout
+
+    derived = DerivedStore(arctic_uri())
+    for day in two_days_store.days:
+        page = (reports_dir() / "crypto" / f"{day}.html").read_text(encoding="utf-8")
+        assert f"<title>Crypto daily report {day}</title>" in page and 'id="tiers"' not in page
+        header = plotted_data(page, "chart-signals")[0]["header"]["values"]
+        assert "component_oi" in header and "component_flow" not in header
+        zones = read_days(derived, ZONES, CRYPTO, *_span([day]))
+        spikes = derived.read(OI_SPIKES, [f"{p}/spikes" for p in CRYPTO], *_span([day]))
+        for pair in CRYPTO:
+            layout = plotted_layout(page, f"chart-symbol-{pair}")
+            bands = [s for s in layout["shapes"] if s.get("name", "").startswith("zone: ")]
+            assert len(bands) == int((zones["symbol"].astype(str) == pair).sum()) > 0
+            traces = plotted_data(page, f"chart-symbol-{pair}")
+            drawn = [t for t in traces if t.get("name") == "OI spikes"]
+            stored = int((spikes["key"] == f"{pair}/spikes").sum()) if len(spikes) else 0
+            assert sum(len(t["x"]) for t in drawn) == stored

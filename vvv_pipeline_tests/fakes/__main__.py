@@ -12,7 +12,7 @@ import time
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.universe import load_universe
 
-SERVERS = ("unusual_whales", "iqfeed", "binance", "bybit", "coinbase", "fred", "yahoo")
+SERVERS = ("unusual_whales", "iqfeed", "binance", "bybit", "mexc", "coinbase", "fred", "yahoo")
 SCALES = {
     "tiny": {"ticks_per_session": 500, "crypto_trades_per_hour": 100},
     "default": {},

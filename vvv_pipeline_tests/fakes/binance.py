@@ -91,9 +91,9 @@ def _int(query: dict[str, str], name: str) -> int | None:
 
 
 class BinanceFake:
-    def __init__(self, market: SimulatedMarket) -> None:
+    def __init__(self, market: SimulatedMarket, trades: HourlyTrades | None = None) -> None:
         self.market = market
-        self.trades = HourlyTrades(market)
+        self.trades = trades or HourlyTrades(market)
 
     def _known(self, symbol: str) -> bool:
         return symbol in self.market.known_symbols(Source.CRYPTO_TRADES)
@@ -166,10 +166,14 @@ def _throttled(status: int, message: str) -> Callable[[FakeRequest, Fault], Fake
 
 
 def make_server(
-    market: SimulatedMarket, port: int = 0, faults: FaultPlan | None = None
+    market: SimulatedMarket,
+    port: int = 0,
+    faults: FaultPlan | None = None,
+    trades: HourlyTrades | None = None,
 ) -> FakeHttpServer:
-    """A started fake serving both the spot and the USD-M paths on one port."""
-    fake = BinanceFake(market)
+    """A started fake serving both the spot and the USD-M paths on one port; ``trades``: the
+    trades to serve (default: the simulated market's; the WebSocket fake shares its own)."""
+    fake = BinanceFake(market, trades)
     routes = [
         ("/api/v3/aggTrades", fake.agg_trades),
         ("/futures/data/openInterestHist", fake.open_interest),

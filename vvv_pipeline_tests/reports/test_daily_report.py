@@ -529,3 +529,64 @@ def test_summary_markdown_has_the_portfolio_line():
     assert text.splitlines()[2] == (
         "- Portfolio: value 125.00, P&L day +20.00, total +45.00, 1-day VaR 95 % 2.50, CVaR 3.75"
     )
+
+
+def plotted_layout(page: str, div_id: str) -> dict:
+    """The layout passed to ``Plotly.newPlot`` for ``div_id`` (after its traces)."""
+    anchor = page.index(f'"{div_id}",', page.index("Plotly.newPlot"))
+    _, end = json.JSONDecoder().raw_decode(page, page.index("[", anchor))
+    layout, _ = json.JSONDecoder().raw_decode(page, page.index("{", end))
+    return layout
+
+
+def test_crypto_page_has_no_tiers_and_draws_each_pairs_zones_and_oi_spikes(tmp_path):
+    bars = hand_bars("BTCUSDT")
+    zones = pd.DataFrame(
+        {
+            "symbol": "BTCUSDT",
+            "date": DATE,
+            "kind": ["supply", "demand", "hvn"],
+            "price_low": [101.5, 99.0, 100.0],
+            "price_high": [102.0, 99.5, 100.5],
+        }
+    )
+    spikes = pd.DataFrame(
+        {
+            "symbol": "BTCUSDT",
+            "ts": bars["ts"].iloc[[1, 3]].to_numpy(),
+            "oi_change": [250.0, -400.0],
+            "oi_change_pct": [0.012, -0.02],
+            "size_class": ["large", "whale"],
+            "mark_price": [100.2, 99.8],
+        }
+    )
+    signals = (
+        hand_signals()
+        .assign(symbol="BTCUSDT", rule="trap_veto", reason="neutral +0.47: vetoed")
+        .iloc[:1]
+    )
+    page = write_daily_report(
+        tmp_path / "crypto.html",
+        DAY,
+        bars,
+        signals=signals,
+        zones=zones,
+        oi_spikes=spikes,
+        title="Crypto daily report 2025-11-25",
+        with_tiers=False,
+        period="New York day",
+    ).read_text()
+    assert 'id="tiers"' not in page and "New York day 2025-11-25 · 1 symbols" in page
+    header = plotted_data(page, "chart-signals")[0]["header"]["values"]
+    assert header[-2:] == ["rule", "reason"]
+    layout = plotted_layout(page, "chart-symbol-BTCUSDT")
+    bands = [s for s in layout["shapes"] if s.get("name", "").startswith("zone: ")]
+    assert [(b["name"], b["y0"], b["y1"]) for b in bands] == [
+        ("zone: supply", 101.5, 102.0),
+        ("zone: demand", 99.0, 99.5),
+        ("zone: hvn", 100.0, 100.5),
+    ]
+    (spike,) = [t for t in plotted_data(page, "chart-symbol-BTCUSDT") if t["name"] == "OI spikes"]
+    assert list(spike["y"]) == [100.2, 99.8]
+    assert list(spike["marker"]["symbol"]) == ["triangle-up", "triangle-down"]
+    assert list(_decoded(spike["marker"]["size"])) == [11.0, 15.0]  # large, whale

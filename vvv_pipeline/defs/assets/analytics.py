@@ -6,6 +6,7 @@ series per symbol in its own ``analytics_*`` library (see :mod:`vvv_pipeline.def
 Per-day rows are indexed by the day's New York midnight; intraday rows by their time.
 """
 
+import math
 from collections.abc import Callable
 
 import dagster as dg
@@ -14,6 +15,8 @@ import pandas as pd
 from vvv_pipeline import settings
 from vvv_pipeline.analytics.adjustment import adjusted_history
 from vvv_pipeline.analytics.flow import flow_view
+from vvv_pipeline.analytics.forecast import SPEC as FORECAST_SPEC
+from vvv_pipeline.analytics.forecast import forecast_sessions
 from vvv_pipeline.analytics.fusion import fuse
 from vvv_pipeline.analytics.oi_spikes import classify_oi_spikes, oi_spike_summary
 from vvv_pipeline.analytics.portfolio import portfolio_history
@@ -22,6 +25,7 @@ from vvv_pipeline.analytics.regime import daily_regime, regime_bars
 from vvv_pipeline.analytics.risk import BENCHMARK, risk_metrics
 from vvv_pipeline.analytics.velocity import daily_velocity
 from vvv_pipeline.analytics.zones import price_zones
+from vvv_pipeline.defs.assets.cross_venue import crypto_cross_venue
 from vvv_pipeline.defs.assets.derive import (
     NEWS_SO_FAR,
     derive,
@@ -36,11 +40,13 @@ from vvv_pipeline.defs.assets.frames_io import (
     read_days,
     split_key,
 )
+from vvv_pipeline.defs.assets.traps import TRAP_ASSETS
 from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
 from vvv_pipeline.portfolio_holdings import load_holdings
 from vvv_pipeline.storage.derived import (
     FLOW,
+    FORECAST,
     MARKET_PROFILE,
     METADATA_TIER1,
     OI_SPIKES,
@@ -49,6 +55,7 @@ from vvv_pipeline.storage.derived import (
     RISK,
     SIGNALS,
     TIME_BARS,
+    TRAPS,
     VELOCITY,
     ZONES,
     DerivedStore,
@@ -61,6 +68,10 @@ REGIME_TRAILING_DAYS = 45
 """Calendar days of earlier regime rows read for the realized-vol percentile (20 sessions)."""
 RISK_HISTORY_DAYS = 400
 """Calendar days of daily closes read for risk metrics (252 sessions plus holidays)."""
+FORECAST_HISTORY_DAYS = math.ceil(FORECAST_SPEC.history_needed * 365 / 252) + 14
+"""Calendar days of realized vol and closes read before a chunk for the forecasts: the sessions
+a forecast depends on (about 252 in 365 days) and two weeks spare for holidays, so a session's
+forecast is the same whichever run, range or chunk computed it."""
 
 Compute = Callable[[DerivedStore, list[str], list[str], tuple], dict[str, pd.DataFrame]]
 
@@ -139,9 +150,12 @@ def _zones(derived, symbols, _chunk, window):
     return day_rows_to_series(price_zones(levels, bars), symbols)
 
 
-def _year_of_closes(derived: DerivedStore, symbols: list[str], window) -> pd.DataFrame | None:
-    """A year of adjusted daily closes of ``symbols`` up to the window's end (None: no rows)."""
-    start = window[0] - pd.Timedelta(days=RISK_HISTORY_DAYS)
+def _adjusted_closes(
+    derived: DerivedStore, symbols: list[str], window, days: int = RISK_HISTORY_DAYS
+) -> pd.DataFrame | None:
+    """Adjusted daily closes of ``symbols`` from ``days`` calendar days before the window to its
+    end (None: no rows)."""
+    start = window[0] - pd.Timedelta(days=days)
     history = read_bars(derived, symbols, "1d", start, window[1])
     # daily_ohlcv's adjusted closes where the warehouse has the symbol: a split or a
     # dividend is then no loss (the bars from ticks are as traded)
@@ -153,7 +167,7 @@ def _year_of_closes(derived: DerivedStore, symbols: list[str], window) -> pd.Dat
 
 
 def _risk(derived, symbols, chunk, window):
-    closes = _year_of_closes(derived, symbols, window)
+    closes = _adjusted_closes(derived, symbols, window)
     if closes is None:
         return _nothing(symbols, "")
     rows = [risk_metrics(closes, as_of=day) for day in chunk]
@@ -181,6 +195,8 @@ def _signals(crypto: bool) -> Compute:
             ("oi" if crypto else "flow"): read_days(
                 derived, OI_SPIKES if crypto else FLOW, symbols, *window
             ),
+            "zones": read_days(derived, ZONES, symbols, *window),
+            "traps": read_days(derived, TRAPS, symbols, *window),
         }
         present = {k: v for k, v in inputs.items() if len(v)}
         return day_rows_to_series(fuse(**present), symbols) if present else _nothing(symbols, "")
@@ -231,14 +247,13 @@ VELOCITY_ASSETS = _both(
     "ArcticDB `analytics_velocity`.",
     _velocity,
 )
-equity_price_zones = _analytic(
-    "equity_price_zones",
-    False,
-    ["equity_market_profile", "equity_time_bars"],
+ZONE_ASSETS = _both(
+    "price_zones",
+    lambda kind: [f"{kind}_market_profile", f"{kind}_time_bars"],
     ZONES,
     "Supply/demand zones: high- and low-volume nodes of the volume profile and the single-print "
     "tails, with strength and touches. ArcticDB `analytics_zones`, several rows per day.",
-    _zones,
+    lambda _crypto: _zones,
 )
 equity_risk = _analytic(
     "equity_risk",
@@ -267,11 +282,14 @@ SIGNAL_ASSETS = _both(
         f"{kind}_velocity",
         f"{kind}_market_profile",
         "crypto_oi_spikes" if kind == "crypto" else "equity_flow",
+        f"{kind}_price_zones",
+        f"{kind}_traps",
     ],
     SIGNALS,
-    "Signal fusion: a score in [-1, 1], direction and confidence from regime, velocity, profile "
-    "and flow (equities) or open interest (crypto) with documented weights (docs/analytics.md). "
-    "ArcticDB `analytics_signals`.",
+    "Signal fusion: a score in [-1, 1], direction and confidence from regime, velocity, profile, "
+    "zones, traps and flow (equities) or open interest (crypto) with documented weights; "
+    "conflict rules in priority order (trap veto, volatile regime, participation against the "
+    "price side) and the reason for each row (docs/analytics.md). ArcticDB `analytics_signals`.",
     _signals,
 )
 
@@ -348,7 +366,7 @@ def equity_portfolio(
     summaries: dict[str, pd.Series] = {}
 
     def compute(chunk, window):
-        closes = _year_of_closes(derived, symbols, window)
+        closes = _adjusted_closes(derived, symbols, window)
         empty = {PORTFOLIO_SERIES: pd.DataFrame(), f"{PORTFOLIO_SERIES}/positions": pd.DataFrame()}
         if closes is None:
             return empty
@@ -377,14 +395,129 @@ def equity_portfolio(
     return derive(context, arctic, PORTFOLIO, compute, partition_metadata)
 
 
+def _figure(value: float, digits: int = 4) -> dg.MetadataValue:
+    if pd.isna(value):
+        return dg.MetadataValue.text("n/a")
+    return dg.MetadataValue.float(round(float(value), digits))
+
+
+def _walk_forward_table(rows: pd.DataFrame) -> str:
+    """Per symbol: the forecasts and the walk-forward scores against the naive ones."""
+    lines = [
+        "| symbol | vol forecast | vol naive | scored | RMSE | naive RMSE | skill | QLIKE "
+        "| naive QLIKE | return forecast | hit rate |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in rows.itertuples(index=False):
+        cells = [
+            row.vol_forecast,
+            row.vol_naive,
+            row.vol_eval_steps,
+            row.vol_rmse,
+            row.vol_rmse_naive,
+            row.vol_skill,
+            row.vol_qlike,
+            row.vol_qlike_naive,
+            row.ret_forecast,
+            row.ret_hit_rate,
+        ]
+        text = ["—" if pd.isna(c) else f"{c:.4g}" for c in cells]
+        lines.append(f"| {row.symbol} | " + " | ".join(text) + " |")
+    return "\n".join(lines)
+
+
+@derived_asset(
+    "equity_forecast",
+    session_partitions(),
+    ["equity_regime", "equity_time_bars", "daily_ohlcv"],
+    "analytics",
+    "Next-session forecasts per equity: realized volatility by HAR-RV (OLS on the realized vol "
+    "of the last 1, 5 and 22 sessions, from equity_regime) and the return by ridge regression "
+    "on the last 5 daily returns (adjusted closes, as equity_risk reads them), refitted at every "
+    "session on up to a year of pairs known then; and a walk-forward evaluation over the last 63 "
+    "sessions against the naive forecasts (the session's realized vol, a zero return): RMSE, "
+    "MAE, QLIKE, skill, hit rate (docs: analytics). ArcticDB `analytics_forecast`: `{SYMBOL}` "
+    "(forecasts and scores), `{SYMBOL}/model` (the fitted coefficients, features and spec: the "
+    "model artefact that reproduces each forecast). The code version is the spec's version.",
+    FORECAST,
+    {"arcticdb", "pandas", "scikitlearn"},
+    code_version=FORECAST_SPEC.version,
+)
+def equity_forecast(
+    context: dg.AssetExecutionContext, arctic: ArcticDB, universe: UniverseFile
+) -> dg.MaterializeResult:
+    symbols = list(universe.load().equities)
+    derived = DerivedStore(arctic.uri)
+    done: dict[str, tuple[pd.DataFrame, pd.DataFrame, pd.Series]] = {}
+    """Partition key -> its summary rows, model rows and pooled scores (for its metadata)."""
+
+    def compute(
+        chunk: list[str], window: tuple[pd.Timestamp, pd.Timestamp]
+    ) -> dict[str, pd.DataFrame]:
+        start = window[0] - pd.Timedelta(days=FORECAST_HISTORY_DAYS)
+        realized = read_days(derived, REGIME, symbols, start, window[1])
+        closes = _adjusted_closes(derived, symbols, window, FORECAST_HISTORY_DAYS)
+        if realized.empty and closes is None:
+            return _nothing(symbols, "", "/model")
+        realized = realized[["symbol", "date", "realized_vol"]] if len(realized) else realized
+        result = forecast_sessions(
+            realized, closes if closes is not None else pd.DataFrame(), list(chunk)
+        )
+        for key in chunk:
+            day = pd.Timestamp(key)
+            mine = result.summary[result.summary["date"] == day]
+            if len(mine):
+                models = result.models[result.models["date"] == day]
+                done[key] = (mine, models, result.pooled.loc[day])
+        return day_rows_to_series(result.summary, symbols) | day_rows_to_series(
+            result.models, symbols, "/model"
+        )
+
+    def partition_metadata(key: str) -> dict[str, dg.MetadataValue]:
+        version = dg.MetadataValue.text(FORECAST_SPEC.version)
+        if key not in done:
+            return {
+                "model_version": version,
+                "forecast": dg.MetadataValue.text("no realized vol or return stored"),
+            }
+        rows, models, pooled = done[key]
+        return {
+            "model_version": version,
+            "symbols_forecast": dg.MetadataValue.int(int(rows["vol_forecast"].notna().sum())),
+            "training_rows_vol": dg.MetadataValue.int(int(models["vol_train_rows"].sum())),
+            "training_rows_return": dg.MetadataValue.int(int(models["ret_train_rows"].sum())),
+            "vol_eval_steps": dg.MetadataValue.int(int(pooled["vol_eval_steps"])),
+            **{
+                name: _figure(pooled[name])
+                for name in (
+                    "vol_rmse",
+                    "vol_rmse_naive",
+                    "vol_skill",
+                    "vol_qlike",
+                    "vol_qlike_naive",
+                    "ret_rmse",
+                    "ret_rmse_naive",
+                    "ret_skill",
+                    "ret_hit_rate",
+                )
+            },
+            "walk_forward": dg.MetadataValue.md(_walk_forward_table(rows)),
+        }
+
+    return derive(context, arctic, FORECAST, compute, partition_metadata)
+
+
 ANALYTICS_ASSETS = [
     *PROFILE_ASSETS,
     *REGIME_ASSETS,
     *VELOCITY_ASSETS,
-    equity_price_zones,
+    *ZONE_ASSETS,
     equity_risk,
     equity_portfolio,
+    equity_forecast,
     equity_flow,
     crypto_oi_spikes,
+    crypto_cross_venue,
+    *TRAP_ASSETS,
     *SIGNAL_ASSETS,
 ]

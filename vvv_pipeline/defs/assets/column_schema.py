@@ -50,15 +50,19 @@ def described(asset: str, description: str) -> str:
     return f"{description}\n\n{stored_table(asset).markdown()}"
 
 
-def report_signal_columns() -> tuple[Column, ...]:
-    """The signal table of a daily report page: the equity signals as shown, strongest first.
+def report_signal_columns(kind: str = "equity") -> tuple[Column, ...]:
+    """The signal table of a daily report page (``kind`` equity or crypto): the signals as
+    shown, strongest first.
 
-    Open interest has no component for equities, so the page leaves that column out.
+    A component that does not apply to the kind (open interest for equities, options flow and
+    news for crypto) has no value on any row, so the page leaves that column out.
     """
-    stored = {c.name: c for c in stored_table("equity_signals").columns()}
+    stored = {c.name: c for c in stored_table(f"{kind}_signals").columns()}
+    absent = "component_oi" if kind == "equity" else "component_flow"
     shown = ["direction", "score", "confidence", "conflicts"]
-    shown += [name for name in stored if name.startswith("component_") and name != "component_oi"]
-    symbol = Column("symbol", "object", "equity symbol")
+    shown += [name for name in stored if name.startswith("component_") and name != absent]
+    shown += ["rule", "reason"]
+    symbol = Column("symbol", "object", f"{'equity symbol' if kind == 'equity' else 'crypto pair'}")
     return (symbol, *(_on_page(stored[name]) for name in shown))
 
 

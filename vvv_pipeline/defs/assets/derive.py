@@ -166,10 +166,12 @@ def derived_asset(
     library: str,
     kinds: set[str] | None = None,
     ins: dict[str, dg.AssetIn] | None = None,
+    code_version: str | None = None,
 ):
     """Every derived asset's decorator: single-run backfills, one pool per library, automation,
     and its stored columns (:mod:`vvv_pipeline.stored_columns`) as the column schema and the
-    description's table."""
+    description's table. ``code_version`` versions what the asset computes (a model's spec), so
+    the UI marks partitions built by an earlier version as changed."""
     return dg.asset(
         name=name,
         partitions_def=partitions_def,
@@ -185,4 +187,5 @@ def derived_asset(
         metadata=stored_asset_metadata(name, library),
         automation_condition=None if _reads_hours(deps) else FOLLOW_UPSTREAM,
         freshness_policy=freshness_for(partitions_def),
+        code_version=code_version,
     )

@@ -33,6 +33,12 @@ from vvv_pipeline.validation.gate import (
 )
 
 PROGRESS_LINES = 20
+PartitionFetch = Callable[
+    [str, tuple[pd.Timestamp, pd.Timestamp], Sequence[str]],
+    tuple[pd.DataFrame, dict[str, dg.MetadataValue]],
+]
+"""Fetches a partition (key, UTC window, symbols) in place of the provider's plain fetch, with
+metadata of its own for that partition (the stream's finalization: :mod:`.stream_finalize`)."""
 UNLISTED = "_unlisted"
 """ArcticDB bucket for rows whose symbol is not in the universe (kept for the tier-1 checks)."""
 
@@ -152,8 +158,10 @@ def ingest(
     universe: Universe,
     validation_config: Validation,
     store: Callable[[str, pd.DataFrame], None],
+    fetch: PartitionFetch | None = None,
 ) -> Ingested:
-    """Fetch, validate, quarantine and ``store`` each partition of the run's range in turn."""
+    """Fetch, validate, quarantine and ``store`` each partition of the run's range in turn;
+    ``fetch`` replaces the provider's fetch (None: ``market.fetch``)."""
     partitions_def = context.assets_def.partitions_def
     assert isinstance(partitions_def, dg.TimeWindowPartitionsDefinition)
     source = spec.source.value
@@ -169,7 +177,11 @@ def ingest(
         window = window_utc(partitions_def.time_window_for_partition_key(key))
         stats_before = market.provider_stats()
         # fetched whole before any write: a fetch that raises leaves the partition untouched
-        frame = market.fetch(spec.source, *window, symbols, universe)
+        extra: dict[str, dg.MetadataValue] = {}
+        if fetch is None:
+            frame = market.fetch(spec.source, *window, symbols, universe)
+        else:
+            frame, extra = fetch(key, window, symbols)
         spent = stats_spent(stats_before, market.provider_stats())
         validation = validate_partition(
             frame, source, window, symbols, oi_cadence_seconds=ingested.oi_cadence_seconds
@@ -182,6 +194,7 @@ def ingest(
         else:
             store(key, validation.clean)
         ingested.add(key, validation.clean, validation, spent)
+        ingested.partition_metadata[key].update(extra)
         if validation_config.great_expectations:
             gx_rows.append(gx_sample(validation.clean, len(keys)))
         if validation.rejected.shape[0]:

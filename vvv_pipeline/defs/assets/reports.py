@@ -26,17 +26,29 @@ from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS
 from vvv_pipeline.defs.assets.tier_results import latest_tier_results
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.automation.partition_status import source_gaps
-from vvv_pipeline.defs.automation.policies import FOLLOW_UPSTREAM, SESSION_FRESHNESS
+from vvv_pipeline.defs.automation.policies import (
+    FOLLOW_UPSTREAM,
+    SESSION_FRESHNESS,
+    freshness_for,
+)
 from vvv_pipeline.defs.coverage_report import (
     coverage_figure,
     coverage_markdown,
     write_coverage_html,
 )
 from vvv_pipeline.defs.jobs import SESSION_SOURCES
-from vvv_pipeline.defs.partitions import session_partitions
+from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
 from vvv_pipeline.reports.daily import report_summary_markdown, write_daily_report
-from vvv_pipeline.storage.derived import MARKET_PROFILE, PORTFOLIO, REGIME, SIGNALS, DerivedStore
+from vvv_pipeline.storage.derived import (
+    MARKET_PROFILE,
+    OI_SPIKES,
+    PORTFOLIO,
+    REGIME,
+    SIGNALS,
+    ZONES,
+    DerivedStore,
+)
 from vvv_pipeline.stored_columns import markdown
 from vvv_pipeline.stored_columns.days import PORTFOLIO_SERIES
 
@@ -156,6 +168,84 @@ def daily_report(
     )
 
 
+CRYPTO_REPORT_DEPS = [
+    "crypto_time_bars",
+    "crypto_market_profile",
+    "crypto_price_zones",
+    "crypto_regime",
+    "crypto_oi_spikes",
+    "crypto_signals",
+]
+
+
+@dg.asset(
+    partitions_def=calendar_day_partitions(),
+    deps=CRYPTO_REPORT_DEPS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="reports",
+    kinds={"plotly", "html"},
+    owners=OWNERS,
+    tags={"layer": "reports"},
+    automation_condition=FOLLOW_UPSTREAM,
+    freshness_policy=freshness_for(calendar_day_partitions()),
+    description="One HTML page per New York day for the crypto pairs: the fused signal table "
+    "(with each row's conflict rule and reason), then per pair 5-minute candlesticks with "
+    "volume, the TPO/volume profile and value area beside the price axis, regime shading, the "
+    "day's price zones as bands and its open-interest spikes as triangles (up: added, down: "
+    "removed). Written to `data/reports/crypto/<day>.html` (beside `plotly.min.js`, offline) "
+    "and linked from the materialization.\n\n"
+    f"Columns of the page's signal table:\n\n{markdown(report_signal_columns('crypto'))}",
+    metadata={
+        COLUMN_SCHEMA: dg.MetadataValue.table_schema(table_schema(report_signal_columns("crypto")))
+    },
+)
+def crypto_daily_report(
+    context: dg.AssetExecutionContext, arctic: ArcticDB, universe: UniverseFile
+) -> dg.MaterializeResult:
+    pairs = list(universe.load().crypto)
+    derived = DerivedStore(arctic.uri)
+    folder = reports_dir() / "crypto"
+    written: list[tuple[str, Path, str]] = []
+    for key in context.partition_keys:
+        window = partition_window(context.assets_def.partitions_def, key)
+        signals = read_days(derived, SIGNALS, pairs, *window)
+        path = write_daily_report(
+            folder / f"{key}.html",
+            key,
+            read_bars(derived, pairs, DISPLAY_FREQ, *window),
+            levels=read_days(derived, MARKET_PROFILE, [f"{p}/levels" for p in pairs], *window),
+            profile=read_days(derived, MARKET_PROFILE, pairs, *window),
+            regime_bars=split_key(derived.read(REGIME, [f"{p}/bars" for p in pairs], *window)),
+            signals=signals,
+            zones=read_days(derived, ZONES, pairs, *window),
+            oi_spikes=split_key(derived.read(OI_SPIKES, [f"{p}/spikes" for p in pairs], *window)),
+            title=f"Crypto daily report {key}",
+            with_tiers=False,
+            period="New York day",
+        )
+        summary = report_summary_markdown(key, pairs, signals=signals, title="Crypto daily report")
+        written.append((key, path, summary))
+        context.log.info(f"crypto daily report {key}: {path}")
+    attach_per_partition(
+        context,
+        {
+            key: {
+                "dagster/row_count": dg.MetadataValue.int(1),  # one page per day
+                **page_links(path),
+                "summary": dg.MetadataValue.md(summary),
+            }
+            for key, path, summary in written
+        },
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "reports_written": dg.MetadataValue.md(
+                "\n".join(f"- {key}: `{path}`" for key, path, _ in written)
+            ),
+        }
+    )
+
+
 class CoverageConfig(dg.Config):
     lookback_days: int = Field(default=30, description="New York days covered, ending today")
     end: str | None = Field(default=None, description="last day covered (YYYY-MM-DD); today")
@@ -194,4 +284,4 @@ def coverage_report(
     )
 
 
-REPORT_ASSETS = [daily_report, coverage_report]
+REPORT_ASSETS = [daily_report, crypto_daily_report, coverage_report]

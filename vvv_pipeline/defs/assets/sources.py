@@ -21,6 +21,7 @@ from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA
 from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.defs.assets.source_types import source_column_schema, source_dagster_type
+from vvv_pipeline.defs.assets.stream_finalize import stream_fetch
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.automation.policies import (
     freshness_for,
@@ -94,8 +95,11 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             parts = split_by_symbol(clean.set_index("ts"), symbols)
             arctic_store.write_partition(prefix, partition_key, parts)
 
+        # opt-in: hours the crypto stream staged are finalized from it (else fetched as always)
+        streamed = spec.source == Source.CRYPTO_TRADES and settings.current().stream_crypto_trades
         with permanent_errors_not_retried():
-            ingested = ingest(context, spec, market, u, validation, write)
+            fetch = stream_fetch(market, u, arctic_store.uri) if streamed else None
+            ingested = ingest(context, spec, market, u, validation, write, fetch)
         attach_per_partition(context, ingested.partition_metadata)
         metadata = ingested.run_metadata()
         metadata["storage"] = dg.MetadataValue.text(

@@ -10,19 +10,22 @@ the source that needs it with a message naming the setting, not the run's first 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, get_args
 
 import pandas as pd
 
-from vvv_pipeline.providers.base import OpenInterestSeries, Source
+from vvv_pipeline.providers.base import CROSS_VENUES, OpenInterestSeries, Source
+from vvv_pipeline.providers.errors import ProviderError
 from vvv_pipeline.providers.live.binance import BinanceClient
 from vvv_pipeline.providers.live.bybit import BybitClient
 from vvv_pipeline.providers.live.coinbase import CoinbaseClient
 from vvv_pipeline.providers.live.fred import FredClient
 from vvv_pipeline.providers.live.http import FetchStats
 from vvv_pipeline.providers.live.iqfeed import IQFeedClient
+from vvv_pipeline.providers.live.mexc import MexcClient
 from vvv_pipeline.providers.live.unusual_whales import UnusualWhalesClient
 from vvv_pipeline.providers.live.yahoo import YahooClient
 from vvv_pipeline.settings import CryptoTradesVenue, OpenInterestVenue, default
@@ -30,6 +33,7 @@ from vvv_pipeline.universe import Universe
 
 CRYPTO_TRADES_VENUES: tuple[str, ...] = get_args(CryptoTradesVenue)
 OPEN_INTEREST_VENUES: tuple[str, ...] = get_args(OpenInterestVenue)
+LOGGER = logging.getLogger("vvv_pipeline.providers")
 FIXED_PROVIDERS = {
     Source.EQUITY_TICKS: "iqfeed",
     Source.DARKPOOL_PRINTS: "unusual_whales",
@@ -74,6 +78,7 @@ class LiveConfig:
     binance_url: str = default("binance_url")
     binance_futures_url: str = default("binance_futures_url")
     bybit_url: str = default("bybit_url")
+    mexc_url: str = default("mexc_url")
     coinbase_url: str = default("coinbase_url")
     fred_url: str = default("fred_url")
     yahoo_url: str = default("yahoo_url")
@@ -139,6 +144,7 @@ def build_client(
             config.binance_url, futures_url=config.binance_futures_url, **pace
         ),
         "bybit": lambda: BybitClient(config.bybit_url, **pace),
+        "mexc": lambda: MexcClient(config.mexc_url, **pace),
         "coinbase": lambda: CoinbaseClient(config.coinbase_url, **pace),
         "fred": lambda: FredClient(
             config.fred_url,
@@ -170,15 +176,47 @@ class LiveMarket:
     def client_for(self, source: Source) -> RealClient:
         """The client serving ``source``, built the first time it is asked for."""
         src = Source(source)
-        provider = self.config.provider_of(src)
-        if provider not in self._clients:
-            self._clients[provider] = build_client(provider, self.config, self.universe, src)
-        return self._clients[provider]
+        return self._client_named(self.config.provider_of(src), src)
 
     def fetch(
         self, source: Source, start: pd.Timestamp, end: pd.Timestamp, symbols: Sequence[str]
     ) -> pd.DataFrame:
         return self.client_for(source).fetch(source, start, end, symbols)
+
+    def venue_open_interest(
+        self,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        symbols: Sequence[str],
+        venues: Sequence[str] = CROSS_VENUES,
+    ) -> pd.DataFrame:
+        """Each venue's open interest in [start, end) from its own client, one frame sorted by
+        (symbol, ts, venue). A venue that cannot serve the window (Binance beyond its 30 days,
+        MEXC anything but the current ticker) is left out with a warning: the other venues
+        still compare; when none can, the last error is raised."""
+        frames, failed = [], None
+        for venue in venues:
+            client = self._client_named(venue, Source.CRYPTO_OPEN_INTEREST)
+            try:
+                frames.append(client.fetch(Source.CRYPTO_OPEN_INTEREST, start, end, symbols))
+            except ProviderError as error:
+                LOGGER.warning("cross-venue open interest without %s: %s", venue, error)
+                failed = error
+        if not any(len(f) for f in frames) and failed is not None:
+            raise failed
+        frame = pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+        order = {v: i for i, v in enumerate(venues)}
+        rank = frame["venue"].astype(str).map(order)
+        frame = frame.assign(_rank=rank).sort_values(["symbol", "ts", "_rank"], kind="stable")
+        frame = frame.drop(columns="_rank").reset_index(drop=True)
+        frame["symbol"] = frame["symbol"].astype(str).astype(pd.CategoricalDtype(sorted(symbols)))
+        frame["venue"] = frame["venue"].astype(str).astype(pd.CategoricalDtype(list(venues)))
+        return frame
+
+    def _client_named(self, provider: str, source: Source) -> RealClient:
+        if provider not in self._clients:
+            self._clients[provider] = build_client(provider, self.config, self.universe, source)
+        return self._clients[provider]
 
     @property
     def oi_cadence_seconds(self) -> int:

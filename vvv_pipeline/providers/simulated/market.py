@@ -27,6 +27,7 @@ from vvv_pipeline.providers.simulated.news import news_day
 from vvv_pipeline.providers.simulated.open_interest import SAMPLE_S, open_interest
 from vvv_pipeline.providers.simulated.options import options_flow
 from vvv_pipeline.providers.simulated.paths import equity_path_series
+from vvv_pipeline.providers.simulated.venues import VENUES, venue_open_interest
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
 from vvv_pipeline.universe import Universe, load_universe
 
@@ -150,6 +151,45 @@ class SimulatedMarket:
             if len(frame):
                 pieces.append(frame)
         return _assemble(pieces, src, table, naive)
+
+    def venue_open_interest(
+        self,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        symbols: Sequence[str],
+        venues: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Each venue's 5-second open interest and mark price (:mod:`.venues`), ``start <= ts <
+        end``: the ``crypto_open_interest`` columns, one row per (symbol, ts, venue), in that
+        order. Binance's rows are the ``crypto_open_interest`` source's own; faults do not
+        apply (they target the sources)."""
+        names = list(VENUES) if venues is None else list(dict.fromkeys(venues))
+        unknown = [v for v in names if v not in VENUES]
+        if unknown:
+            raise ValueError(f"unknown venues {unknown}; expected some of {list(VENUES)}")
+        wanted = self._check_symbols(Source.CRYPTO_OPEN_INTEREST, list(symbols))
+        lo, hi = as_utc(start), as_utc(end)
+        schema = SOURCE_SCHEMAS[Source.CRYPTO_OPEN_INTEREST.value]
+        if hi <= lo or not wanted or not names:
+            return schema.empty()
+        frames = []
+        for symbol in sorted(wanted):
+            price = self.universe.start_price(symbol)
+            for unit in self._units(Source.CRYPTO_OPEN_INTEREST, lo, hi):
+                for venue in names:
+                    piece = venue_open_interest(self.config.seed, symbol, unit.index, price, venue)
+                    frame = pd.DataFrame(_clipped(piece, lo.value, hi.value))
+                    frames.append(frame.assign(symbol=symbol, venue=venue))
+        frame = pd.concat(frames, ignore_index=True)
+        frame["ts"] = pd.to_datetime(frame["ts"].to_numpy(), utc=True)
+        order = {v: i for i, v in enumerate(names)}
+        frame = frame.sort_values(
+            ["symbol", "ts", "venue"], key=lambda c: c.map(order) if c.name == "venue" else c
+        )
+        out = conform(frame.reset_index(drop=True), schema)
+        out["symbol"] = out["symbol"].astype(pd.CategoricalDtype(sorted(wanted)))
+        out["venue"] = out["venue"].astype(pd.CategoricalDtype(names))
+        return out
 
     def _check_symbols(self, src: Source, symbols: Sequence[str]) -> list[str]:
         known = self.known_symbols(src)

@@ -1,0 +1,62 @@
+"""``vvv-pipeline stream crypto``: the crypto trade collector, a long-running process.
+
+Runs beside the Dagster daemon (a service of its own: systemd, a container), staging Binance
+aggTrades into ArcticDB's ``tick_stream`` library until SIGTERM or SIGINT
+(:mod:`vvv_pipeline.streaming.service`). The hourly ``crypto_trades`` partitions finalize what
+it staged when ``VVV_STREAM_CRYPTO_TRADES=1`` (docs/streaming.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+
+
+def stream_crypto(
+    symbols: Sequence[str] | None,
+    url: str | None,
+    rest_url: str | None,
+    flush_rows: int | None,
+    flush_ms: float | None,
+    backfill: bool,
+) -> int:
+    from vvv_pipeline import settings
+    from vvv_pipeline.providers.live.binance import BinanceClient
+    from vvv_pipeline.streaming.collector import CollectorConfig
+    from vvv_pipeline.streaming.service import run_collector
+    from vvv_pipeline.streaming.store import StreamStore
+    from vvv_pipeline.universe import UniverseError, load_universe
+
+    current = settings.current()
+    if not symbols:
+        try:
+            symbols = list(load_universe(settings.universe_path()).crypto)
+        except (UniverseError, FileNotFoundError) as error:
+            print(f"vvv-pipeline: {error}", file=sys.stderr)
+            return 1
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+    config = CollectorConfig(
+        url=url or current.binance_ws_url,
+        symbols=tuple(s.upper() for s in symbols),
+        flush_rows=flush_rows or current.stream_flush_rows,
+        flush_ms=flush_ms or current.stream_flush_ms,
+    )
+    uri = settings.arctic_uri()
+    client = BinanceClient(rest_url or current.binance_url) if backfill else None
+    print(
+        f"vvv-pipeline: streaming {', '.join(config.symbols)} from {config.url} into {uri} "
+        "(library tick_stream); SIGTERM or Ctrl-C stops after a last flush",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        stats = run_collector(config, StreamStore(uri), client)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"vvv-pipeline: stream stopped: {stats.line()}", file=sys.stderr, flush=True)
+    return 0

@@ -1,0 +1,56 @@
+"""``crypto_trades`` partitions finalized from the crypto stream (``VVV_STREAM_CRYPTO_TRADES``).
+
+An hour the collector staged anything for is built by
+:func:`~vvv_pipeline.streaming.finalize.finalize_hour` (the settled stream, its holes filled
+from the market's Binance REST client) and then validated and written like any fetched
+partition; its materialization records how many rows came from the stream, from the
+collector's gap backfills and from this fill. An hour with nothing staged is fetched exactly as
+without streaming, and gets no streaming metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dagster as dg
+import pandas as pd
+
+from vvv_pipeline import settings
+from vvv_pipeline.defs.assets.ingest import PartitionFetch
+from vvv_pipeline.defs.resources import MarketData
+from vvv_pipeline.providers.base import Source
+from vvv_pipeline.streaming.finalize import finalize_hour
+from vvv_pipeline.streaming.store import StreamStore
+from vvv_pipeline.universe import Universe
+
+
+def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> PartitionFetch:
+    """The hourly fetch that finalizes staged trades; refused unless the stream's venue is the
+    one REST fills from (the live provider's Binance)."""
+    if market.provider != "live" or market.crypto_trades_venue != "binance":
+        raise settings.SettingsError(
+            f"{settings.variable('stream_crypto_trades')}=1 finalizes Binance's stream and fills "
+            "its holes from Binance REST: it needs the live provider (VVV_PROVIDER=live) with "
+            "VVV_CRYPTO_TRADES_VENUE=binance, not "
+            f"provider {market.provider!r}, venue {market.crypto_trades_venue!r}"
+        )
+    store = StreamStore(arctic_uri)
+
+    def rest(symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        return market.fetch(Source.CRYPTO_TRADES, lo, hi, [symbol], universe)
+
+    def fetch(
+        key: str, window: tuple[pd.Timestamp, pd.Timestamp], symbols: Sequence[str]
+    ) -> tuple[pd.DataFrame, dict[str, dg.MetadataValue]]:
+        if not any(store.streamed(symbol, key) for symbol in symbols):
+            return market.fetch(Source.CRYPTO_TRADES, *window, symbols, universe), {}
+        done = finalize_hour(store, rest, symbols, key, *window)
+        meta = {
+            f"rows_from_{origin}": dg.MetadataValue.int(rows)
+            for origin, rows in done.rows_by_origin.items()
+        }
+        meta["stream_rest_requests"] = dg.MetadataValue.int(done.rest_requests)
+        meta["streamed_symbols"] = dg.MetadataValue.text(", ".join(done.streamed_symbols))
+        return done.frame, meta
+
+    return fetch

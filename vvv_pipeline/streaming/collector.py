@@ -1,0 +1,283 @@
+"""The WebSocket collector: Binance aggTrade frames into staged ArcticDB segments.
+
+One asyncio task reads the socket; rows go to a bounded :class:`~.buffer.TradeBuffer`, flushed
+(in a worker thread, so reading goes on) every ``flush_rows`` rows or ``flush_ms`` ms, one
+staged segment per symbol. A dropped connection (closed, refused, a missed pong, a
+``serverShutdown``, a refused subscription, no reply to it) is retried with exponential backoff
+and jitter, reset once a connection has delivered; every connection subscribes afresh. Server
+pings are answered by ``websockets`` itself (a pong echoing the payload, as Binance requires);
+the client pings every ``ping_interval`` and gives a connection up when no pong comes within
+``ping_timeout``. A jump in a symbol's aggregate ids (:class:`~.sequence.Sequencer`) is fetched
+from REST at once (``backfill``, in a thread) and staged with its origin marked; repeats are
+dropped. Stopping (the ``stop`` event, set by SIGTERM/SIGINT in :mod:`.service`) closes the
+socket, waits briefly for running backfills and flushes what the buffer holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+from vvv_pipeline.streaming.binance_ws import (
+    Malformed,
+    Reply,
+    Shutdown,
+    Trade,
+    parse,
+    staged_frame,
+    subscribe_request,
+)
+from vvv_pipeline.streaming.buffer import TradeBuffer
+from vvv_pipeline.streaming.sequence import Gap, Sequencer
+
+LOG = logging.getLogger("vvv_pipeline.streaming")
+
+Sink = Callable[[str, pd.DataFrame], object]
+"""Stages one symbol's segment (ts-indexed staged rows) durably; called in a worker thread."""
+Backfill = Callable[[Gap], pd.DataFrame]
+"""The staged-form rows of a gap from REST (origin ``FROM_BACKFILL``); in a worker thread."""
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    url: str
+    """WebSocket endpoint, e.g. ``wss://stream.binance.com:9443/ws``."""
+    symbols: tuple[str, ...]
+    flush_rows: int = 1000
+    flush_ms: float = 100.0
+    max_buffer_rows: int = 200_000
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    ping_interval: float | None = 20.0
+    ping_timeout: float | None = 20.0
+    reply_timeout: float = 10.0
+    """Seconds to wait for the subscription's reply before reconnecting."""
+    shutdown_grace: float = 5.0
+    """Seconds a stop waits for running gap backfills before the last flush."""
+
+
+@dataclass
+class CollectorStats:
+    frames: int = 0
+    trades: int = 0
+    repeats: int = 0
+    malformed: int = 0
+    gaps: int = 0
+    backfilled: int = 0
+    backfill_failures: int = 0
+    connections: int = 0
+    disconnects: int = 0
+    flushes: int = 0
+    staged_rows: int = 0
+    last_trade_ms: dict[str, int] = field(default_factory=dict)
+    """Latest trade time seen per symbol (epoch ms): the stream's freshness."""
+
+    def line(self) -> str:
+        return (
+            f"{self.trades} trades staged {self.staged_rows} rows in {self.flushes} flushes; "
+            f"{self.connections} connections, {self.disconnects} retries, {self.gaps} gaps "
+            f"({self.backfilled} rows backfilled, {self.backfill_failures} failed), "
+            f"{self.repeats} repeats, {self.malformed} malformed frames"
+        )
+
+
+def backoff_delay(attempt: int, initial: float, cap: float, draw: float) -> float:
+    """Exponential delay with equal jitter: half fixed, half drawn (``draw`` in [0, 1))."""
+    base = min(cap, initial * 2.0**attempt)
+    return base / 2.0 + base / 2.0 * draw
+
+
+class Collector:
+    """Collects ``config.symbols`` until ``stop`` is set; see the module docstring."""
+
+    def __init__(
+        self,
+        config: CollectorConfig,
+        sink: Sink,
+        backfill: Backfill | None = None,
+        *,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.config, self.sink, self.backfill, self.rng = config, sink, backfill, rng
+        self.stats = CollectorStats()
+        self.buffer = TradeBuffer(config.flush_rows, config.flush_ms, config.max_buffer_rows)
+        self.sequencer = Sequencer()
+        self._extra: list[tuple[str, pd.DataFrame]] = []
+        """Backfilled segments waiting for the next flush."""
+        self._flush_lock = asyncio.Lock()
+        self._flushing: asyncio.Task[None] | None = None
+        self._backfills: set[asyncio.Task[None]] = set()
+        self._request_id = 0
+        self._replied = 0
+        """Id of the last request the server confirmed."""
+
+    async def run(self, stop: asyncio.Event) -> CollectorStats:
+        attempt = 0
+        ticker = asyncio.create_task(self._tick(stop))
+        try:
+            while not stop.is_set():
+                delivered = False
+                try:
+                    delivered = await self._connection(stop)
+                except (WebSocketException, OSError, TimeoutError) as error:
+                    LOG.warning("stream: connection lost: %s: %s", type(error).__name__, error)
+                if stop.is_set():
+                    break
+                self.stats.disconnects += 1
+                await self._flush()
+                attempt = 0 if delivered else attempt + 1
+                delay = backoff_delay(
+                    attempt, self.config.backoff_initial, self.config.backoff_max, self.rng()
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            await self._shutdown()
+        return self.stats
+
+    async def _connection(self, stop: asyncio.Event) -> bool:
+        """One connection's life; whether it delivered (a reply or a trade)."""
+        config = self.config
+        delivered = False
+        async with connect(
+            config.url,
+            ping_interval=config.ping_interval,
+            ping_timeout=config.ping_timeout,
+            max_queue=1024,
+            compression=None,
+        ) as ws:
+            self.stats.connections += 1
+            self._request_id += 1
+            request = self._request_id
+            await ws.send(subscribe_request(config.symbols, request))
+            closer = asyncio.create_task(self._close_on(stop, ws, request))
+            try:
+                async for frame in ws:
+                    message = parse(frame)
+                    self.stats.frames += 1
+                    if isinstance(message, Trade):
+                        delivered = True
+                        self._trade(message)
+                        if self.buffer.due():
+                            await self._start_flush(wait=self.buffer.full())
+                    elif isinstance(message, Reply):
+                        if message.id == request and message.error is None:
+                            delivered = True
+                            self._replied = request
+                            LOG.info("stream: subscribed to %s", ", ".join(config.symbols))
+                        elif message.error is not None:
+                            LOG.error("stream: subscription refused: %s", message.error)
+                            break
+                    elif isinstance(message, Shutdown):
+                        LOG.info("stream: server announced shutdown; reconnecting")
+                        break
+                    elif isinstance(message, Malformed):
+                        self.stats.malformed += 1
+                        if self.stats.malformed <= 20:
+                            LOG.warning(
+                                "stream: malformed frame (%s): %s", message.reason, message.frame
+                            )
+            finally:
+                closer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await closer
+        return delivered
+
+    async def _close_on(self, stop: asyncio.Event, ws: ClientConnection, request: int) -> None:
+        """Close the socket when ``stop`` is set, or when the subscription gets no reply."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), self.config.reply_timeout)
+        if not stop.is_set() and self._replied != request:
+            LOG.warning("stream: no reply to SUBSCRIBE in %.0f s", self.config.reply_timeout)
+            await ws.close()
+            return
+        await stop.wait()
+        await ws.close()
+
+    def _trade(self, message: Trade) -> None:
+        row = message.row
+        keep, gap = self.sequencer.check(message.symbol, row[0], row[1])
+        if not keep:
+            self.stats.repeats += 1
+            return
+        self.stats.trades += 1
+        self.stats.last_trade_ms[message.symbol] = row[1]
+        self.buffer.add(message.symbol, row, 0)
+        if gap is not None:
+            self.stats.gaps += 1
+            LOG.info("stream: %s gap of %d ids after %d", gap.symbol, gap.missing, gap.after_id)
+            if self.backfill is not None:
+                task = asyncio.create_task(self._backfill(gap))
+                self._backfills.add(task)
+                task.add_done_callback(self._backfills.discard)
+
+    async def _backfill(self, gap: Gap) -> None:
+        assert self.backfill is not None
+        try:
+            rows = await asyncio.to_thread(self.backfill, gap)
+        except Exception as error:  # a failed backfill leaves a hole that finalization fills
+            self.stats.backfill_failures += 1
+            LOG.warning("stream: backfill of %s failed: %s", gap, error)
+            return
+        self.stats.backfilled += len(rows)
+        if len(rows):
+            self._extra.append((gap.symbol, rows))
+
+    async def _tick(self, stop: asyncio.Event) -> None:
+        """Flush on age: the receive loop only sees the buffer when a frame arrives."""
+        period = max(self.config.flush_ms / 4000.0, 0.005)
+        while not stop.is_set():
+            await asyncio.sleep(period)
+            if self.buffer.due() or self._extra:
+                await self._start_flush(wait=False)
+
+    async def _start_flush(self, *, wait: bool) -> None:
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+        if wait:  # the buffer is full: stop reading until the store has taken it
+            await self._flushing
+
+    async def _flush(self) -> None:
+        async with self._flush_lock:
+            held = self.buffer.drain()
+            extra, self._extra = self._extra, []
+            segments: dict[str, list[pd.DataFrame]] = {}
+            for (symbol, origin), rows in held.items():
+                segments.setdefault(symbol, []).append(staged_frame(rows, origin))
+            for symbol, rows in extra:
+                segments.setdefault(symbol, []).append(rows)
+            if not segments:
+                return
+            staged = await asyncio.to_thread(self._stage, segments)
+            self.stats.flushes += 1
+            self.stats.staged_rows += staged
+
+    def _stage(self, segments: dict[str, list[pd.DataFrame]]) -> int:
+        total = 0
+        for symbol, parts in segments.items():
+            frame = parts[0] if len(parts) == 1 else pd.concat(parts)
+            if len(parts) > 1:
+                frame = frame.sort_index(kind="stable")
+            self.sink(symbol, frame)
+            total += len(frame)
+        return total
+
+    async def _shutdown(self) -> None:
+        if self._backfills:
+            await asyncio.wait(set(self._backfills), timeout=self.config.shutdown_grace)
+        if self._flushing is not None:
+            with contextlib.suppress(Exception):
+                await self._flushing
+        await self._flush()
+        LOG.info("stream: stopped; %s", self.stats.line())

@@ -1,0 +1,141 @@
+"""Staged segments of the stream in ArcticDB, and what the stream holds of an hour.
+
+The collector stages each flush with ``Library.stage`` (arcticdb 6: the staged-write API that
+replaces ``write(..., staged=True)``): staged segments are invisible to every read until a
+``finalize_staged_data`` / ``sort_and_finalize_staged_data`` makes them a version, and many
+processes may stage to one symbol at once. Segments go to their own library, ``tick_stream``,
+under the tick store's names (``crypto/BTCUSDT/2026-11-20-13:00``, the UTC hour of each trade),
+so nothing staged ever reaches a ``tick_data`` partition: only the hourly asset writes those,
+through the usual validated write, from what :meth:`StreamStore.hour` returns.
+
+:meth:`StreamStore.settle` turns an hour's staged segments into the ``tick_stream`` symbol's
+next version with ``sort_and_finalize_staged_data`` (segments may arrive out of order and
+overlap: a gap's backfill lands after the rows that follow it). New rows later than all the
+settled ones are appended; rows that reach back into them (a late backfill, a restarted
+collector's overlap) make the symbol be rewritten as the union of both. Repeats are dropped
+when read (:func:`unique_trades`): settling never loses a row, reading never shows one twice.
+
+On a local (``lmdb://``) store staging and settling take the library's file lock
+(:func:`~vvv_pipeline.storage.arctic.library_lock`), so a settle never races a stage; on object
+storage ArcticDB's own staging semantics apply (settle finalizes what it finds staged).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from arcticdb.exceptions import SortingException, UnsortedDataException
+from arcticdb.version_store.library import StagedDataFinalizeMethod
+
+from vvv_pipeline.storage.arctic import library_for, library_lock, partition_symbol
+from vvv_pipeline.streaming.binance_ws import empty_staged
+
+STREAM_LIBRARY = "tick_stream"
+ASSET_CLASS = "crypto"
+HOUR_MS = 3_600_000
+
+
+def hour_key(ms: int) -> str:
+    """The hourly partition key (UTC) of a time in epoch milliseconds."""
+    return pd.Timestamp(ms - ms % HOUR_MS, unit="ms", tz="UTC").strftime("%Y-%m-%d-%H:%M")
+
+
+def unique_trades(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per aggregate id (the streamed copy over a backfilled one), by (ts, id)."""
+    if frame.empty:
+        return frame
+    ids = frame["trade_id"].to_numpy()
+    order = np.lexsort((frame["origin"].to_numpy(), ids))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = ids[order][1:] != ids[order][:-1]
+    kept = frame.iloc[order[first]]
+    return kept.iloc[np.lexsort((kept["trade_id"].to_numpy(), kept.index.asi8))]
+
+
+class StreamStore:
+    """Stage, settle and read one asset class's streamed trades on one ArcticDB URI."""
+
+    def __init__(
+        self, uri: str, asset_class: str = ASSET_CLASS, library: str = STREAM_LIBRARY
+    ) -> None:
+        self.uri, self.asset_class, self.library_name = uri, asset_class, library
+
+    @property
+    def library(self):
+        return library_for(self.uri, self.library_name)
+
+    def name(self, symbol: str, partition_key: str) -> str:
+        return partition_symbol(self.asset_class, symbol, partition_key)
+
+    def stage(self, symbol: str, segment: pd.DataFrame) -> int:
+        """Stage ``segment`` (ts-indexed, sorted) as one staged segment per UTC hour it covers."""
+        if segment.empty:
+            return 0
+        hours = segment.index.asi8 // 1_000_000 // HOUR_MS
+        cuts = np.flatnonzero(np.diff(hours)) + 1
+        pieces = [
+            (self.name(symbol, hour_key(int(hours[lo]) * HOUR_MS)), segment.iloc[lo:hi])
+            for lo, hi in zip([0, *cuts], [*cuts, len(segment)], strict=True)
+        ]
+        lib = self.library
+        with library_lock(self.uri, self.library_name, writing=[p for _, p in pieces]):
+            for name, piece in pieces:
+                lib.stage(name, piece)
+        return len(segment)
+
+    def settle(self, symbol: str, partition_key: str) -> None:
+        """Make the hour's staged segments part of its ``tick_stream`` symbol."""
+        name = self.name(symbol, partition_key)
+        lib = self.library
+        with library_lock(self.uri, self.library_name):
+            if name not in lib.get_staged_symbols():
+                return
+            if not lib.has_symbol(name):
+                lib.sort_and_finalize_staged_data(name, prune_previous_versions=True)
+                return
+            try:
+                lib.sort_and_finalize_staged_data(
+                    name, StagedDataFinalizeMethod.APPEND, prune_previous_versions=True
+                )
+            except (UnsortedDataException, SortingException):
+                # the staged rows reach back into the settled ones: rewrite the union
+                # (the failed append left the staged segments in place)
+                settled = lib.read(name).data
+                lib.sort_and_finalize_staged_data(name, prune_previous_versions=False)
+                both = pd.concat([settled, lib.read(name).data])
+                both = both.iloc[np.lexsort((both["trade_id"].to_numpy(), both.index.asi8))]
+                lib.write(name, both, prune_previous_versions=True)
+
+    def hour(self, symbol: str, partition_key: str) -> pd.DataFrame:
+        """Everything streamed (or backfilled by the collector) of one symbol-hour, settled
+        first; each aggregate id once, by (ts, id). Empty when nothing was streamed."""
+        self.settle(symbol, partition_key)
+        return unique_trades(self._read(self.name(symbol, partition_key)))
+
+    def streamed(self, symbol: str, partition_key: str) -> bool:
+        """Whether anything of the symbol-hour was staged (settled or not)."""
+        name = self.name(symbol, partition_key)
+        lib = self.library
+        return lib.has_symbol(name) or name in lib.get_staged_symbols()
+
+    def live(self, symbol: str, since: pd.Timestamp) -> pd.DataFrame:
+        """Streamed rows of ``symbol`` with ``ts >= since`` (the hour of ``since`` and the
+        current one, settled first): what the stream has made readable so far."""
+        now_ms = pd.Timestamp.now(tz="UTC").value // 1_000_000
+        first_ms = since.value // 1_000_000
+        keys = sorted({hour_key(first_ms), hour_key(now_ms)})
+        frames = []
+        for key in keys:
+            self.settle(symbol, key)
+            frames.append(self._read(self.name(symbol, key), since))
+        frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+        return unique_trades(frame)
+
+    def _read(self, name: str, since: pd.Timestamp | None = None) -> pd.DataFrame:
+        lib = self.library
+        with library_lock(self.uri, self.library_name, shared=True):
+            if not lib.has_symbol(name):
+                return empty_staged()
+            if since is None:
+                return lib.read(name).data
+            return lib.read(name, date_range=(since, None)).data
