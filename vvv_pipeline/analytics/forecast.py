@@ -210,7 +210,7 @@ def har_features(rv: np.ndarray, windows: Sequence[int]) -> np.ndarray:
 def lag_features(values: np.ndarray, lags: int) -> np.ndarray:
     """Row ``i``: ``values[i], values[i-1], ..., values[i-lags+1]`` (NaN before)."""
     out = np.full((len(values), lags), np.nan)
-    for k in range(lags):
+    for k in range(min(lags, len(values))):  # a series shorter than the lags has NaN rows
         out[k:, k] = values[: len(values) - k]
     return out
 

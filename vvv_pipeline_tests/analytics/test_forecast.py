@@ -283,3 +283,21 @@ def test_a_session_without_a_realized_vol_keeps_its_return_forecast_and_its_vol_
     assert gap["vol_rmse"] != full["vol_rmse"]
     before = forecast_sessions(realized, closes, [_dates(160)[-2]]).summary.iloc[0]
     assert gap["vol_rmse"] == pytest.approx(before["vol_rmse"], rel=1e-12)
+
+
+def test_lag_features_of_a_series_shorter_than_the_lags_are_nan_where_unknown() -> None:
+    out = lag_features(np.array([1.0, 2.0, 3.0]), 5)
+    assert out.shape == (3, 5)
+    np.testing.assert_array_equal(out[2, :3], [3.0, 2.0, 1.0])
+    assert np.isnan(out[0, 1:]).all() and np.isnan(out[:, 3:]).all()
+    assert lag_features(np.array([]), 3).shape == (0, 3)
+
+
+def test_four_sessions_of_history_give_naive_rows_and_no_model() -> None:
+    closes = _closes([1.0, -2.0, 0.5])  # four closes, three returns: fewer than the five lags
+    result = forecast_sessions(_realized([1.0, 1.5, 2.0, 2.5]), closes, list(closes["date"]))
+    assert len(result.summary) == 4
+    assert result.summary["vol_naive"].tolist() == [1.0, 1.5, 2.0, 2.5]
+    assert (
+        result.summary["vol_forecast"].isna().all() and result.summary["ret_forecast"].isna().all()
+    )
