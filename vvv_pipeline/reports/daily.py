@@ -295,15 +295,23 @@ def _cells(values: pd.Series, digits: int) -> list:
 
 
 def _table_figure(header: list[str], cells: list[list], fills: list[str]) -> go.Figure:
+    # a text column (the signals' reason) gets room for its sentence, so rows stay one line or
+    # two instead of a tall wrapped cell that pushes the other rows out of the table's height
+    wide = {"reason": 6.0, "summary": 4.0, "rule": 1.6}
+    widths = [wide.get(name, 1.5 if name.startswith("component_") else 1.0) for name in header]
     fig = go.Figure(
         go.Table(
+            columnwidth=widths,
             header={"values": header, "fill_color": "#2c3e50", "font": {"color": "white"}},
             cells={"values": cells, "fill_color": [fills] * len(header), "align": "left"},
         )
     )
     rows = len(cells[0]) if cells else 0
+    per_row = 46 if "reason" in header else 28
     # tall enough for every row up to a cap; plotly tables scroll beyond it
-    fig.update_layout(height=min(60 + 28 * rows, 720), margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    fig.update_layout(
+        height=min(60 + per_row * rows, 900), margin={"l": 10, "r": 10, "t": 10, "b": 10}
+    )
     return fig
 
 

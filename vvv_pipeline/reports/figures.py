@@ -40,9 +40,10 @@ PRINT_SIZE_RANGE = (6.0, 30.0)
 ZONE_COLORS = {
     "supply": "rgba(214, 69, 65, 0.13)",
     "demand": "rgba(38, 166, 91, 0.13)",
-    "hvn": "rgba(31, 58, 147, 0.08)",
-    "lvn": "rgba(149, 165, 166, 0.10)",
+    "hvn": "rgba(31, 58, 147, 0.05)",
+    "lvn": "rgba(149, 165, 166, 0.05)",
 }
+"""Tails (where the day refused prices) stand out; volume nodes, often many a day, stay faint."""
 SPIKE_SIZES = {"small": 6.0, "medium": 8.0, "large": 11.0, "whale": 15.0}
 """Open-interest spike marker diameters in px per size class."""
 
