@@ -148,11 +148,19 @@ def daily_report(
         )
         written.append((key, path, summary))
         context.log.info(f"daily report {key}: {path}")
+    return pages_written(context, written)
+
+
+def pages_written(
+    context: dg.AssetExecutionContext, written: list[tuple[str, Path, str]]
+) -> dg.MaterializeResult:
+    """Each partition's materialization links its own page and summary (one page a partition);
+    the run's lists every page written."""
     attach_per_partition(
         context,
         {
             key: {
-                "dagster/row_count": dg.MetadataValue.int(1),  # one page per session
+                "dagster/row_count": dg.MetadataValue.int(1),
                 **page_links(path),
                 "summary": dg.MetadataValue.md(summary),
             }
@@ -226,24 +234,7 @@ def crypto_daily_report(
         summary = report_summary_markdown(key, pairs, signals=signals, title="Crypto daily report")
         written.append((key, path, summary))
         context.log.info(f"crypto daily report {key}: {path}")
-    attach_per_partition(
-        context,
-        {
-            key: {
-                "dagster/row_count": dg.MetadataValue.int(1),  # one page per day
-                **page_links(path),
-                "summary": dg.MetadataValue.md(summary),
-            }
-            for key, path, summary in written
-        },
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "reports_written": dg.MetadataValue.md(
-                "\n".join(f"- {key}: `{path}`" for key, path, _ in written)
-            ),
-        }
-    )
+    return pages_written(context, written)
 
 
 class CoverageConfig(dg.Config):

@@ -54,7 +54,7 @@ from vvv_pipeline.providers.live.drift import parse_numbers as decimals
 from vvv_pipeline.providers.live.drift import records_frame, require
 from vvv_pipeline.providers.live.http import HttpClient, OverHttp
 from vvv_pipeline.providers.live.trade_ids import trade_ids
-from vvv_pipeline.providers.live.venue_frames import MS, fetch_per_symbol
+from vvv_pipeline.providers.live.venue_frames import MS, fetch_per_symbol, refuse_partial_snapshot
 
 PROVIDER = "bybit"
 OPEN_INTEREST = "/v5/market/open-interest"
@@ -216,14 +216,15 @@ class BybitClient(OverHttp):
             return pd.DataFrame()
         stamp = decimals(wire["time"], "time", PROVIDER, RECENT_TRADE).astype(np.int64)
         ts = pd.to_datetime(stamp, unit="ms", utc=True)
-        if len(wire) >= self.trade_limit and ts.min() > lo:
-            raise ProviderError(
-                PROVIDER,
-                RECENT_TRADE,
-                f"{symbol}: the {self.category} recent-trade snapshot is full ({len(wire)} rows, "
-                f"the cap asked for is {self.trade_limit}) and reaches back to {ts.min()} only, "
-                f"the window starts at {lo}; older trades are only in Bybit's history archives",
-            )
+        refuse_partial_snapshot(
+            PROVIDER,
+            RECENT_TRADE,
+            f"{symbol}: the {self.category} recent-trade snapshot",
+            ts,
+            self.trade_limit,
+            lo,
+            "older trades are only in Bybit's history archives",
+        )
         side = wire["side"].map(SIDES)
         if side.isna().any():
             bad = wire["side"][side.isna()].iloc[0]

@@ -47,7 +47,7 @@ from vvv_pipeline.providers.live.drift import parse_numbers as decimals
 from vvv_pipeline.providers.live.drift import records_frame, require
 from vvv_pipeline.providers.live.http import HttpClient, OverHttp
 from vvv_pipeline.providers.live.trade_ids import trade_ids
-from vvv_pipeline.providers.live.venue_frames import fetch_per_symbol
+from vvv_pipeline.providers.live.venue_frames import fetch_per_symbol, refuse_partial_snapshot
 
 PROVIDER = "mexc"
 DEALS = "/api/v1/contract/deals"
@@ -184,14 +184,15 @@ class MexcClient(OverHttp):
             return pd.DataFrame()
         stamp = decimals(wire["t"], "t", PROVIDER, endpoint).astype(np.int64)
         ts = pd.to_datetime(stamp, unit="ms", utc=True)
-        if len(wire) >= self.trade_limit and ts.min() > lo:
-            raise ProviderError(
-                PROVIDER,
-                endpoint,
-                f"{symbol}: the deals snapshot is full ({len(wire)} deals, the limit asked for "
-                f"is {self.trade_limit}) and reaches back to {ts.min()} only, the window starts "
-                f"at {lo}; MEXC serves no older deals",
-            )
+        refuse_partial_snapshot(
+            PROVIDER,
+            endpoint,
+            f"{symbol}: the deals snapshot",
+            ts,
+            self.trade_limit,
+            lo,
+            "MEXC serves no older deals",
+        )
         side = pd.Series(decimals(wire["T"], "T", PROVIDER, endpoint)).map(SIDES)
         if side.isna().any():
             bad = wire["T"][side.isna().to_numpy()].iloc[0]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 import pandas as pd
 
 from vvv_pipeline.providers.base import Source
+from vvv_pipeline.providers.errors import ProviderError
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, Schema, conform
 
 WindowReader = Callable[[str, pd.Timestamp, pd.Timestamp], pd.DataFrame]
@@ -63,3 +64,24 @@ def fetch_per_symbol(
 def utc(instant: pd.Timestamp) -> pd.Timestamp:
     stamp = pd.Timestamp(instant)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def refuse_partial_snapshot(
+    provider: str,
+    endpoint: str,
+    what: str,
+    ts: pd.Series,
+    limit: int,
+    lo: pd.Timestamp,
+    older: str,
+) -> None:
+    """A recent-trades snapshot (no paging) that is full and starts after ``lo`` has lost the
+    window's first trades: refuse it rather than store a partition missing them. ``what``
+    names the snapshot in the message, ``older`` says where older trades are."""
+    if len(ts) >= limit and ts.min() > lo:
+        raise ProviderError(
+            provider,
+            endpoint,
+            f"{what} is full ({len(ts)} rows, the limit asked for is {limit}) and reaches back "
+            f"to {ts.min()} only, the window starts at {lo}; {older}",
+        )
