@@ -25,6 +25,7 @@ def stream_crypto(
     from vvv_pipeline.providers.live.binance import BinanceClient
     from vvv_pipeline.streaming.collector import CollectorConfig
     from vvv_pipeline.streaming.service import run_collector
+    from vvv_pipeline.streaming.status import status_path
     from vvv_pipeline.streaming.store import StreamStore
     from vvv_pipeline.universe import UniverseError, load_universe
 
@@ -47,14 +48,15 @@ def stream_crypto(
     )
     uri = settings.arctic_uri()
     client = BinanceClient(rest_url or current.binance_url) if backfill else None
+    status = status_path(settings.stream_status_dir(), config.venue)
     print(
         f"vvv-pipeline: streaming {', '.join(config.symbols)} from {config.url} into {uri} "
-        "(library tick_stream); SIGTERM or Ctrl-C stops after a last flush",
+        f"(library tick_stream), status in {status}; SIGTERM or Ctrl-C stops after a last flush",
         file=sys.stderr,
         flush=True,
     )
     try:
-        stats = run_collector(config, StreamStore(uri), client)
+        stats = run_collector(config, StreamStore(uri), client, status)
     finally:
         if client is not None:
             client.close()

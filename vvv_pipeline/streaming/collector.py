@@ -10,7 +10,10 @@ the client pings every ``ping_interval`` and gives a connection up when no pong 
 ``ping_timeout``. A jump in a symbol's aggregate ids (:class:`~.sequence.Sequencer`) is fetched
 from REST at once (``backfill``, in a thread) and staged with its origin marked; repeats are
 dropped. Stopping (the ``stop`` event, set by SIGTERM/SIGINT in :mod:`.service`) closes the
-socket, waits briefly for running backfills and flushes what the buffer holds.
+socket, waits briefly for running backfills and flushes what the buffer holds. Every
+``status_interval`` seconds, and once more after the last flush, a snapshot of its state
+(:meth:`Collector.status`) goes to ``report`` (:mod:`.status` writes it to a file that the
+Dagster sensor reads).
 """
 
 from __future__ import annotations
@@ -18,9 +21,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from websockets.asyncio.client import ClientConnection, connect
@@ -37,6 +44,7 @@ from vvv_pipeline.streaming.binance_ws import (
 )
 from vvv_pipeline.streaming.buffer import TradeBuffer
 from vvv_pipeline.streaming.sequence import Gap, Sequencer
+from vvv_pipeline.streaming.status import STATUS_VERSION
 
 LOG = logging.getLogger("vvv_pipeline.streaming")
 
@@ -44,6 +52,12 @@ Sink = Callable[[str, pd.DataFrame], object]
 """Stages one symbol's segment (ts-indexed staged rows) durably; called in a worker thread."""
 Backfill = Callable[[Gap], pd.DataFrame]
 """The staged-form rows of a gap from REST (origin ``FROM_BACKFILL``); in a worker thread."""
+Report = Callable[[dict[str, Any]], object]
+"""Publishes a status snapshot (:meth:`Collector.status`); called on the event loop, so quick."""
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,9 @@ class CollectorConfig:
     """Seconds to wait for the subscription's reply before reconnecting."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for running gap backfills before the last flush."""
+    venue: str = "binance"
+    status_interval: float = 1.0
+    """Seconds between status reports (:mod:`.status`)."""
 
 
 @dataclass
@@ -79,6 +96,11 @@ class CollectorStats:
     staged_rows: int = 0
     last_trade_ms: dict[str, int] = field(default_factory=dict)
     """Latest trade time seen per symbol (epoch ms): the stream's freshness."""
+    last_message_ms: int | None = None
+    """Wall-clock time the last frame of any kind arrived (epoch ms)."""
+    pair_trades: dict[str, int] = field(default_factory=dict)
+    pair_staged: dict[str, int] = field(default_factory=dict)
+    connected: bool = False
 
     def line(self) -> str:
         return (
@@ -105,9 +127,13 @@ class Collector:
         backfill: Backfill | None = None,
         *,
         rng: Callable[[], float] = random.random,
+        report: Report | None = None,
     ) -> None:
         self.config, self.sink, self.backfill, self.rng = config, sink, backfill, rng
+        self.report = report
         self.stats = CollectorStats()
+        self.started_ms = now_ms()
+        self.stopped = False
         self.buffer = TradeBuffer(config.flush_rows, config.flush_ms, config.max_buffer_rows)
         self.sequencer = Sequencer()
         self._extra: list[tuple[str, pd.DataFrame]] = []
@@ -122,6 +148,7 @@ class Collector:
     async def run(self, stop: asyncio.Event) -> CollectorStats:
         attempt = 0
         ticker = asyncio.create_task(self._tick(stop))
+        reporter = asyncio.create_task(self._report(stop)) if self.report else None
         try:
             while not stop.is_set():
                 delivered = False
@@ -140,10 +167,14 @@ class Collector:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
         finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            for task in (ticker, reporter):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await self._shutdown()
+            self.stopped = True
+            self._publish()
         return self.stats
 
     async def _connection(self, stop: asyncio.Event) -> bool:
@@ -158,6 +189,7 @@ class Collector:
             compression=None,
         ) as ws:
             self.stats.connections += 1
+            self.stats.connected = True
             self._request_id += 1
             request = self._request_id
             await ws.send(subscribe_request(config.symbols, request))
@@ -166,6 +198,7 @@ class Collector:
                 async for frame in ws:
                     message = parse(frame)
                     self.stats.frames += 1
+                    self.stats.last_message_ms = now_ms()
                     if isinstance(message, Trade):
                         delivered = True
                         self._trade(message)
@@ -189,6 +222,7 @@ class Collector:
                                 "stream: malformed frame (%s): %s", message.reason, message.frame
                             )
             finally:
+                self.stats.connected = False
                 closer.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await closer
@@ -213,6 +247,8 @@ class Collector:
             return
         self.stats.trades += 1
         self.stats.last_trade_ms[message.symbol] = row[1]
+        pairs = self.stats.pair_trades
+        pairs[message.symbol] = pairs.get(message.symbol, 0) + 1
         self.buffer.add(message.symbol, row, 0)
         if gap is not None:
             self.stats.gaps += 1
@@ -261,17 +297,72 @@ class Collector:
                 return
             staged = await asyncio.to_thread(self._stage, segments)
             self.stats.flushes += 1
-            self.stats.staged_rows += staged
+            # counted here, on the loop, where status snapshots read them
+            for symbol, rows in staged.items():
+                self.stats.staged_rows += rows
+                self.stats.pair_staged[symbol] = self.stats.pair_staged.get(symbol, 0) + rows
 
-    def _stage(self, segments: dict[str, list[pd.DataFrame]]) -> int:
-        total = 0
+    def _stage(self, segments: dict[str, list[pd.DataFrame]]) -> dict[str, int]:
+        staged = {}
         for symbol, parts in segments.items():
             frame = parts[0] if len(parts) == 1 else pd.concat(parts)
             if len(parts) > 1:
                 frame = frame.sort_index(kind="stable")
             self.sink(symbol, frame)
-            total += len(frame)
-        return total
+            staged[symbol] = len(frame)
+        return staged
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot of the collector for :mod:`.status` (plain JSON values)."""
+        stats, config = self.stats, self.config
+        symbols = sorted({*config.symbols, *stats.pair_trades, *stats.pair_staged})
+        return {
+            "version": STATUS_VERSION,
+            "kind": "crypto_trades",
+            "venue": config.venue,
+            "url": config.url,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_ms": self.started_ms,
+            "written_ms": now_ms(),
+            "state": "stopped" if self.stopped else "running",
+            "connected": stats.connected,
+            "last_message_ms": stats.last_message_ms,
+            "frames": stats.frames,
+            "trades": stats.trades,
+            "staged_rows": stats.staged_rows,
+            "held_rows": self.buffer.held,
+            "flushes": stats.flushes,
+            "connections": stats.connections,
+            "reconnects": stats.disconnects,
+            "gaps": stats.gaps,
+            "backfilled": stats.backfilled,
+            "backfill_failures": stats.backfill_failures,
+            "malformed": stats.malformed,
+            "repeats": stats.repeats,
+            "pairs": {
+                symbol: {
+                    "last_trade_ms": stats.last_trade_ms.get(symbol),
+                    "trades": stats.pair_trades.get(symbol, 0),
+                    "staged_rows": stats.pair_staged.get(symbol, 0),
+                }
+                for symbol in symbols
+            },
+        }
+
+    def _publish(self) -> None:
+        if self.report is None:
+            return
+        try:
+            self.report(self.status())
+        except OSError as error:  # a full or read-only status directory must not stop collecting
+            LOG.warning("stream: status not written: %s", error)
+
+    async def _report(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._publish()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.config.status_interval)
 
     async def _shutdown(self) -> None:
         if self._backfills:

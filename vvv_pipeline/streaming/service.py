@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from pathlib import Path
 
 import pandas as pd
 
@@ -20,6 +21,7 @@ from vvv_pipeline.providers.live.binance import BinanceClient
 from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, staged_from_canonical
 from vvv_pipeline.streaming.collector import Backfill, Collector, CollectorConfig, CollectorStats
 from vvv_pipeline.streaming.sequence import Gap
+from vvv_pipeline.streaming.status import write_status
 from vvv_pipeline.streaming.store import StreamStore
 
 
@@ -40,23 +42,33 @@ def rest_backfill(client: BinanceClient) -> Backfill:
 
 
 async def collect_until_signalled(
-    config: CollectorConfig, store: StreamStore, backfill: Backfill | None
+    config: CollectorConfig,
+    store: StreamStore,
+    backfill: Backfill | None,
+    status_file: Path | None = None,
 ) -> CollectorStats:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    report = None
+    if status_file is not None:
+        report = lambda status: write_status(status_file, status)  # noqa: E731
     try:
-        return await Collector(config, store.stage, backfill).run(stop)
+        return await Collector(config, store.stage, backfill, report=report).run(stop)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
 
 
 def run_collector(
-    config: CollectorConfig, store: StreamStore, client: BinanceClient | None
+    config: CollectorConfig,
+    store: StreamStore,
+    client: BinanceClient | None,
+    status_file: Path | None = None,
 ) -> CollectorStats:
     """Collect until SIGTERM/SIGINT; the REST ``client`` backfills gaps (None: finalization
-    alone fills them)."""
+    alone fills them); ``status_file`` is rewritten every ``config.status_interval`` seconds
+    (:mod:`.status`)."""
     backfill = rest_backfill(client) if client is not None else None
-    return asyncio.run(collect_until_signalled(config, store, backfill))
+    return asyncio.run(collect_until_signalled(config, store, backfill, status_file))
