@@ -1,6 +1,7 @@
 """The long-running collector process behind ``vvv-pipeline stream crypto``.
 
-Wires the collector to the store (each flush staged into ``tick_stream``) and a gap's backfill
+Wires the collector to the store (each flush staged into ``tick_stream`` and settled, so the
+read API sees it at once: :meth:`~.store.StreamStore.publish`) and a gap's backfill
 to the Binance REST client the hourly asset uses, then runs until SIGTERM or SIGINT, which
 stop it cleanly: the socket is closed and what the buffer holds is staged before exit. A
 process killed outright (SIGKILL, a crash) loses only what it had not flushed yet, at most
@@ -55,7 +56,7 @@ async def collect_until_signalled(
     if status_file is not None:
         report = lambda status: write_status(status_file, status)  # noqa: E731
     try:
-        return await Collector(config, store.stage, backfill, report=report).run(stop)
+        return await Collector(config, store.publish, backfill, report=report).run(stop)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)

@@ -11,6 +11,7 @@ import asyncio
 import pandas as pd
 import pytest
 
+from vvv_pipeline.read import latest_tick
 from vvv_pipeline.streaming.collector import Collector, CollectorConfig
 from vvv_pipeline.streaming.finalize import finalize_hour
 from vvv_pipeline.streaming.service import rest_backfill
@@ -59,13 +60,19 @@ def test_drops_malformed_frames_and_gaps_leave_no_trade_lost_or_repeated(hour, t
     with FakeBinanceStream(trades, SYMBOLS, SIM_HOUR, script).start() as fake:
         collector = Collector(
             CollectorConfig(**{**config.__dict__, "url": fake.url, "status_interval": 0.1}),
-            store.stage,
+            store.publish,
             rest_backfill(client),
             report=reports.append,
         )
         collect(collector, 2.0)
         printed = fake.printed()
     stats, log = collector.stats, fake.log
+    # every flush was settled as it was staged: the read API sees the last trade kept already
+    assert store.library.get_staged_symbols() == []
+    newest = {
+        s: latest_tick(s, source="crypto_trades", uri=store.uri, include_stream=True)
+        for s in SYMBOLS
+    }
     assert (
         log.connections == 2
         and log.subscriptions == [[f"{s.lower()}@aggTrade" for s in SYMBOLS]] * 2
@@ -84,6 +91,7 @@ def test_drops_malformed_frames_and_gaps_leave_no_trade_lost_or_repeated(hour, t
 
     # up to the last trade it kept (the fake prints on after the stop), every printed one
     last = streamed.groupby("symbol")["trade_id"].max()
+    assert {s: int(newest[s]["trade_id"].iloc[0]) for s in SYMBOLS} == last.to_dict()
     heard = printed[printed["trade_id"] <= printed["symbol"].astype(str).map(last)]
     assert keys(heard) == keys(streamed) and len(heard) > 1000
     assert stats.staged_rows == len(streamed) == stats.trades + stats.backfilled
