@@ -204,6 +204,10 @@ class Settings(BaseSettings):
         default="wss://stream.binance.com:9443/ws",
         description="Binance WebSocket endpoint the crypto stream subscribes on",
     )
+    bybit_ws_url: str = Field(
+        default="wss://stream.bybit.com/v5/public/linear",
+        description="Bybit v5 public WebSocket endpoint the `--venue bybit` stream subscribes on",
+    )
     stream_flush_rows: int = Field(
         default=1000, ge=1, description="the stream stages its buffer once it holds this many rows"
     )

@@ -27,20 +27,21 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from vvv_pipeline.streaming.binance_ws import (
+    BinanceWire,
     Malformed,
+    Message,
+    Pong,
     Reply,
     Shutdown,
     Trade,
-    parse,
     staged_frame,
-    subscribe_request,
 )
 from vvv_pipeline.streaming.buffer import TradeBuffer
 from vvv_pipeline.streaming.sequence import Gap, Sequencer
@@ -54,6 +55,27 @@ Backfill = Callable[[Gap], pd.DataFrame]
 """The staged-form rows of a gap from REST (origin ``FROM_BACKFILL``); in a worker thread."""
 Report = Callable[[dict[str, Any]], object]
 """Publishes a status snapshot (:meth:`Collector.status`); called on the event loop, so quick."""
+Resync = Callable[[str], pd.DataFrame]
+"""A pair's latest trades from REST in staged form (origin ``FROM_BACKFILL``), fetched after
+each subscription on venues whose ids cannot reveal a gap; in a worker thread."""
+
+
+class Wire(Protocol):
+    """What differs between venues' trade streams; everything else is the collector's."""
+
+    venue: str
+    sequential_ids: bool
+    """Trade ids are consecutive per pair: a jump is a gap (Binance's aggregate ids)."""
+    app_ping_interval: float | None
+    """Seconds between JSON pings the venue wants besides the protocol's (None: none)."""
+
+    def subscribe(self, symbols: tuple[str, ...], request_id: int) -> list[tuple[str, str]]:
+        """(request id, frame) of each subscription request for ``symbols``."""
+        ...
+
+    def parse(self, frame: str | bytes) -> list[Message]: ...
+
+    def ping(self, request_id: int) -> str: ...
 
 
 def now_ms() -> int:
@@ -76,7 +98,6 @@ class CollectorConfig:
     """Seconds to wait for the subscription's reply before reconnecting."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for running gap backfills before the last flush."""
-    venue: str = "binance"
     status_interval: float = 1.0
     """Seconds between status reports (:mod:`.status`)."""
 
@@ -101,6 +122,8 @@ class CollectorStats:
     pair_trades: dict[str, int] = field(default_factory=dict)
     pair_staged: dict[str, int] = field(default_factory=dict)
     connected: bool = False
+    resync_short: int = 0
+    """Resyncs whose snapshot did not reach back to the last trade seen (trades may be lost)."""
 
     def line(self) -> str:
         return (
@@ -128,9 +151,12 @@ class Collector:
         *,
         rng: Callable[[], float] = random.random,
         report: Report | None = None,
+        wire: Wire | None = None,
+        resync: Resync | None = None,
     ) -> None:
         self.config, self.sink, self.backfill, self.rng = config, sink, backfill, rng
-        self.report = report
+        self.report, self.resync = report, resync
+        self.wire: Wire = wire or BinanceWire()
         self.stats = CollectorStats()
         self.started_ms = now_ms()
         self.stopped = False
@@ -142,8 +168,8 @@ class Collector:
         self._flushing: asyncio.Task[None] | None = None
         self._backfills: set[asyncio.Task[None]] = set()
         self._request_id = 0
-        self._replied = 0
-        """Id of the last request the server confirmed."""
+        self._pending: set[str] = set()
+        """Subscription requests of this connection not confirmed yet."""
 
     async def run(self, stop: asyncio.Event) -> CollectorStats:
         attempt = 0
@@ -191,57 +217,114 @@ class Collector:
             self.stats.connections += 1
             self.stats.connected = True
             self._request_id += 1
-            request = self._request_id
-            await ws.send(subscribe_request(config.symbols, request))
-            closer = asyncio.create_task(self._close_on(stop, ws, request))
+            requests = self.wire.subscribe(config.symbols, self._request_id)
+            self._pending = {rid for rid, _ in requests}
+            for _, request in requests:
+                await ws.send(request)
+            helpers = [asyncio.create_task(self._close_on(stop, ws))]
+            if self.wire.app_ping_interval:
+                helpers.append(asyncio.create_task(self._app_ping(ws)))
             try:
                 async for frame in ws:
-                    message = parse(frame)
                     self.stats.frames += 1
-                    self.stats.last_message_ms = now_ms()
-                    if isinstance(message, Trade):
-                        delivered = True
-                        self._trade(message)
-                        if self.buffer.due():
-                            await self._start_flush(wait=self.buffer.full())
-                    elif isinstance(message, Reply):
-                        if message.id == request and message.error is None:
+                    ended = False
+                    for message in self.wire.parse(frame):
+                        if isinstance(message, Trade):
                             delivered = True
-                            self._replied = request
-                            LOG.info("stream: subscribed to %s", ", ".join(config.symbols))
-                        elif message.error is not None:
-                            LOG.error("stream: subscription refused: %s", message.error)
-                            break
-                    elif isinstance(message, Shutdown):
-                        LOG.info("stream: server announced shutdown; reconnecting")
+                            self._trade(message)
+                        elif isinstance(message, Reply):
+                            delivered |= message.error is None
+                            ended = self._reply(message)
+                        elif isinstance(message, Shutdown):
+                            LOG.info("stream: server announced shutdown; reconnecting")
+                            ended = True
+                        elif isinstance(message, Malformed):
+                            self.stats.malformed += 1
+                            if self.stats.malformed <= 20:
+                                LOG.warning(
+                                    "stream: malformed frame (%s): %s",
+                                    message.reason,
+                                    message.frame,
+                                )
+                        if not isinstance(message, Pong):  # a pong says the link, not the data
+                            self.stats.last_message_ms = now_ms()
+                    if self.buffer.due():
+                        await self._start_flush(wait=self.buffer.full())
+                    if ended:
                         break
-                    elif isinstance(message, Malformed):
-                        self.stats.malformed += 1
-                        if self.stats.malformed <= 20:
-                            LOG.warning(
-                                "stream: malformed frame (%s): %s", message.reason, message.frame
-                            )
             finally:
                 self.stats.connected = False
-                closer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await closer
+                for helper in helpers:
+                    helper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await helper
         return delivered
 
-    async def _close_on(self, stop: asyncio.Event, ws: ClientConnection, request: int) -> None:
+    def _reply(self, message: Reply) -> bool:
+        """Note a subscription's answer; whether the connection must end (refused)."""
+        if message.error is not None:
+            LOG.error("stream: subscription refused: %s", message.error)
+            return True
+        if str(message.id) in self._pending:
+            self._pending.discard(str(message.id))
+            if not self._pending:
+                LOG.info("stream: subscribed to %s", ", ".join(self.config.symbols))
+                if self.resync is not None:
+                    task = asyncio.create_task(self._resync())
+                    self._backfills.add(task)
+                    task.add_done_callback(self._backfills.discard)
+        return False
+
+    async def _close_on(self, stop: asyncio.Event, ws: ClientConnection) -> None:
         """Close the socket when ``stop`` is set, or when the subscription gets no reply."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), self.config.reply_timeout)
-        if not stop.is_set() and self._replied != request:
-            LOG.warning("stream: no reply to SUBSCRIBE in %.0f s", self.config.reply_timeout)
+        if not stop.is_set() and self._pending:
+            LOG.warning("stream: no reply to the subscription in %.0f s", self.config.reply_timeout)
             await ws.close()
             return
         await stop.wait()
         await ws.close()
 
+    async def _app_ping(self, ws: ClientConnection) -> None:
+        """The venue's own JSON ping (Bybit drops a connection that sends none)."""
+        assert self.wire.app_ping_interval
+        count = 0
+        while True:
+            await asyncio.sleep(self.wire.app_ping_interval)
+            count += 1
+            await ws.send(self.wire.ping(count))
+
+    async def _resync(self) -> None:
+        """Stage each pair's latest trades from REST, marked as backfill: on a venue whose ids
+        cannot reveal a gap, what a reconnect (or a restart) missed is recovered when it is
+        within the snapshot's depth; readers keep one copy of each trade."""
+        assert self.resync is not None
+        for symbol in self.config.symbols:
+            try:
+                rows = await asyncio.to_thread(self.resync, symbol)
+            except Exception as error:  # the hour keeps a hole; logged and counted
+                self.stats.backfill_failures += 1
+                LOG.warning("stream: recent trades of %s not fetched: %s", symbol, error)
+                continue
+            seen = self.stats.last_trade_ms.get(symbol)
+            if seen is not None and len(rows) and rows.index[0].value // 1_000_000 > seen:
+                self.stats.resync_short += 1
+                LOG.warning(
+                    "stream: %s recent trades reach back to %s only; trades since %s may be lost",
+                    symbol,
+                    rows.index[0],
+                    pd.Timestamp(seen, unit="ms", tz="UTC"),
+                )
+            self.stats.backfilled += len(rows)
+            if len(rows):
+                self._extra.append((symbol, rows))
+
     def _trade(self, message: Trade) -> None:
         row = message.row
-        keep, gap = self.sequencer.check(message.symbol, row[0], row[1])
+        keep, gap = True, None
+        if self.wire.sequential_ids:
+            keep, gap = self.sequencer.check(message.symbol, row[0], row[1])
         if not keep:
             self.stats.repeats += 1
             return
@@ -319,7 +402,7 @@ class Collector:
         return {
             "version": STATUS_VERSION,
             "kind": "crypto_trades",
-            "venue": config.venue,
+            "venue": self.wire.venue,
             "url": config.url,
             "pid": os.getpid(),
             "host": socket.gethostname(),
@@ -338,6 +421,7 @@ class Collector:
             "gaps": stats.gaps,
             "backfilled": stats.backfilled,
             "backfill_failures": stats.backfill_failures,
+            "resync_short": stats.resync_short,
             "malformed": stats.malformed,
             "repeats": stats.repeats,
             "pairs": {

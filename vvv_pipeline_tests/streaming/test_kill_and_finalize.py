@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -42,8 +42,10 @@ pytestmark = pytest.mark.slow
 CRYPTO_TRADES = next(a for a in SOURCE_ASSETS if a.key.to_user_string() == "crypto_trades")
 
 
-def start_collector(ws_url: str, rest_url: str, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "vvv_pipeline.cli", "stream", "crypto"]
+def start_collector(
+    ws_url: str, rest_url: str, log: Path, extra: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "vvv_pipeline.cli", "stream", "crypto", *extra]
     command += ["--url", ws_url, "--rest-url", rest_url, "--flush-rows", "200", "--flush-ms", "50"]
     with open(log, "ab") as sink:
         return subprocess.Popen(command, env=os.environ.copy(), stdout=sink, stderr=sink)

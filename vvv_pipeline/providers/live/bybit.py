@@ -206,29 +206,41 @@ class BybitClient(OverHttp):
             }
         )
 
+    def recent_trades(self, symbol: str) -> pd.DataFrame:
+        """The recent-trade snapshot of ``symbol`` (up to ``trade_limit`` rows), canonical
+        columns in the wire's order (newest first), whatever window it reaches back to: what
+        the trade stream re-reads after each subscription."""
+        frame, _ = self._snapshot(symbol)
+        return frame
+
     def _trades(self, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        frame, rows = self._snapshot(symbol)
+        if rows >= self.trade_limit and frame["ts"].min() > lo:
+            raise ProviderError(
+                PROVIDER,
+                RECENT_TRADE,
+                f"{symbol}: the {self.category} recent-trade snapshot is full ({rows} rows, "
+                f"the cap asked for is {self.trade_limit}) and reaches back to "
+                f"{frame['ts'].min()} only, the window starts at {lo}; older trades are only in "
+                "Bybit's history archives",
+            )
+        return frame
+
+    def _snapshot(self, symbol: str) -> tuple[pd.DataFrame, int]:
         query = urlencode({"category": self.category, "symbol": symbol, "limit": self.trade_limit})
         rows = self._result(RECENT_TRADE, query)["list"]
         wire = records_frame(
             rows, TRADE_FIELDS[:6], TRADE_FIELDS + TRADE_EXTRA, PROVIDER, RECENT_TRADE
         )
         if wire.empty:
-            return pd.DataFrame()
+            return pd.DataFrame(), 0
         stamp = decimals(wire["time"], "time", PROVIDER, RECENT_TRADE).astype(np.int64)
         ts = pd.to_datetime(stamp, unit="ms", utc=True)
-        if len(wire) >= self.trade_limit and ts.min() > lo:
-            raise ProviderError(
-                PROVIDER,
-                RECENT_TRADE,
-                f"{symbol}: the {self.category} recent-trade snapshot is full ({len(wire)} rows, "
-                f"the cap asked for is {self.trade_limit}) and reaches back to {ts.min()} only, "
-                f"the window starts at {lo}; older trades are only in Bybit's history archives",
-            )
         side = wire["side"].map(SIDES)
         if side.isna().any():
             bad = wire["side"][side.isna()].iloc[0]
             raise ProviderError(PROVIDER, RECENT_TRADE, f"{symbol}: field 'side' holds {bad!r}")
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "ts": ts,
                 "symbol": symbol,
@@ -239,3 +251,4 @@ class BybitClient(OverHttp):
                 "venue": PROVIDER,
             }
         )
+        return frame, len(wire)
