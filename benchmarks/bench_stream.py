@@ -5,9 +5,10 @@
 The fake Binance WebSocket (``vvv_pipeline_tests.fakes.binance_ws``) replays a simulated hour of
 three pairs at ``--rate`` trades a second and records when each trade leaves it (wall clock).
 The collector runs as its command does (``vvv-pipeline stream crypto``, its own process,
-default flush settings: 1,000 rows or 100 ms) into a fresh LMDB store. This process reads the
-stream through ``StreamStore.live`` (settle what was staged, read from the last time seen) in
-a loop, and notes when each trade first comes back: lag = readable - sent. Then the fake sends
+default flush settings: 1,000 rows or 100 ms, each flush staged and settled) into a fresh LMDB
+store. This process reads the stream through the read API, ``search_ticks(...,
+include_stream=True)`` from the last time seen, in a loop, and notes when each trade first
+comes back: lag = readable - sent. Then the fake sends
 as fast as it can for ``--burst-seconds`` and the rows the collector staged per second are its
 sustained ingest rate (the fake, in this process, may be the slower side: both are printed).
 The collector's resident memory is sampled every second over the whole run.
@@ -29,6 +30,7 @@ import pandas as pd
 
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.providers.simulated.anchors import EPOCH_NS, HOUR_NS
+from vvv_pipeline.read import search_ticks
 from vvv_pipeline.streaming.store import StreamStore
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.fakes.binance_ws import ContiguousTrades, FakeBinanceStream, StreamScript
@@ -57,7 +59,9 @@ def main() -> None:
     script = StreamScript(rate=args.rate, ping_every=20.0, record_sends=True)
     data = Path(tempfile.mkdtemp(prefix="bench_stream_"))
     env = {**os.environ, "VVV_DATA_DIR": str(data)}
-    store = StreamStore(f"lmdb://{data / 'arcticdb'}")
+    uri = f"lmdb://{data / 'arcticdb'}"
+    store = StreamStore(uri)
+    end = START + pd.Timedelta(hours=1)
     with FakeBinanceStream(trades, SYMBOLS, hour, script).start() as fake:
         print(f"{len(fake.frames):,} trades to replay; collector -> {data}", flush=True)
         command = [sys.executable, "-m", "vvv_pipeline.cli", "stream", "crypto"]
@@ -75,11 +79,19 @@ def main() -> None:
             reads = 0
             while time.monotonic() < stop_at:
                 for symbol in SYMBOLS:
-                    rows = store.live(symbol, since[symbol])
+                    rows = search_ticks(
+                        symbol,
+                        since[symbol],
+                        end,
+                        columns=["trade_id"],
+                        source="crypto_trades",
+                        uri=uri,
+                        include_stream=True,
+                    )
                     now = time.time_ns()
                     reads += 1
                     if len(rows):
-                        since[symbol] = rows.index[-1]
+                        since[symbol] = rows["ts"].iloc[-1]
                         for trade_id in rows["trade_id"].tolist():
                             readable.setdefault((symbol, trade_id), now)
                 if time.monotonic() >= next_sample:

@@ -6,12 +6,17 @@
     tier2 = load_tier(2, ["AAPL"], "2025-11-01", "2025-12-01")
     as_then = load_bars(["AAPL"], "1min", "2025-11-24", "2025-11-25", as_of="<snapshot>")
     last = latest_tick("AAPL", as_of="2025-11-24 15:00Z")
+    now = latest_tick("BTCUSDT", source="crypto_trades", include_stream=True)
     blocks = search_ticks("AAPL", "2025-11-01", "2025-12-01", where={"size": (">=", 10_000)})
 
 Dates are UTC instants or dates (read as UTC midnight; naive times are UTC); the range is
 [start, end). ``as_of`` is a snapshot name from a materialization's metadata, except in
 ``latest_tick``, where it is an instant. The store defaults to the pipeline's
 (``VVV_ARCTIC_URI`` or ``lmdb://<data dir>/arcticdb``).
+
+``include_stream=True`` (``crypto_trades`` only) adds what the live stream has made readable
+for hours not finalized yet: see :mod:`vvv_pipeline.streaming.reads` for exactly which rows.
+The stream is the one of the venue the source stores (``VVV_CRYPTO_TRADES_VENUE``).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from vvv_pipeline.storage.derived import (
     VOLUME_BARS,
     DerivedStore,
 )
+from vvv_pipeline.streaming import reads
+from vvv_pipeline.streaming.store import StreamStore
 
 EVENT_KINDS = ("volume", "dollar", "tick", "tick_imbalance")
 TIER_LIBRARIES = {1: METADATA_TIER1, 2: METADATA_TIER2, 3: METADATA_TIER3}
@@ -97,6 +104,7 @@ def latest_tick(
     as_of: str | pd.Timestamp | None = None,
     source: str = "equity_ticks",
     uri: str | None = None,
+    include_stream: bool = False,
 ) -> pd.DataFrame | None:
     """The last stored tick of ``symbol`` at or before the instant ``as_of`` (now if None): a
     one-row frame of the source's columns, or None when nothing is stored that early.
@@ -105,9 +113,25 @@ def latest_tick(
     Raises ``ValueError`` for an unknown source and
     :class:`~vvv_pipeline.storage.point_lookups.NoTicksStored` (a ``LookupError``) for a symbol
     with no stored partition. Reads one row per partition visited, newest first.
+
+    ``include_stream`` (crypto_trades only): also the stream's settled trades of hours not
+    finalized yet; the later of the two answers (the stored one on a tie). A symbol with
+    streamed rows but no stored partition is then no error.
     """
     store = ArcticStore(uri or settings.arctic_uri())
-    return point_lookups.latest_tick(store, source, symbol, as_of)
+    if not include_stream:
+        return point_lookups.latest_tick(store, source, symbol, as_of)
+    stream, venue = _stream(source, store.uri)
+    parts = point_lookups.stored_partitions(store, source, symbol, missing_ok=True)
+    finalized = {part.key for part in parts}
+    cutoff = None if as_of is None else point_lookups.utc(as_of)
+    if not parts and not reads.unfinalized_hours(stream, symbol, finalized):
+        point_lookups.stored_partitions(store, source, symbol)  # raises NoTicksStored
+    stored = point_lookups.latest_tick(store, source, symbol, as_of) if parts else None
+    live = reads.latest_streamed(stream, symbol, cutoff, finalized, venue)
+    if live is None or (stored is not None and stored["ts"].iloc[0] >= live["ts"].iloc[0]):
+        return stored
+    return live
 
 
 def search_ticks(
@@ -118,6 +142,7 @@ def search_ticks(
     columns: Sequence[str] | None = None,
     source: str = "equity_ticks",
     uri: str | None = None,
+    include_stream: bool = False,
 ) -> pd.DataFrame:
     """Ticks of ``symbol`` in [start, end) matching ``where``, filtered inside ArcticDB.
 
@@ -127,9 +152,41 @@ def search_ticks(
     (``ts`` and ``symbol`` always come). Rows are exactly those of the full read filtered in
     pandas, in time order. Errors as :func:`latest_tick`, and ``ValueError`` naming a bad
     column or operator.
+
+    ``include_stream`` (crypto_trades only): also the stream's settled trades of hours not
+    finalized yet, filtered the same way (in pandas), in time order with the stored ones.
     """
     store = ArcticStore(uri or settings.arctic_uri())
-    return point_lookups.search_ticks(store, source, symbol, start, end, where, columns)
+    if not include_stream:
+        return point_lookups.search_ticks(store, source, symbol, start, end, where, columns)
+    stream, venue = _stream(source, store.uri)
+    schema = point_lookups.tick_schema(source)
+    parts = point_lookups.stored_partitions(store, source, symbol, missing_ok=True)
+    finalized = {part.key for part in parts}
+    lo, hi = point_lookups.utc(start), point_lookups.utc(end)
+    live = reads.streamed_between(stream, symbol, lo, hi, finalized, venue)
+    live = live[point_lookups.where_mask(schema, live, where).to_numpy()]
+    if not parts:
+        if not reads.unfinalized_hours(stream, symbol, finalized):
+            point_lookups.stored_partitions(store, source, symbol)  # raises NoTicksStored
+        stored = schema.empty()
+    else:
+        stored = point_lookups.search_ticks(store, source, symbol, lo, hi, where)
+    filled = [frame for frame in (stored, live) if len(frame)]
+    both = pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or [stored])[0]
+    both = both.sort_values(["ts", "trade_id"], kind="stable", ignore_index=True)
+    for column in ("symbol", "venue"):  # categories that differed between the two
+        if both[column].dtype != "category":
+            both[column] = both[column].astype(object).astype("category")
+    return both if columns is None else both[point_lookups.projected(schema, columns)]
+
+
+def _stream(source: str, uri: str) -> tuple[StreamStore, str]:
+    """The live stream of ``source`` (crypto_trades: the configured venue's) and its venue."""
+    if source != "crypto_trades":
+        raise ValueError(f"include_stream applies to crypto_trades only, not {source!r}")
+    venue = settings.current().crypto_trades_venue
+    return StreamStore.for_venue(uri, venue), venue
 
 
 def _with_symbol(frame: pd.DataFrame) -> pd.DataFrame:

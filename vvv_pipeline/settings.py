@@ -40,6 +40,8 @@ ProviderName = Literal["simulated", "live"]
 CryptoTradesVenue = Literal["binance", "bybit", "mexc", "coinbase"]
 OpenInterestVenue = Literal["binance", "bybit"]
 ExecutorName = Literal["multiprocess", "celery"]
+STREAM_VENUES = ("binance", "bybit")
+"""Venues with a crypto trade stream (``vvv-pipeline stream crypto --venue``)."""
 
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
 _HOUR = r"^\d{4}-\d{2}-\d{2}-\d{2}:\d{2}$"
@@ -202,6 +204,10 @@ class Settings(BaseSettings):
         default="wss://stream.binance.com:9443/ws",
         description="Binance WebSocket endpoint the crypto stream subscribes on",
     )
+    bybit_ws_url: str = Field(
+        default="wss://stream.bybit.com/v5/public/linear",
+        description="Bybit v5 public WebSocket endpoint the `--venue bybit` stream subscribes on",
+    )
     stream_flush_rows: int = Field(
         default=1000, ge=1, description="the stream stages its buffer once it holds this many rows"
     )
@@ -210,6 +216,27 @@ class Settings(BaseSettings):
         gt=0,
         description="the stream stages its buffer once its oldest row is this old (ms): the "
         "most a killed collector loses, filled from REST when the hour is finalized",
+    )
+    stream_venues: str = Field(
+        default="",
+        description="comma-separated venues whose crypto trade collectors are expected to run "
+        "(`binance`, `bybit`): each gets a `crypto_trade_stream/<venue>` asset that the "
+        "`crypto_stream_status` sensor reports its lag on, and a stall alert; empty: streams "
+        "are not monitored",
+        json_schema_extra=_shown("empty (not monitored)"),
+    )
+    stream_stall_seconds: float = Field(
+        default=60.0,
+        ge=5,
+        allow_inf_nan=False,
+        description="a monitored stream with no frame (or no status written) for this long is "
+        "stalled: one alert per incident",
+    )
+    stream_status_dir: Path | None = Field(
+        default=None,
+        description="directory where each collector rewrites its status file every second "
+        "(shared by the collectors and the Dagster daemon)",
+        json_schema_extra=_shown("`<data dir>/stream`"),
     )
     # where steps run
     executor: ExecutorName = Field(
@@ -283,6 +310,15 @@ class Settings(BaseSettings):
             default = cls.model_fields[info.field_name or ""].default
             return default
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("stream_venues")
+    @classmethod
+    def _known_venues(cls, value: str) -> str:
+        venues = [v.strip().lower() for v in value.split(",") if v.strip()]
+        unknown = sorted(set(venues) - set(STREAM_VENUES))
+        if unknown:
+            raise ValueError(f"unknown venues {unknown}; streams exist for {list(STREAM_VENUES)}")
+        return ",".join(dict.fromkeys(venues))
 
     @field_validator("ui_url")
     @classmethod
@@ -394,6 +430,17 @@ def arctic_uri() -> str:
     """
     configured = current().arctic_uri
     return configured or f"lmdb://{data_dir() / 'arcticdb'}"
+
+
+def stream_venues() -> tuple[str, ...]:
+    """The venues whose streams are monitored (``VVV_STREAM_VENUES``), in the order given."""
+    value = current().stream_venues
+    return tuple(value.split(",")) if value else ()
+
+
+def stream_status_dir() -> Path:
+    configured = current().stream_status_dir
+    return configured.resolve() if configured else data_dir() / "stream"
 
 
 def duckdb_path() -> str:

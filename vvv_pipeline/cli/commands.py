@@ -218,13 +218,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     stream_cmd = commands.add_parser(
         "stream", help="collect a live stream into ArcticDB staging until SIGTERM/Ctrl-C"
     )
-    stream_cmd.add_argument("feed", choices=["crypto"], help="crypto: Binance aggTrades")
+    stream_cmd.add_argument("feed", choices=["crypto"], help="crypto: a venue's trades")
+    stream_cmd.add_argument(
+        "--venue",
+        choices=list(settings.STREAM_VENUES),
+        default="binance",
+        help="binance: aggTrade stream; bybit: publicTrade stream (linear)",
+    )
     stream_cmd.add_argument(
         "--symbols", nargs="+", default=None, help="pairs (default: the universe's crypto)"
     )
-    stream_cmd.add_argument("--url", default=None, help="WebSocket endpoint (VVV_BINANCE_WS_URL)")
     stream_cmd.add_argument(
-        "--rest-url", default=None, help="REST API for gap backfills (VVV_BINANCE_URL)"
+        "--url", default=None, help="WebSocket endpoint (VVV_BINANCE_WS_URL, VVV_BYBIT_WS_URL)"
+    )
+    stream_cmd.add_argument(
+        "--rest-url",
+        default=None,
+        help="REST API for gap backfills or recent trades (VVV_BINANCE_URL, VVV_BYBIT_URL)",
     )
     stream_cmd.add_argument(
         "--flush-rows", type=cli_args.positive_int, default=None, help="VVV_STREAM_FLUSH_ROWS"
@@ -235,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     stream_cmd.add_argument(
         "--no-backfill",
         action="store_true",
-        help="leave gaps to the hour's finalization instead of fetching them at once",
+        help="fetch nothing from REST: leave gaps to the hour's finalization",
     )
     args = parser.parse_args(argv)
     if getattr(args, "scale", None):
@@ -252,6 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from vvv_pipeline.cli.stream import stream_crypto
 
         return stream_crypto(
+            args.venue,
             args.symbols,
             args.url,
             args.rest_url,

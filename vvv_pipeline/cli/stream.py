@@ -1,9 +1,10 @@
 """``vvv-pipeline stream crypto``: the crypto trade collector, a long-running process.
 
-Runs beside the Dagster daemon (a service of its own: systemd, a container), staging Binance
-aggTrades into ArcticDB's ``tick_stream`` library until SIGTERM or SIGINT
-(:mod:`vvv_pipeline.streaming.service`). The hourly ``crypto_trades`` partitions finalize what
-it staged when ``VVV_STREAM_CRYPTO_TRADES=1`` (docs/streaming.md).
+Runs beside the Dagster daemon (a service of its own: systemd, a container), staging a
+venue's trades (``--venue binance``: aggTrades; ``bybit``: publicTrade) into ArcticDB's
+``tick_stream`` library until SIGTERM or SIGINT (:mod:`vvv_pipeline.streaming.service`). The
+hourly ``crypto_trades`` partitions finalize what Binance's stream staged when
+``VVV_STREAM_CRYPTO_TRADES=1`` (docs/streaming.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 
 
 def stream_crypto(
+    venue: str,
     symbols: Sequence[str] | None,
     url: str | None,
     rest_url: str | None,
@@ -23,8 +25,12 @@ def stream_crypto(
 ) -> int:
     from vvv_pipeline import settings
     from vvv_pipeline.providers.live.binance import BinanceClient
+    from vvv_pipeline.providers.live.bybit import BybitClient
+    from vvv_pipeline.streaming.binance_ws import BinanceWire
+    from vvv_pipeline.streaming.bybit_ws import BybitWire
     from vvv_pipeline.streaming.collector import CollectorConfig
     from vvv_pipeline.streaming.service import run_collector
+    from vvv_pipeline.streaming.status import status_path
     from vvv_pipeline.streaming.store import StreamStore
     from vvv_pipeline.universe import UniverseError, load_universe
 
@@ -39,22 +45,32 @@ def stream_crypto(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
     )
     logging.getLogger("websockets").setLevel(logging.WARNING)
+    bybit = venue == "bybit"
     config = CollectorConfig(
-        url=url or current.binance_ws_url,
+        url=url or (current.bybit_ws_url if bybit else current.binance_ws_url),
         symbols=tuple(s.upper() for s in symbols),
         flush_rows=flush_rows or current.stream_flush_rows,
         flush_ms=flush_ms or current.stream_flush_ms,
     )
     uri = settings.arctic_uri()
-    client = BinanceClient(rest_url or current.binance_url) if backfill else None
+    client: BinanceClient | BybitClient | None = None
+    if backfill:
+        client = (
+            BybitClient(rest_url or current.bybit_url)
+            if bybit
+            else BinanceClient(rest_url or current.binance_url)
+        )
+    wire = BybitWire() if bybit else BinanceWire()
+    store = StreamStore.for_venue(uri, venue)
+    status = status_path(settings.stream_status_dir(), venue)
     print(
         f"vvv-pipeline: streaming {', '.join(config.symbols)} from {config.url} into {uri} "
-        "(library tick_stream); SIGTERM or Ctrl-C stops after a last flush",
+        f"(library tick_stream), status in {status}; SIGTERM or Ctrl-C stops after a last flush",
         file=sys.stderr,
         flush=True,
     )
     try:
-        stats = run_collector(config, StreamStore(uri), client)
+        stats = run_collector(config, store, client, status, wire)
     finally:
         if client is not None:
             client.close()

@@ -11,9 +11,11 @@ from vvv_pipeline.defs.assets.event_bars import EVENT_BAR_ASSETS
 from vvv_pipeline.defs.assets.metadata_tiers import METADATA_TIER_ASSETS
 from vvv_pipeline.defs.assets.reports import REPORT_ASSETS
 from vvv_pipeline.defs.assets.sources import SOURCE_ASSETS
+from vvv_pipeline.defs.assets.streams import stream_asset_specs
 from vvv_pipeline.defs.automation.alerts import ALERT_SENSORS
 from vvv_pipeline.defs.automation.schedules import SCHEDULES
 from vvv_pipeline.defs.automation.sensors import SENSORS
+from vvv_pipeline.defs.automation.streams import crypto_stream_status
 from vvv_pipeline.defs.dagster_internals import ReconstructableJob
 from vvv_pipeline.defs.executors import executor_from_env, with_executor_from_env
 from vvv_pipeline.defs.jobs import JOBS
@@ -39,7 +41,12 @@ def build_resources() -> dict[str, object]:
 
 
 def build_definitions(resources: dict[str, object] | None = None) -> dg.Definitions:
-    """The code location; ``resources`` replaces any of :func:`build_resources` by key."""
+    """The code location; ``resources`` replaces any of :func:`build_resources` by key.
+
+    The live streams' assets and their status sensor are there only when streams are
+    monitored (``VVV_STREAM_VENUES``)."""
+    venues = settings.stream_venues()
+    streams = stream_asset_specs(venues, settings.current().stream_stall_seconds)
     return dg.Definitions(
         assets=[
             *SOURCE_ASSETS,
@@ -48,10 +55,11 @@ def build_definitions(resources: dict[str, object] | None = None) -> dg.Definiti
             *METADATA_TIER_ASSETS,
             *ANALYTICS_ASSETS,
             *REPORT_ASSETS,
+            *streams,
         ],
         jobs=list(JOBS),
         schedules=SCHEDULES,
-        sensors=[*SENSORS, *ALERT_SENSORS],
+        sensors=[*SENSORS, *ALERT_SENSORS, *([crypto_stream_status] if venues else [])],
         executor=executor_from_env(),
         resources={**build_resources(), **(resources or {})},
     )

@@ -77,6 +77,11 @@ class Partition:
     end: pd.Timestamp
     """Every stored row of the partition is earlier (UTC)."""
 
+    @property
+    def key(self) -> str:
+        """The partition key (``2026-11-20``, ``2026-11-20-13:00``)."""
+        return self.name.rsplit("/", 1)[1]
+
 
 def tick_schema(source: str) -> Schema:
     if source not in TICK_PREFIXES:
@@ -90,13 +95,16 @@ def utc(value: pd.Timestamp | str) -> pd.Timestamp:
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
-def stored_partitions(store: ArcticStore, source: str, symbol: str) -> list[Partition]:
-    """The instrument's stored partitions, oldest first; :class:`NoTicksStored` if none."""
+def stored_partitions(
+    store: ArcticStore, source: str, symbol: str, missing_ok: bool = False
+) -> list[Partition]:
+    """The instrument's stored partitions, oldest first; :class:`NoTicksStored` if none
+    (an empty list with ``missing_ok``)."""
     tick_schema(source)
     prefix = f"{TICK_PREFIXES[source]}/{symbol}/"
     names = store.library(TICK_LIBRARY).list_symbols(regex=f"^{re.escape(prefix)}")
     parts = [_partition(name, name[len(prefix) :]) for name in names if name.startswith(prefix)]
-    if not parts:
+    if not parts and not missing_ok:
         raise NoTicksStored(
             f"no {source} partitions stored for symbol {symbol!r} in {store.uri} "
             "(unknown symbol, or nothing ingested yet)"
@@ -186,6 +194,22 @@ def search_ticks(
     return frame if columns is None else frame[chosen.names]
 
 
+def where_mask(schema: Schema, frame: pd.DataFrame, where: Where | None) -> pd.Series:
+    """Rows of ``frame`` (canonical) meeting ``where``, evaluated in pandas: what the
+    pushed-down filter of :func:`search_ticks` selects, for rows that are not in ArcticDB's
+    tick store (the stream's, :mod:`vvv_pipeline.read`)."""
+    conditions = _checked(schema, where or {})
+    values = {c: cond for c, cond in conditions.items() if not _is_category(schema, c)}
+    keep = _category_mask(frame, {c: v for c, v in conditions.items() if c not in values})
+    for column, (op, value) in values.items():
+        if op in MEMBERSHIP:
+            wanted = frame[column].isin(value)
+            keep &= wanted if op == "in" else ~wanted
+        else:
+            keep &= ORDERINGS[op](frame[column], value)
+    return keep
+
+
 def _stacked(frames: list[pd.DataFrame], schema: Schema, symbol: str) -> pd.DataFrame:
     """The partitions' rows end to end (they are read in time order) with ``symbol`` added,
     as :func:`~vvv_pipeline.storage.tick_frames.stack_partitions` would give them."""
@@ -249,6 +273,11 @@ def _checked(schema: Schema, where: Where) -> dict[str, tuple[str, object]]:
             value = list(value)
         out[column] = (op, value)
     return out
+
+
+def projected(schema: Schema, columns: Sequence[str]) -> list[str]:
+    """The column names :func:`search_ticks` returns for ``columns`` (``ts``, ``symbol`` first)."""
+    return list(_projection(schema, columns).names)
 
 
 def _projection(schema: Schema, columns: Sequence[str] | None) -> Schema:

@@ -47,10 +47,15 @@ class Trade:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """The answer to a request of ours (``SUBSCRIBE``); ``error`` set when it was refused."""
+    """The answer to a request of ours (a subscription); ``error`` set when it was refused."""
 
     id: Any
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pong:
+    """The answer to an application-level ping (venues that want JSON pings: Bybit)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,26 @@ class Other:
     kind: str
 
 
-Message = Trade | Reply | Shutdown | Malformed | Other
+Message = Trade | Reply | Pong | Shutdown | Malformed | Other
+
+
+class BinanceWire:
+    """Binance's aggTrade stream for the collector (:class:`~.collector.Wire`): one
+    ``SUBSCRIBE`` for every pair, one trade per frame, consecutive aggregate ids per pair (so
+    a jump is a gap), pings left to the WebSocket protocol."""
+
+    venue = VENUE
+    sequential_ids = True
+    app_ping_interval: float | None = None
+
+    def subscribe(self, symbols: tuple[str, ...], request_id: int) -> list[tuple[str, str]]:
+        return [(str(request_id), subscribe_request(symbols, request_id))]
+
+    def parse(self, frame: str | bytes) -> list[Message]:
+        return [parse(frame)]
+
+    def ping(self, request_id: int) -> str:
+        raise NotImplementedError("Binance is pinged by the WebSocket protocol only")
 
 
 def stream_name(symbol: str) -> str:

@@ -1,42 +1,52 @@
-"""The WebSocket collector: Binance aggTrade frames into staged ArcticDB segments.
+"""The WebSocket collector: a venue's trade frames into staged ArcticDB segments.
 
-One asyncio task reads the socket; rows go to a bounded :class:`~.buffer.TradeBuffer`, flushed
-(in a worker thread, so reading goes on) every ``flush_rows`` rows or ``flush_ms`` ms, one
-staged segment per symbol. A dropped connection (closed, refused, a missed pong, a
-``serverShutdown``, a refused subscription, no reply to it) is retried with exponential backoff
-and jitter, reset once a connection has delivered; every connection subscribes afresh. Server
-pings are answered by ``websockets`` itself (a pong echoing the payload, as Binance requires);
-the client pings every ``ping_interval`` and gives a connection up when no pong comes within
-``ping_timeout``. A jump in a symbol's aggregate ids (:class:`~.sequence.Sequencer`) is fetched
-from REST at once (``backfill``, in a thread) and staged with its origin marked; repeats are
-dropped. Stopping (the ``stop`` event, set by SIGTERM/SIGINT in :mod:`.service`) closes the
-socket, waits briefly for running backfills and flushes what the buffer holds.
-"""
+What differs between venues is a :class:`Wire` (:class:`~.binance_ws.BinanceWire`,
+:class:`~.bybit_ws.BybitWire`): the subscription requests, frames to messages, whether ids reveal
+gaps, an application-level ping. One asyncio task reads the socket; rows go to a bounded
+:class:`~.buffer.TradeBuffer`, flushed (in a worker thread, so reading goes on) every
+``flush_rows`` rows or ``flush_ms`` ms, one staged segment per symbol. A dropped connection
+(closed, refused, a missed pong, a ``serverShutdown``, a refused subscription, no reply to it) is
+retried with exponential backoff and jitter, reset once a connection has delivered; every
+connection subscribes afresh. Server pings are answered by ``websockets`` itself (a pong echoing
+the payload, as Binance requires); the client pings every ``ping_interval`` and gives a connection
+up when no pong comes within ``ping_timeout``. A jump in a symbol's aggregate ids
+(:class:`~.sequence.Sequencer`) is fetched from REST at once (``backfill``, in a thread) and staged
+with its origin marked; repeats are dropped. Stopping (the ``stop`` event, set by SIGTERM/SIGINT in
+:mod:`.service`) closes the socket, waits briefly for running backfills and flushes what the buffer
+holds. Every ``status_interval`` seconds, and once more after the last flush, a snapshot of its
+state (:meth:`Collector.status`) goes to ``report`` (:mod:`.status` writes it to a file that the
+Dagster sensor reads)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import os
 import random
+import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import pandas as pd
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from vvv_pipeline.streaming.binance_ws import (
+    BinanceWire,
     Malformed,
+    Message,
+    Pong,
     Reply,
     Shutdown,
     Trade,
-    parse,
     staged_frame,
-    subscribe_request,
 )
 from vvv_pipeline.streaming.buffer import TradeBuffer
 from vvv_pipeline.streaming.sequence import Gap, Sequencer
+from vvv_pipeline.streaming.status import STATUS_VERSION
 
 LOG = logging.getLogger("vvv_pipeline.streaming")
 
@@ -44,6 +54,33 @@ Sink = Callable[[str, pd.DataFrame], object]
 """Stages one symbol's segment (ts-indexed staged rows) durably; called in a worker thread."""
 Backfill = Callable[[Gap], pd.DataFrame]
 """The staged-form rows of a gap from REST (origin ``FROM_BACKFILL``); in a worker thread."""
+Report = Callable[[dict[str, Any]], object]
+"""Publishes a status snapshot (:meth:`Collector.status`); called on the event loop, so quick."""
+Resync = Callable[[str], pd.DataFrame]
+"""A pair's latest trades from REST in staged form (origin ``FROM_BACKFILL``), fetched after
+each subscription on venues whose ids cannot reveal a gap; in a worker thread."""
+
+
+class Wire(Protocol):
+    """What differs between venues' trade streams; everything else is the collector's."""
+
+    venue: str
+    sequential_ids: bool
+    """Trade ids are consecutive per pair: a jump is a gap (Binance's aggregate ids)."""
+    app_ping_interval: float | None
+    """Seconds between JSON pings the venue wants besides the protocol's (None: none)."""
+
+    def subscribe(self, symbols: tuple[str, ...], request_id: int) -> list[tuple[str, str]]:
+        """(request id, frame) of each subscription request for ``symbols``."""
+        ...
+
+    def parse(self, frame: str | bytes) -> list[Message]: ...
+
+    def ping(self, request_id: int) -> str: ...
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True)
@@ -62,6 +99,8 @@ class CollectorConfig:
     """Seconds to wait for the subscription's reply before reconnecting."""
     shutdown_grace: float = 5.0
     """Seconds a stop waits for running gap backfills before the last flush."""
+    status_interval: float = 1.0
+    """Seconds between status reports (:mod:`.status`)."""
 
 
 @dataclass
@@ -79,6 +118,13 @@ class CollectorStats:
     staged_rows: int = 0
     last_trade_ms: dict[str, int] = field(default_factory=dict)
     """Latest trade time seen per symbol (epoch ms): the stream's freshness."""
+    last_message_ms: int | None = None
+    """Wall-clock time the last frame of any kind arrived (epoch ms)."""
+    pair_trades: dict[str, int] = field(default_factory=dict)
+    pair_staged: dict[str, int] = field(default_factory=dict)
+    connected: bool = False
+    resync_short: int = 0
+    """Resyncs whose snapshot did not reach back to the last trade seen (trades may be lost)."""
 
     def line(self) -> str:
         return (
@@ -105,9 +151,16 @@ class Collector:
         backfill: Backfill | None = None,
         *,
         rng: Callable[[], float] = random.random,
+        report: Report | None = None,
+        wire: Wire | None = None,
+        resync: Resync | None = None,
     ) -> None:
         self.config, self.sink, self.backfill, self.rng = config, sink, backfill, rng
+        self.report, self.resync = report, resync
+        self.wire: Wire = wire or BinanceWire()
         self.stats = CollectorStats()
+        self.started_ms = now_ms()
+        self.stopped = False
         self.buffer = TradeBuffer(config.flush_rows, config.flush_ms, config.max_buffer_rows)
         self.sequencer = Sequencer()
         self._extra: list[tuple[str, pd.DataFrame]] = []
@@ -116,12 +169,13 @@ class Collector:
         self._flushing: asyncio.Task[None] | None = None
         self._backfills: set[asyncio.Task[None]] = set()
         self._request_id = 0
-        self._replied = 0
-        """Id of the last request the server confirmed."""
+        self._pending: set[str] = set()
+        """Subscription requests of this connection not confirmed yet."""
 
     async def run(self, stop: asyncio.Event) -> CollectorStats:
         attempt = 0
         ticker = asyncio.create_task(self._tick(stop))
+        reporter = asyncio.create_task(self._report(stop)) if self.report else None
         try:
             while not stop.is_set():
                 delivered = False
@@ -140,10 +194,14 @@ class Collector:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), delay)
         finally:
-            ticker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await ticker
+            for task in (ticker, reporter):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await self._shutdown()
+            self.stopped = True
+            self._publish()
         return self.stats
 
     async def _connection(self, stop: asyncio.Event) -> bool:
@@ -158,61 +216,123 @@ class Collector:
             compression=None,
         ) as ws:
             self.stats.connections += 1
+            self.stats.connected = True
             self._request_id += 1
-            request = self._request_id
-            await ws.send(subscribe_request(config.symbols, request))
-            closer = asyncio.create_task(self._close_on(stop, ws, request))
+            requests = self.wire.subscribe(config.symbols, self._request_id)
+            self._pending = {rid for rid, _ in requests}
+            for _, request in requests:
+                await ws.send(request)
+            helpers = [asyncio.create_task(self._close_on(stop, ws))]
+            if self.wire.app_ping_interval:
+                helpers.append(asyncio.create_task(self._app_ping(ws)))
             try:
                 async for frame in ws:
-                    message = parse(frame)
                     self.stats.frames += 1
-                    if isinstance(message, Trade):
-                        delivered = True
-                        self._trade(message)
-                        if self.buffer.due():
-                            await self._start_flush(wait=self.buffer.full())
-                    elif isinstance(message, Reply):
-                        if message.id == request and message.error is None:
+                    ended = False
+                    for message in self.wire.parse(frame):
+                        if isinstance(message, Trade):
                             delivered = True
-                            self._replied = request
-                            LOG.info("stream: subscribed to %s", ", ".join(config.symbols))
-                        elif message.error is not None:
-                            LOG.error("stream: subscription refused: %s", message.error)
-                            break
-                    elif isinstance(message, Shutdown):
-                        LOG.info("stream: server announced shutdown; reconnecting")
+                            self._trade(message)
+                        elif isinstance(message, Reply):
+                            delivered |= message.error is None
+                            ended = self._reply(message)
+                        elif isinstance(message, Shutdown):
+                            LOG.info("stream: server announced shutdown; reconnecting")
+                            ended = True
+                        elif isinstance(message, Malformed):
+                            self.stats.malformed += 1
+                            if self.stats.malformed <= 20:
+                                LOG.warning(
+                                    "stream: malformed frame (%s): %s",
+                                    message.reason,
+                                    message.frame,
+                                )
+                        if not isinstance(message, Pong):  # a pong says the link, not the data
+                            self.stats.last_message_ms = now_ms()
+                    if self.buffer.due():
+                        await self._start_flush(wait=self.buffer.full())
+                    if ended:
                         break
-                    elif isinstance(message, Malformed):
-                        self.stats.malformed += 1
-                        if self.stats.malformed <= 20:
-                            LOG.warning(
-                                "stream: malformed frame (%s): %s", message.reason, message.frame
-                            )
             finally:
-                closer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await closer
+                self.stats.connected = False
+                for helper in helpers:
+                    helper.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await helper
         return delivered
 
-    async def _close_on(self, stop: asyncio.Event, ws: ClientConnection, request: int) -> None:
+    def _reply(self, message: Reply) -> bool:
+        """Note a subscription's answer; whether the connection must end (refused)."""
+        if message.error is not None:
+            LOG.error("stream: subscription refused: %s", message.error)
+            return True
+        if str(message.id) in self._pending:
+            self._pending.discard(str(message.id))
+            if not self._pending:
+                LOG.info("stream: subscribed to %s", ", ".join(self.config.symbols))
+                if self.resync is not None:
+                    task = asyncio.create_task(self._resync())
+                    self._backfills.add(task)
+                    task.add_done_callback(self._backfills.discard)
+        return False
+
+    async def _close_on(self, stop: asyncio.Event, ws: ClientConnection) -> None:
         """Close the socket when ``stop`` is set, or when the subscription gets no reply."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), self.config.reply_timeout)
-        if not stop.is_set() and self._replied != request:
-            LOG.warning("stream: no reply to SUBSCRIBE in %.0f s", self.config.reply_timeout)
+        if not stop.is_set() and self._pending:
+            LOG.warning("stream: no reply to the subscription in %.0f s", self.config.reply_timeout)
             await ws.close()
             return
         await stop.wait()
         await ws.close()
 
+    async def _app_ping(self, ws: ClientConnection) -> None:
+        """The venue's own JSON ping (Bybit drops a connection that sends none)."""
+        assert self.wire.app_ping_interval
+        count = 0
+        while True:
+            await asyncio.sleep(self.wire.app_ping_interval)
+            count += 1
+            await ws.send(self.wire.ping(count))
+
+    async def _resync(self) -> None:
+        """Stage each pair's latest trades from REST, marked as backfill: on a venue whose ids
+        cannot reveal a gap, what a reconnect (or a restart) missed is recovered when it is
+        within the snapshot's depth; readers keep one copy of each trade."""
+        assert self.resync is not None
+        for symbol in self.config.symbols:
+            try:
+                rows = await asyncio.to_thread(self.resync, symbol)
+            except Exception as error:  # the hour keeps a hole; logged and counted
+                self.stats.backfill_failures += 1
+                LOG.warning("stream: recent trades of %s not fetched: %s", symbol, error)
+                continue
+            seen = self.stats.last_trade_ms.get(symbol)
+            if seen is not None and len(rows) and rows.index[0].value // 1_000_000 > seen:
+                self.stats.resync_short += 1
+                LOG.warning(
+                    "stream: %s recent trades reach back to %s only; trades since %s may be lost",
+                    symbol,
+                    rows.index[0],
+                    pd.Timestamp(seen, unit="ms", tz="UTC"),
+                )
+            self.stats.backfilled += len(rows)
+            if len(rows):
+                self._extra.append((symbol, rows))
+
     def _trade(self, message: Trade) -> None:
         row = message.row
-        keep, gap = self.sequencer.check(message.symbol, row[0], row[1])
+        keep, gap = True, None
+        if self.wire.sequential_ids:
+            keep, gap = self.sequencer.check(message.symbol, row[0], row[1])
         if not keep:
             self.stats.repeats += 1
             return
         self.stats.trades += 1
         self.stats.last_trade_ms[message.symbol] = row[1]
+        pairs = self.stats.pair_trades
+        pairs[message.symbol] = pairs.get(message.symbol, 0) + 1
         self.buffer.add(message.symbol, row, 0)
         if gap is not None:
             self.stats.gaps += 1
@@ -261,17 +381,73 @@ class Collector:
                 return
             staged = await asyncio.to_thread(self._stage, segments)
             self.stats.flushes += 1
-            self.stats.staged_rows += staged
+            # counted here, on the loop, where status snapshots read them
+            for symbol, rows in staged.items():
+                self.stats.staged_rows += rows
+                self.stats.pair_staged[symbol] = self.stats.pair_staged.get(symbol, 0) + rows
 
-    def _stage(self, segments: dict[str, list[pd.DataFrame]]) -> int:
-        total = 0
+    def _stage(self, segments: dict[str, list[pd.DataFrame]]) -> dict[str, int]:
+        staged = {}
         for symbol, parts in segments.items():
             frame = parts[0] if len(parts) == 1 else pd.concat(parts)
             if len(parts) > 1:
                 frame = frame.sort_index(kind="stable")
             self.sink(symbol, frame)
-            total += len(frame)
-        return total
+            staged[symbol] = len(frame)
+        return staged
+
+    def status(self) -> dict[str, Any]:
+        """A snapshot of the collector for :mod:`.status` (plain JSON values)."""
+        stats, config = self.stats, self.config
+        symbols = sorted({*config.symbols, *stats.pair_trades, *stats.pair_staged})
+        return {
+            "version": STATUS_VERSION,
+            "kind": "crypto_trades",
+            "venue": self.wire.venue,
+            "url": config.url,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_ms": self.started_ms,
+            "written_ms": now_ms(),
+            "state": "stopped" if self.stopped else "running",
+            "connected": stats.connected,
+            "last_message_ms": stats.last_message_ms,
+            "frames": stats.frames,
+            "trades": stats.trades,
+            "staged_rows": stats.staged_rows,
+            "held_rows": self.buffer.held,
+            "flushes": stats.flushes,
+            "connections": stats.connections,
+            "reconnects": stats.disconnects,
+            "gaps": stats.gaps,
+            "backfilled": stats.backfilled,
+            "backfill_failures": stats.backfill_failures,
+            "resync_short": stats.resync_short,
+            "malformed": stats.malformed,
+            "repeats": stats.repeats,
+            "pairs": {
+                symbol: {
+                    "last_trade_ms": stats.last_trade_ms.get(symbol),
+                    "trades": stats.pair_trades.get(symbol, 0),
+                    "staged_rows": stats.pair_staged.get(symbol, 0),
+                }
+                for symbol in symbols
+            },
+        }
+
+    def _publish(self) -> None:
+        if self.report is None:
+            return
+        try:
+            self.report(self.status())
+        except OSError as error:  # a full or read-only status directory must not stop collecting
+            LOG.warning("stream: status not written: %s", error)
+
+    async def _report(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._publish()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.config.status_interval)
 
     async def _shutdown(self) -> None:
         if self._backfills:

@@ -80,7 +80,11 @@ class FinalizedHour:
 
 
 def to_canonical(
-    rows: dict[str, pd.DataFrame], symbols: Sequence[str], lo: pd.Timestamp, hi: pd.Timestamp
+    rows: dict[str, pd.DataFrame],
+    symbols: Sequence[str],
+    lo: pd.Timestamp,
+    hi: pd.Timestamp,
+    venue: str = VENUE,
 ) -> pd.DataFrame:
     """Staged-form rows per symbol as one canonical frame (sorted by symbol, ts, id)."""
     pieces = [
@@ -92,7 +96,7 @@ def to_canonical(
                 "size": frame["size"].to_numpy(),
                 "trade_id": frame["trade_id"].to_numpy(),
                 "aggressor": frame["aggressor"].to_numpy(),
-                "venue": VENUE,
+                "venue": venue,
             }
         )
         for symbol, frame in rows.items()

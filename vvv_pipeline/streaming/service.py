@@ -1,6 +1,7 @@
 """The long-running collector process behind ``vvv-pipeline stream crypto``.
 
-Wires the collector to the store (each flush staged into ``tick_stream``) and a gap's backfill
+Wires the collector to the store (each flush staged into ``tick_stream`` and settled, so the
+read API sees it at once: :meth:`~.store.StreamStore.publish`) and a gap's backfill
 to the Binance REST client the hourly asset uses, then runs until SIGTERM or SIGINT, which
 stop it cleanly: the socket is closed and what the buffer holds is staged before exit. A
 process killed outright (SIGKILL, a crash) loses only what it had not flushed yet, at most
@@ -12,14 +13,24 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+from pathlib import Path
 
 import pandas as pd
 
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.live.binance import BinanceClient
+from vvv_pipeline.providers.live.bybit import BybitClient
 from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, staged_from_canonical
-from vvv_pipeline.streaming.collector import Backfill, Collector, CollectorConfig, CollectorStats
+from vvv_pipeline.streaming.collector import (
+    Backfill,
+    Collector,
+    CollectorConfig,
+    CollectorStats,
+    Resync,
+    Wire,
+)
 from vvv_pipeline.streaming.sequence import Gap
+from vvv_pipeline.streaming.status import write_status
 from vvv_pipeline.streaming.store import StreamStore
 
 
@@ -39,24 +50,54 @@ def rest_backfill(client: BinanceClient) -> Backfill:
     return fill
 
 
+def recent_resync(client: BybitClient) -> Resync:
+    """A pair's recent-trade snapshot in staged form (Bybit: see :mod:`.bybit_ws`)."""
+    lock = threading.Lock()
+
+    def fetch(symbol: str) -> pd.DataFrame:
+        with lock:
+            frame = client.recent_trades(symbol)
+        return staged_from_canonical(frame, FROM_BACKFILL)
+
+    return fetch
+
+
 async def collect_until_signalled(
-    config: CollectorConfig, store: StreamStore, backfill: Backfill | None
+    config: CollectorConfig,
+    store: StreamStore,
+    backfill: Backfill | None,
+    status_file: Path | None = None,
+    wire: Wire | None = None,
+    resync: Resync | None = None,
 ) -> CollectorStats:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    report = None
+    if status_file is not None:
+        report = lambda status: write_status(status_file, status)  # noqa: E731
     try:
-        return await Collector(config, store.stage, backfill).run(stop)
+        collector = Collector(
+            config, store.publish, backfill, report=report, wire=wire, resync=resync
+        )
+        return await collector.run(stop)
     finally:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(signum)
 
 
 def run_collector(
-    config: CollectorConfig, store: StreamStore, client: BinanceClient | None
+    config: CollectorConfig,
+    store: StreamStore,
+    client: BinanceClient | BybitClient | None,
+    status_file: Path | None = None,
+    wire: Wire | None = None,
 ) -> CollectorStats:
-    """Collect until SIGTERM/SIGINT; the REST ``client`` backfills gaps (None: finalization
-    alone fills them)."""
-    backfill = rest_backfill(client) if client is not None else None
-    return asyncio.run(collect_until_signalled(config, store, backfill))
+    """Collect until SIGTERM/SIGINT from the venue ``wire`` speaks (default Binance); the
+    REST ``client`` backfills Binance's id gaps, or re-reads Bybit's recent trades after each
+    subscription (None: finalization alone fills holes); ``status_file`` is rewritten every
+    ``config.status_interval`` seconds (:mod:`.status`)."""
+    backfill = rest_backfill(client) if isinstance(client, BinanceClient) else None
+    resync = recent_resync(client) if isinstance(client, BybitClient) else None
+    return asyncio.run(collect_until_signalled(config, store, backfill, status_file, wire, resync))

@@ -22,6 +22,9 @@ storage ArcticDB's own staging semantics apply (settle finalizes what it finds s
 
 from __future__ import annotations
 
+import re
+
+import arcticdb as adb
 import numpy as np
 import pandas as pd
 from arcticdb.exceptions import SortingException, UnsortedDataException
@@ -32,6 +35,9 @@ from vvv_pipeline.streaming.binance_ws import empty_staged
 
 STREAM_LIBRARY = "tick_stream"
 ASSET_CLASS = "crypto"
+VENUE_PREFIXES = {"binance": ASSET_CLASS, "bybit": "crypto_bybit"}
+"""Name prefix of each venue's stream in ``tick_stream``: Binance's is the tick store's own
+(``crypto/BTCUSDT/<hour>``, what the hourly finalization reads); other venues name theirs."""
 HOUR_MS = 3_600_000
 
 
@@ -60,6 +66,12 @@ class StreamStore:
     ) -> None:
         self.uri, self.asset_class, self.library_name = uri, asset_class, library
 
+    @classmethod
+    def for_venue(cls, uri: str, venue: str) -> StreamStore:
+        if venue not in VENUE_PREFIXES:
+            raise ValueError(f"no stream for venue {venue!r}; streams: {list(VENUE_PREFIXES)}")
+        return cls(uri, VENUE_PREFIXES[venue])
+
     @property
     def library(self):
         return library_for(self.uri, self.library_name)
@@ -67,21 +79,34 @@ class StreamStore:
     def name(self, symbol: str, partition_key: str) -> str:
         return partition_symbol(self.asset_class, symbol, partition_key)
 
+    def _hours(self, segment: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+        """(partition key, rows) of each UTC hour ``segment`` covers."""
+        hours = segment.index.asi8 // 1_000_000 // HOUR_MS
+        cuts = np.flatnonzero(np.diff(hours)) + 1
+        return [
+            (hour_key(int(hours[lo]) * HOUR_MS), segment.iloc[lo:hi])
+            for lo, hi in zip([0, *cuts], [*cuts, len(segment)], strict=True)
+        ]
+
     def stage(self, symbol: str, segment: pd.DataFrame) -> int:
         """Stage ``segment`` (ts-indexed, sorted) as one staged segment per UTC hour it covers."""
         if segment.empty:
             return 0
-        hours = segment.index.asi8 // 1_000_000 // HOUR_MS
-        cuts = np.flatnonzero(np.diff(hours)) + 1
-        pieces = [
-            (self.name(symbol, hour_key(int(hours[lo]) * HOUR_MS)), segment.iloc[lo:hi])
-            for lo, hi in zip([0, *cuts], [*cuts, len(segment)], strict=True)
-        ]
+        pieces = [(self.name(symbol, key), rows) for key, rows in self._hours(segment)]
         lib = self.library
         with library_lock(self.uri, self.library_name, writing=[p for _, p in pieces]):
             for name, piece in pieces:
                 lib.stage(name, piece)
         return len(segment)
+
+    def publish(self, symbol: str, segment: pd.DataFrame) -> int:
+        """Stage ``segment`` and settle the hours it touched: the collector's sink, so that the
+        read API (which only reads settled rows) sees a flush as soon as it is written."""
+        staged = self.stage(symbol, segment)
+        if staged:
+            for key, _ in self._hours(segment):
+                self.settle(symbol, key)
+        return staged
 
     def settle(self, symbol: str, partition_key: str) -> None:
         """Make the hour's staged segments part of its ``tick_stream`` symbol."""
@@ -130,6 +155,44 @@ class StreamStore:
             frames.append(self._read(self.name(symbol, key), since))
         frame = pd.concat(frames) if len(frames) > 1 else frames[0]
         return unique_trades(frame)
+
+    def settled_hours(self, symbol: str) -> list[str]:
+        """Partition keys of the hours with settled rows for ``symbol``, oldest first."""
+        prefix = f"{self.asset_class}/{symbol}/"
+        names = self.library.list_symbols(regex=f"^{re.escape(prefix)}")
+        return sorted(name[len(prefix) :] for name in names if name.startswith(prefix))
+
+    def settled(
+        self, symbol: str, key: str, lo: pd.Timestamp | None = None, hi: pd.Timestamp | None = None
+    ) -> pd.DataFrame:
+        """The settled rows of one symbol-hour with ``lo <= ts <= hi`` (no settling, no
+        dedup); empty when none."""
+        name = self.name(symbol, key)
+        lib = self.library
+        with library_lock(self.uri, self.library_name, shared=True):
+            if not lib.has_symbol(name):
+                return empty_staged()
+            if lo is None and hi is None:
+                return lib.read(name).data
+            return lib.read(name, date_range=(lo, hi)).data
+
+    def last_settled(self, symbol: str, key: str, cutoff: pd.Timestamp | None) -> pd.DataFrame:
+        """The settled rows of one symbol-hour at its last time ``<= cutoff`` (any if None):
+        one ``tail(1)`` query for that time, then the rows sharing it (a millisecond may hold
+        several trades, and settling orders rows by time only)."""
+        name = self.name(symbol, key)
+        lib = self.library
+        query = adb.QueryBuilder()
+        if cutoff is not None:
+            query = query.date_range((None, cutoff))
+        with library_lock(self.uri, self.library_name, shared=True):
+            if not lib.has_symbol(name):
+                return empty_staged()
+            tail = lib.read(name, query_builder=query.tail(1)).data
+            if tail.empty:
+                return tail
+            last = tail.index[-1]
+            return lib.read(name, date_range=(last, last)).data
 
     def _read(self, name: str, since: pd.Timestamp | None = None) -> pd.DataFrame:
         lib = self.library

@@ -106,7 +106,7 @@ class FakeBinanceStream:
         frames = [trades.hour(s, hour).assign(symbol=s) for s in symbols]
         truth = pd.concat(frames, ignore_index=True)
         self.truth = truth.sort_values(["ts", "trade_id"], kind="stable", ignore_index=True)
-        self.frames = wire_frames(self.truth)
+        self.frames = self.wire_frames(self.truth)
         self.symbol_of = self.truth["symbol"].astype(str).tolist()
         self.script = script or StreamScript()
         self.log = StreamLog()
@@ -117,6 +117,10 @@ class FakeBinanceStream:
         self._server: Server | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
+
+    def wire_frames(self, truth: pd.DataFrame) -> list[tuple[int, str]]:
+        """(trade id, frame body) of each trade, in replay order (the venue's format)."""
+        return wire_frames(truth)
 
     @property
     def url(self) -> str:

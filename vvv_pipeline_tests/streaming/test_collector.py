@@ -11,6 +11,7 @@ import asyncio
 import pandas as pd
 import pytest
 
+from vvv_pipeline.read import latest_tick
 from vvv_pipeline.streaming.collector import Collector, CollectorConfig
 from vvv_pipeline.streaming.finalize import finalize_hour
 from vvv_pipeline.streaming.service import rest_backfill
@@ -55,15 +56,23 @@ def test_drops_malformed_frames_and_gaps_leave_no_trade_lost_or_repeated(hour, t
     config = CollectorConfig(
         "", tuple(SYMBOLS), flush_rows=200, flush_ms=50, backoff_initial=0.05, backoff_max=0.2
     )
+    reports: list[dict] = []
     with FakeBinanceStream(trades, SYMBOLS, SIM_HOUR, script).start() as fake:
         collector = Collector(
-            CollectorConfig(**{**config.__dict__, "url": fake.url}),
-            store.stage,
+            CollectorConfig(**{**config.__dict__, "url": fake.url, "status_interval": 0.1}),
+            store.publish,
             rest_backfill(client),
+            report=reports.append,
         )
         collect(collector, 2.0)
         printed = fake.printed()
     stats, log = collector.stats, fake.log
+    # every flush was settled as it was staged: the read API sees the last trade kept already
+    assert store.library.get_staged_symbols() == []
+    newest = {
+        s: latest_tick(s, source="crypto_trades", uri=store.uri, include_stream=True)
+        for s in SYMBOLS
+    }
     assert (
         log.connections == 2
         and log.subscriptions == [[f"{s.lower()}@aggTrade" for s in SYMBOLS]] * 2
@@ -82,9 +91,23 @@ def test_drops_malformed_frames_and_gaps_leave_no_trade_lost_or_repeated(hour, t
 
     # up to the last trade it kept (the fake prints on after the stop), every printed one
     last = streamed.groupby("symbol")["trade_id"].max()
+    assert {s: int(newest[s]["trade_id"].iloc[0]) for s in SYMBOLS} == last.to_dict()
     heard = printed[printed["trade_id"] <= printed["symbol"].astype(str).map(last)]
     assert keys(heard) == keys(streamed) and len(heard) > 1000
     assert stats.staged_rows == len(streamed) == stats.trades + stats.backfilled
+    # the status it published: every 0.1 s while running, then once stopped, with its totals
+    assert len(reports) >= 10 and any(r["connected"] for r in reports)
+    final = reports[-1]
+    assert final["state"] == "stopped" and not final["connected"] and final["held_rows"] == 0
+    assert [r["state"] for r in reports[:-1]] == ["running"] * (len(reports) - 1)
+    assert final["reconnects"] == 1 and final["gaps"] == stats.gaps and final["malformed"] == 1
+    pairs = final["pairs"]
+    assert sum(p["trades"] for p in pairs.values()) == stats.trades
+    for symbol in SYMBOLS:
+        kept = streamed[streamed["symbol"] == symbol]
+        assert pairs[symbol]["staged_rows"] == len(kept)
+        assert pairs[symbol]["last_trade_ms"] == kept.index.max().value // 1_000_000
+    assert final["last_message_ms"] >= max(r["last_message_ms"] or 0 for r in reports[:-1])
     # the hour: stream + gap backfills + REST fill == what REST serves for the whole hour
     rest = lambda s, lo, hi: client.fetch("crypto_trades", lo, hi, [s])  # noqa: E731
     done = finalize_hour(store, rest, SYMBOLS, KEY, START, END)

@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import dagster as dg
@@ -25,6 +25,7 @@ import pytest
 from vvv_pipeline.defs.assets.sources import SOURCE_ASSETS
 from vvv_pipeline.defs.definitions import build_resources
 from vvv_pipeline.defs.resources import MarketData
+from vvv_pipeline.streaming.status import read_status, status_path
 from vvv_pipeline_tests.assets.helpers import stored_ticks
 from vvv_pipeline_tests.fakes.binance_ws import FakeBinanceStream, StreamScript
 from vvv_pipeline_tests.streaming.streams import (
@@ -41,8 +42,10 @@ pytestmark = pytest.mark.slow
 CRYPTO_TRADES = next(a for a in SOURCE_ASSETS if a.key.to_user_string() == "crypto_trades")
 
 
-def start_collector(ws_url: str, rest_url: str, log: Path) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "vvv_pipeline.cli", "stream", "crypto"]
+def start_collector(
+    ws_url: str, rest_url: str, log: Path, extra: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "vvv_pipeline.cli", "stream", "crypto", *extra]
     command += ["--url", ws_url, "--rest-url", rest_url, "--flush-rows", "200", "--flush-ms", "50"]
     with open(log, "ab") as sink:
         return subprocess.Popen(command, env=os.environ.copy(), stdout=sink, stderr=sink)
@@ -96,6 +99,10 @@ def test_a_killed_and_restarted_collector_loses_and_repeats_nothing_once_finaliz
         assert second.wait(15) == 0, log.read_text()
         assert fake.log.connections == 2
         assert "stream stopped" in log.read_text()
+        # its status file says who stopped, and cleanly
+        status = read_status(status_path(data_dir / "stream", "binance"))
+        assert status is not None and status["state"] == "stopped"
+        assert status["pid"] == second.pid and status["trades"] > 1000
 
         meta = materialize(instance, rest.url)
         client = rest_client(rest)

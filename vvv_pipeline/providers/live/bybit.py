@@ -206,30 +206,42 @@ class BybitClient(OverHttp):
             }
         )
 
+    def recent_trades(self, symbol: str) -> pd.DataFrame:
+        """The recent-trade snapshot of ``symbol`` (up to ``trade_limit`` rows), canonical
+        columns in the wire's order (newest first), whatever window it reaches back to: what
+        the trade stream re-reads after each subscription."""
+        frame, _ = self._snapshot(symbol)
+        return frame
+
     def _trades(self, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        frame, rows = self._snapshot(symbol)
+        if rows:
+            refuse_partial_snapshot(
+                PROVIDER,
+                RECENT_TRADE,
+                f"{symbol}: the {self.category} recent-trade snapshot",
+                frame["ts"],
+                self.trade_limit,
+                lo,
+                "older trades are only in Bybit's history archives",
+            )
+        return frame
+
+    def _snapshot(self, symbol: str) -> tuple[pd.DataFrame, int]:
         query = urlencode({"category": self.category, "symbol": symbol, "limit": self.trade_limit})
         rows = self._result(RECENT_TRADE, query)["list"]
         wire = records_frame(
             rows, TRADE_FIELDS[:6], TRADE_FIELDS + TRADE_EXTRA, PROVIDER, RECENT_TRADE
         )
         if wire.empty:
-            return pd.DataFrame()
+            return pd.DataFrame(), 0
         stamp = decimals(wire["time"], "time", PROVIDER, RECENT_TRADE).astype(np.int64)
         ts = pd.to_datetime(stamp, unit="ms", utc=True)
-        refuse_partial_snapshot(
-            PROVIDER,
-            RECENT_TRADE,
-            f"{symbol}: the {self.category} recent-trade snapshot",
-            ts,
-            self.trade_limit,
-            lo,
-            "older trades are only in Bybit's history archives",
-        )
         side = wire["side"].map(SIDES)
         if side.isna().any():
             bad = wire["side"][side.isna()].iloc[0]
             raise ProviderError(PROVIDER, RECENT_TRADE, f"{symbol}: field 'side' holds {bad!r}")
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {
                 "ts": ts,
                 "symbol": symbol,
@@ -240,3 +252,4 @@ class BybitClient(OverHttp):
                 "venue": PROVIDER,
             }
         )
+        return frame, len(wire)

@@ -158,6 +158,21 @@ def freshness_failure(
     )
 
 
+def stream_stall(
+    ui: str, asset_path: Sequence[str], health: str, reason: str, last_frame: str | None
+) -> Incident:
+    """A monitored live stream that delivers nothing (stalled, stopped, not reporting, or
+    never seen): posted once when the incident opens."""
+    heard = f"last frame {last_frame}" if last_frame else "no frame recorded"
+    return Incident(
+        title=f"stream stalled: {'/'.join(asset_path)}",
+        asset="/".join(asset_path),
+        partition="none (a live stream)",
+        reason=f"{health}: {reason}; {heard}",
+        link=asset_link(ui, asset_path),
+    )
+
+
 def fold(incidents: Sequence[Incident], cap: int) -> list[str]:
     """At most ``cap`` messages: the first ``cap - 1`` incidents, then one summary of the rest."""
     if len(incidents) <= cap:

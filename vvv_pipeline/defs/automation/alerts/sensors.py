@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
+from vvv_pipeline.defs.assets.streams import is_stream_asset
 from vvv_pipeline.defs.automation.alerts import messages as msg
 from vvv_pipeline.defs.automation.alerts import readers
 from vvv_pipeline.defs.automation.alerts.webhook import (
@@ -216,7 +217,8 @@ def alert_on_blocking_check_failure(context: dg.SensorEvaluationContext):
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts each asset whose freshness policy turns FAIL (as evaluated by the "
-    "daemon's freshness evaluation) to VVV_ALERT_WEBHOOK, with its last materialization. "
+    "daemon's freshness evaluation) to VVV_ALERT_WEBHOOK, with its last materialization; "
+    "live streams are left to crypto_stream_status's stall alert. "
     "Skips with 'alerts off' when unset.",
 )
 def alert_on_freshness_failure(context: dg.SensorEvaluationContext):
@@ -230,6 +232,8 @@ def alert_on_freshness_failure(context: dg.SensorEvaluationContext):
     incidents = []
     for change in batch.items:
         if change.new_state != "FAIL":
+            continue
+        if is_stream_asset(change.key):  # the stall alert (crypto_stream_status) posted it
             continue
         last = context.instance.get_latest_materialization_event(change.key)
         incidents.append(

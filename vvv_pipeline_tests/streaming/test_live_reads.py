@@ -1,0 +1,133 @@
+"""The read API with ``include_stream``: finalized hours from tick_data, the others from the
+stream's settled rows; staged-only rows stay invisible; exact rows expected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vvv_pipeline.read import latest_tick, search_ticks
+from vvv_pipeline.schemas import CRYPTO_TRADES, conform
+from vvv_pipeline.storage.arctic import ArcticStore
+from vvv_pipeline.storage.point_lookups import NoTicksStored
+from vvv_pipeline.streaming.binance_ws import FROM_STREAM, staged_frame
+from vvv_pipeline.streaming.store import StreamStore
+
+H0, H1 = "2025-11-25-14:00", "2025-11-25-15:00"
+T0 = pd.Timestamp("2025-11-25 14:00", tz="UTC")
+T1 = pd.Timestamp("2025-11-25 15:00", tz="UTC")
+
+
+def ms(stamp: pd.Timestamp, seconds: float) -> int:
+    return stamp.value // 1_000_000 + int(seconds * 1000)
+
+
+def canonical(rows: list[tuple[int, int, float, float]]) -> pd.DataFrame:
+    """BTCUSDT trades of (id, epoch ms, price, size), as the hourly asset stores them."""
+    ids, times, prices, sizes = zip(*rows, strict=True)
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(list(times), unit="ms", utc=True),
+            "symbol": "BTCUSDT",
+            "price": prices,
+            "size": sizes,
+            "trade_id": ids,
+            "aggressor": np.ones(len(rows), dtype="int8"),
+            "venue": "binance",
+        }
+    )
+    return conform(frame, CRYPTO_TRADES)
+
+
+@pytest.fixture
+def uri(tmp_path, monkeypatch) -> str:
+    monkeypatch.delenv("VVV_CRYPTO_TRADES_VENUE", raising=False)
+    uri = f"lmdb://{tmp_path / 'arctic'}"
+    finalized = [
+        (1, ms(T0, 10), 100.0, 1.0),
+        (2, ms(T0, 20), 101.0, 2.0),
+        (3, ms(T0, 3000), 102.0, 3.0),
+    ]
+    ArcticStore(uri).write_partition("crypto", H0, {"BTCUSDT": canonical(finalized)})
+    stream = StreamStore.for_venue(uri, "binance")
+    # the stream's copy of H0 (finalized since): never read while tick_data holds the hour
+    stream.publish("BTCUSDT", staged_frame([(3, ms(T0, 3000), 999.0, 9.0, 1)], FROM_STREAM))
+    live = [
+        (4, ms(T1, 5), 103.0, 1.5, 1),
+        (5, ms(T1, 7), 104.0, 2.5, -1),
+        (7, ms(T1, 7), 106.0, 0.5, 1),  # two trades in one millisecond: id 7 is the later
+        (6, ms(T1, 7), 105.0, 4.0, 1),
+    ]
+    stream.publish("BTCUSDT", staged_frame(live, FROM_STREAM))
+    stream.publish("ETHUSDT", staged_frame([(50, ms(T1, 1), 3000.0, 1.0, 1)], FROM_STREAM))
+    # staged but not settled (a collector between its stage and its settle): invisible
+    stream.stage("BTCUSDT", staged_frame([(8, ms(T1, 9), 107.0, 1.0, 1)], FROM_STREAM))
+    return uri
+
+
+def picked(frame: pd.DataFrame | None) -> list[tuple[int, float]]:
+    assert frame is not None
+    return list(zip(frame["trade_id"].tolist(), frame["price"].tolist(), strict=True))
+
+
+def test_latest_tick_includes_the_unfinalized_hours_only_when_asked(uri):
+    assert picked(latest_tick("BTCUSDT", source="crypto_trades", uri=uri)) == [(3, 102.0)]
+    now = latest_tick("BTCUSDT", source="crypto_trades", uri=uri, include_stream=True)
+    assert picked(now) == [(7, 106.0)]
+    assert list(now.columns) == list(CRYPTO_TRADES.names) and now["venue"].iloc[0] == "binance"
+    assert now["ts"].iloc[0] == pd.Timestamp(ms(T1, 7), unit="ms", tz="UTC")
+    at = pd.Timestamp(ms(T1, 5), unit="ms", tz="UTC")  # inclusive
+    assert picked(latest_tick("BTCUSDT", at, "crypto_trades", uri, include_stream=True)) == [
+        (4, 103.0)
+    ]
+    before = latest_tick("BTCUSDT", T1 - pd.Timedelta(1, "ns"), "crypto_trades", uri, True)
+    assert picked(before) == [(3, 102.0)]  # the finalized row, not the stream's copy of it
+    assert latest_tick("BTCUSDT", T0, "crypto_trades", uri, include_stream=True) is None
+
+
+def test_a_finalized_hour_replaces_the_stream_for_that_hour(uri):
+    final = canonical([(4, ms(T1, 5), 103.0, 1.5), (5, ms(T1, 7), 104.0, 2.5)])
+    ArcticStore(uri).write_partition("crypto", H1, {"BTCUSDT": final})
+    assert picked(latest_tick("BTCUSDT", None, "crypto_trades", uri, include_stream=True)) == [
+        (5, 104.0)
+    ]
+
+
+def test_search_ticks_joins_stored_and_streamed_rows_under_one_filter(uri):
+    window = (T0, T1 + pd.Timedelta(hours=1))
+    found = search_ticks(
+        "BTCUSDT",
+        *window,
+        where={"size": (">=", 1.5)},
+        source="crypto_trades",
+        uri=uri,
+        include_stream=True,
+    )
+    assert picked(found) == [(2, 101.0), (3, 102.0), (4, 103.0), (5, 104.0), (6, 105.0)]
+    assert found["symbol"].dtype == "category" and found["venue"].dtype == "category"
+    stored_only = search_ticks("BTCUSDT", *window, source="crypto_trades", uri=uri)
+    assert stored_only["trade_id"].tolist() == [1, 2, 3]
+    narrow = search_ticks(
+        "BTCUSDT",
+        T1,
+        pd.Timestamp(ms(T1, 7), unit="ms", tz="UTC"),
+        columns=["price"],
+        source="crypto_trades",
+        uri=uri,
+        include_stream=True,
+    )  # half-open: the trades at +7 ms are out
+    assert list(narrow.columns) == ["ts", "symbol", "price"] and narrow["price"].tolist() == [103.0]
+
+
+def test_a_pair_only_the_stream_has_is_readable_and_unknown_ones_are_named(uri):
+    eth = latest_tick("ETHUSDT", source="crypto_trades", uri=uri, include_stream=True)
+    assert picked(eth) == [(50, 3000.0)]
+    with pytest.raises(NoTicksStored):
+        latest_tick("ETHUSDT", source="crypto_trades", uri=uri)
+    with pytest.raises(NoTicksStored):
+        latest_tick("DOGEUSDT", source="crypto_trades", uri=uri, include_stream=True)
+    with pytest.raises(NoTicksStored):
+        search_ticks("DOGEUSDT", T0, T1, source="crypto_trades", uri=uri, include_stream=True)
+    with pytest.raises(ValueError, match="crypto_trades only"):
+        latest_tick("AAPL", uri=uri, include_stream=True)
