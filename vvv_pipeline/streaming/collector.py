@@ -2,8 +2,8 @@
 
 What differs between venues is a :class:`Wire` (:class:`~.binance_ws.BinanceWire`,
 :class:`~.bybit_ws.BybitWire`): the subscription requests, frames to messages, whether ids
-reveal gaps, an application-level ping. One asyncio task reads the socket; rows go to a bounded :class:`~.buffer.TradeBuffer`, flushed
-(in a worker thread, so reading goes on) every ``flush_rows`` rows or ``flush_ms`` ms, one
+reveal gaps, an application-level ping. One asyncio task reads the socket; rows go to a
+bounded :class:`~.buffer.TradeBuffer`, flushed (in a worker thread, so reading goes on) every ``flush_rows`` rows or ``flush_ms`` ms, one
 staged segment per symbol. A dropped connection (closed, refused, a missed pong, a
 ``serverShutdown``, a refused subscription, no reply to it) is retried with exponential backoff
 and jitter, reset once a connection has delivered; every connection subscribes afresh. Server
