@@ -1,20 +1,20 @@
 """The WebSocket collector: a venue's trade frames into staged ArcticDB segments.
 
 What differs between venues is a :class:`Wire` (:class:`~.binance_ws.BinanceWire`,
-:class:`~.bybit_ws.BybitWire`): the subscription requests, frames to messages, whether ids
-reveal gaps, an application-level ping. One asyncio task reads the socket; rows go to a
-bounded :class:`~.buffer.TradeBuffer`, flushed (in a worker thread, so reading goes on) every ``flush_rows`` rows or ``flush_ms`` ms, one
-staged segment per symbol. A dropped connection (closed, refused, a missed pong, a
-``serverShutdown``, a refused subscription, no reply to it) is retried with exponential backoff
-and jitter, reset once a connection has delivered; every connection subscribes afresh. Server
-pings are answered by ``websockets`` itself (a pong echoing the payload, as Binance requires);
-the client pings every ``ping_interval`` and gives a connection up when no pong comes within
-``ping_timeout``. A jump in a symbol's aggregate ids (:class:`~.sequence.Sequencer`) is fetched
-from REST at once (``backfill``, in a thread) and staged with its origin marked; repeats are
-dropped. Stopping (the ``stop`` event, set by SIGTERM/SIGINT in :mod:`.service`) closes the
-socket, waits briefly for running backfills and flushes what the buffer holds. Every
-``status_interval`` seconds, and once more after the last flush, a snapshot of its state
-(:meth:`Collector.status`) goes to ``report`` (:mod:`.status` writes it to a file that the
+:class:`~.bybit_ws.BybitWire`): the subscription requests, frames to messages, whether ids reveal
+gaps, an application-level ping. One asyncio task reads the socket; rows go to a bounded
+:class:`~.buffer.TradeBuffer`, flushed (in a worker thread, so reading goes on) every
+``flush_rows`` rows or ``flush_ms`` ms, one staged segment per symbol. A dropped connection
+(closed, refused, a missed pong, a ``serverShutdown``, a refused subscription, no reply to it) is
+retried with exponential backoff and jitter, reset once a connection has delivered; every
+connection subscribes afresh. Server pings are answered by ``websockets`` itself (a pong echoing
+the payload, as Binance requires); the client pings every ``ping_interval`` and gives a connection
+up when no pong comes within ``ping_timeout``. A jump in a symbol's aggregate ids
+(:class:`~.sequence.Sequencer`) is fetched from REST at once (``backfill``, in a thread) and staged
+with its origin marked; repeats are dropped. Stopping (the ``stop`` event, set by SIGTERM/SIGINT in
+:mod:`.service`) closes the socket, waits briefly for running backfills and flushes what the buffer
+holds. Every ``status_interval`` seconds, and once more after the last flush, a snapshot of its
+state (:meth:`Collector.status`) goes to ``report`` (:mod:`.status` writes it to a file that the
 Dagster sensor reads).
 """
 
