@@ -11,11 +11,13 @@ connection subscribes afresh. Server pings are answered by ``websockets`` itself
 the payload, as Binance requires); the client pings every ``ping_interval`` and gives a connection
 up when no pong comes within ``ping_timeout``. A jump in a symbol's aggregate ids
 (:class:`~.sequence.Sequencer`) is fetched from REST at once (``backfill``, in a thread) and staged
-with its origin marked; repeats are dropped. Stopping (the ``stop`` event, set by SIGTERM/SIGINT in
-:mod:`.service`) closes the socket, waits briefly for running backfills and flushes what the buffer
-holds. Every ``status_interval`` seconds, and once more after the last flush, a snapshot of its
-state (:meth:`Collector.status`) goes to ``report`` (:mod:`.status` writes it to a file that the
-Dagster sensor reads)."""
+with its origin marked; repeats are dropped. Where ids are not consecutive (Bybit), ``resync``
+re-reads each pair's recent trades after every subscription instead. Stopping (the ``stop`` event,
+set by SIGTERM/SIGINT in :mod:`.service`) closes the socket, waits briefly for running backfills
+and flushes what the buffer holds. Every ``status_interval`` seconds, and once more after the last
+flush, a snapshot of its state (:meth:`Collector.status`) goes to ``report`` (:mod:`.status` writes
+it to a file that the Dagster sensor reads).
+"""
 
 from __future__ import annotations
 
