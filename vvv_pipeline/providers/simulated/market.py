@@ -172,20 +172,31 @@ class SimulatedMarket:
         schema = SOURCE_SCHEMAS[Source.CRYPTO_OPEN_INTEREST.value]
         if hi <= lo or not wanted or not names:
             return schema.empty()
-        frames = []
-        for symbol in sorted(wanted):
+        symbols_sorted = sorted(wanted)
+        pieces: list[Columns] = []
+        symbol_codes, venue_codes = [], []
+        for s_code, symbol in enumerate(symbols_sorted):
             price = self.universe.start_price(symbol)
             for unit in self._units(Source.CRYPTO_OPEN_INTEREST, lo, hi):
-                for venue in names:
-                    piece = venue_open_interest(self.config.seed, symbol, unit.index, price, venue)
-                    frame = pd.DataFrame(_clipped(piece, lo.value, hi.value))
-                    frames.append(frame.assign(symbol=symbol, venue=venue))
-        frame = pd.concat(frames, ignore_index=True)
+                reference = open_interest(self.config.seed, symbol, unit.index, price)
+                for v_code, venue in enumerate(names):
+                    piece = venue_open_interest(
+                        self.config.seed, symbol, unit.index, price, venue, reference
+                    )
+                    piece = _clipped(
+                        {k: v for k, v in piece.items() if k != "venue"}, lo.value, hi.value
+                    )
+                    pieces.append(piece)
+                    symbol_codes.append(np.full(len(piece["ts"]), s_code, dtype=np.int32))
+                    venue_codes.append(np.full(len(piece["ts"]), v_code, dtype=np.int8))
+        columns = _stacked(pieces)
+        by_symbol, by_venue = np.concatenate(symbol_codes), np.concatenate(venue_codes)
+        # (symbol, ts, venue) is unique: one lexsort of integer keys orders the rows
+        order = np.lexsort((by_venue, columns["ts"], by_symbol))
+        frame = pd.DataFrame({name: values[order] for name, values in columns.items()})
         frame["ts"] = pd.to_datetime(frame["ts"].to_numpy(), utc=True)
-        order = {v: i for i, v in enumerate(names)}
-        frame = frame.sort_values(
-            ["symbol", "ts", "venue"], key=lambda c: c.map(order) if c.name == "venue" else c
-        )
+        frame["symbol"] = pd.Categorical.from_codes(by_symbol[order], symbols_sorted)
+        frame["venue"] = pd.Categorical.from_codes(by_venue[order], names)
         out = conform(frame.reset_index(drop=True), schema)
         out["symbol"] = out["symbol"].astype(pd.CategoricalDtype(sorted(wanted)))
         out["venue"] = out["venue"].astype(pd.CategoricalDtype(names))

@@ -102,12 +102,20 @@ def _share_factor(seed: int, symbol: str, hour: int, venue: str, model: VenueMod
 
 
 def venue_open_interest(
-    seed: int, symbol: str, hour: int, start_price: float, venue: str
+    seed: int,
+    symbol: str,
+    hour: int,
+    start_price: float,
+    venue: str,
+    reference: dict[str, np.ndarray | pd.Categorical] | None = None,
 ) -> dict[str, np.ndarray | pd.Categorical]:
-    """One symbol-hour of one venue's 5-second samples as columns (``ts`` as int64 UTC ns)."""
+    """One symbol-hour of one venue's 5-second samples as columns (``ts`` as int64 UTC ns).
+    ``reference``: the reference venue's samples of the same symbol-hour when the caller has
+    them (every venue derives from them; computing them once per hour serves all venues)."""
     if venue not in VENUES:
         raise ValueError(f"unknown venue {venue!r}; expected one of {list(VENUES)}")
-    reference = open_interest(seed, symbol, hour, start_price)
+    if reference is None:
+        reference = open_interest(seed, symbol, hour, start_price)
     if venue == REFERENCE:
         return reference
     model = VENUES[venue]
