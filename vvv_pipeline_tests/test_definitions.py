@@ -129,6 +129,7 @@ def test_asset_graph_is_pinned():
             "darkpool_prints",
             "equity_market_profile",
             "equity_portfolio",
+            "equity_price_zones",
             "equity_regime",
             "equity_signals",
             "equity_time_bars",

@@ -123,6 +123,7 @@ def symbol_figure(
     if profile is not None and not profile.empty:
         _single_symbol(profile, "profile", expected=symbol)
         _add_value_area(fig, profile)
+    bands: list[dict] = []
     if regime_bars is not None and not regime_bars.empty:
         _single_symbol(regime_bars, "regime_bars", expected=symbol)
         spans = regime_spans(regime_bars, bar_interval)
@@ -149,11 +150,14 @@ def symbol_figure(
                 starts, ends, spans["regime"], first_of_kind, strict=True
             )
         ]
-        # one assignment: add_vrect per span re-validates every shape each call (minutes at 1min)
-        fig.update_layout(shapes=[*fig.layout.shapes, *shading])
+        bands.extend(shading)
     if zones is not None and not zones.empty:
         _single_symbol(zones, "zones", expected=symbol)
-        fig.update_layout(shapes=[*fig.layout.shapes, *zone_bands(zones)])
+        bands.extend(zone_bands(zones))
+    if bands:
+        # one assignment: plotly validates every shape of the list at each assignment (add_vrect
+        # per span took minutes at 1-minute bars; two assignments validated the regime's twice)
+        fig.update_layout(shapes=[*fig.layout.shapes, *bands])
     fig.update_layout(
         title={"text": symbol, "x": 0.01, "y": 0.99},
         height=640,

@@ -76,6 +76,14 @@ def test_analytics_and_daily_report_of_a_range(two_days_store):
         assert "null" not in signals  # missing values are em dashes
         assert day in report.metadata["summary"].value
         assert report.metadata["dagster/row_count"].value == 1
+        # the day's zones of a symbol are bands on its chart
+        from vvv_pipeline.storage.derived import ZONES
+        from vvv_pipeline_tests.reports.test_daily_report import plotted_layout
+
+        zones = read_days(derived, ZONES, ["AAPL"], *_span([day]))
+        layout = plotted_layout(html, "chart-symbol-AAPL")
+        bands = [s for s in layout["shapes"] if s.get("name", "").startswith("zone: ")]
+        assert len(bands) == len(zones) > 0
 
 
 def test_coverage_report_counts_the_missing_partitions(data_dir, instance):

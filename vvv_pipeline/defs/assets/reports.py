@@ -78,6 +78,7 @@ def page_links(path: Path) -> dict[str, dg.MetadataValue]:
         "equity_regime",
         "equity_signals",
         "equity_portfolio",
+        "equity_price_zones",
     ],
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="reports",
@@ -87,7 +88,8 @@ def page_links(path: Path) -> dict[str, dg.MetadataValue]:
     automation_condition=FOLLOW_UPSTREAM,
     freshness_policy=SESSION_FRESHNESS,
     description="One HTML page per session: 5-minute candlesticks with volume, "
-    "the volume profile and value area beside the price axis, regime shading, dark-pool prints, "
+    "the volume profile and value area beside the price axis, regime shading, the day's price "
+    "zones as bands, dark-pool prints, "
     "the validation tiers' results of that day, the signal table and the portfolio (positions "
     "with weights, P&L and VaR/CVaR contributions; value and drawdown over the last 90 days). "
     "Written to "
@@ -137,6 +139,7 @@ def daily_report(
             signals=signals,
             portfolio=history,
             portfolio_positions=positions,
+            zones=read_days(derived, ZONES, symbols, *window),
         )
         today = history[history["date"] == pd.Timestamp(key)] if len(history) else history
         summary = report_summary_markdown(
