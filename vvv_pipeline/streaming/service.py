@@ -54,7 +54,8 @@ def recent_resync(client: BybitClient) -> Resync:
     """A pair's recent-trade snapshot in staged form (Bybit: see :mod:`.bybit_ws`)."""
     lock = threading.Lock()
 
-    def fetch(symbol: str) -> pd.DataFrame:
+    def fetch(symbol: str, last_ms: int | None) -> pd.DataFrame:
+        # Bybit serves only its latest trades, whatever was heard last
         with lock:
             frame = client.recent_trades(symbol)
         return staged_from_canonical(frame, FROM_BACKFILL)
