@@ -162,6 +162,12 @@ class Settings(BaseSettings):
     )
     iqfeed_host: str = Field(default="127.0.0.1", description="IQConnect host (live equity ticks)")
     iqfeed_port: int = Field(default=9100, ge=1, le=65535, description="IQConnect lookup port")
+    iqfeed_level1_port: int = Field(
+        default=5009,
+        ge=1,
+        le=65535,
+        description="IQConnect Level 1 streaming port (`vvv-pipeline stream equities`)",
+    )
     binance_url: str = Field(
         default="https://api.binance.com", description="Binance spot API (live crypto trades)"
     )

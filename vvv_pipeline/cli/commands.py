@@ -218,7 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     stream_cmd = commands.add_parser(
         "stream", help="collect a live stream into ArcticDB staging until SIGTERM/Ctrl-C"
     )
-    stream_cmd.add_argument("feed", choices=["crypto"], help="crypto: a venue's trades")
+    stream_cmd.add_argument(
+        "feed",
+        choices=["crypto", "equities"],
+        help="crypto: a venue's trades; equities: IQFeed Level 1 trades",
+    )
     stream_cmd.add_argument(
         "--venue",
         choices=list(settings.STREAM_VENUES),
@@ -226,10 +230,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="binance: aggTrade stream; bybit: publicTrade stream (linear)",
     )
     stream_cmd.add_argument(
-        "--symbols", nargs="+", default=None, help="pairs (default: the universe's crypto)"
+        "--symbols",
+        nargs="+",
+        default=None,
+        help="pairs or equity symbols (default: the universe's crypto or equities)",
     )
     stream_cmd.add_argument(
-        "--url", default=None, help="WebSocket endpoint (VVV_BINANCE_WS_URL, VVV_BYBIT_WS_URL)"
+        "--url",
+        default=None,
+        help="WebSocket endpoint (VVV_BINANCE_WS_URL, VVV_BYBIT_WS_URL); equities: "
+        "tcp://host:port of IQConnect's Level 1 socket (VVV_IQFEED_HOST, VVV_IQFEED_LEVEL1_PORT)",
+    )
+    stream_cmd.add_argument(
+        "--lookup",
+        default=None,
+        help="equities: host:port of IQConnect's Lookup socket, for the catch-up after each "
+        "(re)connection (VVV_IQFEED_HOST, VVV_IQFEED_PORT)",
     )
     stream_cmd.add_argument(
         "--rest-url",
@@ -258,6 +274,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "gaps":
         first, last = cli_args.gaps_range(gaps_cmd, args.start, args.end)
         return list_gaps(first, last, args.asset, args.limit)
+    if args.command == "stream" and args.feed == "equities":
+        from vvv_pipeline.cli.stream import stream_equities
+
+        return stream_equities(
+            args.symbols,
+            args.url,
+            args.lookup,
+            args.flush_rows,
+            args.flush_ms,
+            not args.no_backfill,
+        )
     if args.command == "stream":
         from vvv_pipeline.cli.stream import stream_crypto
 

@@ -1,10 +1,11 @@
-"""``vvv-pipeline stream crypto``: the crypto trade collector, a long-running process.
+"""``vvv-pipeline stream crypto|equities``: the trade collectors, long-running processes.
 
 Runs beside the Dagster daemon (a service of its own: systemd, a container), staging a
 venue's trades (``--venue binance``: aggTrades; ``bybit``: publicTrade) into ArcticDB's
 ``tick_stream`` library until SIGTERM or SIGINT (:mod:`vvv_pipeline.streaming.service`). The
 hourly ``crypto_trades`` partitions finalize what Binance's stream staged when
-``VVV_STREAM_CRYPTO_TRADES=1`` (docs/streaming.md).
+``VVV_STREAM_CRYPTO_TRADES=1`` (docs/streaming.md). ``equities`` stages IQFeed's Level 1 trades
+the same way (nothing finalizes them into ``equity_ticks`` sessions yet).
 """
 
 from __future__ import annotations
@@ -74,5 +75,66 @@ def stream_crypto(
     finally:
         if client is not None:
             client.close()
+    print(f"vvv-pipeline: stream stopped: {stats.line()}", file=sys.stderr, flush=True)
+    return 0
+
+
+def stream_equities(
+    symbols: Sequence[str] | None,
+    url: str | None,
+    lookup: str | None,
+    flush_rows: int | None,
+    flush_ms: float | None,
+    catch_up: bool,
+) -> int:
+    from vvv_pipeline import settings
+    from vvv_pipeline.providers.errors import ProviderError
+    from vvv_pipeline.providers.live.iqfeed import IQFeedClient
+    from vvv_pipeline.streaming.collector import CollectorConfig
+    from vvv_pipeline.streaming.iqfeed_l1 import KIND, VENUE
+    from vvv_pipeline.streaming.service import run_equity_collector
+    from vvv_pipeline.streaming.status import status_path
+    from vvv_pipeline.streaming.store import StreamStore
+    from vvv_pipeline.streaming.tcp_lines import address
+    from vvv_pipeline.universe import UniverseError, load_universe
+
+    current = settings.current()
+    if not symbols:
+        try:
+            symbols = list(load_universe(settings.universe_path()).equities)
+        except (UniverseError, FileNotFoundError) as error:
+            print(f"vvv-pipeline: {error}", file=sys.stderr)
+            return 1
+    try:
+        lookup_host, lookup_port = address(lookup or f"{current.iqfeed_host}:{current.iqfeed_port}")
+        url = url or f"tcp://{current.iqfeed_host}:{current.iqfeed_level1_port}"
+        address(url)
+    except ValueError as error:
+        print(f"vvv-pipeline: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    config = CollectorConfig(
+        url=url,
+        symbols=tuple(s.upper() for s in symbols),
+        flush_rows=flush_rows or current.stream_flush_rows,
+        flush_ms=flush_ms or current.stream_flush_ms,
+    )
+    uri = settings.arctic_uri()
+    client = IQFeedClient(lookup_host, lookup_port) if catch_up else None
+    store = StreamStore.for_venue(uri, VENUE)
+    status = status_path(settings.stream_status_dir(), VENUE, KIND)
+    print(
+        f"vvv-pipeline: streaming {', '.join(config.symbols)} from {config.url} into {uri} "
+        f"(library tick_stream), status in {status}; SIGTERM or Ctrl-C stops after a last flush",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        stats = run_equity_collector(config, store, client, status)
+    except ProviderError as error:  # the Lookup socket refused the tables: IQConnect is not up
+        print(f"vvv-pipeline: {error}", file=sys.stderr)
+        return 1
     print(f"vvv-pipeline: stream stopped: {stats.line()}", file=sys.stderr, flush=True)
     return 0

@@ -20,6 +20,7 @@ strings parsed to float64 (Python's ``float`` rounds correctly, like the REST pa
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,8 @@ TradeRow = tuple[int, int, float, float, int]
 @dataclass(frozen=True, slots=True)
 class Trade:
     symbol: str
-    row: TradeRow
+    row: tuple[Any, ...]
+    """The venue's row: a :data:`TradeRow` here; every venue's starts (trade id, time ms)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,16 @@ class Other:
     kind: str
 
 
-Message = Trade | Reply | Pong | Shutdown | Malformed | Other
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the venue says about itself or a request (an error line, an unknown symbol,
+    its upstream feed lost or back): logged at ``level``, never staged."""
+
+    text: str
+    level: int = logging.WARNING
+
+
+Message = Trade | Reply | Pong | Shutdown | Malformed | Other | Notice
 
 
 class BinanceWire:
@@ -87,6 +98,7 @@ class BinanceWire:
     a jump is a gap), pings left to the WebSocket protocol."""
 
     venue = VENUE
+    kind = "crypto_trades"
     sequential_ids = True
     app_ping_interval: float | None = None
 
@@ -98,6 +110,9 @@ class BinanceWire:
 
     def ping(self, request_id: int) -> str:
         raise NotImplementedError("Binance is pinged by the WebSocket protocol only")
+
+    def staged(self, rows: list[Any], origin: int) -> pd.DataFrame:
+        return staged_frame(rows, origin)
 
 
 def stream_name(symbol: str) -> str:

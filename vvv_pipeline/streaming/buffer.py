@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from vvv_pipeline.streaming.binance_ws import TradeRow
+from typing import Any
 
 
 @dataclass
@@ -21,7 +20,7 @@ class TradeBuffer:
     flush_ms: float
     max_rows: int
     clock: Callable[[], float] = time.monotonic
-    rows: dict[tuple[str, int], list[TradeRow]] = field(default_factory=dict)
+    rows: dict[tuple[str, int], list[tuple[Any, ...]]] = field(default_factory=dict)
     """Rows by (symbol, origin), in arrival order."""
     held: int = 0
     since: float | None = None
@@ -31,7 +30,7 @@ class TradeBuffer:
         if not 1 <= self.flush_rows <= self.max_rows:
             raise ValueError("need 1 <= flush_rows <= max_rows")
 
-    def add(self, symbol: str, row: TradeRow, origin: int) -> None:
+    def add(self, symbol: str, row: tuple[Any, ...], origin: int) -> None:
         self.rows.setdefault((symbol, origin), []).append(row)
         self.held += 1
         if self.since is None:
@@ -48,6 +47,6 @@ class TradeBuffer:
     def full(self) -> bool:
         return self.held >= self.max_rows
 
-    def drain(self) -> dict[tuple[str, int], list[TradeRow]]:
+    def drain(self) -> dict[tuple[str, int], list[tuple[Any, ...]]]:
         rows, self.rows, self.held, self.since = self.rows, {}, 0, None
         return rows

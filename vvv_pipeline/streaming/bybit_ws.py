@@ -27,6 +27,8 @@ import json
 import math
 from typing import Any
 
+import pandas as pd
+
 from vvv_pipeline.providers.live.trade_ids import fold_id
 from vvv_pipeline.streaming.binance_ws import (
     Malformed,
@@ -35,6 +37,7 @@ from vvv_pipeline.streaming.binance_ws import (
     Pong,
     Reply,
     Trade,
+    staged_frame,
 )
 
 VENUE = "bybit"
@@ -102,6 +105,7 @@ class BybitWire:
     """Bybit's publicTrade stream for the collector (:class:`~.collector.Wire`)."""
 
     venue = VENUE
+    kind = "crypto_trades"
     sequential_ids = False
     app_ping_interval: float | None = 20.0
 
@@ -118,3 +122,6 @@ class BybitWire:
 
     def ping(self, request_id: int) -> str:
         return json.dumps({"op": "ping", "req_id": f"ping.{request_id}"})
+
+    def staged(self, rows: list[Any], origin: int) -> pd.DataFrame:
+        return staged_frame(rows, origin)

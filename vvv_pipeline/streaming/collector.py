@@ -1,8 +1,10 @@
 """The WebSocket collector: a venue's trade frames into staged ArcticDB segments.
 
 What differs between venues is a :class:`Wire` (:class:`~.binance_ws.BinanceWire`,
-:class:`~.bybit_ws.BybitWire`): the subscription requests, frames to messages, whether ids reveal
-gaps, an application-level ping. One asyncio task reads the socket; rows go to a bounded
+:class:`~.bybit_ws.BybitWire`, :class:`~.iqfeed_l1.IQFeedWire`): the subscription requests, frames
+to messages, whether ids reveal gaps, an application-level ping, the staged rows; and the transport
+an :data:`Opener` gives (a WebSocket by default; IQFeed's plain TCP lines,
+:func:`~.tcp_lines.line_opener`). One asyncio task reads the socket; rows go to a bounded
 :class:`~.buffer.TradeBuffer`, flushed (in a worker thread, so reading goes on) every
 ``flush_rows`` rows or ``flush_ms`` ms, one staged segment per symbol. A dropped connection
 (closed, refused, a missed pong, a ``serverShutdown``, a refused subscription, no reply to it) is
@@ -28,23 +30,24 @@ import os
 import random
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 from vvv_pipeline.streaming.binance_ws import (
     BinanceWire,
     Malformed,
     Message,
+    Notice,
     Pong,
     Reply,
     Shutdown,
     Trade,
-    staged_frame,
 )
 from vvv_pipeline.streaming.buffer import TradeBuffer
 from vvv_pipeline.streaming.sequence import Gap, Sequencer
@@ -58,15 +61,33 @@ Backfill = Callable[[Gap], pd.DataFrame]
 """The staged-form rows of a gap from REST (origin ``FROM_BACKFILL``); in a worker thread."""
 Report = Callable[[dict[str, Any]], object]
 """Publishes a status snapshot (:meth:`Collector.status`); called on the event loop, so quick."""
-Resync = Callable[[str], pd.DataFrame]
+Resync = Callable[[str, int | None], pd.DataFrame]
 """A pair's latest trades from REST in staged form (origin ``FROM_BACKFILL``), fetched after
-each subscription on venues whose ids cannot reveal a gap; in a worker thread."""
+each subscription on venues whose ids cannot reveal a gap; in a worker thread. The second
+argument is the time (epoch ms) of the last trade this process heard of the pair (None: none
+yet), where a venue's history can be asked from a point in time (IQFeed)."""
+
+
+class Link(Protocol):
+    """One connection as the collector uses it: frames in (``async for``), requests out."""
+
+    async def send(self, message: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def __aiter__(self) -> AsyncIterator[str | bytes]: ...
+
+
+Opener = Callable[["CollectorConfig"], AbstractAsyncContextManager[Link]]
+"""Opens a :class:`Link` to ``config.url``; the default is a WebSocket (``websockets``)."""
 
 
 class Wire(Protocol):
     """What differs between venues' trade streams; everything else is the collector's."""
 
     venue: str
+    kind: str
+    """The source the stream feeds (``crypto_trades``, ``equity_ticks``): the status's name."""
     sequential_ids: bool
     """Trade ids are consecutive per pair: a jump is a gap (Binance's aggregate ids)."""
     app_ping_interval: float | None
@@ -79,6 +100,20 @@ class Wire(Protocol):
     def parse(self, frame: str | bytes) -> list[Message]: ...
 
     def ping(self, request_id: int) -> str: ...
+
+    def staged(self, rows: list[Any], origin: int) -> pd.DataFrame:
+        """One symbol's buffered rows (:attr:`Trade.row`) as a staged segment."""
+        ...
+
+
+def websocket_opener(config: CollectorConfig) -> AbstractAsyncContextManager[Link]:
+    return connect(  # type: ignore[return-value]  # ClientConnection satisfies Link
+        config.url,
+        ping_interval=config.ping_interval,
+        ping_timeout=config.ping_timeout,
+        max_queue=1024,
+        compression=None,
+    )
 
 
 def now_ms() -> int:
@@ -127,6 +162,8 @@ class CollectorStats:
     connected: bool = False
     resync_short: int = 0
     """Resyncs whose snapshot did not reach back to the last trade seen (trades may be lost)."""
+    notices: int = 0
+    """Messages the venue sent about itself (errors, unknown symbols, feed status), logged."""
 
     def line(self) -> str:
         return (
@@ -156,10 +193,12 @@ class Collector:
         report: Report | None = None,
         wire: Wire | None = None,
         resync: Resync | None = None,
+        opener: Opener | None = None,
     ) -> None:
         self.config, self.sink, self.backfill, self.rng = config, sink, backfill, rng
         self.report, self.resync = report, resync
         self.wire: Wire = wire or BinanceWire()
+        self.opener: Opener = opener or websocket_opener
         self.stats = CollectorStats()
         self.started_ms = now_ms()
         self.stopped = False
@@ -173,6 +212,8 @@ class Collector:
         self._request_id = 0
         self._pending: set[str] = set()
         """Subscription requests of this connection not confirmed yet."""
+        self._heard_before: dict[str, int] = {}
+        """The last trade time per symbol when the current connection opened."""
 
     async def run(self, stop: asyncio.Event) -> CollectorStats:
         attempt = 0
@@ -210,15 +251,12 @@ class Collector:
         """One connection's life; whether it delivered (a reply or a trade)."""
         config = self.config
         delivered = False
-        async with connect(
-            config.url,
-            ping_interval=config.ping_interval,
-            ping_timeout=config.ping_timeout,
-            max_queue=1024,
-            compression=None,
-        ) as ws:
+        async with self.opener(config) as ws:
             self.stats.connections += 1
             self.stats.connected = True
+            # where this connection's hole begins: a resync runs once the subscription is
+            # confirmed, when trades of this connection may already have arrived
+            self._heard_before = dict(self.stats.last_trade_ms)
             self._request_id += 1
             requests = self.wire.subscribe(config.symbols, self._request_id)
             self._pending = {rid for rid, _ in requests}
@@ -241,6 +279,10 @@ class Collector:
                         elif isinstance(message, Shutdown):
                             LOG.info("stream: server announced shutdown; reconnecting")
                             ended = True
+                        elif isinstance(message, Notice):
+                            self.stats.notices += 1
+                            if self.stats.notices <= 100:
+                                LOG.log(message.level, "stream: %s", message.text)
                         elif isinstance(message, Malformed):
                             self.stats.malformed += 1
                             if self.stats.malformed <= 20:
@@ -278,7 +320,7 @@ class Collector:
                     task.add_done_callback(self._backfills.discard)
         return False
 
-    async def _close_on(self, stop: asyncio.Event, ws: ClientConnection) -> None:
+    async def _close_on(self, stop: asyncio.Event, ws: Link) -> None:
         """Close the socket when ``stop`` is set, or when the subscription gets no reply."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), self.config.reply_timeout)
@@ -289,7 +331,7 @@ class Collector:
         await stop.wait()
         await ws.close()
 
-    async def _app_ping(self, ws: ClientConnection) -> None:
+    async def _app_ping(self, ws: Link) -> None:
         """The venue's own JSON ping (Bybit drops a connection that sends none)."""
         assert self.wire.app_ping_interval
         count = 0
@@ -305,12 +347,13 @@ class Collector:
         assert self.resync is not None
         for symbol in self.config.symbols:
             try:
-                rows = await asyncio.to_thread(self.resync, symbol)
+                last = self._heard_before.get(symbol)
+                rows = await asyncio.to_thread(self.resync, symbol, last)
             except Exception as error:  # the hour keeps a hole; logged and counted
                 self.stats.backfill_failures += 1
                 LOG.warning("stream: recent trades of %s not fetched: %s", symbol, error)
                 continue
-            seen = self.stats.last_trade_ms.get(symbol)
+            seen = self._heard_before.get(symbol)
             if seen is not None and len(rows) and rows.index[0].value // 1_000_000 > seen:
                 self.stats.resync_short += 1
                 LOG.warning(
@@ -376,7 +419,7 @@ class Collector:
             extra, self._extra = self._extra, []
             segments: dict[str, list[pd.DataFrame]] = {}
             for (symbol, origin), rows in held.items():
-                segments.setdefault(symbol, []).append(staged_frame(rows, origin))
+                segments.setdefault(symbol, []).append(self.wire.staged(rows, origin))
             for symbol, rows in extra:
                 segments.setdefault(symbol, []).append(rows)
             if not segments:
@@ -404,7 +447,7 @@ class Collector:
         symbols = sorted({*config.symbols, *stats.pair_trades, *stats.pair_staged})
         return {
             "version": STATUS_VERSION,
-            "kind": "crypto_trades",
+            "kind": self.wire.kind,
             "venue": self.wire.venue,
             "url": config.url,
             "pid": os.getpid(),
@@ -427,6 +470,7 @@ class Collector:
             "resync_short": stats.resync_short,
             "malformed": stats.malformed,
             "repeats": stats.repeats,
+            "notices": stats.notices,
             "pairs": {
                 symbol: {
                     "last_trade_ms": stats.last_trade_ms.get(symbol),

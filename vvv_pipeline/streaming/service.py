@@ -1,4 +1,4 @@
-"""The long-running collector process behind ``vvv-pipeline stream crypto``.
+"""The long-running collector processes behind ``vvv-pipeline stream crypto|equities``.
 
 Wires the collector to the store (each flush staged into ``tick_stream`` and settled, so the
 read API sees it at once: :meth:`~.store.StreamStore.publish`) and a gap's backfill
@@ -20,18 +20,22 @@ import pandas as pd
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.live.binance import BinanceClient
 from vvv_pipeline.providers.live.bybit import BybitClient
+from vvv_pipeline.providers.live.iqfeed import IQFeedClient
 from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, staged_from_canonical
 from vvv_pipeline.streaming.collector import (
     Backfill,
     Collector,
     CollectorConfig,
     CollectorStats,
+    Opener,
     Resync,
     Wire,
 )
+from vvv_pipeline.streaming.iqfeed_l1 import IQFeedWire, staged_from_ticks, staged_rows
 from vvv_pipeline.streaming.sequence import Gap
 from vvv_pipeline.streaming.status import write_status
 from vvv_pipeline.streaming.store import StreamStore
+from vvv_pipeline.streaming.tcp_lines import line_opener
 
 
 def rest_backfill(client: BinanceClient) -> Backfill:
@@ -54,10 +58,42 @@ def recent_resync(client: BybitClient) -> Resync:
     """A pair's recent-trade snapshot in staged form (Bybit: see :mod:`.bybit_ws`)."""
     lock = threading.Lock()
 
-    def fetch(symbol: str) -> pd.DataFrame:
+    def fetch(symbol: str, last_ms: int | None) -> pd.DataFrame:
+        # Bybit serves only its latest trades, whatever was heard last
         with lock:
             frame = client.recent_trades(symbol)
         return staged_from_canonical(frame, FROM_BACKFILL)
+
+    return fetch
+
+
+RESYNC_SPAN = pd.Timedelta(days=1)
+
+
+def lookup_resync(
+    client: IQFeedClient,
+    store: StreamStore,
+    symbols: tuple[str, ...],
+    span: pd.Timedelta = RESYNC_SPAN,
+) -> Resync:
+    """A symbol's ticks from IQFeed's Lookup socket (``HTT``) from the last trade heard, in
+    staged form (IQFeed: see :mod:`.iqfeed_l1`). A process that has heard nothing of the symbol
+    yet continues from the newest row it finds settled in the store (what an earlier collector
+    left), so a restart fills its own downtime; with neither, there is nothing to continue and
+    nothing is fetched. The window is ``span`` long: a collector down for longer leaves the rest
+    to the session's finalization. The store is read here, before anything streams: read
+    later, it would hold this process's own first flushes and hide the hole before them."""
+    lock = threading.Lock()  # one Lookup client: its counters and tables are not shared safely
+    left = {symbol: store.latest(symbol) for symbol in symbols}
+
+    def fetch(symbol: str, last_ms: int | None) -> pd.DataFrame:
+        since = left.get(symbol) if last_ms is None else pd.Timestamp(last_ms, unit="ms")
+        if since is None:
+            return staged_rows([], FROM_BACKFILL)
+        since = since.tz_localize("UTC") if since.tzinfo is None else since
+        with lock:
+            frame = client.fetch(Source.EQUITY_TICKS, since, since + span, [symbol])
+        return staged_from_ticks(frame, FROM_BACKFILL)
 
     return fetch
 
@@ -69,6 +105,7 @@ async def collect_until_signalled(
     status_file: Path | None = None,
     wire: Wire | None = None,
     resync: Resync | None = None,
+    opener: Opener | None = None,
 ) -> CollectorStats:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -79,7 +116,13 @@ async def collect_until_signalled(
         report = lambda status: write_status(status_file, status)  # noqa: E731
     try:
         collector = Collector(
-            config, store.publish, backfill, report=report, wire=wire, resync=resync
+            config,
+            store.publish,
+            backfill,
+            report=report,
+            wire=wire,
+            resync=resync,
+            opener=opener,
         )
         return await collector.run(stop)
     finally:
@@ -101,3 +144,24 @@ def run_collector(
     backfill = rest_backfill(client) if isinstance(client, BinanceClient) else None
     resync = recent_resync(client) if isinstance(client, BybitClient) else None
     return asyncio.run(collect_until_signalled(config, store, backfill, status_file, wire, resync))
+
+
+def run_equity_collector(
+    config: CollectorConfig,
+    store: StreamStore,
+    lookup: IQFeedClient | None,
+    status_file: Path | None = None,
+) -> CollectorStats:
+    """Collect IQFeed Level 1 trades (``config.url``: ``tcp://host:5009``) until SIGTERM/SIGINT;
+    the ``lookup`` client (port 9100) gives the market-centre and condition tables DTN's
+    IQConnect serves, and after each subscription the ticks since the last one heard (None:
+    neither; the default tables, and holes left to finalization)."""
+    if lookup is not None and lookup.lookup_tables:
+        lookup.refresh_tables()
+    wire = IQFeedWire(
+        lookup.market_centers if lookup else None, lookup.condition_codes if lookup else None
+    )
+    resync = lookup_resync(lookup, store, config.symbols) if lookup is not None else None
+    return asyncio.run(
+        collect_until_signalled(config, store, None, status_file, wire, resync, line_opener)
+    )

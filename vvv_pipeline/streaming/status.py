@@ -35,8 +35,9 @@ its status but heard nothing for that long. ``stopped``: the collector exited cl
 hangs). ``missing``: no status file (never started here, or the wrong status directory)."""
 
 
-def status_path(directory: Path, venue: str) -> Path:
-    return directory / f"{KIND}-{venue}.json"
+def status_path(directory: Path, venue: str, kind: str = KIND) -> Path:
+    """``<kind>-<venue>.json``: ``crypto_trades-binance.json``, ``equity_ticks-iqfeed.json``."""
+    return directory / f"{kind}-{venue}.json"
 
 
 def write_status(path: Path, status: dict[str, Any]) -> None:

@@ -35,9 +35,11 @@ from vvv_pipeline.streaming.binance_ws import empty_staged
 
 STREAM_LIBRARY = "tick_stream"
 ASSET_CLASS = "crypto"
-VENUE_PREFIXES = {"binance": ASSET_CLASS, "bybit": "crypto_bybit"}
+VENUE_PREFIXES = {"binance": ASSET_CLASS, "bybit": "crypto_bybit", "iqfeed": "equity"}
 """Name prefix of each venue's stream in ``tick_stream``: Binance's is the tick store's own
-(``crypto/BTCUSDT/<hour>``, what the hourly finalization reads); other venues name theirs."""
+(``crypto/BTCUSDT/<hour>``, what the hourly finalization reads); other venues name theirs
+(IQFeed's equity ticks: ``equity/AAPL/<UTC hour>``, hours even though equity partitions are
+sessions: a session's finalization reads the hours it spans)."""
 HOUR_MS = 3_600_000
 
 
@@ -161,6 +163,15 @@ class StreamStore:
         prefix = f"{self.asset_class}/{symbol}/"
         names = self.library.list_symbols(regex=f"^{re.escape(prefix)}")
         return sorted(name[len(prefix) :] for name in names if name.startswith(prefix))
+
+    def latest(self, symbol: str) -> pd.Timestamp | None:
+        """The time of the newest settled row of ``symbol`` (None: nothing settled): where a
+        restarted collector's catch-up from history starts."""
+        hours = self.settled_hours(symbol)
+        if not hours:
+            return None
+        tail = self.last_settled(symbol, hours[-1], None)
+        return tail.index[-1] if len(tail) else None
 
     def settled(
         self, symbol: str, key: str, lo: pd.Timestamp | None = None, hi: pd.Timestamp | None = None
