@@ -279,6 +279,8 @@ class IQFeedClient:
                     pieces.append(session.ticks(symbol, begin, last))
         finally:
             session.close()
+        # empty chunks (a quiet hour, a catch-up with nothing new) would only decide dtypes
+        pieces = [piece for piece in pieces if len(piece)]
         frame = pd.concat(pieces, ignore_index=True) if pieces else EQUITY_TICKS.empty()
         ts = frame["ts"]
         frame = frame[(ts >= lo) & (ts < hi)]
