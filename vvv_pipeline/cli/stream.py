@@ -13,6 +13,36 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+
+def _universe_symbols(kind: str) -> list[str] | None:
+    """The universe file's ``kind`` (equities or crypto) symbols; None after printing why not."""
+    from vvv_pipeline import settings
+    from vvv_pipeline.universe import UniverseError, load_universe
+
+    try:
+        return list(getattr(load_universe(settings.universe_path()), kind))
+    except (UniverseError, FileNotFoundError) as error:
+        print(f"vvv-pipeline: {error}", file=sys.stderr)
+        return None
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+
+
+def _say(text: str) -> None:
+    print(f"vvv-pipeline: {text}", file=sys.stderr, flush=True)
+
+
+def _announce(symbols: Sequence[str], url: str, uri: str, status: Path) -> None:
+    _say(
+        f"streaming {', '.join(symbols)} from {url} into {uri} (library tick_stream), status "
+        f"in {status}; SIGTERM or Ctrl-C stops after a last flush"
+    )
 
 
 def stream_crypto(
@@ -33,18 +63,12 @@ def stream_crypto(
     from vvv_pipeline.streaming.service import run_collector
     from vvv_pipeline.streaming.status import status_path
     from vvv_pipeline.streaming.store import StreamStore
-    from vvv_pipeline.universe import UniverseError, load_universe
 
     current = settings.current()
-    if not symbols:
-        try:
-            symbols = list(load_universe(settings.universe_path()).crypto)
-        except (UniverseError, FileNotFoundError) as error:
-            print(f"vvv-pipeline: {error}", file=sys.stderr)
-            return 1
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
+    symbols = symbols or _universe_symbols("crypto")
+    if symbols is None:
+        return 1
+    _log_to_stderr()
     logging.getLogger("websockets").setLevel(logging.WARNING)
     bybit = venue == "bybit"
     config = CollectorConfig(
@@ -64,18 +88,13 @@ def stream_crypto(
     wire = BybitWire() if bybit else BinanceWire()
     store = StreamStore.for_venue(uri, venue)
     status = status_path(settings.stream_status_dir(), venue)
-    print(
-        f"vvv-pipeline: streaming {', '.join(config.symbols)} from {config.url} into {uri} "
-        f"(library tick_stream), status in {status}; SIGTERM or Ctrl-C stops after a last flush",
-        file=sys.stderr,
-        flush=True,
-    )
+    _announce(config.symbols, config.url, uri, status)
     try:
         stats = run_collector(config, store, client, status, wire)
     finally:
         if client is not None:
             client.close()
-    print(f"vvv-pipeline: stream stopped: {stats.line()}", file=sys.stderr, flush=True)
+    _say(f"stream stopped: {stats.line()}")
     return 0
 
 
@@ -96,25 +115,19 @@ def stream_equities(
     from vvv_pipeline.streaming.status import status_path
     from vvv_pipeline.streaming.store import StreamStore
     from vvv_pipeline.streaming.tcp_lines import address
-    from vvv_pipeline.universe import UniverseError, load_universe
 
     current = settings.current()
-    if not symbols:
-        try:
-            symbols = list(load_universe(settings.universe_path()).equities)
-        except (UniverseError, FileNotFoundError) as error:
-            print(f"vvv-pipeline: {error}", file=sys.stderr)
-            return 1
+    symbols = symbols or _universe_symbols("equities")
+    if symbols is None:
+        return 1
     try:
         lookup_host, lookup_port = address(lookup or f"{current.iqfeed_host}:{current.iqfeed_port}")
         url = url or f"tcp://{current.iqfeed_host}:{current.iqfeed_level1_port}"
         address(url)
     except ValueError as error:
-        print(f"vvv-pipeline: {error}", file=sys.stderr)
+        _say(str(error))
         return 2
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
-    )
+    _log_to_stderr()
     config = CollectorConfig(
         url=url,
         symbols=tuple(s.upper() for s in symbols),
@@ -125,16 +138,11 @@ def stream_equities(
     client = IQFeedClient(lookup_host, lookup_port) if catch_up else None
     store = StreamStore.for_venue(uri, VENUE)
     status = status_path(settings.stream_status_dir(), VENUE, KIND)
-    print(
-        f"vvv-pipeline: streaming {', '.join(config.symbols)} from {config.url} into {uri} "
-        f"(library tick_stream), status in {status}; SIGTERM or Ctrl-C stops after a last flush",
-        file=sys.stderr,
-        flush=True,
-    )
+    _announce(config.symbols, config.url, uri, status)
     try:
         stats = run_equity_collector(config, store, client, status)
     except ProviderError as error:  # the Lookup socket refused the tables: IQConnect is not up
-        print(f"vvv-pipeline: {error}", file=sys.stderr)
+        _say(str(error))
         return 1
-    print(f"vvv-pipeline: stream stopped: {stats.line()}", file=sys.stderr, flush=True)
+    _say(f"stream stopped: {stats.line()}")
     return 0
