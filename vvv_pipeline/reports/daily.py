@@ -295,10 +295,13 @@ def _cells(values: pd.Series, digits: int) -> list:
 
 
 def _table_figure(header: list[str], cells: list[list], fills: list[str]) -> go.Figure:
-    # a text column (the signals' reason) gets room for its sentence, so rows stay one line or
-    # two instead of a tall wrapped cell that pushes the other rows out of the table's height
-    wide = {"reason": 6.0, "summary": 4.0, "rule": 1.6}
-    widths = [wide.get(name, 1.5 if name.startswith("component_") else 1.0) for name in header]
+    # each column as wide as its longest text (header or cell), within 1..6 units: a long
+    # sentence (the signals' reason, a check's summary) gets room instead of a tall wrapped cell
+    # that pushes the other rows out of the table's height
+    widths = [
+        min(max(len(name), *(len(str(c)) for c in column), 10) / 10, 6.0)
+        for name, column in zip(header, cells, strict=True)
+    ]
     fig = go.Figure(
         go.Table(
             columnwidth=widths,
@@ -307,7 +310,7 @@ def _table_figure(header: list[str], cells: list[list], fills: list[str]) -> go.
         )
     )
     rows = len(cells[0]) if cells else 0
-    per_row = 46 if "reason" in header else 28
+    per_row = 46 if max(widths, default=1.0) >= 6.0 else 28  # long text wraps onto two lines
     # tall enough for every row up to a cap; plotly tables scroll beyond it
     fig.update_layout(
         height=min(60 + per_row * rows, 900), margin={"l": 10, "r": 10, "t": 10, "b": 10}
