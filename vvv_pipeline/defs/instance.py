@@ -34,7 +34,7 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import StaticPool
 
 from vvv_pipeline.defs.dagster_internals import (
     INDEX_SHARD_NAME,
@@ -137,13 +137,16 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
     made each event cost about 10-40 ms on this project's loaded 2-core machine. Here:
 
     * for each of the last :data:`KEPT_OPEN_SHARDS` database files it used (the index and the
-      current runs' shards) the process keeps the engine (its compiled statements) and one
-      idle SQLite connection, so Dagster's connections are never the last one and the WAL
-      stays in place; every use still opens and closes its own connection. The idle
-      connection holds no write lock and no read snapshot: other processes read, write and
-      checkpoint as before; SQLite's automatic checkpoint (every 1,000 pages) still runs on
-      commit (the WAL is then reused from its start, so it stays small), and the last
-      connection to close (at the latest when the process ends) checkpoints the rest.
+      current runs' shards) the process keeps the engine (its compiled statements) and its one
+      SQLite connection (``StaticPool``), so Dagster's connections are never the last one and
+      the WAL stays in place, and no statement group pays for opening a connection (more than
+      half of an event's cost when every use opened its own). Between uses the connection
+      holds no write lock and no read snapshot (each use ends in a commit or a rollback):
+      other processes read, write and checkpoint as before; SQLite's automatic checkpoint
+      (every 1,000 pages) still runs on commit (the WAL is then reused from its start, so it
+      stays small), and the last connection to close (at the latest when the process ends)
+      checkpoints the rest. Uses are serialised by Dagster's per-process lock, so threads
+      never share the connection at the same time.
     * a connection that wrote to a run shard touches the shard file (its mtime): the
       webserver follows a live run by watching ``<run_id>.db`` change, which used to happen
       through the checkpoint on close.
@@ -157,7 +160,7 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         super().__init__(base_dir, inst_data=inst_data)
-        self._kept: OrderedDict[str, tuple[Engine, sqlite3.Connection]] = OrderedDict()
+        self._kept: OrderedDict[str, Engine] = OrderedDict()
         self._tables_present: set[str] = set()
 
     def has_table(self, table_name: str) -> bool:
@@ -175,9 +178,11 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
         with self._db_lock:  # Dagster's: one statement group at a time per process
             engine = self._engine(shard)
             with engine.connect() as conn:
+                driver = conn.connection.dbapi_connection
+                changes = driver.total_changes  # counts since the kept connection opened
                 with conn.begin():
                     yield conn
-                wrote = conn.connection.dbapi_connection.total_changes > 0
+                wrote = driver.total_changes > changes
             if wrote and shard != INDEX_SHARD_NAME:
                 os.utime(self.path_for_shard(shard))  # wakes watchers of the run's log
 
@@ -185,23 +190,19 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
         """The shard's engine, created (and the shard initialised) on first use."""
         if shard in self._kept:
             self._kept.move_to_end(shard)
-            return self._kept[shard][0]
+            return self._kept[shard]
         engine = create_engine(
             self.conn_string_for_shard(shard),
-            poolclass=NullPool,
-            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            poolclass=StaticPool,  # one connection, kept: see the class docstring
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
         )
         event.listen(engine, "connect", _synchronous_normal)
         if shard not in self._initialized_dbs:
             self._initdb(engine)  # creates the tables and sets WAL mode on a new shard
             self._initialized_dbs.add(shard)
-        idle = sqlite3.connect(self.path_for_shard(shard), check_same_thread=False)
-        # one read attaches it to the WAL (SQLite's "last connection" test counts only
-        # attached ones); its read transaction ends here, so it holds no snapshot
-        idle.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
-        self._kept[shard] = (engine, idle)
+        self._kept[shard] = engine
         while len(self._kept) > KEPT_OPEN_SHARDS:
-            _close(*self._kept.popitem(last=False)[1])
+            self._kept.popitem(last=False)[1].dispose()
         return engine
 
     def close_kept(self) -> None:
@@ -210,7 +211,7 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
         self._tables_present.clear()
         with self._db_lock:
             while self._kept:
-                _close(*self._kept.popitem()[1])
+                self._kept.popitem()[1].dispose()
 
     def upgrade(self) -> None:
         self.close_kept()
@@ -229,11 +230,6 @@ def _synchronous_normal(dbapi_connection: sqlite3.Connection, _record: object) -
     """On the driver's connection as it opens: through SQLAlchemy, the statement cost as much
     as the event it was issued for."""
     dbapi_connection.execute("PRAGMA synchronous=NORMAL")
-
-
-def _close(engine: Engine, idle: sqlite3.Connection) -> None:
-    idle.close()
-    engine.dispose()
 
 
 class LockedSqliteStorage(DagsterSqliteStorage):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from vvv_pipeline.calendars import EXCHANGE_TZ
@@ -16,8 +17,13 @@ def split_key(frame: pd.DataFrame) -> pd.DataFrame:
     """``key`` ("AAPL/1min" or "AAPL") -> a categorical ``symbol`` first column."""
     if frame.empty:
         return frame
-    symbol = frame.pop("key").str.split("/", n=1).str[0]
-    frame.insert(0, "symbol", pd.Categorical(symbol, categories=sorted(symbol.unique())))
+    # a handful of distinct keys over many rows: split each distinct key once
+    codes, keys = pd.factorize(frame.pop("key"))
+    names = np.array([key.split("/", 1)[0] for key in keys], dtype=object)
+    categories = np.unique(names)
+    symbol_codes = np.searchsorted(categories, names)[codes]
+    symbol = pd.Categorical.from_codes(symbol_codes, categories=categories)
+    frame.insert(0, "symbol", symbol)
     return frame
 
 
