@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -182,6 +183,41 @@ def test_a_failed_run_exits_1_naming_the_run(tmp_path, monkeypatch):
         run = instance.get_run_by_id(failed.group(1))
         assert run is not None and run.status == dg.DagsterRunStatus.FAILURE
         assert run.remote_job_origin is not None
+
+
+def test_terminating_the_commands_run_as_the_ui_does_stops_it_canceled(tmp_path, monkeypatch):
+    """The command executes its runs itself: the UI's "Terminate" (the coordinator's
+    ``cancel_run``, which asks the run launcher) must still stop a running one."""
+    shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    # five sessions: the hourly run's 336 partitions last long after its first step starts
+    command = [sys.executable, "-m", "vvv_pipeline.cli", "run", "--sessions", "5"]
+    command += ["--scale", "tiny", "--as-of", "2025-11-26"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VVV_DATA_DIR": str(tmp_path / "data")}
+    started = re.compile(r"^  hourly_sources_job \S+ \.\. \S+ \(run ([0-9a-f-]{36})\)$", re.M)
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=stdout, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 120
+        while not (found := started.search(out.read_text())) or "crypto_trades started" not in (
+            out.read_text()
+        ):
+            assert process.poll() is None and time.monotonic() < deadline, err.read_text()[-3000:]
+            time.sleep(0.2)
+        run_id = found.group(1)
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.delenv("DAGSTER_HOME", raising=False)
+        ref = InstanceRef.from_dir(str(tmp_path / "data" / "dagster"), config_dir=str(tmp_path))
+        with open_instance(ref) as instance:
+            assert instance.run_coordinator.cancel_run(run_id)  # its steps are executing
+            assert process.wait(timeout=120) == 1
+            run = instance.get_run_by_id(run_id)
+            assert run is not None and run.status == dg.DagsterRunStatus.CANCELED
+        assert "hourly_sources_job CANCELED for " in err.read_text()
+        assert "calendar_day_sources_job" not in out.read_text()  # nothing after it
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def test_the_command_launches_into_the_location_the_ui_loads(tmp_path):

@@ -1,12 +1,14 @@
-"""Follow a launched run of ``vvv-pipeline run`` through its event log in the instance.
+"""Follow a run of ``vvv-pipeline run`` through its event log in the instance.
 
-The run executes in a worker process the command does not own, so everything the command
-reports (steps started and finished, rows per asset, partition checks passed and failed, the
-error of a failed step) is read back from the run's events, as the UI reads them.
+The run executes in the command's main thread (:func:`vvv_pipeline.cli.runs.execute_here`) or
+in a worker process the command does not own; either way everything the command reports (steps
+started and finished, rows per asset, partition checks passed and failed, the error of a failed
+step) is read back from the run's events, as the UI reads them.
 """
 
 from __future__ import annotations
 
+import _thread
 import sys
 import time
 from collections.abc import Sequence
@@ -15,10 +17,13 @@ from typing import TYPE_CHECKING, TextIO
 
 import dagster as dg
 
+from vvv_pipeline.defs.cancellation import request_stop
+
 if TYPE_CHECKING:
     from vvv_pipeline.defs.dagster_internals import EventLogRecord, SerializableErrorInfo
 
 POLL_SECONDS = 0.5
+INTERRUPT_AGAIN_SECONDS = 0.5
 HEALTH_CHECK_SECONDS = 10.0
 """How often a running run's worker is checked: a dead worker would otherwise be waited on
 forever (run monitoring lives in the daemon, which this command does not run)."""
@@ -99,19 +104,42 @@ def _root_message(error: SerializableErrorInfo | None) -> str:
 
 
 def follow(
-    instance: dg.DagsterInstance, run_id: str, window: str, out: TextIO = sys.stdout
+    instance: dg.DagsterInstance,
+    run_id: str,
+    window: str,
+    out: TextIO = sys.stdout,
+    interrupt_on_cancel: bool = False,
 ) -> RunOutcome:
     """Tail the run's event log until it finishes, printing one line per step start and end
-    (seconds since launch, the partition range) and counting what it wrote and checked."""
+    (seconds since launch, the partition range) and counting what it wrote and checked.
+
+    ``interrupt_on_cancel``: the run executes in this process's main thread (the caller follows
+    from another), so a terminate request (the run turns ``CANCELING``) interrupts the main
+    thread, as Dagster's run worker is interrupted, and asks it to stop at its next partition
+    (:mod:`vvv_pipeline.defs.cancellation`); the interrupt is repeated every
+    :data:`INTERRUPT_AGAIN_SECONDS` while the run stays ``CANCELING``, because one that lands
+    inside ArcticDB's native write is lost there."""
     launched = time.time()
     outcome = RunOutcome(run_id, dg.DagsterRunStatus.STARTING, 0.0)
     cursor: str | None = None
     checked = time.monotonic()
+    interrupted_at: float | None = None
     while True:
         run = instance.get_run_by_id(run_id)
         if run is None:
             raise RuntimeError(f"run {run_id} is not in the instance (deleted while running?)")
         done = run.is_finished  # read before draining: every event of a finished run is stored
+        if (
+            interrupt_on_cancel
+            and run.status == dg.DagsterRunStatus.CANCELING
+            and (
+                interrupted_at is None
+                or time.monotonic() - interrupted_at > INTERRUPT_AGAIN_SECONDS
+            )
+        ):
+            interrupted_at = time.monotonic()
+            request_stop()
+            _thread.interrupt_main()
         while True:
             page = instance.get_records_for_run(run_id, cursor=cursor, limit=1000)
             for record in page.records:
@@ -125,7 +153,7 @@ def follow(
         if done:
             outcome.status, outcome.seconds = run.status, time.time() - launched
             return outcome
-        if time.monotonic() - checked > HEALTH_CHECK_SECONDS:
+        if not interrupt_on_cancel and time.monotonic() - checked > HEALTH_CHECK_SECONDS:
             checked = time.monotonic()
             _fail_if_worker_died(instance, run)
         time.sleep(POLL_SECONDS)

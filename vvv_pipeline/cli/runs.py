@@ -1,18 +1,24 @@
-"""Launch ``vvv-pipeline run``'s jobs as real runs of the code location, as the UI does.
+"""Run ``vvv-pipeline run``'s jobs as real runs of the code location, as the UI records them.
 
 A run made with ``execute_in_process`` has no code-location origin: the UI cannot re-execute it
 ("Re-execute all" fails), and it is missing from its job's Runs tab and from the timeline. So the
-command does what ``dagster job launch`` and the webserver do: it loads the project's workspace
-(``./workspace.yaml``, else the module ``vvv_pipeline.defs.definitions`` as the location
-``vvv_pipeline``), creates each run from the remote job, and launches it with the instance's run
-launcher (``launch_run``, not ``submit_run``: the default coordinator would queue the run for a
-daemon this command does not have). The run then executes in its own worker process, started
-through the code server; :mod:`vvv_pipeline.cli.follow` tails its event log.
+command loads the project's workspace (``./workspace.yaml``, else the module
+``vvv_pipeline.defs.definitions`` as the location ``vvv_pipeline``) and creates each run from the
+remote job, as ``dagster job launch`` and the webserver do. It then executes the run in this
+process, as ``dagster job execute`` does, rather than through the run launcher: a launched run
+starts a worker process that imports the definitions (and great-expectations) again, about 3-5 s
+a run, four runs a command. The run is the same run either way: the UI lists it under its job,
+re-executes it through its own launcher, and a terminate request from the UI (the run turns
+``CANCELING``) interrupts the command's execution as it would a worker's.
+:mod:`vvv_pipeline.cli.follow` tails the run's event log from a thread meanwhile, so progress
+lines are those of any launched run.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,14 +98,16 @@ def _location_with_job(workspace: WorkspaceRequestContext, job_name: str) -> Cod
     raise LaunchError("\n".join(errors) or f"no code location in the workspace has {job_name}")
 
 
-def launch(
+def create_run(
     instance: dg.DagsterInstance,
     workspace: WorkspaceRequestContext,
     job_name: str,
     tags: Mapping[str, str],
     run_config: Mapping[str, object],
 ) -> dg.DagsterRun:
-    """Create the run from the remote job (as ``dagster job launch`` does) and launch it."""
+    """Create the run from the remote job, as ``dagster job launch`` does, tagged as one this
+    command executes itself (:func:`execute_here`)."""
+    from vvv_pipeline.defs.automation.run_launcher import COMMAND_RUN_TAG, COMMAND_RUN_VALUE
     from vvv_pipeline.defs.dagster_internals import JobSubsetSelector
 
     location = _location_with_job(workspace, job_name)
@@ -120,7 +128,7 @@ def launch(
         run_id=None,
         run_config=dict(run_config),
         status=None,
-        tags={**remote_job.tags, **tags},
+        tags={**remote_job.tags, **tags, COMMAND_RUN_TAG: COMMAND_RUN_VALUE},
         root_run_id=None,
         parent_run_id=None,
         step_keys_to_execute=plan.step_keys_to_execute,
@@ -135,7 +143,38 @@ def launch(
         job_code_origin=remote_job.get_python_origin(),
         asset_graph=repo.asset_graph,
     )
-    return instance.launch_run(run.run_id, workspace)
+    return run
+
+
+def execute_here(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
+    """Execute the created ``run`` in this process, as a run worker would: the engine event with
+    this process's pid first (run monitoring judges the run by it), then every step."""
+    from vvv_pipeline.defs.cancellation import forget_request
+    from vvv_pipeline.defs.dagster_internals import (
+        EngineEventData,
+        execute_run,
+        recon_job_from_origin,
+    )
+
+    if run.job_code_origin is None:
+        raise LaunchError(f"run {run.run_id} has no code origin to load its job from")
+    forget_request()
+    pid = os.getpid()
+    instance.report_engine_event(
+        f"Started process for run (pid: {pid}).", run, EngineEventData.in_process(pid)
+    )
+    try:
+        execute_run(recon_job_from_origin(run.job_code_origin), run, instance)
+    except KeyboardInterrupt:
+        # interrupted where Dagster does not turn it into a canceled or failed run (before its
+        # steps or after them): the run must not stay STARTED or CANCELING
+        current = instance.get_run_by_id(run.run_id)
+        if current is not None and current.status == dg.DagsterRunStatus.CANCELING:
+            instance.report_run_canceled(current, message="Terminated by request.")
+            return
+        if current is not None and not current.is_finished:
+            instance.report_run_failed(current, message="vvv-pipeline run was interrupted.")
+        raise
 
 
 def range_tags(first: str, last: str) -> dict[str, str]:
@@ -170,13 +209,26 @@ def launch_and_follow(
     from vvv_pipeline.cli.follow import follow
 
     try:
-        launched = launch(instance, workspace, job_name, tags, config)
+        created = create_run(instance, workspace, job_name, tags, config)
     except LaunchError as error:
         print(f"vvv-pipeline: {error}", file=sys.stderr)
         return None
     first, last = window
-    print(f"  {job_name} {first} .. {last} (run {launched.run_id})", file=out, flush=True)
-    outcome = follow(instance, launched.run_id, f"{first} .. {last}", out)
+    print(f"  {job_name} {first} .. {last} (run {created.run_id})", file=out, flush=True)
+    followed: list[RunOutcome] = []
+    follower = threading.Thread(
+        target=lambda: followed.append(
+            follow(instance, created.run_id, f"{first} .. {last}", out, interrupt_on_cancel=True)
+        ),
+        name=f"follow-{created.run_id}",
+        daemon=True,
+    )
+    follower.start()
+    execute_here(instance, created)
+    follower.join()
+    if not followed:
+        raise RuntimeError(f"run {created.run_id}: its event log could not be followed")
+    outcome = followed[0]
     if not outcome.success:
         why = "".join(f"\n  {error}" for error in outcome.errors)
         print(

@@ -17,7 +17,10 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 from dagster._core.definitions.metadata import TableMetadataSet
 from dagster._core.definitions.reconstruct import ReconstructableJob
 from dagster._core.definitions.selector import JobSubsetSelector
+from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.event_api import PartitionKeyFilter
+from dagster._core.events import EngineEventData
+from dagster._core.execution.api import execute_run
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
 from dagster._core.instance.ref import InstanceRef
 from dagster._core.launcher import CheckRunHealthResult, LaunchRunContext, WorkerStatus
@@ -54,6 +57,7 @@ from dagster._core.workspace.load_target import (
 from dagster._serdes import ConfigurableClassData
 from dagster._time import get_current_datetime
 from dagster._utils.error import SerializableErrorInfo
+from dagster._utils.hosted_user_process import recon_job_from_origin
 
 RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 """The tags of a run over a partition range (first key, last key): a single-run backfill's."""
@@ -74,11 +78,13 @@ __all__ = [
     "CheckRunHealthResult",
     "CodeLocation",
     "ConfigurableClassData",
+    "DagsterExecutionInterruptedError",
     "DagsterSqliteStorage",
     "DagsterTypeKind",
     "DbIOManager",
     "DbTypeHandler",
     "DefaultRunLauncher",
+    "EngineEventData",
     "EventLogRecord",
     "InstanceRef",
     "JobSubsetSelector",
@@ -97,5 +103,7 @@ __all__ = [
     "WorkspaceLoadTarget",
     "WorkspaceProcessContext",
     "WorkspaceRequestContext",
+    "execute_run",
     "get_current_datetime",
+    "recon_job_from_origin",
 ]

@@ -22,6 +22,7 @@ from vvv_pipeline.defs.assets.column_schema import described, stored_asset_metad
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.assets.written import written_by_partition
 from vvv_pipeline.defs.automation.policies import FOLLOW_UPSTREAM, freshness_for
+from vvv_pipeline.defs.cancellation import stop_if_requested
 from vvv_pipeline.defs.partitions import hourly_partitions, window_utc
 from vvv_pipeline.defs.resources import ArcticDB
 from vvv_pipeline.storage.chunking import chunks, chunks_by_rows
@@ -129,6 +130,7 @@ def derive(
     else:
         planned = chunks_by_rows(keys, rows_of(keys), settings.current().chunk_ticks)
     for chunk in planned:
+        stop_if_requested()
         window = keys_window(partitions_def, chunk)
         frames = compute(chunk, window)
         derived.replace_window(library, frames, *window)

@@ -19,6 +19,7 @@ from vvv_pipeline.defs.assets.checks import with_expectations
 from vvv_pipeline.defs.assets.kept import keep_previous
 from vvv_pipeline.defs.assets.source_specs import SourceSpec
 from vvv_pipeline.defs.assets.ui_metadata import frame_metadata, partition_rows_table
+from vvv_pipeline.defs.cancellation import stop_if_requested
 from vvv_pipeline.defs.partitions import window_utc
 from vvv_pipeline.defs.resources import MarketData, Validation
 from vvv_pipeline.providers.base import Source
@@ -174,6 +175,7 @@ def ingest(
     if spec.source == Source.CRYPTO_OPEN_INTEREST:
         ingested.oi_cadence_seconds = market.oi_cadence_seconds(universe)
     for done, key in enumerate(keys, start=1):
+        stop_if_requested()
         window = window_utc(partitions_def.time_window_for_partition_key(key))
         stats_before = market.provider_stats()
         # fetched whole before any write: a fetch that raises leaves the partition untouched

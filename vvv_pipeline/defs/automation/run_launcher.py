@@ -12,6 +12,11 @@ A pid is only meaningful on the machine that started it: runs carry the worker's
 :data:`WORKER_HOST_TAG` (set here for runs this launcher starts through a code server on this
 machine, and by the ``vvv-pipeline`` command for its own runs); a run started elsewhere, or
 without the tag, is reported running and left to ``max_runtime_seconds``.
+
+``vvv-pipeline run`` executes its runs in its own process (:mod:`vvv_pipeline.cli.runs`), tagged
+:data:`COMMAND_RUN_TAG`; no code server holds them, so a terminate request (the UI's
+"Terminate") for such a run only marks it ``CANCELING``, which the command watches for and
+interrupts the run on.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ from vvv_pipeline.defs.dagster_internals import (
 )
 
 WORKER_HOST_TAG = "vvv/worker_host"
+COMMAND_RUN_TAG = "vvv/executed_by"
+"""Set to :data:`COMMAND_RUN_VALUE` on the runs ``vvv-pipeline run`` executes itself."""
+COMMAND_RUN_VALUE = "vvv-pipeline run"
 
 
 def this_host() -> str:
@@ -72,6 +80,14 @@ class LocalRunLauncher(DefaultRunLauncher):
         if self.has_instance and _started_on_this_host(context.dagster_run):
             self._instance.add_run_tags(context.dagster_run.run_id, {WORKER_HOST_TAG: this_host()})
         super().launch_run(context)
+
+    def terminate(self, run_id: str) -> bool:
+        run = self._instance.get_run_by_id(run_id) if self.has_instance else None
+        if run is None or run.is_finished or run.tags.get(COMMAND_RUN_TAG) != COMMAND_RUN_VALUE:
+            return super().terminate(run_id)
+        # the command executing it interrupts the run once it reads CANCELING
+        self._instance.report_run_canceling(run)
+        return True
 
     @property
     def supports_check_run_worker_health(self) -> bool:
