@@ -4,6 +4,9 @@ origins, Dagster's frozen clock, the daemons' single iterations (freshness, run 
 backfills) and the run coordinator's submit context, which the tests drive directly as the
 daemon would."""
 
+from datetime import datetime
+
+import dagster as dg
 from dagster._core.definitions.repository_definition.valid_definitions import (
     SINGLETON_REPOSITORY_NAME,
 )
@@ -52,5 +55,26 @@ __all__ = [
     "execute_backfill_iteration",
     "freeze_time",
     "monitor_started_run",
+    "schedule_context_on",
     "serialize_value",
 ]
+
+
+def schedule_context_on(
+    instance: dg.DagsterInstance,
+    scheduled_execution_time: datetime,
+    repository_def: dg.RepositoryDefinition,
+) -> dg.ScheduleEvaluationContext:
+    """``dg.build_schedule_context`` whose ``instance`` is ``instance`` itself.
+
+    The public builder keeps only the instance's reference and opens a new instance from it at
+    first use (its storage, with the migration checks), once per evaluation: 2.7 % of the
+    production rehearsal, which evaluates ~200 schedule ticks on one instance.
+    """
+    context = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=scheduled_execution_time,
+        repository_def=repository_def,
+    )
+    context._instance = instance  # set where the property would open a new one on first use
+    return context

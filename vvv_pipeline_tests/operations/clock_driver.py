@@ -26,6 +26,7 @@ from vvv_pipeline_tests.dagster_internals import (
     DagsterRunStatus,
     cron_string_iterator,
     monitor_started_run,
+    schedule_context_on,
 )
 from vvv_pipeline_tests.frozen_clock import dagster_clock
 
@@ -132,11 +133,7 @@ class ClockDriver:
                     break
                 if at <= since:
                     continue
-                context = dg.build_schedule_context(
-                    instance=self.instance,
-                    scheduled_execution_time=at.to_pydatetime(),
-                    repository_def=self.repository,
-                )
+                context = schedule_context_on(self.instance, at.to_pydatetime(), self.repository)
                 with self.ticks.timed(f"evaluate {schedule.name}"):
                     data = schedule.evaluate_tick(context)
                 requests = data.run_requests or []
