@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from vvv_pipeline.defs.dagster_internals import EventLogRecord, SerializableErrorInfo
 
 POLL_SECONDS = 0.5
-INTERRUPT_AGAIN_SECONDS = 0.5
 HEALTH_CHECK_SECONDS = 10.0
 """How often a running run's worker is checked: a dead worker would otherwise be waited on
 forever (run monitoring lives in the daemon, which this command does not run)."""
@@ -116,28 +115,19 @@ def follow(
     ``interrupt_on_cancel``: the run executes in this process's main thread (the caller follows
     from another), so a terminate request (the run turns ``CANCELING``) interrupts the main
     thread, as Dagster's run worker is interrupted, and asks it to stop at its next partition
-    (:mod:`vvv_pipeline.defs.cancellation`); the interrupt is repeated every
-    :data:`INTERRUPT_AGAIN_SECONDS` while the run stays ``CANCELING``, because one that lands
-    inside ArcticDB's native write is lost there."""
+    (:mod:`vvv_pipeline.defs.cancellation`); the interrupt is repeated at every poll while the
+    run stays ``CANCELING``, because one that lands inside ArcticDB's native write is lost
+    there."""
     launched = time.time()
     outcome = RunOutcome(run_id, dg.DagsterRunStatus.STARTING, 0.0)
     cursor: str | None = None
     checked = time.monotonic()
-    interrupted_at: float | None = None
     while True:
         run = instance.get_run_by_id(run_id)
         if run is None:
             raise RuntimeError(f"run {run_id} is not in the instance (deleted while running?)")
         done = run.is_finished  # read before draining: every event of a finished run is stored
-        if (
-            interrupt_on_cancel
-            and run.status == dg.DagsterRunStatus.CANCELING
-            and (
-                interrupted_at is None
-                or time.monotonic() - interrupted_at > INTERRUPT_AGAIN_SECONDS
-            )
-        ):
-            interrupted_at = time.monotonic()
+        if interrupt_on_cancel and run.status == dg.DagsterRunStatus.CANCELING:
             request_stop()
             _thread.interrupt_main()
         while True:
