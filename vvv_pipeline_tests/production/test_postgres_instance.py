@@ -8,6 +8,7 @@ by querying PostgreSQL directly, so nothing here can pass on an in-memory or SQL
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -111,6 +112,50 @@ def test_production_yaml_puts_every_storage_in_postgres_with_queue_and_pools(
     }
     # run, event-log and schedule storage tables, and the pools' slot table
     assert {"runs", "event_logs", "instigators", "job_ticks", "concurrency_limits"} <= tables
+
+
+def _idle_backends(server: PostgresServer, database: str) -> set[tuple]:
+    """The database's client connections other than this query's: (pid, backend start)."""
+    return set(
+        _sql(
+            server,
+            database,
+            "SELECT pid, backend_start FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            database,
+        )
+    )
+
+
+def _use_every_storage(instance: dg.DagsterInstance, i: int) -> None:
+    key = dg.AssetKey("pooled")
+    instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=f"p{i}"))
+    assert len(instance.get_materialized_partitions(key)) == i + 1
+    instance.get_runs_count(dg.RunsFilter(tags={"dagster/run_key": f"k{i}"}))
+    instance.all_instigator_state()
+
+
+def test_each_storage_keeps_one_connection_and_a_forked_child_opens_its_own(
+    instance: dg.DagsterInstance, server: PostgresServer, database: str
+):
+    _use_every_storage(instance, 0)
+    kept = _idle_backends(server, database)
+    assert len(kept) == 3, kept  # run, event-log and schedule storage: one connection each
+    for i in range(1, 21):
+        _use_every_storage(instance, i)
+    assert _idle_backends(server, database) == kept  # the same three, never reconnected
+
+    child = os.fork()
+    if child == 0:  # the child must not touch its parent's sockets: it connects anew
+        try:
+            _use_every_storage(instance, 21)
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    _use_every_storage(instance, 22)  # the parent's connections survived the child
+    assert _idle_backends(server, database) == kept
 
 
 def test_session_range_run_and_its_checks_are_read_back_from_postgres(
