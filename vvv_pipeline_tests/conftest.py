@@ -10,6 +10,7 @@ needs one of those says so with ``@pytest.mark.integration`` or a module's ``pyt
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from arcticdb_ext import set_config_int
 from vvv_pipeline.settings import SHIPPED_UNIVERSE
 from vvv_pipeline.storage import arctic
 from vvv_pipeline_tests.instance_home import project_instance_for_test
+from vvv_pipeline_tests.main_command import FirstRun, first_run
 
 TESTS = Path(__file__).resolve().parent
 INTEGRATION_PATHS = (
@@ -41,7 +43,7 @@ INTEGRATION_PATHS = (
 )
 """Directories (ending in ``/``), modules and tests (``module::name``), relative to
 ``vvv_pipeline_tests/``: a prefix of a test's id there marks it."""
-INTEGRATION_FIXTURES = frozenset({"instance"})
+INTEGRATION_FIXTURES = frozenset({"instance", "main_command_first_run"})
 """A test using one of these, directly or through another fixture, is an integration test."""
 LONGEST = (
     "operations/test_production_rehearsal.py::test_a_production_stretch_on_the_shipped_sqlite_instance",
@@ -79,6 +81,15 @@ def use_data_dir(env: pytest.MonkeyPatch, root: Path) -> None:
 def instance() -> Iterator[dg.DagsterInstance]:
     with project_instance_for_test() as test_instance:
         yield test_instance
+
+
+@pytest.fixture(scope="session")
+def main_command_first_run(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
+    """The README's main command run once per session (see :mod:`.main_command`); with xdist
+    the workers share it through the folder above their own temporary folders."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return first_run(shared / "main-command")
 
 
 @pytest.fixture(autouse=True)

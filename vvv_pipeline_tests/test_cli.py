@@ -35,26 +35,15 @@ from vvv_pipeline_tests.dagster_internals import (
     WorkspaceFileTarget,
     WorkspaceProcessContext,
 )
+from vvv_pipeline_tests.main_command import FirstRun, run_main_command
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS = ["hourly_sources_job", "calendar_day_sources_job", "session_sources_job"]
 RUN_DONE = re.compile(r"^  (\w+_job): ok in [\d.]+s \(run ([0-9a-f-]{36})\)$", re.MULTILINE)
 
 
-def _run(project: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "vvv_pipeline.cli", "run", "--sessions", "2"]
-    command += ["--scale", "tiny", "--as-of", "2025-11-26"]
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOME": str(project),
-        "VVV_DATA_DIR": str(project / "data"),
-        **env,
-    }
-    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
-
-
 def _ok(project: Path) -> str:
-    done = _run(project)
+    done = run_main_command(project)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -92,12 +81,11 @@ def _counts(project: Path) -> dict[str, int]:
         return {t: con.execute(f"SELECT count(*) FROM sources.{t}").fetchone()[0] for t in tables}
 
 
-def test_main_command_writes_every_source_and_is_idempotent(tmp_path, monkeypatch):
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", project / "dagster.yaml")
-    shutil.copy(ROOT / "workspace.yaml", project / "workspace.yaml")
-    first = _ok(project)
+def test_main_command_writes_every_source_and_is_idempotent(
+    main_command_first_run: FirstRun, tmp_path, monkeypatch
+):
+    project = main_command_first_run.copy_to(tmp_path / "project")
+    first = main_command_first_run.stdout
     assert "sessions 2025-11-24 .. 2025-11-25 (2)" in first
     for source in ("equity_ticks", "crypto_trades", "crypto_open_interest", "darkpool_prints"):
         assert source in first
@@ -124,14 +112,17 @@ def test_main_command_writes_every_source_and_is_idempotent(tmp_path, monkeypatc
     assert all(n > 0 for n in counts.values())
     second = _ok(project)
     assert _counts(project) == counts
-    assert first.split("written:")[1] == second.split("written:")[1]
+    # the same stores and counts; the first run wrote them where the shared project lies
+    shared = str(main_command_first_run.project)
+    assert first.split("written:")[1].replace(shared, str(project)) == second.split("written:")[1]
     assert (project / "data" / "dagster" / "storage").is_dir()  # runs recorded for the UI
     runs = RUN_DONE.findall(first) + RUN_DONE.findall(second)
     # in dependency order, each time, then the coverage report of the same days
     assert [job for job, _ in runs] == [*JOBS, "coverage_report_job"] * 2
     printed = re.search(r"^  coverage report  (\S+)  \(sources x days of this run\)$", first, re.M)
     page = Path(printed.group(1))
-    assert page == (project / "data" / "reports" / "coverage.html").resolve()
+    assert page == (main_command_first_run.project / "data" / "reports" / "coverage.html").resolve()
+    page = project / "data" / "reports" / "coverage.html"  # this test's copy
     assert "<title>Source coverage 2025-11-24 .. 2025-11-25</title>" in page.read_text()
     assert (page.parent / "plotly.min.js").is_file()
     gaps = subprocess.run(
@@ -159,7 +150,7 @@ def test_main_command_writes_every_source_and_is_idempotent(tmp_path, monkeypatc
 def test_a_failed_run_exits_1_naming_the_run(tmp_path, monkeypatch):
     shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     closed = "http://127.0.0.1:9"  # nothing listens: the crypto sources fail at once
-    done = _run(
+    done = run_main_command(
         tmp_path,
         VVV_PROVIDER="live",
         VVV_BINANCE_URL=closed,

@@ -6,7 +6,8 @@ source, and every declared schedule and sensor on the automation page. The other
 ``daily_ohlcv``'s partitions view, launches a backfill over two sessions from the Materialize
 dialog, waits in the UI until the backfill daemon has finished it, and then confirms the outcome
 three ways: GraphQL, the instance's materialized partitions, and the rows in the warehouse.
-Screenshots of each step land in :func:`artifacts_dir` (``dagster_ui_*.png``).
+Screenshots of each step land in :func:`artifacts_dir` (``dagster_ui_*.png``). Both tests use
+one webserver and daemon (a module fixture): starting a deployment costs more than either walk.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from vvv_pipeline.defs.definitions import build_definitions
+from vvv_pipeline.storage.duckdb_connect import connect
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.browser import artifacts_dir, open_page, save_screenshot
 from vvv_pipeline_tests.ui.webserver import LOCATION_NAME, DagsterDeployment, running_dagster
@@ -104,54 +106,63 @@ def wait_for_edges(page: Page, expected: int) -> None:
     page.wait_for_function(f"() => ({DISTINCT_EDGES})() === {expected}", timeout=UI_MS)
 
 
-def test_ui_shows_every_declared_group_asset_lineage_edge_check_and_automation(tmp_path):
+@pytest.fixture(scope="module")
+def dagster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterDeployment]:
+    """One webserver and daemon for the module: the graph walk only reads, and the backfill
+    writes partitions the walk never looks at."""
+    with running_dagster(tmp_path_factory.mktemp("dagster_ui")) as deployment:
+        deployment.graphql("mutation { setNuxSeen }")  # the newsletter dialog would cover pages
+        yield deployment
+
+
+def test_ui_shows_every_declared_group_asset_lineage_edge_check_and_automation(
+    dagster: DagsterDeployment,
+):
     defs = build_definitions()
     groups, edges, checks = declared_graph(defs)
     declared_groups = set(groups.values())
     assert declared_groups >= REQUIRED_GROUPS
     group_links = {(groups[a], groups[b]) for a, b in edges if groups[a] != groups[b]}
-    with running_dagster(tmp_path, daemon=False) as dagster:
-        dagster.graphql("mutation { setNuxSeen }")  # the newsletter dialog would cover the graph
-        assert served_graph(dagster) == (groups, edges, checks)
-        with open_page(f"{dagster.url}/asset-groups", VIEWPORT, wait_for_plotly=False) as page:
-            page.set_default_timeout(UI_MS)
-            seen(page.get_by_text("Global asset lineage"))
-            for group in sorted(declared_groups):  # collapsed group nodes show their asset count
-                size = sum(g == group for g in groups.values())
-                node = page.locator("foreignObject.group").filter(
-                    has=page.get_by_text(group, exact=True)
-                )
-                expect(node).to_contain_text(re.compile(rf"^{group}\s*{size}\b"), timeout=UI_MS)
-            wait_for_edges(page, len(group_links))  # one edge per linked pair of groups
-            shot(page, "01_asset_graph_groups")
+    assert served_graph(dagster) == (groups, edges, checks)
+    with open_page(f"{dagster.url}/asset-groups", VIEWPORT, wait_for_plotly=False) as page:
+        page.set_default_timeout(UI_MS)
+        seen(page.get_by_text("Global asset lineage"))
+        for group in sorted(declared_groups):  # collapsed group nodes show their asset count
+            size = sum(g == group for g in groups.values())
+            node = page.locator("foreignObject.group").filter(
+                has=page.get_by_text(group, exact=True)
+            )
+            expect(node).to_contain_text(re.compile(rf"^{group}\s*{size}\b"), timeout=UI_MS)
+        wait_for_edges(page, len(group_links))  # one edge per linked pair of groups
+        shot(page, "01_asset_graph_groups")
 
-            for group in sorted(declared_groups):  # every asset listed under its own group
-                page.goto(f"{dagster.url}/locations/{LOCATION_NAME}/asset-groups/{group}/list")
-                members = sorted(name for name, g in groups.items() if g == group)
-                for name in members:
-                    seen(page.locator(f'a[href="/assets/{name}"]').first)
-                if group == "metadata":
-                    shot(page, "02_metadata_tiers_list")
+        for group in sorted(declared_groups):  # every asset listed under its own group
+            page.goto(f"{dagster.url}/locations/{LOCATION_NAME}/asset-groups/{group}/list")
+            members = sorted(name for name, g in groups.items() if g == group)
+            for name in members:
+                seen(page.locator(f'a[href="/assets/{name}"]').first)
+            if group == "metadata":
+                shot(page, "02_metadata_tiers_list")
 
-            page.goto(f"{dagster.url}/assets/{LINEAGE_CHILD}?view=lineage&lineageScope=upstream")
-            seen(page.get_by_text(LINEAGE_PARENT, exact=True))
-            parents = {a for a, b in edges if b == LINEAGE_CHILD}
-            assert parents == {LINEAGE_PARENT}
-            wait_for_edges(page, len(parents))
-            shot(page, "03_lineage_upstream")
+        page.goto(f"{dagster.url}/assets/{LINEAGE_CHILD}?view=lineage&lineageScope=upstream")
+        seen(page.get_by_text(LINEAGE_PARENT, exact=True))
+        parents = {a for a, b in edges if b == LINEAGE_CHILD}
+        assert parents == {LINEAGE_PARENT}
+        wait_for_edges(page, len(parents))
+        shot(page, "03_lineage_upstream")
 
-            page.goto(f"{dagster.url}/assets/{CHECKED_SOURCE}?view=checks")
-            source_checks = checks[CHECKED_SOURCE]
-            seen(page.get_by_text(f"Checks ({len(source_checks)})"))
-            for name in sorted(source_checks):
-                seen(page.get_by_text(name, exact=True).first)
-            shot(page, "04_source_checks")
+        page.goto(f"{dagster.url}/assets/{CHECKED_SOURCE}?view=checks")
+        source_checks = checks[CHECKED_SOURCE]
+        seen(page.get_by_text(f"Checks ({len(source_checks)})"))
+        for name in sorted(source_checks):
+            seen(page.get_by_text(name, exact=True).first)
+        shot(page, "04_source_checks")
 
-            page.goto(f"{dagster.url}/automation")
-            for kind, names in declared_automation(defs).items():
-                for name in names:
-                    seen(page.locator(f'a[href="/locations/{LOCATION_NAME}/{kind}/{name}"]'))
-            shot(page, "05_automation")
+        page.goto(f"{dagster.url}/automation")
+        for kind, names in declared_automation(defs).items():
+            for name in names:
+                seen(page.locator(f'a[href="/locations/{LOCATION_NAME}/{kind}/{name}"]'))
+        shot(page, "05_automation")
 
 
 def launch_backfill_from_partitions_view(page: Page, url: str) -> str:
@@ -195,38 +206,39 @@ def wait_until_backfill_succeeds(page: Page) -> None:
         page.reload()
 
 
-def test_backfill_launched_from_the_partitions_view_materializes_exactly_its_range(tmp_path):
-    with running_dagster(tmp_path) as dagster:
-        dagster.graphql("mutation { setNuxSeen }")
-        with open_page(dagster.url, VIEWPORT, wait_for_plotly=False) as page:
-            page.set_default_timeout(UI_MS)
-            backfill_id = launch_backfill_from_partitions_view(page, dagster.url)
-            wait_until_backfill_succeeds(page)
-            seen(page.get_by_text("100% completed"))
-            shot(page, "09_backfill_done")
-            page.goto(f"{dagster.url}/assets/{BACKFILL_ASSET}?view=partitions")
-            seen(page.get_by_text(f"Materialized ({len(BACKFILL_SESSIONS)})"))
-            shot(page, "10_partitions_after")
+def test_backfill_launched_from_the_partitions_view_materializes_exactly_its_range(
+    dagster: DagsterDeployment,
+):
+    with open_page(dagster.url, VIEWPORT, wait_for_plotly=False) as page:
+        page.set_default_timeout(UI_MS)
+        backfill_id = launch_backfill_from_partitions_view(page, dagster.url)
+        wait_until_backfill_succeeds(page)
+        seen(page.get_by_text("100% completed"))
+        shot(page, "09_backfill_done")
+        page.goto(f"{dagster.url}/assets/{BACKFILL_ASSET}?view=partitions")
+        seen(page.get_by_text(f"Materialized ({len(BACKFILL_SESSIONS)})"))
+        shot(page, "10_partitions_after")
 
-        backfill = dagster.graphql(BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"]
-        assert backfill["status"] == "COMPLETED_SUCCESS"
-        assert backfill["partitionNames"] == list(BACKFILL_SESSIONS)
-        assert [run["status"] for run in backfill["runs"]] == ["SUCCESS"]  # single-run policy
-        key = {"path": [BACKFILL_ASSET]}
-        status = dagster.graphql(PARTITION_STATUS_QUERY, {"key": key})["assetNodes"][0]
-        first, last = BACKFILL_SESSIONS[0], BACKFILL_SESSIONS[-1]
-        assert status["assetPartitionStatuses"]["ranges"] == [
-            {"status": "MATERIALIZED", "startKey": first, "endKey": last}
-        ]
+    backfill = dagster.graphql(BACKFILL_QUERY, {"id": backfill_id})["partitionBackfillOrError"]
+    assert backfill["status"] == "COMPLETED_SUCCESS"
+    assert backfill["partitionNames"] == list(BACKFILL_SESSIONS)
+    assert [run["status"] for run in backfill["runs"]] == ["SUCCESS"]  # single-run policy
+    key = {"path": [BACKFILL_ASSET]}
+    status = dagster.graphql(PARTITION_STATUS_QUERY, {"key": key})["assetNodes"][0]
+    first, last = BACKFILL_SESSIONS[0], BACKFILL_SESSIONS[-1]
+    assert status["assetPartitionStatuses"]["ranges"] == [
+        {"status": "MATERIALIZED", "startKey": first, "endKey": last}
+    ]
 
-        instance = dg.DagsterInstance.from_config(str(dagster.home))
-        try:
-            materialized = instance.get_materialized_partitions(dg.AssetKey(BACKFILL_ASSET))
-        finally:
-            instance.dispose()
-        assert materialized == set(BACKFILL_SESSIONS)
+    instance = dg.DagsterInstance.from_config(str(dagster.home))
+    try:
+        materialized = instance.get_materialized_partitions(dg.AssetKey(BACKFILL_ASSET))
+    finally:
+        instance.dispose()
+    assert materialized == set(BACKFILL_SESSIONS)
 
-    with duckdb.connect(str(dagster.data_dir / "warehouse.duckdb"), read_only=True) as warehouse:
+    # the deployment still runs: wait out a run that may hold the warehouse, as the IO manager does
+    with connect(str(dagster.data_dir / "warehouse.duckdb")) as warehouse:
         rows = warehouse.sql(
             "select symbol, strftime(timezone('America/New_York', ts), '%Y-%m-%d') as session "
             f"from sources.{BACKFILL_ASSET}"

@@ -1,10 +1,11 @@
 """What the Dagster UI shows about the main command's runs is true.
 
-``vvv-pipeline run --sessions 2 --scale tiny`` runs as a subprocess against a fresh
-``DAGSTER_HOME`` (the shipped ``dagster.yaml``, its folders moved into the home); then the real
-webserver opens that instance and headless Chromium reads the pages an operator reads. A run
-launched from the UI starts at once (Dagster's default coordinator instead of the shipped queue,
-so no daemon is needed, as in ``test_cli``); everything else is the shipped configuration.
+``vvv-pipeline run --sessions 2 --scale tiny`` ran as a subprocess in a project folder as on a
+fresh clone (the session's first run, :mod:`vvv_pipeline_tests.main_command`; this test is the
+one that uses that project in place); then the real webserver opens that instance and headless
+Chromium reads the pages an operator reads. A run launched from the UI starts at once (Dagster's
+default coordinator instead of the shipped queue, so no daemon is needed); everything else is
+the shipped configuration.
 
 What the pages must show:
 
@@ -25,10 +26,8 @@ API and the instance. Screenshots of every view land in :func:`artifacts_dir`
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import arcticdb as adb
@@ -36,11 +35,10 @@ import dagster as dg
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from vvv_pipeline_tests.browser import REPO_ROOT, artifacts_dir, open_page, save_screenshot
+from vvv_pipeline_tests.browser import artifacts_dir, open_page, save_screenshot
+from vvv_pipeline_tests.main_command import FirstRun
 from vvv_pipeline_tests.ui.webserver import (
     DagsterDeployment,
-    create_instance,
-    deployment_environment,
     project_instance_yaml,
     running_dagster,
 )
@@ -61,7 +59,6 @@ IMMEDIATE_COORDINATOR = {
     "module": "dagster._core.run_coordinator",
     "class": "DefaultRunCoordinator",
 }
-CLI_TIMEOUT_S = 600
 RUN_TIMEOUT_S = 300.0
 UI_MS = 60_000
 VIEWPORT = (1600, 1500)
@@ -86,37 +83,25 @@ MATERIALIZED_QUERY = """query($key: AssetKeyInput!) { assetNodes(assetKeys: [$ke
 } }"""
 
 
-def ui_instance_yaml(home: Path) -> str:
-    """The shipped ``dagster.yaml`` in ``home``, except that a run launched from the UI starts at
-    once: the shipped coordinator queues it for a daemon, and a daemon (its own code server,
-    sensors ticking every 30 s) would only compete with the runs for two busy cores."""
-    return project_instance_yaml(home, {"run_coordinator": IMMEDIATE_COORDINATOR})
+def ui_instance_yaml(project: Path) -> Callable[[Path], str]:
+    """The shipped ``dagster.yaml`` over ``project``'s instance (its ``data/dagster`` folders),
+    except that a run launched from the UI starts at once: the shipped coordinator queues it for
+    a daemon, and a daemon (its own code server, sensors ticking every 30 s) would only compete
+    with the runs for two busy cores."""
+    folders = (project / "data" / "dagster").resolve()
+    return lambda _home: project_instance_yaml(folders, {"run_coordinator": IMMEDIATE_COORDINATOR})
 
 
-def run_the_command(root: Path, home: Path, data_dir: Path) -> list[tuple[str, str]]:
-    """``vvv-pipeline run`` over two sessions into ``home``; its (job, run id) lines in order."""
-    command = shutil.which("vvv-pipeline", path=str(Path(sys.executable).parent))
-    assert command, f"the vvv-pipeline command is not installed beside {sys.executable}"
-    shutil.copy(REPO_ROOT / "workspace.yaml", root / "workspace.yaml")  # what the UI loads
-    env = deployment_environment(home, data_dir)
-    done = subprocess.run(
-        [command, "run", "--sessions", str(len(SESSIONS)), "--scale", "tiny", "--as-of", AS_OF],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=CLI_TIMEOUT_S,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert f"sessions {SESSIONS[0]} .. {SESSIONS[-1]} ({len(SESSIONS)})" in done.stdout
-    runs = RUN_DONE.findall(done.stdout)
+def command_runs(first: FirstRun) -> list[tuple[str, str]]:
+    """The (job, run id) lines of the command's first run, in order."""
+    assert f"sessions {SESSIONS[0]} .. {SESSIONS[-1]} ({len(SESSIONS)})" in first.stdout
+    runs = RUN_DONE.findall(first.stdout)
     assert [job for job, _ in runs] == [
         "hourly_sources_job",
         "calendar_day_sources_job",
         "session_sources_job",
         "coverage_report_job",
-    ], done.stdout
+    ], first.stdout
     return runs
 
 
@@ -204,17 +189,19 @@ def wait_for_run_end(dagster: DagsterDeployment, run_id: str) -> dict:
     raise AssertionError(f"run {run_id} still {run.get('status')} after {RUN_TIMEOUT_S:.0f}s")
 
 
-def test_the_ui_shows_the_commands_runs_as_they_are(tmp_path):
-    home, data_dir = tmp_path / "dagster_home", tmp_path / "data"
-    data_dir.mkdir()
-    create_instance(home, ui_instance_yaml(home.resolve()))
-    runs = run_the_command(tmp_path, home, data_dir)
+def test_the_ui_shows_the_commands_runs_as_they_are(main_command_first_run: FirstRun):
+    project = main_command_first_run.project  # in place: see vvv_pipeline_tests.main_command
+    runs = command_runs(main_command_first_run)
     cli_runs = dict(runs)
-    stored = stored_partitions(data_dir)
+    stored = stored_partitions(project / "data")
     range_total = sum(int(part["rows"]) for part in stored.values())
     assert all(0 < int(part["rows"]) < range_total for part in stored.values()), stored
 
-    with running_dagster(tmp_path, daemon=False, instance_yaml=ui_instance_yaml) as dagster:
+    instance_yaml = ui_instance_yaml(project)
+    # the command ran with great-expectations on (the default), and so must the UI
+    with running_dagster(
+        project, daemon=False, instance_yaml=instance_yaml, unset=("VVV_GX",)
+    ) as dagster:
         dagster.graphql("mutation { setNuxSeen }")  # the newsletter dialog would cover pages
         parent = cli_runs[REEXECUTED_JOB]
         with open_page(f"{dagster.url}/runs/{parent}", VIEWPORT, wait_for_plotly=False) as page:
@@ -295,7 +282,7 @@ def test_the_ui_shows_the_commands_runs_as_they_are(tmp_path):
                 assert linked_runs(page) == expected
                 shot(page, f"0{step}_{job}_runs")
 
-        instance = dg.DagsterInstance.from_config(str(home))
+        instance = dg.DagsterInstance.from_config(str(dagster.home))
         try:
             run = instance.get_run_by_id(child)
             assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS

@@ -142,17 +142,22 @@ def running_dagster(
     location_name: str = LOCATION_NAME,
     instance_yaml: Callable[[Path], str] | None = None,
     daemons: tuple[str, ...] = ("BACKFILL",),
+    unset: tuple[str, ...] = (),
 ) -> Iterator[DagsterDeployment]:
     """Webserver (and daemon) over a private instance in ``root``; everything ends on exit.
 
     ``instance_yaml`` makes the text of the instance's ``dagster.yaml`` from the instance folder
     (default: SQLite in that folder, no telemetry); ``daemons`` are the daemon types that must
-    report healthy before the block runs.
+    report healthy before the block runs; ``unset`` names variables of
+    :func:`deployment_environment` the processes must not see (to serve runs made without them:
+    settings enter the job's snapshot, and the UI marks a run of another snapshot as changed).
     """
     home, data_dir = root / "dagster_home", root / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     create_instance(home, instance_yaml(home.resolve()) if instance_yaml else None)
     env = deployment_environment(home, data_dir)
+    for variable in unset:
+        env.pop(variable, None)
     port = free_port()
     bin_dir = Path(sys.executable).parent
     commands = {

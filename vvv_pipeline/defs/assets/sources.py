@@ -25,9 +25,8 @@ from vvv_pipeline.defs.assets.stream_finalize import stream_fetch
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.automation.policies import (
     freshness_for,
-    permanent_errors_not_retried,
     source_backfill_policy,
-    source_retry_policy,
+    source_retries,
 )
 from vvv_pipeline.defs.resources import ArcticDB, MarketData, UniverseFile, Validation
 from vvv_pipeline.providers.base import Source
@@ -56,7 +55,6 @@ def _asset_args(spec: SourceSpec, metadata: Mapping[str, Any] | None = None) -> 
         "partitions_def": spec.partitions(),
         "backfill_policy": source_backfill_policy(current.provider),
         "freshness_policy": freshness_for(spec.partitions()),
-        "retry_policy": source_retry_policy(current),
         "pool": f"provider_{spec.provider}",
         "group_name": "sources",
         "kinds": TICK_KINDS if spec.arctic_prefix else WAREHOUSE_KINDS,
@@ -97,7 +95,7 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 
         # opt-in: hours the crypto stream staged are finalized from it (else fetched as always)
         streamed = spec.source == Source.CRYPTO_TRADES and settings.current().stream_crypto_trades
-        with permanent_errors_not_retried():
+        with source_retries(settings.current(), context.retry_number):
             fetch = stream_fetch(market, u, arctic_store.uri) if streamed else None
             ingested = ingest(context, spec, market, u, validation, write, fetch)
         attach_per_partition(context, ingested.partition_metadata)
@@ -127,7 +125,7 @@ def _warehouse_asset(spec: SourceSpec) -> dg.AssetsDefinition:
     ) -> StepEvents:  # Dagster ignores a generator's annotation: the frame's type stays Any
         u = universe.load()
         frames: list[pd.DataFrame] = []
-        with permanent_errors_not_retried():
+        with source_retries(settings.current(), context.retry_number):
             ingested = ingest(context, spec, market, u, validation, lambda _k, f: frames.append(f))
         schema = SOURCE_SCHEMAS[spec.source.value]
         frame = pd.concat(frames, ignore_index=True) if frames else schema.empty()

@@ -21,8 +21,11 @@
   after an exponential, jittered delay starting at ``VVV_SOURCE_RETRY_DELAY_SECONDS`` (default
   20 s): transient provider errors heal within the run. Errors that retrying cannot fix (a ban,
   an exhausted daily quota, schema drift, a simulated fault naming what does not exist, a
-  setting that cannot work) fail the step at once. Gaps left by runs that still fail are
-  retried later by the gap sensor.
+  setting that cannot work) fail the step at once, and so does a terminate request: the step
+  requests its retries itself (:func:`source_retries`) rather than through a Dagster
+  ``RetryPolicy``, which retries an interrupted step too, after the full delay, so "Terminate"
+  on a source run took up to the sum of the delays (80 s at the defaults) instead of stopping at
+  the next partition. Gaps left by runs that still fail are retried later by the gap sensor.
 """
 
 from __future__ import annotations
@@ -95,7 +98,8 @@ def freshness_for(partitions_def: dg.PartitionsDefinition) -> dg.FreshnessPolicy
 
 
 def source_retry_policy(settings: Settings) -> dg.RetryPolicy:
-    """Bounded, jittered, exponential retries of a source step (see the module docstring)."""
+    """The delays of a source step's retries: bounded, jittered, exponential (see the module
+    docstring; :func:`source_retries` requests them)."""
     return dg.RetryPolicy(
         max_retries=settings.source_retries,
         delay=settings.source_retry_delay_seconds,
@@ -105,11 +109,22 @@ def source_retry_policy(settings: Settings) -> dg.RetryPolicy:
 
 
 @contextmanager
-def permanent_errors_not_retried() -> Iterator[None]:
-    """Turn provider errors that a retry cannot fix into a failure the retry policy skips."""
+def source_retries(settings: Settings, retry_number: int) -> Iterator[None]:
+    """Around a source step's work: an error retrying cannot fix fails the step at once, any
+    other error requests a retry after :func:`source_retry_policy`'s delay for the attempt after
+    ``retry_number`` (the step's ``context.retry_number``), and an interruption (a terminate
+    request, a ``BaseException``) passes through: the run stops instead of waiting to retry."""
     try:
         yield
     except PERMANENT_ERRORS as error:
         raise dg.Failure(
             description=f"{type(error).__name__}: {error} (not retried)", allow_retries=False
+        ) from error
+    except (dg.Failure, dg.RetryRequested, dg.DagsterError):
+        raise  # the step's own decision, or Dagster's: as Dagster treats them
+    except Exception as error:
+        policy = source_retry_policy(settings)
+        raise dg.RetryRequested(
+            max_retries=policy.max_retries,
+            seconds_to_wait=policy.calculate_delay(retry_number + 1),
         ) from error
