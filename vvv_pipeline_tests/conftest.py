@@ -45,11 +45,33 @@ INTEGRATION_PATHS = (
 ``vvv_pipeline_tests/``: a prefix of a test's id there marks it."""
 INTEGRATION_FIXTURES = frozenset({"instance", "main_command_first_run"})
 """A test using one of these, directly or through another fixture, is an integration test."""
-LONGEST = (
-    "operations/test_production_rehearsal.py::test_a_production_stretch_on_the_shipped_sqlite_instance",
-    "operations/test_production_rehearsal.py::test_the_faulty_days_on_postgresql",
+LONGEST: tuple[tuple[float, tuple[str, ...]], ...] = (
+    (225, ("operations/test_production_rehearsal.py::test_a_production_stretch_on_the_shipped",)),
+    (56, ("operations/test_production_rehearsal.py::test_the_faulty_days_on_postgresql",)),
+    (40, ("ui/test_schedule_tick_graphql.py::",)),  # 18-58 s: it waits for a cron minute
+    # the main command's first run (about 27 s) is paid by whichever of the two comes first
+    (
+        82,
+        (
+            "test_cli.py::test_main_command_writes_every_source_and_is_idempotent",
+            "ui/test_ui_tells_the_truth.py::test_the_ui_shows_the_commands_runs_as_they_are",
+        ),
+    ),
+    (45, ("assets/test_reliability.py::",)),
+    (32, ("ui/test_dagster_ui.py::",)),  # one deployment for the module's two tests
+    (28, ("scaleout/test_celery_executor.py::",)),
+    (27, ("assets/test_parallel_writers.py::",)),
+    (18, ("test_cli.py::test_terminating_the_commands_run_as_the_ui_does_stops_it_canceled",)),
+    (17, ("assets/test_tick_cache_runs.py::",)),
+    (16, ("assets/test_analytics_and_reports.py::",)),
+    (13, ("test_cli.py::test_a_failed_run_exits_1_naming_the_run",)),
+    (11, ("scaleout/test_arcticdb_s3.py::",)),
+    (10, ("assets/test_partition_metadata.py::",)),
 )
-"""The longest tests, minutes each: started first, one per worker (see :func:`_longest_first`)."""
+"""The longest tests (or groups run one after the other on one worker: a module's, or tests
+sharing a session fixture) with their seconds alone on an idle 2-core machine in a whole-suite
+run: started first, each on the worker with the least such work so far (see
+:func:`_longest_first`). Ids are prefixes of :func:`_where`."""
 
 # Sessions used across tests (inside every default partition range): Thanksgiving week 2025
 # with the 13:00 early close on Friday the 28th, and an hour of a normal session.
@@ -142,24 +164,40 @@ class _LongestFirst:
 
 
 def _longest_first(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put each of :data:`LONGEST` at the head of one worker's share.
+    """Start every test of :data:`LONGEST` first, spread over the workers by their seconds.
 
     With ``-n N`` and ``--dist worksteal`` (``addopts``), worker ``i`` starts on the ``i``-th of
-    N consecutive shares of the collection and idle workers take over the queued tests of busy
-    ones; the longest tests therefore start at once, on different workers, and the rest of the
-    suite runs beside them instead of after them. Without xdist the order is the collection's.
+    N consecutive shares of the collection (as equal in count as they can be), and an idle
+    worker takes over the *last* queued tests of a busy one. Each long test or group goes, the
+    longest first, to the head of the share whose long tests add up to the least so far; the
+    short tests fill the shares behind them. The long tests then run at once and side by side,
+    and what is left at the end are short tests that balance the workers' last minutes.
+    Without xdist the order is the collection's.
     """
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
-    present = {_where(item): item for item in items}
-    longest = [present[name] for name in LONGEST if name in present][:workers]
-    if workers < 2 or not longest:
+    if workers < 2:
         return
-    rest = [item for item in items if item not in longest]
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    loads = [0.0] * workers
+    placed: set[int] = set()
+    for seconds, prefixes in sorted(LONGEST, key=lambda entry: -entry[0]):
+        group = [
+            item
+            for prefix in prefixes
+            for item in items
+            if id(item) not in placed and _where(item).startswith(prefix)
+        ]
+        if not group:
+            continue
+        lightest = loads.index(min(loads))
+        heads[lightest] += group
+        loads[lightest] += seconds
+        placed.update(id(item) for item in group)
+    rest = [item for item in items if id(item) not in placed]
     ordered: list[pytest.Item] = []
-    for index in range(workers):
-        share = (len(rest) + len(longest) - len(ordered)) // (workers - index)
-        head = [longest[index]] if index < len(longest) else []
-        take = share - len(head)
+    for index, head in enumerate(heads):
+        share = (len(items) - len(ordered)) // (workers - index)  # as worksteal splits
+        take = max(share - len(head), 0)
         ordered += head + rest[:take]
         rest = rest[take:]
     items[:] = ordered + rest
