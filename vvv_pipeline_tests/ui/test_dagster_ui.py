@@ -6,8 +6,10 @@ source, and every declared schedule and sensor on the automation page. The other
 ``daily_ohlcv``'s partitions view, launches a backfill over two sessions from the Materialize
 dialog, waits in the UI until the backfill daemon has finished it, and then confirms the outcome
 three ways: GraphQL, the instance's materialized partitions, and the rows in the warehouse.
-Screenshots of each step land in :func:`artifacts_dir` (``dagster_ui_*.png``). Both tests use
-one webserver and daemon (a module fixture): starting a deployment costs more than either walk.
+Screenshots of each step land in :func:`artifacts_dir` (``dagster_ui_*.png``). Both run on the
+shared deployment of :mod:`vvv_pipeline_tests.ui.conftest` (the shipped instance, webserver and
+daemon, the project's definitions plus a test schedule): starting a deployment costs more than
+either walk.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -26,7 +27,8 @@ from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.storage.duckdb_connect import connect
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.browser import artifacts_dir, open_page, save_screenshot
-from vvv_pipeline_tests.ui.webserver import LOCATION_NAME, DagsterDeployment, running_dagster
+from vvv_pipeline_tests.ui.conftest import DaemonDeployment
+from vvv_pipeline_tests.ui.webserver import DagsterDeployment
 
 pytestmark = pytest.mark.slow
 
@@ -106,18 +108,10 @@ def wait_for_edges(page: Page, expected: int) -> None:
     page.wait_for_function(f"() => ({DISTINCT_EDGES})() === {expected}", timeout=UI_MS)
 
 
-@pytest.fixture(scope="module")
-def dagster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterDeployment]:
-    """One webserver and daemon for the module: the graph walk only reads, and the backfill
-    writes partitions the walk never looks at."""
-    with running_dagster(tmp_path_factory.mktemp("dagster_ui")) as deployment:
-        deployment.graphql("mutation { setNuxSeen }")  # the newsletter dialog would cover pages
-        yield deployment
-
-
 def test_ui_shows_every_declared_group_asset_lineage_edge_check_and_automation(
-    dagster: DagsterDeployment,
+    daemon_deployment: DaemonDeployment,
 ):
+    dagster = daemon_deployment.dagster
     defs = build_definitions()
     groups, edges, checks = declared_graph(defs)
     declared_groups = set(groups.values())
@@ -137,7 +131,7 @@ def test_ui_shows_every_declared_group_asset_lineage_edge_check_and_automation(
         shot(page, "01_asset_graph_groups")
 
         for group in sorted(declared_groups):  # every asset listed under its own group
-            page.goto(f"{dagster.url}/locations/{LOCATION_NAME}/asset-groups/{group}/list")
+            page.goto(f"{dagster.url}/locations/{dagster.location_name}/asset-groups/{group}/list")
             members = sorted(name for name, g in groups.items() if g == group)
             for name in members:
                 seen(page.locator(f'a[href="/assets/{name}"]').first)
@@ -161,7 +155,7 @@ def test_ui_shows_every_declared_group_asset_lineage_edge_check_and_automation(
         page.goto(f"{dagster.url}/automation")
         for kind, names in declared_automation(defs).items():
             for name in names:
-                seen(page.locator(f'a[href="/locations/{LOCATION_NAME}/{kind}/{name}"]'))
+                seen(page.locator(f'a[href="/locations/{dagster.location_name}/{kind}/{name}"]'))
         shot(page, "05_automation")
 
 
@@ -207,8 +201,9 @@ def wait_until_backfill_succeeds(page: Page) -> None:
 
 
 def test_backfill_launched_from_the_partitions_view_materializes_exactly_its_range(
-    dagster: DagsterDeployment,
+    daemon_deployment: DaemonDeployment,
 ):
+    dagster = daemon_deployment.dagster
     with open_page(dagster.url, VIEWPORT, wait_for_plotly=False) as page:
         page.set_default_timeout(UI_MS)
         backfill_id = launch_backfill_from_partitions_view(page, dagster.url)
