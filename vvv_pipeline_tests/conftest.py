@@ -22,7 +22,6 @@ from vvv_pipeline.settings import SHIPPED_UNIVERSE
 from vvv_pipeline.storage import arctic
 from vvv_pipeline_tests.instance_home import project_instance_for_test
 from vvv_pipeline_tests.main_command import FirstRun, first_run
-from vvv_pipeline_tests.operations.background import start as start_rehearsal
 
 TESTS = Path(__file__).resolve().parent
 INTEGRATION_PATHS = (
@@ -46,13 +45,8 @@ INTEGRATION_PATHS = (
 ``vvv_pipeline_tests/``: a prefix of a test's id there marks it."""
 INTEGRATION_FIXTURES = frozenset({"instance", "main_command_first_run"})
 """A test using one of these, directly or through another fixture, is an integration test."""
-SQLITE_REHEARSAL = (
-    "operations/test_production_rehearsal.py"
-    "::test_a_production_stretch_on_the_shipped_sqlite_instance"
-)
-"""Started in the background as the session starts (:func:`_sqlite_rehearsal_in_the_background`);
-its test, which only waits for it, runs last."""
 LONGEST: tuple[tuple[float, tuple[str, ...]], ...] = (
+    (225, ("operations/test_production_rehearsal.py::test_a_production_stretch_on_the_shipped",)),
     (56, ("operations/test_production_rehearsal.py::test_the_faulty_days_on_postgresql",)),
     # the main command's first run (about 27 s) is paid by whichever of the two comes first
     (
@@ -112,27 +106,12 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 
 @pytest.fixture(scope="session")
-def shared_tmp_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder every worker of the session sees (with xdist, the one above the workers' own
-    temporary folders), for what the session makes once."""
+def main_command_first_run(tmp_path_factory: pytest.TempPathFactory) -> FirstRun:
+    """The README's main command run once per session (see :mod:`.main_command`); with xdist
+    the workers share it through the folder above their own temporary folders."""
     base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
-@pytest.fixture(scope="session")
-def main_command_first_run(shared_tmp_path: Path) -> FirstRun:
-    """The README's main command run once per session (see :mod:`.main_command`)."""
-    return first_run(shared_tmp_path / "main-command")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _sqlite_rehearsal_in_the_background(request: pytest.FixtureRequest, shared_tmp_path: Path):
-    """Start the SQLite rehearsal as the session starts when its test was collected (see
-    :mod:`vvv_pipeline_tests.operations.background`)."""
-    if any(_where(item) == SQLITE_REHEARSAL for item in request.session.items):
-        from vvv_pipeline_tests.operations.test_production_rehearsal import sqlite_rehearsal
-
-        start_rehearsal(sqlite_rehearsal(shared_tmp_path))
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    return first_run(shared / "main-command")
 
 
 @pytest.fixture(autouse=True)
@@ -193,12 +172,8 @@ def _longest_first(config: pytest.Config, items: list[pytest.Item]) -> None:
     longest first, to the head of the share whose long tests add up to the least so far; the
     short tests fill the shares behind them. The long tests then run at once and side by side,
     and what is left at the end are short tests that balance the workers' last minutes.
-    The SQLite rehearsal's test goes last: its work started with the session, in the
-    background, and the test only waits for it. Without xdist the rest keeps the collection's
-    order.
+    Without xdist the order is the collection's.
     """
-    waiting = [item for item in items if _where(item) == SQLITE_REHEARSAL]
-    items[:] = [item for item in items if item not in waiting] + waiting  # it only waits: last
     workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
     if workers < 2:
         return
@@ -218,11 +193,11 @@ def _longest_first(config: pytest.Config, items: list[pytest.Item]) -> None:
         heads[lightest] += group
         loads[lightest] += seconds
         placed.update(id(item) for item in group)
-    rest = [item for item in items if id(item) not in placed and item not in waiting]
+    rest = [item for item in items if id(item) not in placed]
     ordered: list[pytest.Item] = []
     for index, head in enumerate(heads):
         share = (len(items) - len(ordered)) // (workers - index)  # as worksteal splits
         take = max(share - len(head), 0)
         ordered += head + rest[:take]
         rest = rest[take:]
-    items[:] = ordered + rest + waiting
+    items[:] = ordered + rest

@@ -3,45 +3,49 @@ PostgreSQL through the two-day leg that holds every fault.
 
 Each runs ``python -m vvv_pipeline_tests.operations`` in its own process (the partition start
 dates are part of the asset definitions, so the environment must be set before the pipeline is
-imported). The SQLite one, four minutes of work, is started in the background as the session
-starts (:mod:`.background`, from ``conftest.py``), so it runs beside the other tests; its test
-waits for it. The JSON report is kept under ``data/artifacts/`` (git-ignored) for the record.
+imported). The JSON report is kept under ``data/artifacts/`` (git-ignored) for the record.
 """
 
-from __future__ import annotations
-
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-
-from vvv_pipeline_tests.operations.background import Rehearsal, start, wait
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "data" / "artifacts"
 
 
-def sqlite_rehearsal(shared: Path) -> Rehearsal:
-    """The SQLite rehearsal of this session: started in the background (see
-    :mod:`.background`) by ``conftest.py`` when the session collected its test."""
-    return Rehearsal(folder=shared / "rehearsal-sqlite", report=ARTIFACTS / "rehearsal-sqlite.json")
-
-
 def _rehearse(tmp_path: Path, name: str, *args: str) -> dict:
-    rehearsal = Rehearsal(
-        folder=tmp_path, report=ARTIFACTS / f"rehearsal-{name}.json", args=tuple(args)
-    )
-    start(rehearsal)
-    return _judged(rehearsal, wait(rehearsal))
-
-
-def _judged(rehearsal: Rehearsal, status: int) -> dict:
-    """The rehearsal's report, once its verdict holds and it exited 0."""
-    tail = "\n".join(rehearsal.log.read_text().splitlines()[-40:])
-    assert rehearsal.report.exists(), f"no report (exit status {status}):\n{tail}"
-    result = json.loads(rehearsal.report.read_text())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    report = ARTIFACTS / f"rehearsal-{name}.json"
+    report.unlink(missing_ok=True)  # an earlier run's report must not pass for this one's
+    log = tmp_path / "rehearsal.log"
+    with log.open("w") as out:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "vvv_pipeline_tests.operations",
+                "--workdir",
+                str(tmp_path / "work"),
+                "--out",
+                str(report),
+                *args,
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=2400,
+        )
+    tail = "\n".join(log.read_text().splitlines()[-40:])
+    assert report.exists(), f"no report (rc {done.returncode}):\n{tail}"
+    result = json.loads(report.read_text())
     assert result["findings"] == [], tail
-    assert status == 0, tail
+    assert done.returncode == 0, tail
     return result
 
 
@@ -59,10 +63,8 @@ def _common(result: dict) -> None:
 
 
 @pytest.mark.slow
-def test_a_production_stretch_on_the_shipped_sqlite_instance(shared_tmp_path: Path):
-    rehearsal = sqlite_rehearsal(shared_tmp_path)
-    start(rehearsal)  # started with the session already, unless this test was picked alone
-    result = _judged(rehearsal, wait(rehearsal))
+def test_a_production_stretch_on_the_shipped_sqlite_instance(tmp_path):
+    result = _rehearse(tmp_path, "sqlite")
     assert result["clock_days"] >= 7
     _common(result)
     skips = result["skipped_ticks"]
