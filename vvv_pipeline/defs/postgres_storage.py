@@ -4,8 +4,8 @@ dagster-postgres builds its run, event-log and schedule storages on engines with
 ``NullPool``: every statement group opens a new PostgreSQL connection (a server process forked,
 authentication, session set-up) and closes it after. Only the webserver swaps in a pooled engine
 (Dagster's ``optimize_for_webserver``). The daemon's sensors and schedules, every run worker and
-this project's commands paid a connection per read and per event: on a local server, 7.1 ms per
-materialization event instead of 2.3 ms, and 9.6 ms instead of 2.3 ms for a run count plus a
+this project's commands paid a connection per read and per event: on a local server, 7.3 ms per
+materialization event instead of 2.3 ms, and 9.5 ms instead of 2.2 ms for a run count plus a
 materialized-partitions read (``benchmarks/bench_postgres_storage.py``; docs/storage.md).
 
 :class:`PooledPostgresStorage` is configured exactly as ``storage: postgres:`` and replaces each
