@@ -35,6 +35,11 @@ import dagster as dg
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from vvv_pipeline.defs.automation.run_launcher import (
+    COMMAND_RUN_TAG,
+    COMMAND_RUN_VALUE,
+    LAUNCHED_RUN_VALUE,
+)
 from vvv_pipeline_tests.browser import artifacts_dir, open_page, save_screenshot
 from vvv_pipeline_tests.main_command import FirstRun
 from vvv_pipeline_tests.ui.webserver import (
@@ -287,6 +292,9 @@ def test_the_ui_shows_the_commands_runs_as_they_are(main_command_first_run: Firs
             run = instance.get_run_by_id(child)
             assert run is not None and run.status == dg.DagsterRunStatus.SUCCESS
             assert run.parent_run_id == parent and run.job_name == REEXECUTED_JOB
+            # a run worker executes the re-execution: "Terminate" must signal it, not the command
+            assert instance.get_run_by_id(parent).tags[COMMAND_RUN_TAG] == COMMAND_RUN_VALUE
+            assert run.tags[COMMAND_RUN_TAG] == LAUNCHED_RUN_VALUE
             written = instance.get_records_for_run(
                 child, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=1000
             ).records

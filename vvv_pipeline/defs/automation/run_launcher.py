@@ -38,6 +38,9 @@ WORKER_HOST_TAG = "vvv/worker_host"
 COMMAND_RUN_TAG = "vvv/executed_by"
 """Set to :data:`COMMAND_RUN_VALUE` on the runs ``vvv-pipeline run`` executes itself."""
 COMMAND_RUN_VALUE = "vvv-pipeline run"
+LAUNCHED_RUN_VALUE = "run worker"
+""":data:`COMMAND_RUN_TAG` of a run this launcher starts that carried the command's value: a
+re-execution from the UI copies its parent's tags, yet a run worker executes it."""
 
 
 def this_host() -> str:
@@ -77,8 +80,12 @@ class LocalRunLauncher(DefaultRunLauncher):
     """Launches runs as Dagster's default launcher does and tells dead workers from live ones."""
 
     def launch_run(self, context: LaunchRunContext) -> None:
-        if self.has_instance and _started_on_this_host(context.dagster_run):
-            self._instance.add_run_tags(context.dagster_run.run_id, {WORKER_HOST_TAG: this_host()})
+        run = context.dagster_run
+        tags = {WORKER_HOST_TAG: this_host()} if _started_on_this_host(run) else {}
+        if run.tags.get(COMMAND_RUN_TAG) == COMMAND_RUN_VALUE:
+            tags[COMMAND_RUN_TAG] = LAUNCHED_RUN_VALUE  # else "Terminate" would not reach it
+        if self.has_instance and tags:
+            self._instance.add_run_tags(run.run_id, tags)
         super().launch_run(context)
 
     def terminate(self, run_id: str) -> bool:
