@@ -75,14 +75,18 @@ os.register_at_fork(after_in_child=_forget_parents_connections)
 
 
 class _KeepsOneConnection:
-    """A dagster-postgres storage whose engine is :func:`pooled_engine`'s."""
+    """A dagster-postgres storage built as dagster-postgres builds it, then given
+    :func:`pooled_engine`'s engine in place of its ``NullPool`` one."""
 
     postgres_url: str
     _engine: Engine
 
-    def _keep_one_connection(self, token_provider: Any) -> None:
+    def __init__(self, postgres_url: str, should_autocreate_tables: bool, token_provider: Any):
+        super().__init__(  # type: ignore[call-arg]
+            postgres_url, should_autocreate_tables, token_provider=token_provider
+        )
         self._engine.dispose()  # its NullPool holds no connection: nothing is lost
-        self._engine = pooled_engine(self.postgres_url, token_provider)
+        self._engine = pooled_engine(postgres_url, token_provider)
 
     def optimize_for_webserver(self, *args: Any, **kwargs: Any) -> None:
         self._engine.dispose()  # the webserver builds a pool of its own
@@ -94,21 +98,15 @@ class _KeepsOneConnection:
 
 
 class PooledRunStorage(_KeepsOneConnection, PostgresRunStorage):
-    def __init__(self, postgres_url: str, should_autocreate_tables: bool, token_provider: Any):
-        super().__init__(postgres_url, should_autocreate_tables, token_provider=token_provider)
-        self._keep_one_connection(token_provider)
+    pass
 
 
 class PooledEventLogStorage(_KeepsOneConnection, PostgresEventLogStorage):
-    def __init__(self, postgres_url: str, should_autocreate_tables: bool, token_provider: Any):
-        super().__init__(postgres_url, should_autocreate_tables, token_provider=token_provider)
-        self._keep_one_connection(token_provider)
+    pass
 
 
 class PooledScheduleStorage(_KeepsOneConnection, PostgresScheduleStorage):
-    def __init__(self, postgres_url: str, should_autocreate_tables: bool, token_provider: Any):
-        super().__init__(postgres_url, should_autocreate_tables, token_provider=token_provider)
-        self._keep_one_connection(token_provider)
+    pass
 
 
 class PooledPostgresStorage(DagsterPostgresStorage):
