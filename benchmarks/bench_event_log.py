@@ -19,12 +19,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 import warnings
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
+from timing import call_times  # benchmarks/timing.py, beside this script
 
 STOCK = "storage:\n  sqlite:\n    base_dir: {base}\n"
 PROJECT = (
@@ -41,25 +41,16 @@ def _instance(home: Path, storage: str) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
-def _materialization(instance: dg.DagsterInstance, i: int) -> None:
+def materialization(instance: dg.DagsterInstance, i: int) -> None:
     event = dg.AssetMaterialization(KEY, partition=f"p{i}", metadata={"rows": i})
     instance.report_runless_asset_event(event)
 
 
-def _check(instance: dg.DagsterInstance, i: int) -> None:
+def check_evaluation(instance: dg.DagsterInstance, i: int) -> None:
     event = dg.AssetCheckEvaluation(
         asset_key=KEY, check_name="bench_check", passed=True, metadata={"i": i}
     )
     instance.report_runless_asset_event(event)
-
-
-def _time(write: Callable[[dg.DagsterInstance, int], None], instance, n: int) -> list[float]:
-    times = []
-    for i in range(n):
-        start = time.perf_counter()
-        write(instance, i)
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:
@@ -74,12 +65,14 @@ def main() -> None:
             "project": _instance(Path(tmp) / "project", PROJECT),
         }
         print(type(sides["project"].event_log_storage).__name__)
-        kinds = {"materialization": _materialization, "check evaluation": _check}
+        kinds = {"materialization": materialization, "check evaluation": check_evaluation}
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for kind, write in kinds.items():
                 for side, instance in sides.items():
-                    times.setdefault((kind, side), []).extend(_time(write, instance, args.events))
+                    times.setdefault((kind, side), []).extend(
+                        call_times(partial(write, instance), args.events)
+                    )
         expected = args.events * args.rounds
         for side, instance in sides.items():
             mats = instance.fetch_materializations(KEY, limit=expected + 1).records

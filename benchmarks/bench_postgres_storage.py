@@ -20,37 +20,24 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
-import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from pathlib import Path
 
 import dagster as dg
 import yaml
+from bench_event_log import KEY, check_evaluation, materialization  # beside this script
+from timing import call_times  # benchmarks/timing.py, beside this script
 
 from vvv_pipeline_tests.production.postgres import PostgresServer, fresh_database
-
-KEY = dg.AssetKey("bench_asset")
-STORAGE_CLASS = {"module": "vvv_pipeline.defs.postgres_storage", "class": "PooledPostgresStorage"}
 
 
 @contextmanager
 def _instance(home: Path, server: PostgresServer, pooled: bool) -> Iterator[dg.DagsterInstance]:
     with fresh_database(server) as database:
-        postgres = {
-            "postgres_db": {
-                "username": server.user,
-                "password": server.password,
-                "hostname": server.host,
-                "port": server.port,
-                "db_name": database,
-                "scheme": "postgresql+psycopg2",
-            }
-        }
-        storage = (
-            {"custom": {**STORAGE_CLASS, "config": postgres}} if pooled else {"postgres": postgres}
-        )
+        storage = server.storage_config(database, stock=not pooled)
         home.mkdir()
         config = {"storage": storage, "telemetry": {"enabled": False}}
         (home / "dagster.yaml").write_text(yaml.safe_dump(config))
@@ -61,30 +48,9 @@ def _instance(home: Path, server: PostgresServer, pooled: bool) -> Iterator[dg.D
             instance.dispose()
 
 
-def _materialization(instance: dg.DagsterInstance, i: int) -> None:
-    event = dg.AssetMaterialization(KEY, partition=f"p{i}", metadata={"rows": i})
-    instance.report_runless_asset_event(event)
-
-
-def _check(instance: dg.DagsterInstance, i: int) -> None:
-    event = dg.AssetCheckEvaluation(
-        asset_key=KEY, check_name="bench_check", passed=True, metadata={"i": i}
-    )
-    instance.report_runless_asset_event(event)
-
-
 def _sensor_reads(instance: dg.DagsterInstance, i: int) -> None:
     instance.get_runs_count(dg.RunsFilter(tags={"dagster/run_key": f"k{i}"}))
     instance.get_materialized_partitions(KEY)
-
-
-def _time(work: Callable[[dg.DagsterInstance, int], None], instance, n: int) -> list[float]:
-    times = []
-    for i in range(n):
-        start = time.perf_counter()
-        work(instance, i)
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def main() -> None:
@@ -101,15 +67,17 @@ def main() -> None:
         }
         print({side: type(i.run_storage).__name__ for side, i in sides.items()})
         kinds = {
-            "materialization": _materialization,
-            "check evaluation": _check,
+            "materialization": materialization,
+            "check evaluation": check_evaluation,
             "sensor reads (run count + materialized partitions)": _sensor_reads,
         }
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for kind, work in kinds.items():
                 for side, instance in sides.items():
-                    times.setdefault((kind, side), []).extend(_time(work, instance, args.ops))
+                    times.setdefault((kind, side), []).extend(
+                        call_times(partial(work, instance), args.ops)
+                    )
         expected = args.ops * args.rounds
         for side, instance in sides.items():
             mats = instance.fetch_materializations(KEY, limit=expected + 1).records

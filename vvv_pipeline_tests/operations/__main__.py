@@ -51,23 +51,7 @@ def postgres_storage() -> Iterator[dict]:
 
     server = PostgresServer.from_environment()
     with fresh_database(server) as database:
-        yield {  # the production yaml's storage, on the test server's new database
-            "custom": {
-                "module": "vvv_pipeline.defs.postgres_storage",
-                "class": "PooledPostgresStorage",
-                "config": {
-                    "postgres_db": {
-                        "username": server.user,
-                        "password": server.password,
-                        "hostname": server.host,
-                        "port": server.port,
-                        "db_name": database,
-                        # SQLAlchemy 2.1 reads plain postgresql as psycopg 3
-                        "scheme": "postgresql+psycopg2",
-                    }
-                },
-            }
-        }
+        yield server.storage_config(database)  # the production yaml's, on a new database
 
 
 def main(argv: list[str] | None = None) -> int:

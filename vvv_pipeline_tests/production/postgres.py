@@ -25,6 +25,7 @@ from pathlib import Path
 import dagster as dg
 import psycopg2
 import pytest
+import yaml
 
 from vvv_pipeline_tests.dagster_internals import InstanceRef
 
@@ -81,6 +82,20 @@ class PostgresServer:
             "DAGSTER_PG_PORT": str(self.port),
             "DAGSTER_PG_DB": database,
         }
+
+    def storage_config(self, database: str, *, stock: bool = False) -> dict:
+        """The production yaml's ``storage`` section with this server's connection to
+        ``database`` in place of its ``DAGSTER_PG_*`` variables; with ``stock``, the same
+        connection as dagster-postgres's own ``storage: postgres:`` (its baseline)."""
+        storage = yaml.safe_load(PRODUCTION_YAML.read_text())["storage"]
+        postgres = storage["custom"]["config"]
+        variables = self.dagster_env(database)
+        postgres["postgres_db"] = {
+            key: variables[value["env"]] if isinstance(value, dict) else value
+            for key, value in postgres["postgres_db"].items()
+        }
+        postgres["postgres_db"]["port"] = int(postgres["postgres_db"]["port"])
+        return {"postgres": postgres} if stock else storage
 
 
 def require_server(server: PostgresServer) -> None:
