@@ -20,10 +20,8 @@ def split_key(frame: pd.DataFrame) -> pd.DataFrame:
     # a handful of distinct keys over many rows: split each distinct key once
     codes, keys = pd.factorize(frame.pop("key"))
     names = np.array([key.split("/", 1)[0] for key in keys], dtype=object)
-    categories = np.unique(names)
-    symbol_codes = np.searchsorted(categories, names)[codes]
-    symbol = pd.Categorical.from_codes(symbol_codes, categories=categories)
-    frame.insert(0, "symbol", symbol)
+    name_codes, symbols = pd.factorize(names, sort=True)
+    frame.insert(0, "symbol", pd.Categorical.from_codes(name_codes[codes], categories=symbols))
     return frame
 
 
