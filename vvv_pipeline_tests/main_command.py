@@ -49,18 +49,25 @@ def fresh_project(folder: Path) -> Path:
     return folder
 
 
-def run_main_command(
-    project: Path, *arguments: str, **env: str
-) -> subprocess.CompletedProcess[str]:
-    """The command (default: :data:`ARGUMENTS`) in ``project``, with a minimal environment."""
+def main_command(project: Path, *arguments: str, **env: str) -> tuple[list[str], dict[str, str]]:
+    """The command line (default arguments: :data:`ARGUMENTS`) and the minimal environment
+    the command gets in ``project``, data under ``project/data``."""
     command = [sys.executable, "-m", "vvv_pipeline.cli", *(arguments or ARGUMENTS)]
-    env = {
+    environment = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(project),
         "VVV_DATA_DIR": str(project / "data"),
         **env,
     }
-    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    return command, environment
+
+
+def run_main_command(
+    project: Path, *arguments: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """:func:`main_command` run to its end in ``project`` (any subcommand: ``arguments``)."""
+    command, environment = main_command(project, *arguments, **env)
+    return subprocess.run(command, cwd=project, env=environment, capture_output=True, text=True)
 
 
 def first_run(shared: Path) -> FirstRun:

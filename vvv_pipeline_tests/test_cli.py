@@ -35,7 +35,7 @@ from vvv_pipeline_tests.dagster_internals import (
     WorkspaceFileTarget,
     WorkspaceProcessContext,
 )
-from vvv_pipeline_tests.main_command import FirstRun, run_main_command
+from vvv_pipeline_tests.main_command import FirstRun, main_command, run_main_command
 
 ROOT = Path(__file__).resolve().parents[1]
 JOBS = ["hourly_sources_job", "calendar_day_sources_job", "session_sources_job"]
@@ -125,15 +125,8 @@ def test_main_command_writes_every_source_and_is_idempotent(
     page = project / "data" / "reports" / "coverage.html"  # this test's copy
     assert "<title>Source coverage 2025-11-24 .. 2025-11-25</title>" in page.read_text()
     assert (page.parent / "plotly.min.js").is_file()
-    gaps = subprocess.run(
-        [
-            *(sys.executable, "-m", "vvv_pipeline.cli", "gaps", "--start", "2025-11-21"),
-            *("--end", "2025-11-25", "--asset", "equity_ticks"),
-        ],
-        cwd=project,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(project), "VVV_DATA_DIR": str(project / "data")},
-        capture_output=True,
-        text=True,
+    gaps = run_main_command(
+        project, "gaps", "--start", "2025-11-21", "--end", "2025-11-25", "--asset", "equity_ticks"
     )
     assert gaps.returncode == 0, gaps.stderr[-3000:]
     # sessions 21, 24, 25 expected; the run wrote 24 and 25
@@ -181,9 +174,9 @@ def test_terminating_the_commands_run_as_the_ui_does_stops_it_canceled(tmp_path,
     ``cancel_run``, which asks the run launcher) must still stop a running one."""
     shutil.copy(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     # five sessions: the hourly run's 336 partitions last long after its first step starts
-    command = [sys.executable, "-m", "vvv_pipeline.cli", "run", "--sessions", "5"]
-    command += ["--scale", "tiny", "--as-of", "2025-11-26"]
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "VVV_DATA_DIR": str(tmp_path / "data")}
+    command, env = main_command(
+        tmp_path, "run", "--sessions", "5", "--scale", "tiny", "--as-of", "2025-11-26"
+    )
     started = re.compile(r"^  hourly_sources_job \S+ \.\. \S+ \(run ([0-9a-f-]{36})\)$", re.M)
     out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with out.open("w") as stdout, err.open("w") as stderr:

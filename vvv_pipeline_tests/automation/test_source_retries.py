@@ -28,8 +28,9 @@ def test_a_transient_error_requests_a_retry_after_the_policys_delay():
     with pytest.raises(dg.RetryRequested) as raised, source_retries(CONFIGURED, retry_number=1):
         raise RetryableError("binance", "/api/v3/aggTrades", "HTTP 503")
     assert raised.value.max_retries == 3
-    # the second retry: 10 s x (2^2 - 1) = 30 s, jittered by at most its own size either way
-    assert 0 <= raised.value.seconds_to_wait <= 60
+    # the second retry: 10 s x (2^2 - 1) = 30 s, jittered by at most the base 10 s either way
+    # (the first retry would wait 0-20 s, the third 60-80 s)
+    assert 20 <= raised.value.seconds_to_wait <= 40
     assert isinstance(raised.value.__cause__, RetryableError)
 
 
