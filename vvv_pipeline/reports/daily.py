@@ -302,20 +302,20 @@ def _table_figure(header: list[str], cells: list[list], fills: list[str]) -> go.
         min(max(len(name), *(len(str(c)) for c in column), 10) / 10, 6.0)
         for name, column in zip(header, cells, strict=True)
     ]
-    fig = go.Figure(
-        go.Table(
-            columnwidth=widths,
-            header={"values": header, "fill_color": "#2c3e50", "font": {"color": "white"}},
-            cells={"values": cells, "fill_color": [fills] * len(header), "align": "left"},
-        )
-    )
     rows = len(cells[0]) if cells else 0
     per_row = 46 if max(widths, default=1.0) >= 6.0 else 28  # long text wraps onto two lines
+    table = {
+        "type": "table",
+        "columnwidth": widths,
+        "header": {"values": header, "fill": {"color": "#2c3e50"}, "font": {"color": "white"}},
+        "cells": {"values": cells, "fill": {"color": [fills] * len(header)}, "align": "left"},
+    }
     # tall enough for every row up to a cap; plotly tables scroll beyond it
-    fig.update_layout(
-        height=min(60 + per_row * rows, 900), margin={"l": 10, "r": 10, "t": 10, "b": 10}
-    )
-    return fig
+    layout = {
+        "height": min(60 + per_row * rows, 900),
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+    }
+    return go.Figure(data=[table], layout=layout)
 
 
 def _write_body(

@@ -21,6 +21,9 @@ since nothing else on the chart would. Layers whose frame is ``None`` or empty a
 
 from __future__ import annotations
 
+import copy
+from functools import cache
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -48,6 +51,69 @@ SPIKE_SIZES = {"small": 6.0, "medium": 8.0, "large": 11.0, "whale": 15.0}
 """Open-interest spike marker diameters in px per size class."""
 
 
+SYMBOL_GRID = {
+    "rows": 2,
+    "cols": 2,
+    "shared_xaxes": True,
+    "shared_yaxes": True,
+    "column_widths": [0.82, 0.18],
+    "row_heights": [0.74, 0.26],
+    "horizontal_spacing": 0.01,
+    "vertical_spacing": 0.03,
+    "specs": [[{}, {}], [{}, None]],
+}
+"""The symbol chart's panels (``make_subplots`` arguments): price and volume profile on top,
+volume below the price."""
+PORTFOLIO_GRID = {
+    "rows": 1,
+    "cols": 2,
+    "column_widths": [0.62, 0.38],
+    "horizontal_spacing": 0.2,  # room for the drawdown axis and the bars' axis titles
+    "specs": [[{"secondary_y": True}, {}]],
+    "subplot_titles": ("value and drawdown", "contribution to 1-day VaR / CVaR 95 %"),
+}
+"""The portfolio chart's panels: value with drawdown on a second y-axis, risk contributions."""
+AxisRefs = dict[str, str]
+"""A panel's axes as a trace names them: ``{"xaxis": "x2", "yaxis": "y2"}``."""
+Panel = tuple[int, int, bool]
+"""Row, column and whether the panel's secondary y-axis is meant."""
+
+
+SYMBOL_PANELS: tuple[Panel, ...] = ((1, 1, False), (1, 2, False), (2, 1, False))
+PORTFOLIO_PANELS: tuple[Panel, ...] = ((1, 1, False), (1, 1, True), (1, 2, False))
+
+
+def _panels(grid: dict, panels: tuple[Panel, ...]) -> tuple[dict, dict[Panel, AxisRefs]]:
+    """The layout ``make_subplots`` makes of ``grid`` (domains, shared and matched axes,
+    subplot titles; no template) and each of ``panels``' axis references."""
+    figure = make_subplots(**grid)
+    layout = figure.layout.to_plotly_json()
+    layout.pop("template", None)  # the page sets its own (:func:`..pages.figure_html`)
+    refs = {}
+    for row, col, secondary in panels:
+        panel = figure.get_subplot(row, col, secondary_y=secondary)
+        refs[(row, col, secondary)] = {
+            "xaxis": panel.xaxis.plotly_name.replace("axis", ""),
+            "yaxis": panel.yaxis.plotly_name.replace("axis", ""),
+        }
+    return layout, refs
+
+
+@cache
+def _symbol_panels() -> tuple[dict, dict[Panel, AxisRefs]]:
+    return _panels(SYMBOL_GRID, SYMBOL_PANELS)
+
+
+@cache
+def _portfolio_panels() -> tuple[dict, dict[Panel, AxisRefs]]:
+    return _panels(PORTFOLIO_GRID, PORTFOLIO_PANELS)
+
+
+def _axis(layout: dict, ref: str) -> dict:
+    """The layout entry of the axis a trace calls ``ref`` ("x2" -> ``layout["xaxis2"]``)."""
+    return layout.setdefault(f"{ref[0]}axis{ref[1:]}", {})
+
+
 def symbol_figure(
     bars: pd.DataFrame,
     levels: pd.DataFrame | None,
@@ -68,109 +134,110 @@ def symbol_figure(
     the day (kind, price_low, price_high) and ``oi_spikes`` its open-interest spikes (ts,
     oi_change, size_class, mark_price). ``bar_interval`` (the span a regime bar covers) defaults
     to the smallest step between consecutive regime bars.
+
+    Traces and layout are gathered as plotly's JSON on the panels of :data:`SYMBOL_GRID` and
+    validated once, by the one ``go.Figure`` made of them: adding them one at a time to a
+    ``make_subplots`` figure validated the layout again at every step (14 times the time).
     """
     if bars is None or bars.empty:
         raise ValueError("bars: no rows, a symbol chart needs at least one bar")
     symbol = _single_symbol(bars, "bars")
-    fig = make_subplots(
-        rows=2,
-        cols=2,
-        shared_xaxes=True,
-        shared_yaxes=True,
-        column_widths=[0.82, 0.18],
-        row_heights=[0.74, 0.26],
-        horizontal_spacing=0.01,
-        vertical_spacing=0.03,
-        specs=[[{}, {}], [{}, None]],
-    )
+    grid, refs = _symbol_panels()
+    layout = copy.deepcopy(grid)
+    price, side, volume = refs[(1, 1, False)], refs[(1, 2, False)], refs[(2, 1, False)]
     ts = _wall_time(bars["ts"], display_tz)
-    fig.add_trace(
-        go.Candlestick(
-            x=ts,
-            open=bars["open"],
-            high=bars["high"],
-            low=bars["low"],
-            close=bars["close"],
-            name="price",
-            increasing_line_color=UP,
-            decreasing_line_color=DOWN,
-        ),
-        row=1,
-        col=1,
-    )
     up = (bars["close"] >= bars["open"]).to_numpy()
-    fig.add_trace(
-        go.Bar(
-            x=ts,
-            y=bars["volume"],
-            name="volume",
+    traces: list[dict] = [
+        {
+            "type": "candlestick",
+            "x": ts,
+            "open": bars["open"],
+            "high": bars["high"],
+            "low": bars["low"],
+            "close": bars["close"],
+            "name": "price",
+            "increasing": {"line": {"color": UP}},
+            "decreasing": {"line": {"color": DOWN}},
+            **price,
+        },
+        {
+            "type": "bar",
+            "x": ts,
+            "y": bars["volume"],
+            "name": "volume",
             # 0/1 on a two-colour scale: a typed array, not one colour string per bar
-            marker={"color": up.astype(np.int8), "colorscale": [[0, DOWN], [1, UP]]},
-            showlegend=False,  # its panel's axis names it; a scale's swatch would be one blend
-        ),
-        row=2,
-        col=1,
-    )
+            "marker": {"color": up.astype(np.int8), "colorscale": [[0, DOWN], [1, UP]]},
+            "showlegend": False,  # its panel's axis names it; a scale's swatch would be one blend
+            **volume,
+        },
+    ]
+    shapes: list[dict] = []
     if darkpool is not None and not darkpool.empty:
         _single_symbol(darkpool, "darkpool", expected=symbol)
-        fig.add_trace(_darkpool_trace(darkpool, display_tz), row=1, col=1)
+        traces.append({**_darkpool_trace(darkpool, display_tz), **price})
     if oi_spikes is not None and not oi_spikes.empty:
         _single_symbol(oi_spikes, "oi_spikes", expected=symbol)
-        fig.add_trace(_spike_trace(oi_spikes, display_tz), row=1, col=1)
+        traces.append({**_spike_trace(oi_spikes, display_tz), **price})
     if levels is not None and not levels.empty:
         _single_symbol(levels, "levels", expected=symbol)
-        fig.add_trace(_profile_trace(levels), row=1, col=2)
+        traces.append({**_profile_trace(levels), **side})
     if profile is not None and not profile.empty:
         _single_symbol(profile, "profile", expected=symbol)
-        _add_value_area(fig, profile)
-    bands: list[dict] = []
+        shapes += _value_area(profile, price, side)
     if regime_bars is not None and not regime_bars.empty:
         _single_symbol(regime_bars, "regime_bars", expected=symbol)
         spans = regime_spans(regime_bars, bar_interval)
-        starts = _wall_time(spans["start"], display_tz)
-        ends = _wall_time(spans["end"], display_tz)
-        first_of_kind = ~spans["regime"].duplicated().to_numpy()
-        # rectangles on the price axis ("rect" and xref "x" are plotly's defaults, left out:
-        # a session has dozens of spans on each symbol's chart)
-        shading = [
-            {
-                "yref": "y domain",
-                "x0": start,
-                "x1": end,
-                "y0": 0,
-                "y1": 1,
-                "fillcolor": REGIME_COLORS.get(regime, "rgba(0, 0, 0, 0.08)"),
-                "line": {"width": 0},
-                "layer": "below",
-                "name": f"regime: {regime}",
-                # one legend entry per regime explains the colours
-                **({"showlegend": True} if first else {}),
-            }
-            for start, end, regime, first in zip(
-                starts, ends, spans["regime"], first_of_kind, strict=True
-            )
-        ]
-        bands.extend(shading)
+        shapes += regime_shading(spans, display_tz, price)
     if zones is not None and not zones.empty:
         _single_symbol(zones, "zones", expected=symbol)
-        bands.extend(zone_bands(zones))
-    if bands:
-        # one assignment: plotly validates every shape of the list at each assignment (add_vrect
-        # per span took minutes at 1-minute bars; two assignments validated the regime's twice)
-        fig.update_layout(shapes=[*fig.layout.shapes, *bands])
-    fig.update_layout(
+        shapes += zone_bands(zones)
+    layout.update(
         title={"text": symbol, "x": 0.01, "y": 0.99},
         height=640,
         margin={"l": 50, "r": 20, "t": 40, "b": 30},
-        xaxis_rangeslider_visible=False,
         bargap=0.05,
         legend={"orientation": "h", "y": 1.0, "x": 1.0, "yanchor": "bottom", "xanchor": "right"},
     )
-    fig.update_xaxes(title_text="volume at price", row=1, col=2)
-    fig.update_yaxes(title_text="price", row=1, col=1)
-    fig.update_yaxes(title_text="volume", row=2, col=1)
-    fig.update_xaxes(title_text=time_axis_title(display_tz), row=2, col=1)
-    return fig
+    if shapes:
+        layout["shapes"] = shapes
+    _axis(layout, price["xaxis"])["rangeslider"] = {"visible": False}
+    _axis(layout, price["yaxis"])["title"] = {"text": "price"}
+    _axis(layout, side["xaxis"])["title"] = {"text": "volume at price"}
+    _axis(layout, volume["yaxis"])["title"] = {"text": "volume"}
+    _axis(layout, volume["xaxis"])["title"] = {"text": time_axis_title(display_tz)}
+    return go.Figure(data=traces, layout=layout)
+
+
+def regime_shading(spans: pd.DataFrame, display_tz: str, price: AxisRefs) -> list[dict]:
+    """One translucent rectangle per regime span over the price panel's height, coloured by
+    regime (:data:`REGIME_COLORS`), the first of each regime named in the legend.
+
+    ``type`` ("rect") and ``xref`` ("x", the price panel's) are plotly's defaults and left out:
+    a session has dozens of spans on each symbol's chart.
+    """
+    xref = {} if price["xaxis"] == "x" else {"xref": price["xaxis"]}
+    starts = _wall_time(spans["start"], display_tz)
+    ends = _wall_time(spans["end"], display_tz)
+    first_of_kind = ~spans["regime"].duplicated().to_numpy()
+    return [
+        {
+            **xref,
+            "yref": f"{price['yaxis']} domain",
+            "x0": start,
+            "x1": end,
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": REGIME_COLORS.get(regime, "rgba(0, 0, 0, 0.08)"),
+            "line": {"width": 0},
+            "layer": "below",
+            "name": f"regime: {regime}",
+            # one legend entry per regime explains the colours
+            **({"showlegend": True} if first else {}),
+        }
+        for start, end, regime, first in zip(
+            starts, ends, spans["regime"], first_of_kind, strict=True
+        )
+    ]
 
 
 def time_axis_title(display_tz: str) -> str:
@@ -194,31 +261,36 @@ def regime_spans(
         steps = steps[steps > pd.Timedelta(0)]
         bar_interval = steps.min() if len(steps) else pd.Timedelta(minutes=1)
     regime = frame["regime"].astype(str).to_numpy()
-    run = np.cumsum(np.r_[True, regime[1:] != regime[:-1]])
-    grouped = pd.DataFrame({"run": run, "regime": regime, "ts": ts.to_numpy()}).groupby("run")
-    spans = grouped.agg(
-        regime=("regime", "first"), start=("ts", "min"), last=("ts", "max"), bars=("ts", "size")
+    # bars are in time order: a run starts at its first bar and its last bar is its latest
+    first = np.flatnonzero(np.r_[True, regime[1:] != regime[:-1]])
+    last = np.r_[first[1:], len(regime)] - 1
+    stamps = ts.reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "regime": regime[first],
+            "start": stamps.iloc[first].reset_index(drop=True),
+            "end": stamps.iloc[last].reset_index(drop=True) + bar_interval,
+            "bars": last - first + 1,
+        }
     )
-    spans["start"] = pd.to_datetime(spans["start"], utc=True)
-    spans["end"] = pd.to_datetime(spans["last"], utc=True) + bar_interval
-    return spans[["regime", "start", "end", "bars"]].reset_index(drop=True)
 
 
-def _darkpool_trace(prints: pd.DataFrame, display_tz: str) -> go.Scatter:
+def _darkpool_trace(prints: pd.DataFrame, display_tz: str) -> dict:
     premium = prints["premium"].to_numpy(dtype=float)
     top = premium.max() if len(premium) else 0.0
     # sqrt so the marker *area* grows with premium, as the eye reads size
     share = np.sqrt(np.clip(premium, 0, None) / top) if top > 0 else np.zeros_like(premium)
     low, high = PRINT_SIZE_RANGE
-    return go.Scatter(
-        x=_wall_time(prints["ts"], display_tz),
-        y=prints["price"],
-        mode="markers",
-        name="dark-pool prints",
-        marker={"size": low + (high - low) * share, "color": "rgba(142, 68, 173, 0.55)"},
-        customdata=np.column_stack([prints["size"], premium]),
-        hovertemplate="%{y:.2f} x %{customdata[0]:,} = $%{customdata[1]:,.0f}<extra></extra>",
-    )
+    return {
+        "type": "scatter",
+        "x": _wall_time(prints["ts"], display_tz),
+        "y": prints["price"],
+        "mode": "markers",
+        "name": "dark-pool prints",
+        "marker": {"size": low + (high - low) * share, "color": "rgba(142, 68, 173, 0.55)"},
+        "customdata": np.column_stack([prints["size"], premium]),
+        "hovertemplate": "%{y:.2f} x %{customdata[0]:,} = $%{customdata[1]:,.0f}<extra></extra>",
+    }
 
 
 def zone_bands(zones: pd.DataFrame) -> list[dict]:
@@ -248,69 +320,80 @@ def zone_bands(zones: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _spike_trace(spikes: pd.DataFrame, display_tz: str) -> go.Scatter:
+def _spike_trace(spikes: pd.DataFrame, display_tz: str) -> dict:
     added = spikes["oi_change"].to_numpy(dtype=float) >= 0
     size_class = spikes["size_class"].astype(str)
-    return go.Scatter(
-        x=_wall_time(spikes["ts"], display_tz),
-        y=spikes["mark_price"],
-        mode="markers",
-        name="OI spikes",
-        marker={
+    return {
+        "type": "scatter",
+        "x": _wall_time(spikes["ts"], display_tz),
+        "y": spikes["mark_price"],
+        "mode": "markers",
+        "name": "OI spikes",
+        "marker": {
             "symbol": np.where(added, "triangle-up", "triangle-down"),
             "size": size_class.map(SPIKE_SIZES).fillna(SPIKE_SIZES["small"]).to_numpy(),
             "color": np.where(added, UP, DOWN),
             "line": {"width": 0.5, "color": "#2c3e50"},
         },
-        customdata=np.column_stack([size_class, spikes["oi_change_pct"].to_numpy(dtype=float)]),
-        hovertemplate="%{customdata[0]} %{customdata[1]:+.2%} OI at %{y:.2f}<extra></extra>",
-    )
+        "customdata": np.column_stack([size_class, spikes["oi_change_pct"].to_numpy(dtype=float)]),
+        "hovertemplate": "%{customdata[0]} %{customdata[1]:+.2%} OI at %{y:.2f}<extra></extra>",
+    }
 
 
-def _profile_trace(levels: pd.DataFrame) -> go.Bar:
+def _profile_trace(levels: pd.DataFrame) -> dict:
     inside = levels["in_value_area"].to_numpy(dtype=bool)
-    return go.Bar(
-        x=levels["volume"],
-        y=levels["price"],
-        orientation="h",
-        name="volume profile",
-        marker_color=np.where(inside, "rgba(31, 58, 147, 0.75)", "rgba(149, 165, 166, 0.6)"),
-        showlegend=False,
-    )
+    return {
+        "type": "bar",
+        "x": levels["volume"],
+        "y": levels["price"],
+        "orientation": "h",
+        "name": "volume profile",
+        "marker": {
+            "color": np.where(inside, "rgba(31, 58, 147, 0.75)", "rgba(149, 165, 166, 0.6)")
+        },
+        "showlegend": False,
+    }
 
 
-def _add_value_area(fig: go.Figure, profile: pd.DataFrame) -> None:
+def _value_area(profile: pd.DataFrame, price: AxisRefs, side: AxisRefs) -> list[dict]:
+    """The value area as a band behind the volume profile, and the POC / VAH / VAL lines across
+    both top panels (the profile's y-axis is matched to the price axis)."""
     if len(profile) != 1:
         raise ValueError(f"profile: expected one profile_summary row, got {len(profile)}")
     row = profile.iloc[0]
-    fig.add_hrect(
-        y0=row["val"],
-        y1=row["vah"],
-        fillcolor="rgba(31, 58, 147, 0.08)",
-        line_width=0,
-        layer="below",
-        name="value_area",
-        row=1,
-        col=2,
-    )
-    for level, color in LEVEL_STYLES.items():
-        # one line across both top panels: the profile's y-axis is matched to the price axis
-        fig.add_shape(
-            type="line",
-            xref="paper",
-            x0=0,
-            x1=1,
-            yref="y",
-            y0=row[level],
-            y1=row[level],
-            line={"color": color, "width": 1.5 if level == "poc" else 1, "dash": "dash"},
-            name=level,
+    band = {
+        "type": "rect",
+        "xref": f"{side['xaxis']} domain",
+        "x0": 0,
+        "x1": 1,
+        "yref": side["yaxis"],
+        "y0": row["val"],
+        "y1": row["vah"],
+        "fillcolor": "rgba(31, 58, 147, 0.08)",
+        "line": {"width": 0},
+        "layer": "below",
+        "name": "value_area",
+    }
+    lines = [
+        {
+            "type": "line",
+            "xref": "paper",
+            "x0": 0,
+            "x1": 1,
+            "yref": price["yaxis"],
+            "y0": row[level],
+            "y1": row[level],
+            "line": {"color": color, "width": 1.5 if level == "poc" else 1, "dash": "dash"},
+            "name": level,
             # POC labelled on the right so it never hides a VAL/VAH label at the same price
-            label={
+            "label": {
                 "text": f"{level.upper()} {row[level]:.2f}",
                 "textposition": "end" if level == "poc" else "start",
             },
-        )
+        }
+        for level, color in LEVEL_STYLES.items()
+    ]
+    return [band, *lines]
 
 
 def _wall_time(ts: pd.Series, display_tz: str) -> pd.Series:
@@ -344,63 +427,67 @@ def portfolio_figure(history: pd.DataFrame, positions: pd.DataFrame) -> go.Figur
     order = history.sort_values("date", kind="stable")
     value = order["total_value"].to_numpy(dtype=np.float64)
     drawdown = 1.0 - value / np.maximum.accumulate(value) if len(value) else value
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        column_widths=[0.62, 0.38],
-        horizontal_spacing=0.2,  # room for the drawdown axis and the bars' axis titles
-        specs=[[{"secondary_y": True}, {}]],
-        subplot_titles=("value and drawdown", "contribution to 1-day VaR / CVaR 95 %"),
-    )
+    grid, refs = _portfolio_panels()
+    layout = copy.deepcopy(grid)
+    history_axes, drawdown_axes, risk = refs[(1, 1, False)], refs[(1, 1, True)], refs[(1, 2, False)]
     dates = pd.to_datetime(order["date"]).dt.strftime("%Y-%m-%d")  # sessions: no weekend gaps
-    fig.add_trace(
-        go.Scatter(x=dates, y=value, name="value", mode="lines+markers", line={"color": "#1f3a93"}),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Scatter(
-            x=dates,
-            y=-100.0 * drawdown,
-            name="drawdown %",
-            fill="tozeroy",
-            fillcolor="rgba(214, 69, 65, 0.18)",  # light: the value line stays readable over it
-            mode="lines",
-            line={"color": DOWN, "width": 1},
-        ),
-        row=1,
-        col=1,
-        secondary_y=True,
-    )
+    traces: list[dict] = [
+        {
+            "type": "scatter",
+            "x": dates,
+            "y": value,
+            "name": "value",
+            "mode": "lines+markers",
+            "line": {"color": "#1f3a93"},
+            **history_axes,
+        },
+        {
+            "type": "scatter",
+            "x": dates,
+            "y": -100.0 * drawdown,
+            "name": "drawdown %",
+            "fill": "tozeroy",
+            "fillcolor": "rgba(214, 69, 65, 0.18)",  # light: the value line stays readable
+            "mode": "lines",
+            "line": {"color": DOWN, "width": 1},
+            **drawdown_axes,
+        },
+    ]
     shown = positions.dropna(subset=["var_contribution_95", "cvar_contribution_95"])
     if shown.empty:
-        fig.add_annotation(
-            text="VaR needs at least 20 daily returns",
-            showarrow=False,
-            # paper coordinates: an axis without traces has no domain to anchor to, and the
-            # note then landed on the value chart's axes at (0, 0)
-            xref="paper",
-            yref="paper",
-            x=0.85,
-            y=0.5,
+        layout["annotations"].append(
+            {
+                "text": "VaR needs at least 20 daily returns",
+                "showarrow": False,
+                # paper coordinates: an axis without traces has no domain to anchor to, and the
+                # note then landed on the value chart's axes at (0, 0)
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.85,
+                "y": 0.5,
+            }
         )
-        fig.update_xaxes(visible=False, row=1, col=2)
-        fig.update_yaxes(visible=False, row=1, col=2)
+        _axis(layout, risk["xaxis"])["visible"] = False
+        _axis(layout, risk["yaxis"])["visible"] = False
     else:
         symbols = shown["symbol"].astype(str).tolist()
-        for column, name, color in (
-            ("var_contribution_95", "VaR 95 %", "#6c7a89"),
-            ("cvar_contribution_95", "CVaR 95 %", DOWN),
-        ):
-            fig.add_trace(
-                go.Bar(x=symbols, y=100.0 * shown[column], name=name, marker_color=color),
-                row=1,
-                col=2,
+        traces += [
+            {
+                "type": "bar",
+                "x": symbols,
+                "y": 100.0 * shown[column],
+                "name": name,
+                "marker": {"color": color},
+                **risk,
+            }
+            for column, name, color in (
+                ("var_contribution_95", "VaR 95 %", "#6c7a89"),
+                ("cvar_contribution_95", "CVaR 95 %", DOWN),
             )
-    fig.update_xaxes(type="category", row=1, col=1)
-    fig.update_yaxes(title_text="value", row=1, col=1, secondary_y=False)
-    fig.update_yaxes(title_text="drawdown %", row=1, col=1, secondary_y=True)
-    if not shown.empty:
-        fig.update_yaxes(title_text="% of value", row=1, col=2)
-    fig.update_layout(height=380, barmode="group", margin={"l": 40, "r": 20, "t": 40, "b": 40})
-    return fig
+        ]
+        _axis(layout, risk["yaxis"])["title"] = {"text": "% of value"}
+    _axis(layout, history_axes["xaxis"])["type"] = "category"
+    _axis(layout, history_axes["yaxis"])["title"] = {"text": "value"}
+    _axis(layout, drawdown_axes["yaxis"])["title"] = {"text": "drawdown %"}
+    layout.update(height=380, barmode="group", margin={"l": 40, "r": 20, "t": 40, "b": 40})
+    return go.Figure(data=traces, layout=layout)

@@ -46,12 +46,27 @@ def slim_template(drawn: frozenset[str], name: str = "plotly") -> go.layout.Temp
     return go.layout.Template(layout=layout, data=data)
 
 
+@lru_cache(maxsize=16)
+def _slim_template_json(drawn: frozenset[str]) -> dict:
+    return slim_template(drawn).to_plotly_json()
+
+
 def figure_html(figure: go.Figure, with_plotlyjs: bool, **options: Any) -> str:
     """A figure as an HTML fragment with its slim template; ``with_plotlyjs`` adds the
-    ``<script src="plotly.min.js">`` reference (once per page, before the first figure)."""
-    figure.update_layout(template=slim_template(frozenset(t.type for t in figure.data)))
+    ``<script src="plotly.min.js">`` reference (once per page, before the first figure).
+
+    The figure was validated when it was made: its JSON goes to the page with the template
+    swapped, not validated again (setting the template on the figure took as long as drawing
+    the rest of it).
+    """
+    payload = figure.to_dict()
+    payload["layout"]["template"] = _slim_template_json(
+        frozenset(trace["type"] for trace in payload["data"])
+    )
     plotlyjs = "directory" if with_plotlyjs else False
-    return figure.to_html(full_html=False, include_plotlyjs=plotlyjs, **options)
+    return pio.to_html(
+        payload, validate=False, full_html=False, include_plotlyjs=plotlyjs, **options
+    )
 
 
 def write_atomic(path: str | Path, write: Callable[[TextIO], None], mode: int = PAGE_MODE) -> Path:
