@@ -9,9 +9,10 @@ Each side is a fresh instance in a temporary folder (on the same disk as the sys
 folder), configured as ``storage: sqlite`` (stock) or as the shipped ``dagster.yaml`` configures
 it (``vvv_pipeline.defs.instance.LockedSqliteStorage``, whose event log keeps engines and idle
 connections and commits with ``synchronous=NORMAL``; see docs/storage.md). Each round writes
-``--events`` asset materializations and then as many asset-check evaluations to both sides,
-alternately; printed: the median milliseconds per event of each side over all rounds. Every
-event written is read back and counted on both sides first.
+``--events`` asset materializations, as many asset-check evaluations, and the first event of as
+many new runs (each creates its run's database file), to both sides alternately; printed: the
+median milliseconds per event of each side over all rounds. Every materialization written is
+read back and counted on both sides first.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import tempfile
+import uuid
 import warnings
 from functools import partial
 from pathlib import Path
@@ -53,6 +55,10 @@ def check_evaluation(instance: dg.DagsterInstance, i: int) -> None:
     instance.report_runless_asset_event(event)
 
 
+def new_run(instance: dg.DagsterInstance, _i: int) -> None:
+    instance.report_engine_event("first event", job_name="bench_job", run_id=str(uuid.uuid4()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200)
@@ -65,7 +71,11 @@ def main() -> None:
             "project": _instance(Path(tmp) / "project", PROJECT),
         }
         print(type(sides["project"].event_log_storage).__name__)
-        kinds = {"materialization": materialization, "check evaluation": check_evaluation}
+        kinds = {
+            "materialization": materialization,
+            "check evaluation": check_evaluation,
+            "a new run's first event": new_run,
+        }
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.rounds):
             for kind, write in kinds.items():

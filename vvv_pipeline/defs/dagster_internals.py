@@ -34,10 +34,13 @@ from dagster._core.storage.db_io_manager import (
     TableSlice,
 )
 from dagster._core.storage.event_log.base import EventLogRecord
+from dagster._core.storage.event_log.schema import SqlEventLogStorageMetadata
+from dagster._core.storage.event_log.sqlite import sqlite_event_log
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SqliteEventLogStorage,
 )
+from dagster._core.storage.sql import get_alembic_config
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._core.storage.tags import (
@@ -59,6 +62,8 @@ from dagster._time import get_current_datetime
 from dagster._utils.error import SerializableErrorInfo
 from dagster._utils.hosted_user_process import recon_job_from_origin
 
+SQLITE_EVENT_LOG_MIGRATIONS = get_alembic_config(sqlite_event_log.__file__)
+"""The alembic configuration Dagster stamps and migrates its SQLite event-log shards with."""
 RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 """The tags of a run over a partition range (first key, last key): a single-run backfill's."""
 
@@ -72,6 +77,7 @@ __all__ = [
     "RANGE_TAGS",
     "REPOSITORY_LABEL_TAG",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
+    "SQLITE_EVENT_LOG_MIGRATIONS",
     "AssetCheckEvaluationTargetMaterializationData",
     "BulkActionStatus",
     "BulkActionsFilter",
@@ -94,6 +100,7 @@ __all__ = [
     "ReconstructableJob",
     "RunsFilter",
     "SerializableErrorInfo",
+    "SqlEventLogStorageMetadata",
     "SqliteEventLogStorage",
     "TableMetadataSet",
     "TablePartitionDimension",

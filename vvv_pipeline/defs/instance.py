@@ -26,22 +26,30 @@ from __future__ import annotations
 import fcntl
 import importlib
 import os
+import re
 import sqlite3
+import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from dagster import DagsterInstance
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.pool import StaticPool
 
 from vvv_pipeline.defs.dagster_internals import (
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
+    SQLITE_EVENT_LOG_MIGRATIONS,
     ConfigurableClassData,
     DagsterSqliteStorage,
     InstanceRef,
+    SqlEventLogStorageMetadata,
     SqliteEventLogStorage,
 )
 
@@ -49,6 +57,13 @@ LOCK_SUFFIX = ".lock"
 KEPT_OPEN_SHARDS = 4
 """Event-log database files (the index, run shards) a process keeps an engine and one idle
 connection for; see :class:`KeptOpenEventLogStorage`."""
+CONCURRENT_INIT = re.compile(
+    r"table [A-Za-z_]* already exists|database is locked"
+    r"|UNIQUE constraint failed: alembic_version\.version_num"
+)
+"""What another process creating the same shard at the same moment makes SQLite say (Dagster's
+own test for it): the shard is then retried, :data:`INIT_RETRIES` times at most."""
+INIT_RETRIES = 10
 
 
 class InstanceConfigError(RuntimeError):
@@ -156,6 +171,9 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
       corrupted). The data itself (ArcticDB, DuckDB) is not affected.
     * a table found in the index is remembered (:meth:`has_table`): Dagster asks before every
       check evaluation and materialization, each time through a new engine (1.4 ms).
+    * a new run's shard is created and stamped with alembic's migration scripts read once per
+      process (:meth:`_initdb`); Dagster reads every script of its history again for each run
+      (twice), a quarter of a one-partition run's time.
     """
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
@@ -205,6 +223,28 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
             self._kept.popitem(last=False)[1].dispose()
         return engine
 
+    def _initdb(self, engine: Engine, for_index_shard: bool = False) -> None:
+        """Dagster's creation of a shard, for run shards with the scripts read once: a shard
+        without an alembic revision gets the tables, WAL mode and the head revision, as
+        Dagster's ``_initdb`` gives it, retrying while another process is doing the same."""
+        if for_index_shard:  # once per instance, with Dagster's handling of old index files
+            super()._initdb(engine, for_index_shard=True)
+            return
+        for retries_left in range(INIT_RETRIES, -1, -1):
+            try:
+                with engine.connect() as connection:
+                    migrations = MigrationContext.configure(connection)
+                    if migrations.get_current_revision() is None:
+                        SqlEventLogStorageMetadata.create_all(engine)
+                        connection.execute(text("PRAGMA journal_mode=WAL;"))
+                        migrations.stamp(_event_log_scripts(), "head")
+                        connection.commit()
+                return
+            except (DatabaseError, sqlite3.DatabaseError) as error:
+                if not retries_left or not CONCURRENT_INIT.search(str(error)):
+                    raise
+                time.sleep(0.2)
+
     def close_kept(self) -> None:
         """Drop the engines and close the idle connections (the last close checkpoints), and
         forget which tables were present."""
@@ -224,6 +264,12 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self.close_kept()
         super().dispose()
+
+
+@cache
+def _event_log_scripts() -> ScriptDirectory:
+    """Dagster's event-log migration scripts, read once per process."""
+    return ScriptDirectory.from_config(SQLITE_EVENT_LOG_MIGRATIONS)
 
 
 def _synchronous_normal(dbapi_connection: sqlite3.Connection, _record: object) -> None:

@@ -2,18 +2,21 @@
 shows every committed event to other processes at once, including the webserver's live watch of
 a run's log (:class:`vvv_pipeline.defs.instance.KeptOpenEventLogStorage`)."""
 
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import dagster as dg
+from alembic.script import ScriptDirectory
 
 from vvv_pipeline.defs.dagster_internals import SqliteEventLogStorage
 from vvv_pipeline.defs.instance import (
     KEPT_OPEN_SHARDS,
     KeptOpenEventLogStorage,
     LockedSqliteStorage,
+    _event_log_scripts,
 )
 from vvv_pipeline_tests.dagster_internals import InstanceRef
 
@@ -147,4 +150,47 @@ def test_connections_commit_without_an_fsync_each(tmp_path):
     for connection in (storage.index_connection(), storage.run_connection(RUN_ID)):
         with connection as conn:
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL; FULL is 2
+    instance.dispose()
+
+
+def _schema(shard: Path) -> tuple[list, list, str]:
+    """A shard file's tables and indexes (their SQL), alembic revision and journal mode."""
+    with sqlite3.connect(shard) as conn:
+        objects = conn.execute(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name"
+        ).fetchall()
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    return objects, revision, mode
+
+
+def test_a_new_run_shard_is_dagsters_own_with_the_scripts_read_once(tmp_path, monkeypatch):
+    """A run's shard as Dagster's ``_initdb`` makes it (tables, indexes, alembic head, WAL), its
+    migration scripts read once per process, where Dagster reads them twice per run."""
+    reads: list[str] = []
+    stock_read = ScriptDirectory.from_config.__func__
+
+    def counted(cls, config):
+        reads.append(config.get_main_option("script_location"))
+        return stock_read(cls, config)
+
+    monkeypatch.setattr(ScriptDirectory, "from_config", classmethod(counted))
+    stock = SqliteEventLogStorage(str(tmp_path / "stock"))
+    reads.clear()
+    with stock.run_connection(RUN_ID):
+        pass
+    assert len(reads) == 2  # Dagster's, for one new run shard
+    _event_log_scripts.cache_clear()
+    (tmp_path / "ours").mkdir()
+    instance = _instance(tmp_path / "ours")
+    reads.clear()
+    runs = [f"0f0f0f0f-0000-4000-8000-{n:012d}" for n in range(3)]
+    for run_id in runs:
+        instance.report_engine_event("x", job_name="j", run_id=run_id)
+    assert len(reads) == 1  # ours, for three
+    ours = tmp_path / "ours" / "storage" / "history" / "runs"
+    expected = _schema(tmp_path / "stock" / f"{RUN_ID}.db")
+    assert expected[1] and expected[2] == "wal"
+    assert all(_schema(ours / f"{run_id}.db") == expected for run_id in runs)
+    assert [[e.message for e in instance.all_logs(run_id)] for run_id in runs] == [["x"]] * 3
     instance.dispose()
