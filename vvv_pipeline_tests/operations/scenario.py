@@ -73,15 +73,15 @@ the daemon's finer cadence acts on the same state sooner. At 30 minutes the SQLi
 about 340 gap-sensor evaluations (54 s) and 14 gap runs, at an hour about 170 (29 s) and 12 runs,
 with the same verdict: the outage's hours and the failing session retried, every expected
 partition materialized but those downstream of the failing tier-1 check."""
-AUTOMATION_EVERY = pd.Timedelta(hours=6)
-"""The same for declarative automation, every sixth hour: 0.6 s an evaluation, 40 % of it the
+AUTOMATION_EVERY = pd.Timedelta(hours=12)
+"""The same for declarative automation, twice a day: 0.6-1.4 s an evaluation, 40 % of it the
 round trip of its 1.6 MB cursor (each of its ~700 partition subsets carries the session
 partitions definition with its holiday exclusions). Its one condition, ``eager()`` on the derived
 assets, reacts to runs that wrote their inputs; the cursor remembers what the previous
 evaluation saw, so a later evaluation still sees every such run (the daemon's 30-second cadence
 would only request the same partitions sooner). Every second hour, the SQLite stretch spent
-54 s in 84 evaluations and requested nothing: the scheduled runs build their derived assets
-themselves, and the gap sensor heals what they miss."""
+54 s in 84 evaluations and requested nothing; every sixth hour, 30 evaluations and nothing: the
+scheduled runs build their derived assets themselves, and the gap sensor heals what they miss."""
 CRYPTO_TRADES_PER_HOUR = 600
 """Crypto density of the rehearsal: at the tiny preset's 100 trades an hour, a median minute
 holds one trade and tier 4's volume-spike ratio (10,000x the median minute) is noise."""
