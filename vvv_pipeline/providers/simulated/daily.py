@@ -43,28 +43,29 @@ def reference_level(universe: Universe, instrument: str, asset_class: str) -> tu
     return KNOWN_LEVELS.get(instrument, default_level), sigma
 
 
-def _frame(unit: Unit, asset_class: str, prices: Prices, actions: Actions) -> pd.DataFrame:
+def _columns(
+    unit: Unit, asset_class: str, prices: Prices, actions: Actions
+) -> dict[str, np.ndarray | pd.Categorical]:
+    """The bar as one-row columns: the market stacks a range's bars once (no frame per bar)."""
     o, h, lo, c, v = prices
     dividend, split, factor = actions
-    return pd.DataFrame(
-        {
-            "ts": np.array([unit.start_ns], dtype=np.int64),
-            "asset_class": pd.Categorical.from_codes(
-                [ASSET_CLASSES.index(asset_class)], categories=list(ASSET_CLASSES), validate=False
-            ),
-            "open": [o],
-            "high": [h],
-            "low": [lo],
-            "close": [c],
-            "volume": [float(v)],
-            "dividend": [dividend],
-            "split_ratio": [split],
-            # cents, like the equity prices (and float32-exact, as Yahoo sends it); a cent
-            # on a 5 USD close is 2e-3 of the factor, so the simulator's floor of 5 USD keeps
-            # the factor rules' 1e-3 tolerance only where closes exceed 10 USD: equities do
-            "adj_close": [c if factor == 1.0 else round(c * factor, 2)],
-        }
-    )
+    return {
+        "ts": np.array([unit.start_ns], dtype=np.int64),
+        "asset_class": pd.Categorical.from_codes(
+            [ASSET_CLASSES.index(asset_class)], categories=list(ASSET_CLASSES), validate=False
+        ),
+        "open": np.array([o], dtype=np.float64),
+        "high": np.array([h], dtype=np.float64),
+        "low": np.array([lo], dtype=np.float64),
+        "close": np.array([c], dtype=np.float64),
+        "volume": np.array([v], dtype=np.float64),
+        "dividend": np.array([dividend], dtype=np.float64),
+        "split_ratio": np.array([split], dtype=np.float64),
+        # cents, like the equity prices (and float32-exact, as Yahoo sends it); a cent
+        # on a 5 USD close is 2e-3 of the factor, so the simulator's floor of 5 USD keeps
+        # the factor rules' 1e-3 tolerance only where closes exceed 10 USD: equities do
+        "adj_close": np.array([c if factor == 1.0 else round(c * factor, 2)], dtype=np.float64),
+    }
 
 
 def _prices(
@@ -112,9 +113,9 @@ def _actions(
 
 def daily_bar(
     seed: int, universe: Universe, instrument: str, unit: Unit, ticks_per_session: int
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray | pd.Categorical]:
     """One instrument's bar for one session (``ts`` = 00:00 New York, as int64 UTC ns)."""
     asset_class = universe.daily_ohlcv[instrument]
     prices = _prices(seed, universe, instrument, unit, ticks_per_session)
     actions = _actions(seed, universe, instrument, unit, ticks_per_session)
-    return _frame(unit, asset_class, prices, actions)
+    return _columns(unit, asset_class, prices, actions)
