@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,9 +32,8 @@ SESSION = "2025-11-25"
 
 
 def write_pages(folder: Path, pages: int) -> list[float]:
-    """Write the page ``pages`` times into ``folder``; the seconds of each."""
-    import time
-
+    """Write the page ``pages`` times into ``folder``; the seconds of each (the tree's own
+    modules: imported here, in the child process whose ``PYTHONPATH`` names the tree)."""
     from vvv_pipeline.reports.daily import write_daily_report
     from vvv_pipeline.universe import load_universe
     from vvv_pipeline_tests.reports.test_daily_report import simulated_report_inputs

@@ -281,15 +281,29 @@ def _darkpool_trace(prints: pd.DataFrame, display_tz: str) -> dict:
     # sqrt so the marker *area* grows with premium, as the eye reads size
     share = np.sqrt(np.clip(premium, 0, None) / top) if top > 0 else np.zeros_like(premium)
     low, high = PRINT_SIZE_RANGE
+    return _markers(
+        _wall_time(prints["ts"], display_tz),
+        prints["price"],
+        "dark-pool prints",
+        {"size": low + (high - low) * share, "color": "rgba(142, 68, 173, 0.55)"},
+        np.column_stack([prints["size"], premium]),
+        "%{y:.2f} x %{customdata[0]:,} = $%{customdata[1]:,.0f}<extra></extra>",
+    )
+
+
+def _markers(
+    x: pd.Series, y: pd.Series, name: str, marker: dict, customdata: np.ndarray, hover: str
+) -> dict:
+    """A scatter trace of markers on the price panel (its axes added by the chart)."""
     return {
         "type": "scatter",
-        "x": _wall_time(prints["ts"], display_tz),
-        "y": prints["price"],
+        "x": x,
+        "y": y,
         "mode": "markers",
-        "name": "dark-pool prints",
-        "marker": {"size": low + (high - low) * share, "color": "rgba(142, 68, 173, 0.55)"},
-        "customdata": np.column_stack([prints["size"], premium]),
-        "hovertemplate": "%{y:.2f} x %{customdata[0]:,} = $%{customdata[1]:,.0f}<extra></extra>",
+        "name": name,
+        "marker": marker,
+        "customdata": customdata,
+        "hovertemplate": hover,
     }
 
 
@@ -323,21 +337,19 @@ def zone_bands(zones: pd.DataFrame) -> list[dict]:
 def _spike_trace(spikes: pd.DataFrame, display_tz: str) -> dict:
     added = spikes["oi_change"].to_numpy(dtype=float) >= 0
     size_class = spikes["size_class"].astype(str)
-    return {
-        "type": "scatter",
-        "x": _wall_time(spikes["ts"], display_tz),
-        "y": spikes["mark_price"],
-        "mode": "markers",
-        "name": "OI spikes",
-        "marker": {
+    return _markers(
+        _wall_time(spikes["ts"], display_tz),
+        spikes["mark_price"],
+        "OI spikes",
+        {
             "symbol": np.where(added, "triangle-up", "triangle-down"),
             "size": size_class.map(SPIKE_SIZES).fillna(SPIKE_SIZES["small"]).to_numpy(),
             "color": np.where(added, UP, DOWN),
             "line": {"width": 0.5, "color": "#2c3e50"},
         },
-        "customdata": np.column_stack([size_class, spikes["oi_change_pct"].to_numpy(dtype=float)]),
-        "hovertemplate": "%{customdata[0]} %{customdata[1]:+.2%} OI at %{y:.2f}<extra></extra>",
-    }
+        np.column_stack([size_class, spikes["oi_change_pct"].to_numpy(dtype=float)]),
+        "%{customdata[0]} %{customdata[1]:+.2%} OI at %{y:.2f}<extra></extra>",
+    )
 
 
 def _profile_trace(levels: pd.DataFrame) -> dict:
