@@ -13,7 +13,7 @@ import pandas as pd
 
 from vvv_pipeline.bars.frames import ts_ns
 from vvv_pipeline.calendars import EXCHANGE_TZ
-from vvv_pipeline.metadata_tiers.windows import symbol_column
+from vvv_pipeline.metadata_tiers.windows import group_codes, symbol_column
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def symbol_days(frame: pd.DataFrame, required: tuple[str, ...], what: str) -> Sy
     local = pd.DatetimeIndex(ts.view("datetime64[ns]")).tz_localize("UTC")
     local = local.tz_convert(EXCHANGE_TZ).tz_localize(None).asi8
     date = local - local % (86_400 * 10**9)
-    names, codes = np.unique(frame["symbol"].astype(str).to_numpy(), return_inverse=True)
+    codes, names = group_codes(frame["symbol"])
     order = np.lexsort((ts, date, codes))
     codes, date, ts, local = codes[order], date[order], ts[order], local[order]
     new_day = np.r_[True, (codes[1:] != codes[:-1]) | (date[1:] != date[:-1])][: len(ts)]
