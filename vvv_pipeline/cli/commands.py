@@ -39,7 +39,13 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     from vvv_pipeline import settings
     from vvv_pipeline.cli.args import default_windows
     from vvv_pipeline.cli.coverage import build_coverage_report
-    from vvv_pipeline.cli.runs import launch_and_follow, open_workspace, range_tags, run_config
+    from vvv_pipeline.cli.runs import (
+        launch_and_follow,
+        open_workspace,
+        preload,
+        range_tags,
+        run_config,
+    )
     from vvv_pipeline.defs.jobs import JOB_ASSETS
     from vvv_pipeline.portfolio_holdings import HoldingsError, load_holdings
     from vvv_pipeline.universe import UniverseError, load_universe
@@ -53,7 +59,7 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     print(f"vvv-pipeline: sessions {sessions[0]} .. {sessions[-1]} ({len(sessions)})", flush=True)
     summary: list[tuple[str, str, int, int]] = []
     checks = {"passed": 0, "failed": 0}
-    with _instance() as instance, open_workspace(instance) as workspace:
+    with _instance() as instance, open_workspace(instance, meanwhile=preload()) as workspace:
         for job_name, (first, last) in windows.items():
             outcome = launch_and_follow(
                 instance,

@@ -64,6 +64,16 @@ from dagster._utils.hosted_user_process import recon_job_from_origin
 
 SQLITE_EVENT_LOG_MIGRATIONS = get_alembic_config(sqlite_event_log.__file__)
 """The alembic configuration Dagster stamps and migrates its SQLite event-log shards with."""
+WORKSPACE_CLIENT_MODULES = (
+    "dagster._api.get_server_id",
+    "dagster._api.list_repositories",
+    "dagster._api.snapshot_repository",
+    "dagster._core.workspace.autodiscovery",
+    "dagster._grpc.client",
+    "dagster._grpc.server",
+)
+"""What opening a workspace imports on first use (its gRPC client and the code server's
+helpers, with grpc and protobuf); importing them up front leaves it nothing to import."""
 RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 """The tags of a run over a partition range (first key, last key): a single-run backfill's."""
 
@@ -78,6 +88,7 @@ __all__ = [
     "REPOSITORY_LABEL_TAG",
     "SQLITE_BUSY_TIMEOUT_SECONDS",
     "SQLITE_EVENT_LOG_MIGRATIONS",
+    "WORKSPACE_CLIENT_MODULES",
     "AssetCheckEvaluationTargetMaterializationData",
     "BulkActionStatus",
     "BulkActionsFilter",

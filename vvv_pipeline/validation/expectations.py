@@ -72,7 +72,7 @@ OCC_REGEX = r"^[A-Z0-9.]+\d{6}[CP]\d{8}$"
 """OCC option symbol without padding (root, yymmdd, C/P, strike x 1000 in 8 digits)."""
 
 
-def _gx() -> Any:
+def import_great_expectations() -> Any:
     """great_expectations, imported on first use (its import alone takes seconds), offline."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations
@@ -132,7 +132,7 @@ def suite_for(source: str, symbols: Sequence[str] | None = None) -> gx.Expectati
     """
     if source not in SOURCE_SCHEMAS:
         raise ValueError(f"unknown source {source!r}; expected one of {sorted(SOURCE_SCHEMAS)}")
-    gx = _gx()
+    gx = import_great_expectations()
     gxe = gx.expectations
     exps: list[Any] = [
         gxe.ExpectTableColumnsToMatchOrderedList(column_list=SOURCE_SCHEMAS[source].names),
@@ -199,7 +199,7 @@ def _locked(docs_root: Path) -> Iterator[None]:
 def _context(docs_root: Path) -> Any:
     """The file-mode context rooted at ``docs_root`` (scaffolded on first use), analytics and
     progress bars off (both persisted in its ``great_expectations.yml``)."""
-    gx = _gx()
+    gx = import_great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="file", context_root_dir=str(docs_root))
@@ -220,7 +220,7 @@ def _get_or_add(collection: Any, name: str, make: Any) -> Any:
 
 
 def _checkpoint(context: Any, source: str, symbols: Sequence[str] | None) -> Any:
-    gx = _gx()
+    gx = import_great_expectations()
     try:
         datasource = context.data_sources.get(DATASOURCE)
     except (KeyError, ValueError):
@@ -249,7 +249,7 @@ def _checkpoint(context: Any, source: str, symbols: Sequence[str] | None) -> Any
 
 def _bare_checkpoint(source: str, validation: Any) -> Any:
     """The source's checkpoint: stores the result, renders nothing (no data-docs action)."""
-    return _gx().Checkpoint(
+    return import_great_expectations().Checkpoint(
         name=source, validation_definitions=[validation], actions=[], result_format="SUMMARY"
     )
 
@@ -275,7 +275,7 @@ def run_expectations(
     with _locked(docs_root):
         context = _context(docs_root)
         checkpoint = _checkpoint(context, source, symbols)
-        run_id = _gx().RunIdentifier(
+        run_id = import_great_expectations().RunIdentifier(
             run_name=run_name(partition_key), run_time=pd.Timestamp.now(tz="UTC")
         )
         result = checkpoint.run(batch_parameters={"dataframe": data}, run_id=run_id)
