@@ -63,6 +63,16 @@ def session_bounds(day: str | dt.date | pd.Timestamp) -> tuple[pd.Timestamp, pd.
     return cal.session_open(date).tz_convert("UTC"), cal.session_close(date).tz_convert("UTC")
 
 
+def in_regular_hours(at: pd.Timestamp) -> bool:
+    """Whether the instant ``at`` (tz-aware) falls inside an XNYS session's regular hours, open
+    included, close excluded (early closes and holidays as the calendar has them)."""
+    day = at.tz_convert(EXCHANGE_TZ).tz_localize(None).normalize()
+    if not is_session(day):
+        return False
+    open_, close = session_bounds(day)
+    return open_ <= at < close
+
+
 def is_early_close(day: str | dt.date | pd.Timestamp) -> bool:
     """True when the session closes before its regular 16:00 local close."""
     date = _as_date(day)

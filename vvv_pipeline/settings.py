@@ -42,6 +42,9 @@ OpenInterestVenue = Literal["binance", "bybit"]
 ExecutorName = Literal["multiprocess", "celery"]
 STREAM_VENUES = ("binance", "bybit")
 """Venues with a crypto trade stream (``vvv-pipeline stream crypto --venue``)."""
+MONITORED_STREAMS = {"binance": "crypto_trades", "bybit": "crypto_trades", "iqfeed": "equity_ticks"}
+"""Each venue a collector can stream from, and the source it streams (the status file is
+``<source>-<venue>.json``): the crypto venues, and IQFeed (``vvv-pipeline stream equities``)."""
 
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
 _HOUR = r"^\d{4}-\d{2}-\d{2}-\d{2}:\d{2}$"
@@ -225,10 +228,11 @@ class Settings(BaseSettings):
     )
     stream_venues: str = Field(
         default="",
-        description="comma-separated venues whose crypto trade collectors are expected to run "
-        "(`binance`, `bybit`): each gets a `crypto_trade_stream/<venue>` asset that the "
-        "`crypto_stream_status` sensor reports its lag on, and a stall alert; empty: streams "
-        "are not monitored",
+        description="comma-separated venues whose stream collectors are expected to run "
+        "(`binance`, `bybit`: crypto trades; `iqfeed`: equity ticks): each gets a "
+        "`crypto_trade_stream/<venue>` or `equity_tick_stream/iqfeed` asset that the "
+        "`stream_status` sensor reports its lag on, and a stall alert; empty: streams are not "
+        "monitored",
         json_schema_extra=_shown("empty (not monitored)"),
     )
     stream_stall_seconds: float = Field(
@@ -321,9 +325,10 @@ class Settings(BaseSettings):
     @classmethod
     def _known_venues(cls, value: str) -> str:
         venues = [v.strip().lower() for v in value.split(",") if v.strip()]
-        unknown = sorted(set(venues) - set(STREAM_VENUES))
+        unknown = sorted(set(venues) - set(MONITORED_STREAMS))
         if unknown:
-            raise ValueError(f"unknown venues {unknown}; streams exist for {list(STREAM_VENUES)}")
+            known = list(MONITORED_STREAMS)
+            raise ValueError(f"unknown venues {unknown}; streams exist for {known}")
         return ",".join(dict.fromkeys(venues))
 
     @field_validator("ui_url")

@@ -15,7 +15,7 @@ from vvv_pipeline.defs.assets.streams import stream_asset_specs
 from vvv_pipeline.defs.automation.alerts import ALERT_SENSORS
 from vvv_pipeline.defs.automation.schedules import SCHEDULES
 from vvv_pipeline.defs.automation.sensors import SENSORS
-from vvv_pipeline.defs.automation.streams import crypto_stream_status
+from vvv_pipeline.defs.automation.streams import stream_status
 from vvv_pipeline.defs.dagster_internals import ReconstructableJob
 from vvv_pipeline.defs.executors import executor_from_env, with_executor_from_env
 from vvv_pipeline.defs.jobs import JOBS
@@ -59,7 +59,7 @@ def build_definitions(resources: dict[str, object] | None = None) -> dg.Definiti
         ],
         jobs=list(JOBS),
         schedules=SCHEDULES,
-        sensors=[*SENSORS, *ALERT_SENSORS, *([crypto_stream_status] if venues else [])],
+        sensors=[*SENSORS, *ALERT_SENSORS, *([stream_status] if venues else [])],
         executor=executor_from_env(),
         resources={**build_resources(), **(resources or {})},
     )

@@ -28,9 +28,11 @@ from typing import Any, Literal
 STATUS_VERSION = 1
 KIND = "crypto_trades"
 
-Health = Literal["streaming", "stalled", "stopped", "not reporting", "missing"]
-"""``streaming``: frames arrived within the stall threshold. ``stalled``: the collector writes
-its status but heard nothing for that long. ``stopped``: the collector exited cleanly.
+Health = Literal["streaming", "closed", "stalled", "stopped", "not reporting", "missing"]
+"""``streaming``: frames arrived within the stall threshold. ``closed``: the collector writes
+its status and no frames are expected now (an equity stream outside regular hours), whatever it
+heard. ``stalled``: the collector writes its status but heard nothing for that long.
+``stopped``: the collector exited cleanly.
 ``not reporting``: the status file is older than the threshold (the collector was killed or
 hangs). ``missing``: no status file (never started here, or the wrong status directory)."""
 
@@ -100,9 +102,14 @@ def _age(now_ms: int, then_ms: int | None) -> float | None:
 
 
 def assess(
-    venue: str, status: dict[str, Any] | None, now_ms: int, stall_seconds: float
+    venue: str,
+    status: dict[str, Any] | None,
+    now_ms: int,
+    stall_seconds: float,
+    expected: bool = True,
 ) -> Assessment:
-    """The stream's health at ``now_ms``: see :data:`Health`."""
+    """The stream's health at ``now_ms``: see :data:`Health`. ``expected``: whether the
+    stream's instruments trade now (silence is a stall only then)."""
     if status is None:
         never = "no status file: the collector never ran here"
         return Assessment(venue, "missing", never, None, None)
@@ -129,6 +136,10 @@ def assess(
             f"the collector last wrote its status {written_age:.0f} s ago "
             f"(killed or hung; pid {status.get('pid')} on {status.get('host')})"
         )
+    elif not expected:
+        health = "closed"
+        heard = "nothing yet" if message_age is None else f"last frame {message_age:.0f} s ago"
+        reason = f"no trades expected now: the market is closed ({heard})"
     elif message_age is None or message_age > stall_seconds:
         health = "stalled"
         heard = "nothing yet" if message_age is None else f"nothing for {message_age:.0f} s"

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 
 from vvv_pipeline.defs.assets.streams import stream_asset_specs, stream_key
 from vvv_pipeline.defs.automation.alerts import alert_on_freshness_failure
-from vvv_pipeline.defs.automation.streams import crypto_stream_status
+from vvv_pipeline.defs.automation.streams import stream_status
 from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.streaming.status import (
     STATUS_VERSION,
@@ -23,6 +24,7 @@ from vvv_pipeline.streaming.status import (
     write_status,
 )
 from vvv_pipeline_tests.automation.freshness_daemon import evaluate_freshness
+from vvv_pipeline_tests.frozen_clock import dagster_clock
 from vvv_pipeline_tests.webhook_receiver import WebhookReceiver
 
 UI = "http://ui.test:3000"
@@ -133,7 +135,7 @@ class StatusTicks:
 
     def __call__(self) -> str | None:
         context = dg.build_sensor_context(instance=self.instance, cursor=self.cursor)
-        data = crypto_stream_status.evaluate_tick(context)
+        data = stream_status.evaluate_tick(context)
         self.cursor = data.cursor
         for event in data.asset_events:
             self.instance.report_runless_asset_event(event)
@@ -235,7 +237,7 @@ def test_stream_assets_exist_only_when_streams_are_monitored(monkeypatch):
     monkeypatch.delenv("VVV_STREAM_VENUES", raising=False)
     plain = build_definitions()
     assert not [s for s in plain.resolve_all_asset_specs() if s.key.path[0].endswith("stream")]
-    assert "crypto_stream_status" not in {s.name for s in plain.sensors}
+    assert "stream_status" not in {s.name for s in plain.sensors}
     monkeypatch.setenv("VVV_STREAM_VENUES", "bybit")
     monitored = build_definitions()
     dg.Definitions.validate_loadable(monitored)
@@ -243,4 +245,87 @@ def test_stream_assets_exist_only_when_streams_are_monitored(monkeypatch):
     assert spec.owners == ["team:market-data"] and spec.tags["layer"] == "source"
     assert spec.group_name == "sources" and spec.kinds == {"websocket", "arcticdb"}
     assert spec.freshness_policy.fail_window.to_timedelta() == dt.timedelta(minutes=2)
-    assert "crypto_stream_status" in {s.name for s in monitored.sensors}
+    assert "stream_status" in {s.name for s in monitored.sensors}
+
+
+def _equity_status(at: pd.Timestamp, message_ago: float | None, written_ago: float = 0.0) -> dict:
+    """The IQFeed collector's status as written at ``at`` (Dagster's clock in these tests)."""
+    written = status(written_ago=written_ago, message_ago=message_ago, trade_ago=1.0)
+    shift = at.value // 1_000_000 - now_ms()
+    for field in ("started_ms", "written_ms", "last_message_ms"):
+        if written[field] is not None:
+            written[field] += shift
+    written["pairs"] = {
+        "SPY": {"last_trade_ms": written["pairs"]["BTCUSDT"]["last_trade_ms"] + shift}
+        | {"trades": 5, "staged_rows": 5}
+    }
+    return written | {"kind": "equity_ticks", "venue": "iqfeed", "url": "tcp://127.0.0.1:5009"}
+
+
+def test_the_equity_stream_is_silent_without_alarm_only_outside_regular_hours(
+    instance, streams, monkeypatch
+):
+    monkeypatch.setenv("VVV_STREAM_VENUES", "iqfeed")
+    path = status_path(streams.directory, "iqfeed", "equity_ticks")
+    assert path.name == "equity_ticks-iqfeed.json" and stream_key("iqfeed").path == [
+        "equity_tick_stream",
+        "iqfeed",
+    ]
+    tick = StatusTicks(instance)
+    friday_open = pd.Timestamp("2025-11-28 15:00", tz="UTC")  # 10:00 New York, early close
+    steps = [
+        (pd.Timestamp("2025-11-27 15:00", tz="UTC"), 80_000.0, 0.0, "iqfeed: closed"),  # holiday
+        (friday_open, 0.5, 0.0, "iqfeed: streaming"),
+        (pd.Timestamp("2025-11-28 18:30", tz="UTC"), 900.0, 0.0, "iqfeed: closed"),  # 13:30
+        (pd.Timestamp("2025-11-29 15:00", tz="UTC"), 80_000.0, 0.0, "iqfeed: closed"),  # Sat
+        # Monday 10:00: the collector writes its status but hears nothing -> a stall
+        (pd.Timestamp("2025-12-01 15:00", tz="UTC"), 90.0, 0.0, "iqfeed: stalled, incident"),
+        (pd.Timestamp("2025-12-01 21:30", tz="UTC"), 90.0, 0.0, "iqfeed: closed"),  # 16:30
+        # at night, a collector that stopped writing is an incident all the same
+        (pd.Timestamp("2025-12-02 03:00", tz="UTC"), 200.0, 120.0, "iqfeed: not reporting, inc"),
+    ]
+    seen = []
+    for at, message_ago, written_ago, expected in steps:
+        with dagster_clock(at):
+            write_status(path, _equity_status(at, message_ago, written_ago))
+            summary = tick()
+        assert summary.startswith(expected), (at, summary)
+        seen.append(latest(instance, "iqfeed")["health"])
+    assert seen == [
+        "closed",
+        "streaming",
+        "closed",
+        "closed",
+        "stalled",
+        "closed",
+        "not reporting",
+    ]
+    assert materializations(instance, "iqfeed") == 1  # only the streaming tick
+    assert "no trades expected now: the market is closed" in latest_reason(instance, steps)
+    assert [text.splitlines()[0] for text in streams.receiver.texts] == [
+        "[vvv] stream stalled: equity_tick_stream/iqfeed"
+    ] * 2
+    assert "reason: stalled: nothing for 90 s" in streams.receiver.texts[0]
+    assert "reason: not reporting: the collector last wrote" in streams.receiver.texts[1]
+
+
+def latest_reason(instance: dg.DagsterInstance, steps: list) -> str:
+    """Every ``reason`` recorded on the equity stream's asset, joined."""
+    records = instance.fetch_observations(stream_key("iqfeed"), limit=len(steps)).records
+    return " | ".join(r.asset_observation.metadata["reason"].value for r in records)
+
+
+def test_the_equity_stream_asset_has_a_session_freshness_policy(monkeypatch):
+    monkeypatch.setenv("VVV_STREAM_VENUES", "binance,iqfeed")
+    defs = build_definitions()
+    dg.Definitions.validate_loadable(defs)
+    specs = {s.key: s for s in defs.resolve_all_asset_specs() if s.key.path[0].endswith("stream")}
+    assert set(specs) == {stream_key("binance"), stream_key("iqfeed")}
+    equity = specs[stream_key("iqfeed")]
+    assert equity.kinds == {"iqfeed", "arcticdb"} and equity.tags["asset_class"] == "equity"
+    assert equity.freshness_policy.deadline_cron == "0 16 * * 1-5"
+    assert equity.freshness_policy.timezone == "America/New_York"
+    assert "vvv-pipeline stream equities" in equity.description
+    monkeypatch.setenv("VVV_STREAM_VENUES", "nasdaq")
+    with pytest.raises(Exception, match=r"unknown venues \['nasdaq'\]"):
+        build_definitions()

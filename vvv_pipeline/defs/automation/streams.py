@@ -1,22 +1,28 @@
-"""``crypto_stream_status``: each monitored stream's live status, as asset events and alerts.
+"""``stream_status``: each monitored stream's live status, as asset events and alerts.
 
 Every :data:`~vvv_pipeline.defs.assets.streams.STATUS_SENSOR_SECONDS` the sensor reads each
 monitored venue's status file (:mod:`vvv_pipeline.streaming.status`; ``VVV_STREAM_VENUES``,
-``VVV_STREAM_STATUS_DIR``) and records one event on ``crypto_trade_stream/<venue>``:
+``VVV_STREAM_STATUS_DIR``) and records one event on ``crypto_trade_stream/<venue>`` or
+``equity_tick_stream/iqfeed``:
 
 - a **materialization** when the stream is healthy and frames arrived since the last report
   (what the asset's freshness policy counts);
-- an **observation** otherwise (stalled, stopped, not reporting, missing, or nothing new).
+- an **observation** otherwise (closed, stalled, stopped, not reporting, missing, or nothing
+  new).
+
+The equity stream is judged against the XNYS calendar: outside a session's regular hours its
+silence is ``closed``, not a stall (a collector that stops writing its status still is).
 
 Both carry the same metadata: ``health``, ``reason``, ``lag_seconds`` (the largest of the
 pairs: now minus the pair's last trade time; the UI plots it), ``last_frame_age_seconds``,
 counters (trades, rows staged, reconnects, gaps, rows backfilled, malformed frames) and a
 table of the pairs.
 
-A stream that is not healthy opens an incident: one message to ``VVV_ALERT_WEBHOOK`` (through
-the alerts' delivery: bounded retries, never raising), then nothing until it has been healthy
-again. The open incidents and the last reported frame time are the cursor. Incidents are
-tracked with alerts off too, so switching alerts on later posts only new incidents.
+A stream that is neither healthy nor closed opens an incident: one message to
+``VVV_ALERT_WEBHOOK`` (through the alerts' delivery: bounded retries, never raising), then
+nothing until it has been healthy (or closed) again. The open incidents and the last reported
+frame time are the cursor. Incidents are tracked with alerts off too, so switching alerts on
+later posts only new incidents.
 """
 
 from __future__ import annotations
@@ -28,11 +34,20 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline import settings
+from vvv_pipeline.calendars import in_regular_hours
 from vvv_pipeline.defs.assets.streams import STATUS_SENSOR_SECONDS, stream_key
 from vvv_pipeline.defs.automation.alerts import messages as msg
 from vvv_pipeline.defs.automation.alerts.webhook import deliver, per_tick_cap, ui_url, webhook_url
 from vvv_pipeline.defs.automation.clock import now_utc
 from vvv_pipeline.streaming.status import Assessment, assess, read_status, status_path
+
+
+def frames_expected(venue: str, now: pd.Timestamp) -> bool:
+    """Crypto trades around the clock; equities in the XNYS session's regular hours."""
+    if settings.MONITORED_STREAMS[venue] == "crypto_trades":
+        return True
+    return in_regular_hours(now)
+
 
 COUNTERS = {
     "trades": "trades",
@@ -52,7 +67,7 @@ def _utc_ms(ms: int | None) -> str | None:
 
 
 def pairs_table(found: Assessment) -> str:
-    rows = ["| pair | last trade | lag (s) | trades | staged rows |", "|---|---|---|---|---|"]
+    rows = ["| symbol | last trade | lag (s) | trades | staged rows |", "|---|---|---|---|---|"]
     for pair in found.pairs:
         lag = "" if pair.lag_seconds is None else f"{pair.lag_seconds:.1f}"
         rows.append(
@@ -90,26 +105,34 @@ def stream_metadata(found: Assessment, now_ms: int, path: str) -> dict[str, Any]
 
 
 @dg.sensor(
-    name="crypto_stream_status",
+    name="stream_status",
     minimum_interval_seconds=STATUS_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Reads each monitored crypto stream's status file (VVV_STREAM_VENUES) and "
-    "records its health and lag per pair on crypto_trade_stream/<venue> (a materialization when "
-    "new frames arrived, an observation otherwise); posts one alert to VVV_ALERT_WEBHOOK per "
-    "stall incident (no frame or no status for VVV_STREAM_STALL_SECONDS).",
+    description="Reads each monitored stream's status file (VVV_STREAM_VENUES) and records its "
+    "health and lag per instrument on crypto_trade_stream/<venue> or equity_tick_stream/iqfeed "
+    "(a materialization when new frames arrived, an observation otherwise); posts one alert to "
+    "VVV_ALERT_WEBHOOK per stall incident (no frame for VVV_STREAM_STALL_SECONDS while the "
+    "instruments trade, or no status written for that long).",
 )
-def crypto_stream_status(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+def stream_status(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     current = settings.current()
     venues = settings.stream_venues()
     directory = settings.stream_status_dir()
     state: dict[str, dict[str, Any]] = json.loads(context.cursor) if context.cursor else {}
-    now_ms = now_utc().value // 1_000_000
+    now = now_utc()
+    now_ms = now.value // 1_000_000
     events: list[dg.AssetMaterialization | dg.AssetObservation] = []
     incidents: list[msg.Incident] = []
     summary = []
     for venue in venues:
-        path = status_path(directory, venue)
-        found = assess(venue, read_status(path), now_ms, current.stream_stall_seconds)
+        path = status_path(directory, venue, settings.MONITORED_STREAMS[venue])
+        found = assess(
+            venue,
+            read_status(path),
+            now_ms,
+            current.stream_stall_seconds,
+            expected=frames_expected(venue, now),
+        )
         seen = state.setdefault(venue, {"reported_ms": None, "open": False})
         meta = stream_metadata(found, now_ms, str(path))
         fresh = found.last_message_ms is not None and (
@@ -121,7 +144,7 @@ def crypto_stream_status(context: dg.SensorEvaluationContext) -> dg.SensorResult
         else:
             events.append(dg.AssetObservation(stream_key(venue), metadata=meta))
         note = found.health
-        if found.healthy:
+        if found.healthy or found.health == "closed":
             seen["open"] = False
         elif not seen["open"]:
             seen["open"] = True

@@ -21,7 +21,7 @@ who opens the Dagster UI. Three sensors post them to a Slack-compatible incoming
   instance setting is on unless disabled), which records each state change; this sensor
   reads those records, so without the daemon no freshness alert fires. The live streams'
   assets (``crypto_trade_stream/<venue>``) are left out: their stall is posted, once per
-  incident and sooner, by the ``crypto_stream_status`` sensor
+  incident and sooner, by the ``stream_status`` sensor
   (:mod:`vvv_pipeline.defs.automation.streams`), which uses this package's messages and delivery.
 
 Settings (read at each tick): ``VVV_ALERT_WEBHOOK`` the webhook URL, unset or empty = alerts

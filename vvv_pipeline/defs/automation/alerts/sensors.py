@@ -218,7 +218,7 @@ def alert_on_blocking_check_failure(context: dg.SensorEvaluationContext):
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Posts each asset whose freshness policy turns FAIL (as evaluated by the "
     "daemon's freshness evaluation) to VVV_ALERT_WEBHOOK, with its last materialization; "
-    "live streams are left to crypto_stream_status's stall alert. "
+    "live streams are left to stream_status's stall alert. "
     "Skips with 'alerts off' when unset.",
 )
 def alert_on_freshness_failure(context: dg.SensorEvaluationContext):
@@ -233,7 +233,7 @@ def alert_on_freshness_failure(context: dg.SensorEvaluationContext):
     for change in batch.items:
         if change.new_state != "FAIL":
             continue
-        if is_stream_asset(change.key):  # the stall alert (crypto_stream_status) posted it
+        if is_stream_asset(change.key):  # the stall alert (stream_status) posted it
             continue
         last = context.instance.get_latest_materialization_event(change.key)
         incidents.append(
