@@ -14,9 +14,10 @@ Dates are UTC instants or dates (read as UTC midnight; naive times are UTC); the
 ``latest_tick``, where it is an instant. The store defaults to the pipeline's
 (``VVV_ARCTIC_URI`` or ``lmdb://<data dir>/arcticdb``).
 
-``include_stream=True`` (``crypto_trades`` only) adds what the live stream has made readable
-for hours not finalized yet: see :mod:`vvv_pipeline.streaming.reads` for exactly which rows.
-The stream is the one of the venue the source stores (``VVV_CRYPTO_TRADES_VENUE``).
+``include_stream=True`` (``crypto_trades`` and ``equity_ticks``) adds what the live stream has
+made readable for hours not finalized yet: see :mod:`vvv_pipeline.streaming.reads` for exactly
+which rows. The crypto stream is the one of the venue the source stores
+(``VVV_CRYPTO_TRADES_VENUE``); the equity stream is IQFeed's Level 1.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from vvv_pipeline.storage.derived import (
     DerivedStore,
 )
 from vvv_pipeline.streaming import reads
-from vvv_pipeline.streaming.store import StreamStore
 
 EVENT_KINDS = ("volume", "dollar", "tick", "tick_imbalance")
 TIER_LIBRARIES = {1: METADATA_TIER1, 2: METADATA_TIER2, 3: METADATA_TIER3}
@@ -114,21 +114,21 @@ def latest_tick(
     :class:`~vvv_pipeline.storage.point_lookups.NoTicksStored` (a ``LookupError``) for a symbol
     with no stored partition. Reads one row per partition visited, newest first.
 
-    ``include_stream`` (crypto_trades only): also the stream's settled trades of hours not
-    finalized yet; the later of the two answers (the stored one on a tie). A symbol with
-    streamed rows but no stored partition is then no error.
+    ``include_stream`` (crypto_trades, equity_ticks): also the stream's settled trades of
+    hours not finalized yet; the later of the two answers (the stored one on a tie). A symbol
+    with streamed rows but no stored partition is then no error.
     """
     store = ArcticStore(uri or settings.arctic_uri())
     if not include_stream:
         return point_lookups.latest_tick(store, source, symbol, as_of)
-    stream, venue = _stream(source, store.uri)
+    stream = _stream(source, store.uri)
     parts = point_lookups.stored_partitions(store, source, symbol, missing_ok=True)
     finalized = {part.key for part in parts}
     cutoff = None if as_of is None else point_lookups.utc(as_of)
     if not parts and not reads.unfinalized_hours(stream, symbol, finalized):
         point_lookups.stored_partitions(store, source, symbol)  # raises NoTicksStored
     stored = point_lookups.latest_tick(store, source, symbol, as_of) if parts else None
-    live = reads.latest_streamed(stream, symbol, cutoff, finalized, venue)
+    live = reads.latest_streamed(stream, symbol, cutoff, finalized)
     if live is None or (stored is not None and stored["ts"].iloc[0] >= live["ts"].iloc[0]):
         return stored
     return live
@@ -153,18 +153,18 @@ def search_ticks(
     pandas, in time order. Errors as :func:`latest_tick`, and ``ValueError`` naming a bad
     column or operator.
 
-    ``include_stream`` (crypto_trades only): also the stream's settled trades of hours not
-    finalized yet, filtered the same way (in pandas), in time order with the stored ones.
+    ``include_stream`` (crypto_trades, equity_ticks): also the stream's settled trades of hours
+    not finalized yet, filtered the same way (in pandas), in time order with the stored ones.
     """
     store = ArcticStore(uri or settings.arctic_uri())
     if not include_stream:
         return point_lookups.search_ticks(store, source, symbol, start, end, where, columns)
-    stream, venue = _stream(source, store.uri)
+    stream = _stream(source, store.uri)
     schema = point_lookups.tick_schema(source)
     parts = point_lookups.stored_partitions(store, source, symbol, missing_ok=True)
     finalized = {part.key for part in parts}
     lo, hi = point_lookups.utc(start), point_lookups.utc(end)
-    live = reads.streamed_between(stream, symbol, lo, hi, finalized, venue)
+    live = reads.streamed_between(stream, symbol, lo, hi, finalized)
     live = live[point_lookups.where_mask(schema, live, where).to_numpy()]
     if not parts:
         if not reads.unfinalized_hours(stream, symbol, finalized):
@@ -175,18 +175,16 @@ def search_ticks(
     filled = [frame for frame in (stored, live) if len(frame)]
     both = pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or [stored])[0]
     both = both.sort_values(["ts", "trade_id"], kind="stable", ignore_index=True)
-    for column in ("symbol", "venue"):  # categories that differed between the two
-        if both[column].dtype != "category":
+    for column in schema.names:  # categories that differed between the two
+        if schema.dtypes[column] == "category" and both[column].dtype != "category":
             both[column] = both[column].astype(object).astype("category")
     return both if columns is None else both[point_lookups.projected(schema, columns)]
 
 
-def _stream(source: str, uri: str) -> tuple[StreamStore, str]:
-    """The live stream of ``source`` (crypto_trades: the configured venue's) and its venue."""
-    if source != "crypto_trades":
-        raise ValueError(f"include_stream applies to crypto_trades only, not {source!r}")
-    venue = settings.current().crypto_trades_venue
-    return StreamStore.for_venue(uri, venue), venue
+def _stream(source: str, uri: str) -> reads.LiveStream:
+    """The live stream of ``source`` (crypto_trades: the configured venue's; equity_ticks:
+    IQFeed's)."""
+    return reads.LiveStream.of(uri, source, settings.current().crypto_trades_venue)
 
 
 def _with_symbol(frame: pd.DataFrame) -> pd.DataFrame:

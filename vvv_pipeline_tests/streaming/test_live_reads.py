@@ -8,10 +8,17 @@ import pandas as pd
 import pytest
 
 from vvv_pipeline.read import latest_tick, search_ticks
-from vvv_pipeline.schemas import CRYPTO_TRADES, conform
+from vvv_pipeline.schemas import (
+    CRYPTO_TRADES,
+    EQUITY_CONDITIONS,
+    EQUITY_EXCHANGES,
+    EQUITY_TICKS,
+    conform,
+)
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.point_lookups import NoTicksStored
-from vvv_pipeline.streaming.binance_ws import FROM_STREAM, staged_frame
+from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, FROM_STREAM, staged_frame
+from vvv_pipeline.streaming.iqfeed_l1 import staged_from_ticks
 from vvv_pipeline.streaming.store import StreamStore
 
 H0, H1 = "2025-11-25-14:00", "2025-11-25-15:00"
@@ -129,5 +136,77 @@ def test_a_pair_only_the_stream_has_is_readable_and_unknown_ones_are_named(uri):
         latest_tick("DOGEUSDT", source="crypto_trades", uri=uri, include_stream=True)
     with pytest.raises(NoTicksStored):
         search_ticks("DOGEUSDT", T0, T1, source="crypto_trades", uri=uri, include_stream=True)
-    with pytest.raises(ValueError, match="crypto_trades only"):
+    with pytest.raises(NoTicksStored):  # no equity stream nor session stored here
         latest_tick("AAPL", uri=uri, include_stream=True)
+    with pytest.raises(ValueError, match="crypto_trades and equity_ticks only"):
+        latest_tick("BTCUSDT", source="crypto_open_interest", uri=uri, include_stream=True)
+
+
+def equity(rows: list[tuple[int, str, float, int]]) -> pd.DataFrame:
+    """AAPL trades of (trade id, UTC time, price, size), canonical ``equity_ticks``."""
+    ids, times, prices, sizes = zip(*rows, strict=True)
+    n = len(rows)
+    frame = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(list(times), utc=True),
+            "symbol": "AAPL",
+            "price": prices,
+            "size": sizes,
+            "bid": [p - 0.01 for p in prices],
+            "ask": [p + 0.01 for p in prices],
+            "trade_id": ids,
+            "exchange": pd.Categorical(["Q"] * n, EQUITY_EXCHANGES),
+            "condition": pd.Categorical(["@"] * n, EQUITY_CONDITIONS),
+            "aggressor": np.ones(n, dtype="int8"),
+            "extended_hours": [t[11:16] in ("00:30", "21:15") for t in times],
+        }
+    )
+    return conform(frame, EQUITY_TICKS)
+
+
+def test_equity_reads_take_unstored_sessions_from_the_iqfeed_stream(tmp_path):
+    uri = f"lmdb://{tmp_path / 'arctic'}"
+    monday = [(11, "2025-11-24 15:00:01", 230.0, 100), (12, "2025-11-24 20:59:59", 231.0, 200)]
+    ArcticStore(uri).write_partition("equity", "2025-11-24", {"AAPL": equity(monday)})
+    stream = StreamStore.for_venue(uri, "iqfeed")
+    # Monday's session is stored: the stream's copy of it (and of its evening, 00:30 UTC on
+    # Tuesday, still Monday in New York) is never read
+    monday_copy = [(12, "2025-11-24 20:59:59", 999.0, 1), (13, "2025-11-25 00:30:00", 998.0, 1)]
+    stream.publish("AAPL", staged_from_ticks(equity(monday_copy), FROM_STREAM))
+    tuesday = [
+        (21, "2025-11-25 14:30:00", 232.0, 300),
+        (22, "2025-11-25 15:10:00", 233.0, 50),
+        (24, "2025-11-25 15:10:00", 234.0, 400),  # same instant: the higher trade id is later
+        (23, "2025-11-25 21:15:00", 235.0, 500),  # Tuesday's evening: extended hours
+    ]
+    stream.publish("AAPL", staged_from_ticks(equity(tuesday), FROM_STREAM))
+    # the catch-up after a reconnect fetched id 22 again: readers keep the streamed copy
+    again = staged_from_ticks(equity([(22, "2025-11-25 15:10:00", 111.0, 50)]), FROM_BACKFILL)
+    stream.publish("AAPL", again)
+
+    assert picked(latest_tick("AAPL", uri=uri)) == [(12, 231.0)]
+    now = latest_tick("AAPL", uri=uri, include_stream=True)
+    assert picked(now) == [(23, 235.0)] and bool(now["extended_hours"].iloc[0])
+    assert list(now.columns) == list(EQUITY_TICKS.names)
+    at = pd.Timestamp("2025-11-25 15:30", tz="UTC")
+    assert picked(latest_tick("AAPL", at, uri=uri, include_stream=True)) == [(24, 234.0)]
+    night = pd.Timestamp("2025-11-25 01:00", tz="UTC")  # Monday evening in New York: stored
+    assert picked(latest_tick("AAPL", night, uri=uri, include_stream=True)) == [(12, 231.0)]
+
+    found = search_ticks(
+        "AAPL",
+        "2025-11-24",
+        "2025-11-26",
+        where={"size": (">=", 100)},
+        uri=uri,
+        include_stream=True,
+    )
+    assert picked(found) == [(11, 230.0), (12, 231.0), (21, 232.0), (24, 234.0), (23, 235.0)]
+    for column in ("symbol", "exchange", "condition"):
+        assert found[column].dtype == "category", column
+    everything = search_ticks("AAPL", "2025-11-25", "2025-11-26", uri=uri, include_stream=True)
+    assert everything["trade_id"].tolist() == [21, 22, 24, 23]  # id 22 once, as streamed
+    assert everything["price"].tolist() == [232.0, 233.0, 234.0, 235.0]
+
+    ArcticStore(uri).write_partition("equity", "2025-11-25", {"AAPL": equity(tuesday[:2])})
+    assert picked(latest_tick("AAPL", uri=uri, include_stream=True)) == [(22, 233.0)]
