@@ -7,6 +7,7 @@
     as_then = load_bars(["AAPL"], "1min", "2025-11-24", "2025-11-25", as_of="<snapshot>")
     last = latest_tick("AAPL", as_of="2025-11-24 15:00Z")
     now = latest_tick("BTCUSDT", source="crypto_trades", include_stream=True)
+    today = load_bars(["BTCUSDT"], "1min", "2025-11-25", include_stream=True)
     blocks = search_ticks("AAPL", "2025-11-01", "2025-12-01", where={"size": (">=", 10_000)})
 
 Dates are UTC instants or dates (read as UTC midnight; naive times are UTC); the range is
@@ -37,7 +38,8 @@ from vvv_pipeline.storage.derived import (
     VOLUME_BARS,
     DerivedStore,
 )
-from vvv_pipeline.streaming import reads
+from vvv_pipeline.streaming import live_bars, reads
+from vvv_pipeline.universe import load_universe
 
 EVENT_KINDS = ("volume", "dollar", "tick", "tick_imbalance")
 TIER_LIBRARIES = {1: METADATA_TIER1, 2: METADATA_TIER2, 3: METADATA_TIER3}
@@ -62,10 +64,47 @@ def load_bars(
     end: str | pd.Timestamp | None = None,
     as_of: str | None = None,
     uri: str | None = None,
+    include_stream: bool = False,
 ) -> pd.DataFrame:
-    """Time bars (``symbol``, ``ts`` and the bar columns) of ``symbols`` at ``freq``."""
-    frame = load_series(TIME_BARS, [f"{s}/{freq}" for s in symbols], start, end, as_of, uri)
-    return _with_symbol(frame)
+    """Time bars (``symbol``, ``ts`` and the bar columns) of ``symbols`` at ``freq``.
+
+    ``include_stream``: after each symbol's last derived day, bars computed from the ticks a
+    read sees (stored partitions and the live stream's unfinalized hours) up to ``end`` (now if
+    None): see :mod:`vvv_pipeline.streaming.live_bars`. ``start`` is then required and
+    ``as_of`` refused (a snapshot holds no live data).
+    """
+    frame = _with_symbol(
+        load_series(TIME_BARS, [f"{s}/{freq}" for s in symbols], start, end, as_of, uri)
+    )
+    if not include_stream:
+        return frame
+    if as_of is not None or start is None:
+        raise ValueError("include_stream needs a start and no as_of (a snapshot is not live)")
+    lo = point_lookups.utc(start)
+    hi = pd.Timestamp.now(tz="UTC") if end is None else point_lookups.utc(end)
+    crypto = set(load_universe(settings.universe_path()).crypto)
+    pieces = []
+    for symbol in symbols:
+        stored = frame[frame["symbol"] == symbol] if len(frame) else frame
+        pieces.append(stored)
+        live_lo = live_bars.first_live_instant(stored, lo)
+        if live_lo >= hi:
+            continue
+        source = "crypto_trades" if symbol in crypto else "equity_ticks"
+        day_lo = live_bars.day_starts(live_lo, hi)[0]  # a day's trades are signed from its start
+        try:
+            ticks = search_ticks(symbol, day_lo, hi, source=source, uri=uri, include_stream=True)
+        except point_lookups.NoTicksStored:
+            continue
+        bars = live_bars.bars_of_ticks(ticks, freq, live_lo, hi, symbol not in crypto)
+        # in the stored frame's columns (crypto's OI columns are NaN on equities' rows there)
+        pieces.append(
+            bars.assign(symbol=symbol).reindex(
+                columns=frame.columns.union(bars.columns, sort=False)
+            )
+        )
+    kept = [piece for piece in pieces if len(piece)]
+    return pd.concat(kept, ignore_index=True) if kept else frame
 
 
 def load_event_bars(

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vvv_pipeline.read import latest_tick, search_ticks
+from vvv_pipeline.bars import time_bars
+from vvv_pipeline.read import latest_tick, load_bars, search_ticks
 from vvv_pipeline.schemas import (
     CRYPTO_TRADES,
     EQUITY_CONDITIONS,
@@ -16,6 +17,7 @@ from vvv_pipeline.schemas import (
     conform,
 )
 from vvv_pipeline.storage.arctic import ArcticStore
+from vvv_pipeline.storage.derived import TIME_BARS, DerivedStore
 from vvv_pipeline.storage.point_lookups import NoTicksStored
 from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, FROM_STREAM, staged_frame
 from vvv_pipeline.streaming.iqfeed_l1 import staged_from_ticks
@@ -24,6 +26,7 @@ from vvv_pipeline.streaming.store import StreamStore
 H0, H1 = "2025-11-25-14:00", "2025-11-25-15:00"
 T0 = pd.Timestamp("2025-11-25 14:00", tz="UTC")
 T1 = pd.Timestamp("2025-11-25 15:00", tz="UTC")
+NY_MONDAY = pd.Timestamp("2025-11-24", tz="America/New_York").tz_convert("UTC")
 
 
 def ms(stamp: pd.Timestamp, seconds: float) -> int:
@@ -210,3 +213,75 @@ def test_equity_reads_take_unstored_sessions_from_the_iqfeed_stream(tmp_path):
 
     ArcticStore(uri).write_partition("equity", "2025-11-25", {"AAPL": equity(tuesday[:2])})
     assert picked(latest_tick("AAPL", uri=uri, include_stream=True)) == [(22, 233.0)]
+
+
+def test_load_bars_adds_bars_of_the_days_not_derived_yet(tmp_path):
+    uri = f"lmdb://{tmp_path / 'arctic'}"
+    derived_day = canonical([(1, ms(T0 - pd.Timedelta(days=1), 30), 90.0, 1.0)])  # Monday
+    stored_bars = time_bars(derived_day, "1min", partition_starts=[NY_MONDAY])
+    stored_bars = stored_bars.assign(oi_open=5.0, oi_close=6.0, oi_change=1.0)
+    DerivedStore(uri).replace_window(
+        TIME_BARS,
+        {"BTCUSDT/1min": stored_bars.drop(columns="symbol").set_index("ts")},
+        NY_MONDAY,
+        NY_MONDAY + pd.Timedelta(days=1),
+    )
+    # Tuesday: hour 14 finalized in tick_data, hour 15 only streamed
+    tuesday = [(11, ms(T0, 10), 100.0, 1.0), (12, ms(T0, 20), 101.0, 2.0)]
+    ArcticStore(uri).write_partition("crypto", H0, {"BTCUSDT": canonical(tuesday)})
+    stream = StreamStore.for_venue(uri, "binance")
+    live = [(13, ms(T1, 5), 103.0, 1.5, 1), (14, ms(T1, 50), 102.0, 0.5, -1)]
+    stream.publish("BTCUSDT", staged_frame(live, FROM_STREAM))
+    # a streamed copy of Monday (derived already): never turned into bars again
+    monday = ms(T0 - pd.Timedelta(days=1), 40)
+    stream.publish("BTCUSDT", staged_frame([(2, monday, 1.0, 1.0, 1)], FROM_STREAM))
+
+    window = ("2025-11-24", "2025-11-26")
+    assert len(load_bars(["BTCUSDT"], "1min", *window, uri=uri)) == 1  # Monday's one bar
+    bars = load_bars(["BTCUSDT"], "1min", *window, uri=uri, include_stream=True)
+    assert bars["ts"].tolist() == [
+        pd.Timestamp(ms(T0 - pd.Timedelta(days=1), 0), unit="ms", tz="UTC"),
+        T0,
+        T1,
+    ]
+    assert bars[["open", "high", "low", "close", "volume", "trade_count"]].values.tolist() == [
+        [90.0, 90.0, 90.0, 90.0, 1.0, 1],
+        [100.0, 101.0, 100.0, 101.0, 3.0, 2],
+        [103.0, 103.0, 102.0, 102.0, 2.0, 2],
+    ]
+    assert bars["vwap"].iloc[1] == pytest.approx(302.0 / 3)
+    assert bars[["buy_volume", "sell_volume"]].iloc[2].tolist() == [1.5, 0.5]
+    assert bars["oi_close"].iloc[0] == 6.0 and bars["oi_close"].iloc[1:].isna().all()
+    assert list(bars.columns) == list(load_bars(["BTCUSDT"], "1min", *window, uri=uri).columns)
+    daily = load_bars(["BTCUSDT"], "1d", "2025-11-25", "2025-11-26", uri=uri, include_stream=True)
+    assert daily[["open", "close", "volume", "trade_count"]].values.tolist() == [
+        [100.0, 102.0, 5.0, 4]
+    ]
+    with pytest.raises(ValueError, match="needs a start and no as_of"):
+        load_bars(["BTCUSDT"], "1min", None, uri=uri, include_stream=True)
+
+
+def test_live_equity_bars_keep_to_the_session(tmp_path):
+    uri = f"lmdb://{tmp_path / 'arctic'}"
+    stream = StreamStore.for_venue(uri, "iqfeed")
+    tuesday = [
+        (1, "2025-11-25 14:00:00", 229.0, 100),  # pre-market: signs, but makes no bar
+        (2, "2025-11-25 14:30:10", 230.0, 100),
+        (3, "2025-11-25 14:30:50", 231.0, 300),
+        (4, "2025-11-25 20:59:00", 232.0, 200),
+        (5, "2025-11-25 21:15:00", 240.0, 900),  # after the close
+    ]
+    stream.publish("AAPL", staged_from_ticks(equity(tuesday), FROM_STREAM))
+    bars = load_bars(["AAPL"], "1min", "2025-11-25", "2025-11-26", uri=uri, include_stream=True)
+    assert bars["ts"].dt.strftime("%H:%M").tolist() == ["14:30", "20:59"]
+    assert bars[["open", "close", "volume"]].values.tolist() == [
+        [230.0, 231.0, 400],
+        [232.0] * 2 + [200],
+    ]
+    daily = load_bars(["AAPL"], "1d", "2025-11-25", "2025-11-26", uri=uri, include_stream=True)
+    assert daily[["open", "high", "close", "volume"]].values.tolist() == [
+        [230.0, 232.0, 232.0, 600]
+    ]
+    assert load_bars(
+        ["AAPL"], "1min", "2025-11-29", "2025-11-30", uri=uri, include_stream=True
+    ).empty
