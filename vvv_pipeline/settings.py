@@ -209,6 +209,14 @@ class Settings(BaseSettings):
         "staged for their hour, filling its holes from Binance REST (needs the live provider "
         "with the Binance venue); an hour nothing was staged for is fetched as without it",
     )
+    stream_retention_hours: float = Field(
+        default=168.0,
+        ge=0,
+        allow_inf_nan=False,
+        description="a `crypto_trades` run that finalizes an hour deletes the stream's "
+        "`tick_stream` hours this much older than it whose partition is stored (finalizing "
+        "such an hour again fetches it from REST); `0` keeps every streamed hour",
+    )
     binance_ws_url: str = Field(
         default="wss://stream.binance.com:9443/ws",
         description="Binance WebSocket endpoint the crypto stream subscribes on",

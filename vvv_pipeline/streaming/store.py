@@ -23,6 +23,7 @@ storage ArcticDB's own staging semantics apply (settle finalizes what it finds s
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import arcticdb as adb
 import numpy as np
@@ -163,6 +164,20 @@ class StreamStore:
         prefix = f"{self.asset_class}/{symbol}/"
         names = self.library.list_symbols(regex=f"^{re.escape(prefix)}")
         return sorted(name[len(prefix) :] for name in names if name.startswith(prefix))
+
+    def prune(self, symbol: str, before: str, finalized: Collection[str]) -> list[str]:
+        """Delete the symbol's streamed hours older than the hour key ``before`` whose key is in
+        ``finalized`` (their partitions are stored); the keys deleted, oldest first. Hours not
+        finalized are kept whatever their age: their stream is all there is of them."""
+        done = set(finalized)
+        old = [key for key in self.settled_hours(symbol) if key < before and key in done]
+        names = [self.name(symbol, key) for key in old]
+        if names:
+            with library_lock(self.uri, self.library_name):  # a delete: the bare margin
+                failed = [error for error in self.library.delete_batch(names) if error]
+            if failed:
+                raise RuntimeError(f"{self.library_name}: could not delete {failed}")
+        return old
 
     def latest(self, symbol: str) -> pd.Timestamp | None:
         """The time of the newest settled row of ``symbol`` (None: nothing settled): where a

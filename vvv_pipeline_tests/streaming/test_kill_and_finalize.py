@@ -120,6 +120,7 @@ def test_a_killed_and_restarted_collector_loses_and_repeats_nothing_once_finaliz
             len(truth)
         )
         assert meta["streamed_symbols"] == ", ".join(SYMBOLS)
+        assert meta["stream_hours_pruned"] == 0  # nothing streamed a week before the hour
 
         again = materialize(instance, rest.url)
         pd.testing.assert_frame_equal(stored_ticks("crypto_trades", [KEY]), stored)

@@ -152,6 +152,23 @@ def test_staging_splits_by_hour_and_settling_keeps_every_id_once(tmp_path):
     assert store.library.get_staged_symbols() == []
 
 
+def test_pruning_deletes_old_finalized_hours_only(tmp_path):
+    store = StreamStore(f"lmdb://{tmp_path / 'db'}")
+    hour = 3_600_000
+    for k in range(4):  # four consecutive hours, one trade each
+        store.publish("BTCUSDT", staged_frame(rows([k], offset_ms=k * hour), FROM_STREAM))
+    store.publish("ETHUSDT", staged_frame(rows([9]), FROM_STREAM))
+    keys = [hour_key(MS + k * hour) for k in range(4)]
+    assert store.settled_hours("BTCUSDT") == keys
+    # the second hour was never finalized: its stream is all there is of it, so it stays
+    finalized = [keys[0], keys[2], keys[3]]
+    assert store.prune("BTCUSDT", keys[3], finalized) == [keys[0], keys[2]]
+    assert store.settled_hours("BTCUSDT") == [keys[1], keys[3]]
+    assert store.settled_hours("ETHUSDT") == [keys[0]]  # another pair's hours are its own
+    assert store.prune("BTCUSDT", keys[3], finalized) == []
+    assert store.hour("BTCUSDT", keys[3])["trade_id"].tolist() == [3]
+
+
 def test_complete_hour_asks_only_the_holes_and_keeps_what_they_lack():
     every = staged_frame(rows(list(range(1, 21))), FROM_STREAM)
     streamed = every[every["trade_id"].isin([3, 4, 5, 9, 10])]

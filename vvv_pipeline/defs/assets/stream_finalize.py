@@ -6,6 +6,10 @@ from the market's Binance REST client) and then validated and written like any f
 partition; its materialization records how many rows came from the stream, from the
 collector's gap backfills and from this fill. An hour with nothing staged is fetched exactly as
 without streaming, and gets no streaming metadata.
+
+Each such fetch also deletes the streamed hours of its symbols that are more than
+``VVV_STREAM_RETENTION_HOURS`` older than the hour and whose partitions are stored
+(``stream_hours_pruned``), so ``tick_stream`` holds about the retention's worth of hours.
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.ingest import PartitionFetch
 from vvv_pipeline.defs.resources import MarketData
 from vvv_pipeline.providers.base import Source
+from vvv_pipeline.storage.arctic import ArcticStore
+from vvv_pipeline.storage.point_lookups import stored_partitions
 from vvv_pipeline.streaming.finalize import finalize_hour
-from vvv_pipeline.streaming.store import StreamStore
+from vvv_pipeline.streaming.store import StreamStore, hour_key
 from vvv_pipeline.universe import Universe
 
 
@@ -35,6 +41,18 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
             f"provider {market.provider!r}, venue {market.crypto_trades_venue!r}"
         )
     store = StreamStore(arctic_uri)
+    retention = pd.Timedelta(hours=settings.current().stream_retention_hours)
+
+    def prune(symbols: Sequence[str], start: pd.Timestamp) -> int:
+        if retention <= pd.Timedelta(0):
+            return 0
+        before = hour_key((start - retention).value // 1_000_000)
+        ticks = ArcticStore(arctic_uri)
+        pruned = 0
+        for symbol in symbols:
+            parts = stored_partitions(ticks, "crypto_trades", symbol, missing_ok=True)
+            pruned += len(store.prune(symbol, before, [part.key for part in parts]))
+        return pruned
 
     def rest(symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
         return market.fetch(Source.CRYPTO_TRADES, lo, hi, [symbol], universe)
@@ -51,6 +69,7 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
         }
         meta["stream_rest_requests"] = dg.MetadataValue.int(done.rest_requests)
         meta["streamed_symbols"] = dg.MetadataValue.text(", ".join(done.streamed_symbols))
+        meta["stream_hours_pruned"] = dg.MetadataValue.int(prune(symbols, window[0]))
         return done.frame, meta
 
     return fetch
