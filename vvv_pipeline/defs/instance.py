@@ -28,6 +28,8 @@ import importlib
 import os
 import re
 import sqlite3
+import tempfile
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
@@ -171,9 +173,12 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
       corrupted). The data itself (ArcticDB, DuckDB) is not affected.
     * a table found in the index is remembered (:meth:`has_table`): Dagster asks before every
       check evaluation and materialization, each time through a new engine (1.4 ms).
-    * a new run's shard is created and stamped with alembic's migration scripts read once per
-      process (:meth:`_initdb`); Dagster reads every script of its history again for each run
-      (twice), a quarter of a one-partition run's time.
+    * a new run's shard is a copy of an empty shard made once per process
+      (:func:`_empty_run_shard`): the tables, WAL mode and the head revision, as Dagster's
+      ``_initdb`` creates them. Dagster creates every table and index again for each run and
+      reads every migration script of its history (twice), a quarter of a one-partition run's
+      time. A file found already there (another process placed it, or a reader's connection
+      left an empty one) is completed in place (:func:`_create_run_shard`).
     """
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
@@ -216,7 +221,9 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
         )
         event.listen(engine, "connect", _synchronous_normal)
         if shard not in self._initialized_dbs:
-            self._initdb(engine)  # creates the tables and sets WAL mode on a new shard
+            if shard != INDEX_SHARD_NAME:
+                _place_copy(_empty_run_shard(), Path(self.path_for_shard(shard)))
+            self._initdb(engine)  # completes an empty file a reader left; else a no-op
             self._initialized_dbs.add(shard)
         self._kept[shard] = engine
         while len(self._kept) > KEPT_OPEN_SHARDS:
@@ -230,20 +237,7 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
         if for_index_shard:  # once per instance, with Dagster's handling of old index files
             super()._initdb(engine, for_index_shard=True)
             return
-        for retries_left in range(INIT_RETRIES, -1, -1):
-            try:
-                with engine.connect() as connection:
-                    migrations = MigrationContext.configure(connection)
-                    if migrations.get_current_revision() is None:
-                        SqlEventLogStorageMetadata.create_all(engine)
-                        connection.execute(text("PRAGMA journal_mode=WAL;"))
-                        migrations.stamp(_event_log_scripts(), "head")
-                        connection.commit()
-                return
-            except (DatabaseError, sqlite3.DatabaseError) as error:
-                if not retries_left or not CONCURRENT_INIT.search(str(error)):
-                    raise
-                time.sleep(0.2)
+        _create_run_shard(engine)
 
     def close_kept(self) -> None:
         """Drop the engines and close the idle connections (the last close checkpoints), and
@@ -264,6 +258,54 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self.close_kept()
         super().dispose()
+
+
+def _create_run_shard(engine: Engine) -> None:
+    """Give a run shard without an alembic revision the tables, WAL mode and the head revision,
+    as Dagster's ``_initdb`` does, retrying while another process is doing the same."""
+    for retries_left in range(INIT_RETRIES, -1, -1):
+        try:
+            with engine.connect() as connection:
+                migrations = MigrationContext.configure(connection)
+                if migrations.get_current_revision() is None:
+                    SqlEventLogStorageMetadata.create_all(engine)
+                    connection.execute(text("PRAGMA journal_mode=WAL;"))
+                    migrations.stamp(_event_log_scripts(), "head")
+                    connection.commit()
+            return
+        except (DatabaseError, sqlite3.DatabaseError) as error:
+            if not retries_left or not CONCURRENT_INIT.search(str(error)):
+                raise
+            time.sleep(0.2)
+
+
+@cache
+def _empty_run_shard() -> bytes:
+    """The bytes of a new run shard as :func:`_create_run_shard` makes it, made once per
+    process in a scratch folder (its last connection closed, so no WAL file is left)."""
+    with tempfile.TemporaryDirectory(prefix="vvv-run-shard-") as folder:
+        path = Path(folder) / "empty.db"
+        engine = create_engine(f"sqlite:///{path}", poolclass=StaticPool)
+        try:
+            _create_run_shard(engine)
+        finally:
+            engine.dispose()
+        return path.read_bytes()
+
+
+def _place_copy(content: bytes, path: Path) -> None:
+    """``path`` holding ``content``, unless a file is already there: written beside it first
+    and linked into place, so no process ever opens a half-written shard."""
+    if path.exists():
+        return
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    scratch.write_bytes(content)
+    try:
+        os.link(scratch, path)
+    except FileExistsError:
+        pass  # another process placed it first (the same bytes), or a reader's empty file
+    finally:
+        scratch.unlink()
 
 
 @cache

@@ -16,6 +16,7 @@ from vvv_pipeline.defs.instance import (
     KEPT_OPEN_SHARDS,
     KeptOpenEventLogStorage,
     LockedSqliteStorage,
+    _empty_run_shard,
     _event_log_scripts,
 )
 from vvv_pipeline_tests.dagster_internals import InstanceRef
@@ -181,16 +182,19 @@ def test_a_new_run_shard_is_dagsters_own_with_the_scripts_read_once(tmp_path, mo
         pass
     assert len(reads) == 2  # Dagster's, for one new run shard
     _event_log_scripts.cache_clear()
+    _empty_run_shard.cache_clear()
     (tmp_path / "ours").mkdir()
     instance = _instance(tmp_path / "ours")
+    ours = tmp_path / "ours" / "storage" / "history" / "runs"
     reads.clear()
-    runs = [f"0f0f0f0f-0000-4000-8000-{n:012d}" for n in range(3)]
+    runs = [f"0f0f0f0f-0000-4000-8000-{n:012d}" for n in range(4)]
+    (ours / f"{runs[3]}.db").touch()  # what a reader's connection leaves before the first event
     for run_id in runs:
         instance.report_engine_event("x", job_name="j", run_id=run_id)
-    assert len(reads) == 1  # ours, for three
-    ours = tmp_path / "ours" / "storage" / "history" / "runs"
+    assert len(reads) == 1  # ours, for four: the empty shard copied, and the touched file
     expected = _schema(tmp_path / "stock" / f"{RUN_ID}.db")
     assert expected[1] and expected[2] == "wal"
     assert all(_schema(ours / f"{run_id}.db") == expected for run_id in runs)
-    assert [[e.message for e in instance.all_logs(run_id)] for run_id in runs] == [["x"]] * 3
+    assert [[e.message for e in instance.all_logs(run_id)] for run_id in runs] == [["x"]] * 4
+    assert not [p.name for p in ours.iterdir() if p.name.startswith(".")]  # no scratch left
     instance.dispose()
