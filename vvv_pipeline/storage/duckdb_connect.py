@@ -9,13 +9,16 @@ file, on the first attempt.
 
 A database file that :func:`transaction` creates and whose first transaction fails is removed
 again (:mod:`.duckdb_new_file`): a full disk leaves a 0-byte file behind, and DuckDB refuses to
-open a 0-byte file ever after ("not a valid DuckDB database file").
+open a 0-byte file ever after ("not a valid DuckDB database file"). DuckDB also creates a new
+file before it writes its header, so a process opening the file at that moment finds it empty:
+an empty file is tried again for :data:`EMPTY_FILE_WAIT_SECONDS` before it is called a leftover.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -31,6 +34,8 @@ FIRST_RETRY_SECONDS = 0.05
 LONGEST_RETRY_SECONDS = 2.0
 """Bounds of the exponential pause between two attempts to take the lock (jittered by up to
 half, so processes waiting for one file do not retry in step)."""
+EMPTY_FILE_WAIT_SECONDS = 2.0
+"""How long an empty database file is taken for one another process is creating right now."""
 LOCK_MESSAGES = ("Could not set lock on file", "Conflicting lock is held")
 """What DuckDB says when another process holds the file's lock (checked with DuckDB 2.0.1)."""
 
@@ -54,14 +59,29 @@ def is_lock_conflict(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and any(m in str(error) for m in LOCK_MESSAGES)
 
 
-def _reason(database: str, error: BaseException) -> str:
+def _empty_file_refused(database: str, error: BaseException) -> bool:
+    """Whether DuckDB refused ``database`` as invalid while it is an empty file."""
     path = Path(database)
-    if "not a valid DuckDB database" in str(error) and path.is_file() and not path.stat().st_size:
+    return (
+        "not a valid DuckDB database" in str(error) and path.is_file() and not path.stat().st_size
+    )
+
+
+def _reason(database: str, error: BaseException) -> str:
+    if _empty_file_refused(database, error):
         return f"{error} (it is empty, left by a failed first write: remove it)"
     return str(error)
 
 
 def _retrying(database: str, lock_wait: float) -> Retrying:
+    started = time.monotonic()
+
+    def retryable(error: BaseException) -> bool:
+        if is_lock_conflict(error):
+            return True
+        young = time.monotonic() - started < min(EMPTY_FILE_WAIT_SECONDS, lock_wait)
+        return young and _empty_file_refused(database, error)
+
     def pause(state: RetryCallState) -> float:
         backoff = min(FIRST_RETRY_SECONDS * 2 ** (state.attempt_number - 1), LONGEST_RETRY_SECONDS)
         left = lock_wait - state.seconds_since_start
@@ -70,14 +90,19 @@ def _retrying(database: str, lock_wait: float) -> Retrying:
     def announce(state: RetryCallState) -> None:
         error = state.outcome.exception() if state.outcome else None
         pause_s = state.next_action.sleep if state.next_action else 0.0
+        why = (
+            "is locked by another process"
+            if error is not None and is_lock_conflict(error)
+            else "is empty (another process may be creating it)"
+        )
         log.warning(
-            f"DuckDB file {database} is locked by another process; attempt "
+            f"DuckDB file {database} {why}; attempt "
             f"{state.attempt_number} after {state.seconds_since_start:.1f} s, next in "
             f"{pause_s:.2f} s, giving up after {lock_wait:g} s ({error})"
         )
 
     return Retrying(
-        retry=retry_if_exception(is_lock_conflict),
+        retry=retry_if_exception(retryable),
         stop=stop_after_delay(lock_wait),
         wait=pause,
         before_sleep=announce,

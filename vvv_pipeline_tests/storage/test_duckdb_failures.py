@@ -112,6 +112,30 @@ def test_an_empty_file_says_it_was_left_by_a_failed_first_write(tmp_path: Path) 
     assert "left by a failed first write" in str(fails_fast(database))
 
 
+def test_an_empty_file_another_process_is_creating_is_waited_for(tmp_path: Path) -> None:
+    """DuckDB creates a new file before it writes its header: a process opening it in between
+    finds it empty, and must wait for the creator rather than fail (seen with four processes
+    materializing into one new warehouse at once)."""
+    database = tmp_path / "warehouse.duckdb"
+    database.touch()  # the creator's first step
+
+    def creator() -> None:
+        time.sleep(0.5)
+        made = tmp_path / "made.duckdb"
+        create = "CREATE TABLE t AS SELECT 7 AS x"
+        code = f"import duckdb, sys; duckdb.connect(sys.argv[1]).execute({create!r})"
+        subprocess.run([sys.executable, "-c", code, str(made)], check=True)
+        made.replace(database)  # what the creator ends with: a complete database file
+
+    thread = threading.Thread(target=creator)
+    thread.start()
+    try:
+        with transaction(str(database)) as connection:
+            assert connection.execute("SELECT x FROM t").fetchall() == [(7,)]
+    finally:
+        thread.join()
+
+
 def test_an_immutable_file_fails_at_once(tmp_path: Path) -> None:
     database = tmp_path / "warehouse.duckdb"
     make_table(database)
