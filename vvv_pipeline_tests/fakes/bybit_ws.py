@@ -154,21 +154,24 @@ class FakeBybitStream(FakeBinanceStream):
                     continue
                 wanted |= symbols
                 self.log.subscriptions.append(args)
-                reply = {"success": True, "ret_msg": "", "conn_id": "fake", "req_id": rid}
-                await ws.send(json.dumps(reply | {"op": "subscribe"}))
                 if self.started is None:
                     self.started = time.monotonic()
+                # the subscription holds from its acknowledgement on: a trade printed after
+                # the ack is streamed, whenever the pump task first runs
+                cursor = self.due()
+                reply = {"success": True, "ret_msg": "", "conn_id": "fake", "req_id": rid}
+                await ws.send(json.dumps(reply | {"op": "subscribe"}))
                 if pump is None:
-                    pump = asyncio.create_task(self._pump_bybit(ws, wanted))
+                    pump = asyncio.create_task(self._pump_bybit(ws, wanted, cursor))
         except ConnectionClosed:
             pass
         finally:
             if pump is not None:
                 pump.cancel()
 
-    async def _pump_bybit(self, ws: ServerConnection, wanted: set[str]) -> None:
+    async def _pump_bybit(self, ws: ServerConnection, wanted: set[str], cursor: int) -> None:
+        """Streams ``wanted``'s trades printed from ``cursor`` (the first ack) on."""
         script = self.script
-        cursor = self.due()  # a new connection hears the market from now on
         try:
             while True:
                 target = self.due()
