@@ -20,52 +20,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
+from hourly_children import FIRST_HOUR, run_in_tree, tiny_hourly_job  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_HOUR = "2025-11-03 00:00"
 
 
 def run_child(runs: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        os.environ.update(
-            VVV_DATA_DIR=f"{folder}/data",
-            VVV_SCALE="tiny",
-            VVV_GX="0",
-            VVV_HOURLY_START="2025-11-01-00:00",
-        )
-        import dagster as dg
-        import pandas as pd
+    import pandas as pd
 
-        from vvv_pipeline.defs.definitions import build_definitions
-        from vvv_pipeline_tests.instance_home import write_home
-
-        home = write_home(Path(folder) / "dagster_home")
-        job = build_definitions().resolve_job_def("hourly_sources_job")
-        first = pd.Timestamp(FIRST_HOUR, tz="UTC")
-        seconds = []
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            for hour in range(runs):
-                key = (first + pd.Timedelta(hours=hour)).strftime("%Y-%m-%d-%H:%M")
-                began = time.perf_counter()
-                assert job.execute_in_process(instance=instance, partition_key=key).success
-                seconds.append(time.perf_counter() - began)
+    first = pd.Timestamp(FIRST_HOUR.replace("-00:00", " 00:00"), tz="UTC")
+    seconds = []
+    with tiny_hourly_job() as (job, instance):
+        for hour in range(runs):
+            key = (first + pd.Timedelta(hours=hour)).strftime("%Y-%m-%d-%H:%M")
+            began = time.perf_counter()
+            assert job.execute_in_process(instance=instance, partition_key=key).success
+            seconds.append(time.perf_counter() - began)
     print(json.dumps({"median": statistics.median(seconds[1:]), "first": seconds[0]}))
-
-
-def child(tree: Path, runs: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    argv = [sys.executable, str(Path(__file__).resolve()), "--child", "--runs", str(runs)]
-    done = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{tree} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -84,7 +59,7 @@ def main() -> None:
     medians: dict[str, list[float]] = {name: [] for name in trees}
     for repeat in range(args.repeats):
         for name, tree in trees.items():
-            result = child(tree, args.runs)
+            result = run_in_tree(__file__, tree, ["--runs", str(args.runs)])
             medians[name].append(result["median"])
             print(f"process {repeat + 1} {name}: {1000 * result['median']:.1f} ms per run")
     print(f"\n{args.runs} one-partition runs of hourly_sources_job per process")

@@ -21,55 +21,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
+from hourly_children import FIRST_HOUR, run_in_tree, tiny_hourly_job  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_HOUR = "2025-11-03-00:00"
 
 
 def run_child(hours: int) -> None:
-    import dagster as dg
     import pandas as pd
-
-    from vvv_pipeline.defs.definitions import build_definitions
-    from vvv_pipeline_tests.instance_home import write_home
 
     first = pd.Timestamp(FIRST_HOUR.replace("-00:00", " 00:00"), tz="UTC")
     last = (first + pd.Timedelta(hours=hours - 1)).strftime("%Y-%m-%d-%H:%M")
-    with tempfile.TemporaryDirectory() as folder:
-        os.environ.update(
-            VVV_DATA_DIR=f"{folder}/data",
-            VVV_SCALE="tiny",
-            VVV_GX="0",
-            VVV_HOURLY_START="2025-11-01-00:00",
-        )
-        home = write_home(Path(folder) / "dagster_home")
-        defs = build_definitions()
-        job = defs.resolve_job_def("hourly_sources_job")
-        tags = {
-            "dagster/asset_partition_range_start": FIRST_HOUR,
-            "dagster/asset_partition_range_end": last,
-        }
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            began, cpu = time.perf_counter(), time.process_time()
-            assert job.execute_in_process(instance=instance, tags=tags).success
-            seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+    tags = {
+        "dagster/asset_partition_range_start": FIRST_HOUR,
+        "dagster/asset_partition_range_end": last,
+    }
+    with tiny_hourly_job() as (job, instance):
+        began, cpu = time.perf_counter(), time.process_time()
+        assert job.execute_in_process(instance=instance, tags=tags).success
+        seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
     print(json.dumps({"seconds": seconds, "cpu": cpu, "partitions": 2 * hours}))
-
-
-def child(tree: Path, hours: int) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(tree)}
-    argv = [sys.executable, str(Path(__file__).resolve()), "--child", "--hours", str(hours)]
-    done = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"{tree} failed:\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -88,7 +62,7 @@ def main() -> None:
     results: dict[str, list[dict]] = {name: [] for name in trees}
     for repeat in range(args.repeats):
         for name, tree in trees.items():
-            result = child(tree, args.hours)
+            result = run_in_tree(__file__, tree, ["--hours", str(args.hours)])
             results[name].append(result)
             wall, cpu = result["seconds"], result["cpu"]
             print(f"run {repeat + 1} {name}: {wall:.2f} s wall, {cpu:.2f} s CPU")
