@@ -17,7 +17,13 @@ Inputs must be sorted by (symbol, ts), as canonical frames are; nothing is re-so
 
 from vvv_pipeline.bars.event_frames import EVENT_BAR_COLUMNS
 from vvv_pipeline.bars.imbalance import tick_imbalance_bars
-from vvv_pipeline.bars.open_interest import OI_WINDOW_COLUMNS, join_oi, oi_windows
+from vvv_pipeline.bars.open_interest import (
+    BAR_OI_COLUMNS,
+    OI_WINDOW_COLUMNS,
+    join_oi,
+    oi_unknown,
+    oi_windows,
+)
 from vvv_pipeline.bars.session_grid import calendar_day_windows, session_windows
 from vvv_pipeline.bars.signing import tick_rule, trade_signs
 from vvv_pipeline.bars.spec import BarSpec, ImbalanceSpec, ThresholdSpec
@@ -26,6 +32,7 @@ from vvv_pipeline.bars.time import FREQUENCIES, TIME_BAR_COLUMNS, time_bars
 from vvv_pipeline.bars.volume import dollar_bars, tick_bars, volume_bars
 
 __all__ = [
+    "BAR_OI_COLUMNS",
     "EVENT_BAR_COLUMNS",
     "FREQUENCIES",
     "OI_WINDOW_COLUMNS",
@@ -37,6 +44,7 @@ __all__ = [
     "default_thresholds",
     "dollar_bars",
     "join_oi",
+    "oi_unknown",
     "oi_windows",
     "session_windows",
     "tick_bars",

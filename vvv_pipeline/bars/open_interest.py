@@ -40,6 +40,9 @@ OI_WINDOW_COLUMNS = [
 ]
 """Columns of :func:`oi_windows` (``venue`` follows ``symbol`` when ``by_venue``)."""
 
+BAR_OI_COLUMNS = ("oi_open", "oi_close", "oi_change")
+"""Columns :func:`join_oi` adds to crypto time bars."""
+
 
 def _last_per_window(oi: pd.DataFrame, width: int, keys: list[str]) -> pd.DataFrame:
     """Last sample of each (keys, window) group; vectorized, sorting only across venues."""
@@ -119,6 +122,13 @@ def bar_bounds(bars: pd.DataFrame, spec: BarSpec) -> tuple[pd.Series, pd.Series]
     return (label, other) if spec.label == "left" else (other, label)
 
 
+def oi_unknown(bars: pd.DataFrame) -> pd.DataFrame:
+    """``bars`` with NaN OI columns: no window is known (a day without OI samples, or live
+    bars before their day's windows are built). The columns are always present, so every day
+    of a series has the same schema."""
+    return bars.assign(**dict.fromkeys(BAR_OI_COLUMNS, np.nan))
+
+
 def join_oi(
     bars: pd.DataFrame, windows: pd.DataFrame, spec: BarSpec | str = "1min", seconds: int = 5
 ) -> pd.DataFrame:
@@ -126,8 +136,10 @@ def join_oi(
 
     ``windows`` is :func:`oi_windows` output (``by_venue=False``) with ``seconds`` windows.
     Left-closed bars only: a window belongs to the bar containing its start. One searchsorted per
-    symbol; no per-row Python.
+    symbol; no per-row Python. No windows (or no bars): :func:`oi_unknown`.
     """
+    if len(windows) == 0 or len(bars) == 0:
+        return oi_unknown(bars)
     spec = spec if isinstance(spec, BarSpec) else BarSpec(spec)
     if spec.closed != "left":
         raise ValueError("join_oi supports left-closed bars (the OI windows are left-closed)")

@@ -14,15 +14,11 @@ at finalization. Crypto bars carry open interest only once derived (``oi_open``,
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from vvv_pipeline.bars import time_bars
+from vvv_pipeline.bars import oi_unknown, time_bars
 from vvv_pipeline.calendars import EXCHANGE_TZ, is_session
 from vvv_pipeline.metadata_tiers.windows import calendar_window
-
-OI_COLUMNS = ("oi_open", "oi_close", "oi_change")
-"""Columns stored crypto bars carry that live bars cannot know yet."""
 
 
 def first_live_instant(stored: pd.DataFrame, start: pd.Timestamp) -> pd.Timestamp:
@@ -56,6 +52,6 @@ def bars_of_ticks(
         bars = time_bars(ticks, freq, sessions=sessions, partition_starts=starts)
     else:
         bars = time_bars(ticks, freq, partition_starts=starts)
-        bars = bars.assign(**dict.fromkeys(OI_COLUMNS, np.nan))
+        bars = oi_unknown(bars)  # the day's OI windows are built when it is derived
     label = bars["ts"]
     return bars[(label >= lo) & (label < hi)].reset_index(drop=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vvv_pipeline.bars import OI_WINDOW_COLUMNS, join_oi, oi_windows, time_bars
+from vvv_pipeline.bars import BAR_OI_COLUMNS, OI_WINDOW_COLUMNS, join_oi, oi_windows, time_bars
 from vvv_pipeline_tests.bars.synthetic import crypto_trades
 
 
@@ -84,6 +84,10 @@ def test_join_oi_gives_oi_at_bar_open_and_close_and_the_change():
     np.testing.assert_array_equal(got["oi_open"], [np.nan, 104.0, 110.0])
     assert got["oi_close"].tolist() == [104.0, 110.0, 111.0]
     np.testing.assert_array_equal(got["oi_change"], [np.nan, 6.0, 1.0])
+    # a day without OI samples keeps the same columns, all unknown
+    unknown = join_oi(bars, oi_windows(oi).iloc[:0])
+    assert unknown.columns.tolist() == ["symbol", "ts", *BAR_OI_COLUMNS]
+    assert unknown[list(BAR_OI_COLUMNS)].isna().all().all() and len(unknown) == 3
 
 
 def test_join_oi_on_crypto_daily_bars_uses_new_york_days():

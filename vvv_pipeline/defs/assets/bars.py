@@ -159,22 +159,12 @@ def crypto_time_bars(
         frames: dict[str, pd.DataFrame] = {}
         for freq in FREQUENCIES:
             bars = time_bars(trades, freq, partition_starts=starts)
-            bars = with_open_interest(bars, oi, freq)
+            bars = join_oi(bars, oi, freq, OI_SECONDS)
             frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
 
     rows_of = hourly_rows_of_days(store, "crypto_trades", symbols)
     return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of)
-
-
-def with_open_interest(bars: pd.DataFrame, oi: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """``bars`` with ``oi_open``/``oi_close``/``oi_change``; NaN where no OI window is known.
-
-    The columns are always present, so every day of a series has the same schema.
-    """
-    if len(oi) == 0 or len(bars) == 0:
-        return bars.assign(oi_open=float("nan"), oi_close=float("nan"), oi_change=float("nan"))
-    return join_oi(bars, oi, freq, OI_SECONDS)
 
 
 TIME_BAR_ASSETS = [equity_time_bars, crypto_oi_windows, crypto_time_bars]
