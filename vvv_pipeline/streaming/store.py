@@ -23,7 +23,7 @@ storage ArcticDB's own staging semantics apply (settle finalizes what it finds s
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import arcticdb as adb
 import numpy as np
@@ -165,12 +165,18 @@ class StreamStore:
         names = self.library.list_symbols(regex=f"^{re.escape(prefix)}")
         return sorted(name[len(prefix) :] for name in names if name.startswith(prefix))
 
-    def prune(self, symbol: str, before: str, finalized: Collection[str]) -> list[str]:
+    def prune(
+        self, symbol: str, before: str, finalized: Callable[[], Collection[str]]
+    ) -> list[str]:
         """Delete the symbol's streamed hours older than the hour key ``before`` whose key is in
-        ``finalized`` (their partitions are stored); the keys deleted, oldest first. Hours not
-        finalized are kept whatever their age: their stream is all there is of them."""
-        done = set(finalized)
-        old = [key for key in self.settled_hours(symbol) if key < before and key in done]
+        ``finalized()`` (their partitions are stored); the keys deleted, oldest first. Hours not
+        finalized are kept whatever their age: their stream is all there is of them.
+        ``finalized`` is asked only when the stream holds older hours (it lists a library)."""
+        old = [key for key in self.settled_hours(symbol) if key < before]
+        if not old:
+            return []
+        done = set(finalized())
+        old = [key for key in old if key in done]
         names = [self.name(symbol, key) for key in old]
         if names:
             with library_lock(self.uri, self.library_name):  # a delete: the bare margin

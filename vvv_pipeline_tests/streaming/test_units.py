@@ -161,8 +161,14 @@ def test_pruning_deletes_old_finalized_hours_only(tmp_path):
     keys = [hour_key(MS + k * hour) for k in range(4)]
     assert store.settled_hours("BTCUSDT") == keys
     # the second hour was never finalized: its stream is all there is of it, so it stays
-    finalized = [keys[0], keys[2], keys[3]]
-    assert store.prune("BTCUSDT", keys[3], finalized) == [keys[0], keys[2]]
+    asked = []
+
+    def finalized() -> list[str]:
+        asked.append(1)
+        return [keys[0], keys[2], keys[3]]
+
+    assert store.prune("BTCUSDT", keys[0], finalized) == [] and not asked  # nothing older
+    assert store.prune("BTCUSDT", keys[3], finalized) == [keys[0], keys[2]] and len(asked) == 1
     assert store.settled_hours("BTCUSDT") == [keys[1], keys[3]]
     assert store.settled_hours("ETHUSDT") == [keys[0]]  # another pair's hours are its own
     assert store.prune("BTCUSDT", keys[3], finalized) == []

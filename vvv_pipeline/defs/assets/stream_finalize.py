@@ -50,8 +50,12 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
         ticks = ArcticStore(arctic_uri)
         pruned = 0
         for symbol in symbols:
-            parts = stored_partitions(ticks, "crypto_trades", symbol, missing_ok=True)
-            pruned += len(store.prune(symbol, before, [part.key for part in parts]))
+
+            def stored(symbol: str = symbol) -> list[str]:
+                parts = stored_partitions(ticks, "crypto_trades", symbol, missing_ok=True)
+                return [part.key for part in parts]
+
+            pruned += len(store.prune(symbol, before, stored))
         return pruned
 
     def rest(symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
