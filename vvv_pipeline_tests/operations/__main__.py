@@ -3,7 +3,8 @@
     python -m vvv_pipeline_tests.operations [--storage sqlite|postgres] [--short]
                                              [--workdir DIR] [--out REPORT.json]
 
-Creates a fresh data directory and ``DAGSTER_HOME`` (the shipped ``dagster.yaml``: locked
+Creates a fresh data directory, the rehearsal's universe and holdings files
+(:data:`~.scenario.UNIVERSE`), ``DAGSTER_HOME`` (the shipped ``dagster.yaml``: locked
 SQLite storage, the project's run launcher, run monitoring on; or the same launcher and
 monitoring on a new database of the PostgreSQL server at ``VVV_TEST_PG_HOST``, 127.0.0.1:5432,
 user ``postgres``, dropped afterwards), a local webhook receiver for alerts, then runs
@@ -29,11 +30,20 @@ def prepare(workdir: Path, short: bool, storage: dict | None = None) -> None:
     """The environment and a ``DAGSTER_HOME`` holding the shipped dagster.yaml (its ``storage``
     replaced by ``storage`` when given)."""
     from vvv_pipeline_tests.instance_home import write_home
-    from vvv_pipeline_tests.operations.scenario import PARTITIONS_START, SHORT_PARTITIONS_START
+    from vvv_pipeline_tests.operations.scenario import (
+        HOLDINGS,
+        PARTITIONS_START,
+        SHORT_PARTITIONS_START,
+        UNIVERSE,
+    )
 
     home = write_home(workdir / "dagster_home", {"storage": storage} if storage else None)
+    (workdir / "universe.toml").write_text(UNIVERSE)
+    (workdir / "holdings.toml").write_text(HOLDINGS)
     os.environ.update(
         DAGSTER_HOME=str(home),
+        VVV_UNIVERSE=str(workdir / "universe.toml"),
+        VVV_HOLDINGS=str(workdir / "holdings.toml"),
         VVV_DATA_DIR=str(workdir / "data"),
         VVV_SCALE="tiny",
         VVV_GX="0",

@@ -85,3 +85,28 @@ scheduled runs build their derived assets themselves, and the gap sensor heals w
 CRYPTO_TRADES_PER_HOUR = 600
 """Crypto density of the rehearsal: at the tiny preset's 100 trades an hour, a median minute
 holds one trade and tier 4's volume-spike ratio (10,000x the median minute) is noise."""
+
+UNIVERSE = """\
+# The rehearsal's instruments: enough of each kind for every asset, few enough that the runs'
+# time is the operation's, not the data's.
+[equities]
+symbols = ["SPY", "AAPL", "NVDA"]
+start_price = { SPY = 450.0, AAPL = 185.0, NVDA = 48.0 }
+
+[crypto]
+symbols = ["BTCUSDT", "ETHUSDT"]
+start_price = { BTCUSDT = 42000.0, ETHUSDT = 2300.0 }
+
+[economic]
+series = { DGS10 = "daily", CPIAUCSL = "monthly" }
+
+[daily_ohlcv]
+instruments = { SPY = "equity", "EURUSD=X" = "fx", "GC=F" = "commodity" }
+"""
+HOLDINGS = """\
+cash = 25000.0
+
+[positions]
+AAPL = { quantity = 200, cost_basis = 180.0 }
+SPY = { quantity = -50, cost_basis = 455.0 }
+"""
