@@ -215,7 +215,9 @@ class Settings(BaseSettings):
         allow_inf_nan=False,
         description="a `crypto_trades` run that finalizes an hour deletes the stream's "
         "`tick_stream` hours this much older than it whose partition is stored (finalizing "
-        "such an hour again fetches it from REST); `0` keeps every streamed hour",
+        "such an hour again fetches it from REST); an `equity_ticks` session run does the same "
+        "for the IQFeed stream when `iqfeed` is in `VVV_STREAM_VENUES`; `0` keeps every "
+        "streamed hour",
     )
     binance_ws_url: str = Field(
         default="wss://stream.binance.com:9443/ws",

@@ -113,6 +113,11 @@ def stored_partitions(
     return sorted(parts, key=lambda part: part.name)
 
 
+def stored_keys(store: ArcticStore, source: str, symbol: str) -> list[str]:
+    """Keys of the instrument's stored partitions, oldest first (none: empty)."""
+    return [part.key for part in stored_partitions(store, source, symbol, missing_ok=True)]
+
+
 def _partition(name: str, key: str) -> Partition:
     if _SESSION_KEY.match(key):
         start = pd.Timestamp(key, tz="UTC")

@@ -166,17 +166,22 @@ class StreamStore:
         return sorted(name[len(prefix) :] for name in names if name.startswith(prefix))
 
     def prune(
-        self, symbol: str, before: str, finalized: Callable[[], Collection[str]]
+        self,
+        symbol: str,
+        before: str,
+        finalized: Callable[[], Collection[str]],
+        partition_of: Callable[[str], str] = str,
     ) -> list[str]:
-        """Delete the symbol's streamed hours older than the hour key ``before`` whose key is in
-        ``finalized()`` (their partitions are stored); the keys deleted, oldest first. Hours not
-        finalized are kept whatever their age: their stream is all there is of them.
-        ``finalized`` is asked only when the stream holds older hours (it lists a library)."""
+        """Delete the symbol's streamed hours older than the hour key ``before`` whose
+        partition (``partition_of(hour)``: the hour itself by default) is in ``finalized()``;
+        the keys deleted, oldest first. Hours not finalized are kept whatever their age: their
+        stream is all there is of them. ``finalized`` is asked only when the stream holds older
+        hours (it lists a library)."""
         old = [key for key in self.settled_hours(symbol) if key < before]
         if not old:
             return []
         done = set(finalized())
-        old = [key for key in old if key in done]
+        old = [key for key in old if partition_of(key) in done]
         names = [self.name(symbol, key) for key in old]
         if names:
             with library_lock(self.uri, self.library_name):  # a delete: the bare margin

@@ -23,6 +23,8 @@ from vvv_pipeline.streaming.binance_ws import (
 from vvv_pipeline.streaming.buffer import TradeBuffer
 from vvv_pipeline.streaming.collector import backoff_delay
 from vvv_pipeline.streaming.finalize import FROM_REST, complete_hour
+from vvv_pipeline.streaming.pruning import prune_stored_hours
+from vvv_pipeline.streaming.reads import LiveStream
 from vvv_pipeline.streaming.sequence import Gap, Hole, Sequencer, holes
 from vvv_pipeline.streaming.store import StreamStore, hour_key
 
@@ -173,6 +175,34 @@ def test_pruning_deletes_old_finalized_hours_only(tmp_path):
     assert store.settled_hours("ETHUSDT") == [keys[0]]  # another pair's hours are its own
     assert store.prune("BTCUSDT", keys[3], finalized) == []
     assert store.hour("BTCUSDT", keys[3])["trade_id"].tolist() == [3]
+
+
+def test_equity_stream_hours_go_once_their_new_york_session_is_stored(tmp_path):
+    uri = f"lmdb://{tmp_path / 'db'}"
+    stream = LiveStream(StreamStore.for_venue(uri, "iqfeed"), "equity_ticks", "iqfeed")
+    hour = 3_600_000
+    monday = pd.Timestamp("2025-11-24 14:00", tz="UTC").value // 1_000_000
+    # Monday 09:00 and 18:00 New York; 00:30 UTC Tuesday is still Monday evening in New York;
+    # Tuesday 09:00 New York
+    starts = [monday, monday + 9 * hour, monday + 10 * hour + hour // 2, monday + 24 * hour]
+    for start in starts:
+        stream.store.publish("AAPL", staged_frame(rows([1], offset_ms=start - MS), FROM_STREAM))
+    keys = stream.store.settled_hours("AAPL")
+    assert [stream.partition_of(k) for k in keys] == ["2025-11-24"] * 3 + ["2025-11-25"]
+    asked: list[str] = []
+
+    def stored(symbol: str) -> list[str]:
+        asked.append(symbol)
+        return ["2025-11-24"]  # Tuesday's session is not stored yet
+
+    wednesday = pd.Timestamp("2025-11-26 05:00", tz="UTC")
+    week = pd.Timedelta(hours=168)
+    assert prune_stored_hours(stream, ["AAPL"], wednesday, week, stored) == 0
+    assert asked == []  # nothing older than the retention: the stored sessions are not listed
+    assert prune_stored_hours(stream, ["AAPL"], wednesday, pd.Timedelta(0), stored) == 0
+    # a day's retention: every Monday hour is older and stored; Tuesday's session is not
+    assert prune_stored_hours(stream, ["AAPL"], wednesday, pd.Timedelta(hours=24), stored) == 3
+    assert stream.store.settled_hours("AAPL") == keys[3:] and asked == ["AAPL"]
 
 
 def test_complete_hour_asks_only_the_holes_and_keeps_what_they_lack():

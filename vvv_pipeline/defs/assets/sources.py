@@ -21,7 +21,7 @@ from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA
 from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.defs.assets.source_types import source_column_schema, source_dagster_type
-from vvv_pipeline.defs.assets.stream_finalize import stream_fetch
+from vvv_pipeline.defs.assets.stream_finalize import prune_equity_stream, stream_fetch
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.automation.policies import (
     freshness_for,
@@ -31,6 +31,7 @@ from vvv_pipeline.defs.automation.policies import (
 from vvv_pipeline.defs.resources import ArcticDB, MarketData, UniverseFile, Validation
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
+from vvv_pipeline.streaming.iqfeed_l1 import VENUE as IQFEED
 from vvv_pipeline.validation.gate import check_names
 
 OWNERS = ["team:market-data"]
@@ -98,6 +99,12 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         with source_retries(settings.current(), context.retry_number):
             fetch = stream_fetch(market, u, arctic_store.uri) if streamed else None
             ingested = ingest(context, spec, market, u, validation, write, fetch)
+        if spec.source == Source.EQUITY_TICKS and IQFEED in settings.stream_venues():
+            for session in sorted(ingested.partition_metadata):  # each counts what it let go
+                pruned = prune_equity_stream(arctic_store.uri, symbols, session)
+                ingested.partition_metadata[session]["stream_hours_pruned"] = dg.MetadataValue.int(
+                    pruned
+                )
         attach_per_partition(context, ingested.partition_metadata)
         metadata = ingested.run_metadata()
         metadata["storage"] = dg.MetadataValue.text(

@@ -10,6 +10,11 @@ without streaming, and gets no streaming metadata.
 Each such fetch also deletes the streamed hours of its symbols that are more than
 ``VVV_STREAM_RETENTION_HOURS`` older than the hour and whose partitions are stored
 (``stream_hours_pruned``), so ``tick_stream`` holds about the retention's worth of hours.
+An ``equity_ticks`` run does the same for the IQFeed stream's hours when that stream is
+monitored (``iqfeed`` in ``VVV_STREAM_VENUES``): an hour goes once the session of its New York
+date is stored and is older than the retention before each session the run stores
+(:func:`prune_equity_stream`); the sessions themselves are fetched from IQFeed's history as
+always.
 """
 
 from __future__ import annotations
@@ -20,13 +25,17 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline import settings
+from vvv_pipeline.calendars import EXCHANGE_TZ
 from vvv_pipeline.defs.assets.ingest import PartitionFetch
 from vvv_pipeline.defs.resources import MarketData
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.storage.arctic import ArcticStore
-from vvv_pipeline.storage.point_lookups import stored_partitions
+from vvv_pipeline.storage.point_lookups import stored_keys
 from vvv_pipeline.streaming.finalize import finalize_hour
-from vvv_pipeline.streaming.store import StreamStore, hour_key
+from vvv_pipeline.streaming.iqfeed_l1 import VENUE as IQFEED
+from vvv_pipeline.streaming.pruning import prune_stored_hours
+from vvv_pipeline.streaming.reads import LiveStream
+from vvv_pipeline.streaming.store import StreamStore
 from vvv_pipeline.universe import Universe
 
 
@@ -41,22 +50,14 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
             f"provider {market.provider!r}, venue {market.crypto_trades_venue!r}"
         )
     store = StreamStore(arctic_uri)
+    stream = LiveStream(store, "crypto_trades", "binance")
     retention = pd.Timedelta(hours=settings.current().stream_retention_hours)
 
     def prune(symbols: Sequence[str], start: pd.Timestamp) -> int:
-        if retention <= pd.Timedelta(0):
-            return 0
-        before = hour_key((start - retention).value // 1_000_000)
         ticks = ArcticStore(arctic_uri)
-        pruned = 0
-        for symbol in symbols:
-
-            def stored(symbol: str = symbol) -> list[str]:
-                parts = stored_partitions(ticks, "crypto_trades", symbol, missing_ok=True)
-                return [part.key for part in parts]
-
-            pruned += len(store.prune(symbol, before, stored))
-        return pruned
+        return prune_stored_hours(
+            stream, symbols, start, retention, lambda s: stored_keys(ticks, "crypto_trades", s)
+        )
 
     def rest(symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
         return market.fetch(Source.CRYPTO_TRADES, lo, hi, [symbol], universe)
@@ -77,3 +78,15 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
         return done.frame, meta
 
     return fetch
+
+
+def prune_equity_stream(arctic_uri: str, symbols: Sequence[str], session: str) -> int:
+    """Once ``session`` is stored: delete the IQFeed stream's hours of stored sessions older
+    than the retention before ``session``'s New York midnight; how many."""
+    stream = LiveStream(StreamStore.for_venue(arctic_uri, IQFEED), "equity_ticks", IQFEED)
+    midnight = pd.Timestamp(session).tz_localize(EXCHANGE_TZ).tz_convert("UTC")
+    retention = pd.Timedelta(hours=settings.current().stream_retention_hours)
+    ticks = ArcticStore(arctic_uri)
+    return prune_stored_hours(
+        stream, symbols, midnight, retention, lambda s: stored_keys(ticks, "equity_ticks", s)
+    )
