@@ -206,8 +206,9 @@ class Settings(BaseSettings):
     stream_crypto_trades: bool = Field(
         default=False,
         description="`crypto_trades` partitions finalize what `vvv-pipeline stream crypto` "
-        "staged for their hour, filling its holes from Binance REST (needs the live provider "
-        "with the Binance venue); an hour nothing was staged for is fetched as without it",
+        "staged for their hour, filling its holes from the venue's REST (needs the live "
+        "provider with the Binance or Bybit venue, the stream's own); an hour nothing was "
+        "staged for is fetched as without it",
     )
     stream_retention_hours: float = Field(
         default=168.0,

@@ -14,7 +14,9 @@ the payload, as Binance requires); the client pings every ``ping_interval`` and 
 up when no pong comes within ``ping_timeout``. A jump in a symbol's aggregate ids
 (:class:`~.sequence.Sequencer`) is fetched from REST at once (``backfill``, in a thread) and staged
 with its origin marked; repeats are dropped. Where ids are not consecutive (Bybit), ``resync``
-re-reads each pair's recent trades after every subscription instead. Stopping (the ``stop`` event,
+re-reads each pair's recent trades after every subscription instead, and given a
+:class:`~.coverage.Coverage` records where it then holds every trade, stored with the flushes
+(``coverage_sink``) for the hour's finalization. Stopping (the ``stop`` event,
 set by SIGTERM/SIGINT in :mod:`.service`) closes the socket, waits briefly for running backfills
 and flushes what the buffer holds. Every ``status_interval`` seconds, and once more after the last
 flush, a snapshot of its state (:meth:`Collector.status`) goes to ``report`` (:mod:`.status` writes
@@ -50,6 +52,7 @@ from vvv_pipeline.streaming.binance_ws import (
     Trade,
 )
 from vvv_pipeline.streaming.buffer import TradeBuffer
+from vvv_pipeline.streaming.coverage import Coverage, Interval
 from vvv_pipeline.streaming.sequence import Gap, Sequencer
 from vvv_pipeline.streaming.status import STATUS_VERSION
 
@@ -66,6 +69,12 @@ Resync = Callable[[str, int | None], pd.DataFrame]
 each subscription on venues whose ids cannot reveal a gap; in a worker thread. The second
 argument is the time (epoch ms) of the last trade this process heard of the pair (None: none
 yet), where a venue's history can be asked from a point in time (IQFeed)."""
+CoverageSink = Callable[[dict[str, list[Interval]]], object]
+"""Stores the pairs' coverage intervals (:mod:`.coverage`); called in a worker thread, after
+the rows they vouch for are staged."""
+COVERAGE_WRITE_SECONDS = 1.0
+"""Coverage is stored with the first flush at least this long after the last time it was (and
+with the last flush): an older copy vouches for less, never for more."""
 
 
 class Link(Protocol):
@@ -194,9 +203,15 @@ class Collector:
         wire: Wire | None = None,
         resync: Resync | None = None,
         opener: Opener | None = None,
+        coverage: Coverage | None = None,
+        coverage_sink: CoverageSink | None = None,
     ) -> None:
         self.config, self.sink, self.backfill, self.rng = config, sink, backfill, rng
         self.report, self.resync = report, resync
+        self.coverage, self.coverage_sink = coverage, coverage_sink
+        """Where the pairs are known complete, for venues whose resync reaches back from the
+        latest trade (Bybit): see :mod:`.coverage`."""
+        self._coverage_written = -COVERAGE_WRITE_SECONDS
         self.wire: Wire = wire or BinanceWire()
         self.opener: Opener = opener or websocket_opener
         self.stats = CollectorStats()
@@ -257,6 +272,8 @@ class Collector:
             # where this connection's hole begins: a resync runs once the subscription is
             # confirmed, when trades of this connection may already have arrived
             self._heard_before = dict(self.stats.last_trade_ms)
+            if self.coverage is not None:
+                self.coverage.connection_opened()
             self._request_id += 1
             requests = self.wire.subscribe(config.symbols, self._request_id)
             self._pending = {rid for rid, _ in requests}
@@ -365,6 +382,13 @@ class Collector:
             self.stats.backfilled += len(rows)
             if len(rows):
                 self._extra.append((symbol, rows))
+            if self.coverage is not None:
+                first = rows.index[0].value // 1_000_000 if len(rows) else None
+                heard = [rows.index[-1].value // 1_000_000] if len(rows) else []
+                heard += (
+                    [self.stats.last_trade_ms[symbol]] if symbol in self.stats.last_trade_ms else []
+                )
+                self.coverage.resynced(symbol, first, max(heard) if heard else None)
 
     def _trade(self, message: Trade) -> None:
         row = message.row
@@ -376,6 +400,8 @@ class Collector:
             return
         self.stats.trades += 1
         self.stats.last_trade_ms[message.symbol] = row[1]
+        if self.coverage is not None:
+            self.coverage.heard(message.symbol, row[1])
         pairs = self.stats.pair_trades
         pairs[message.symbol] = pairs.get(message.symbol, 0) + 1
         self.buffer.add(message.symbol, row, 0)
@@ -413,25 +439,40 @@ class Collector:
         if wait:  # the buffer is full: stop reading until the store has taken it
             await self._flushing
 
-    async def _flush(self) -> None:
+    async def _flush(self, last: bool = False) -> None:
         async with self._flush_lock:
             held = self.buffer.drain()
             extra, self._extra = self._extra, []
+            # taken with the rows: stored after them, it vouches for nothing unstaged
+            coverage = self._coverage_due(last)
             segments: dict[str, list[pd.DataFrame]] = {}
             for (symbol, origin), rows in held.items():
                 segments.setdefault(symbol, []).append(self.wire.staged(rows, origin))
             for symbol, rows in extra:
                 segments.setdefault(symbol, []).append(rows)
-            if not segments:
+            if not segments and coverage is None:
                 return
-            staged = await asyncio.to_thread(self._stage, segments)
-            self.stats.flushes += 1
+            staged = await asyncio.to_thread(self._stage, segments, coverage)
+            self.stats.flushes += bool(segments)
             # counted here, on the loop, where status snapshots read them
             for symbol, rows in staged.items():
                 self.stats.staged_rows += rows
                 self.stats.pair_staged[symbol] = self.stats.pair_staged.get(symbol, 0) + rows
 
-    def _stage(self, segments: dict[str, list[pd.DataFrame]]) -> dict[str, int]:
+    def _coverage_due(self, last: bool) -> dict[str, list[Interval]] | None:
+        if self.coverage is None or self.coverage_sink is None:
+            return None
+        now = time.monotonic()
+        if not last and now - self._coverage_written < COVERAGE_WRITE_SECONDS:
+            return None
+        self._coverage_written = now
+        return self.coverage.snapshot()
+
+    def _stage(
+        self,
+        segments: dict[str, list[pd.DataFrame]],
+        coverage: dict[str, list[Interval]] | None = None,
+    ) -> dict[str, int]:
         staged = {}
         for symbol, parts in segments.items():
             frame = parts[0] if len(parts) == 1 else pd.concat(parts)
@@ -439,6 +480,8 @@ class Collector:
                 frame = frame.sort_index(kind="stable")
             self.sink(symbol, frame)
             staged[symbol] = len(frame)
+        if coverage is not None and self.coverage_sink is not None:
+            self.coverage_sink(coverage)
         return staged
 
     def status(self) -> dict[str, Any]:
@@ -501,5 +544,5 @@ class Collector:
         if self._flushing is not None:
             with contextlib.suppress(Exception):
                 await self._flushing
-        await self._flush()
+        await self._flush(last=True)
         LOG.info("stream: stopped; %s", self.stats.line())

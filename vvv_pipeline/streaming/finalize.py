@@ -9,13 +9,18 @@ window, exactly what the hourly asset fetches without a stream. More holes than
 costs no more than the plain fetch). Every row keeps its origin, so the materialization can
 say how much came from the stream, the collector's own gap backfills and this fill.
 
+A stream whose ids are not consecutive (Bybit) cannot show a hole in them; there the holes are
+the spans of the hour its stored coverage intervals do not vouch for (:mod:`.coverage`,
+:func:`complete_covered`), and a hole REST cannot serve fails the hour, naming the spans
+(Bybit's REST holds only its latest trades).
+
 The result depends only on what is stored and what REST serves: finalizing an hour again
 reads the same settled stream and asks the same holes, so it gives the same rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +34,7 @@ from vvv_pipeline.streaming.binance_ws import (
     VENUE,
     staged_from_canonical,
 )
+from vvv_pipeline.streaming.coverage import Interval, uncovered
 from vvv_pipeline.streaming.sequence import Hole, holes, in_hole
 from vvv_pipeline.streaming.store import StreamStore, unique_trades
 
@@ -47,6 +53,14 @@ def _ms(stamp: pd.Timestamp) -> int:
 
 def _stamp(ms: int) -> pd.Timestamp:
     return pd.Timestamp(ms, unit="ms", tz="UTC")
+
+
+def _clock(ms: int) -> str:
+    return f"{_stamp(ms):%H:%M:%S}.{ms % 1000:03d}"
+
+
+def _span_text(start_ms: int, end_ms: int) -> str:
+    return f"{_clock(start_ms)}..{_clock(end_ms)}"
 
 
 def complete_hour(
@@ -68,6 +82,45 @@ def complete_hour(
         got = fetched["trade_id"].to_numpy()
         pieces.append(fetched[in_hole(got, hole) & ~np.isin(got, ids)])
     return unique_trades(pd.concat(pieces)), len(found)
+
+
+class UncoveredHour(RuntimeError):
+    """A stream without consecutive ids does not cover part of an hour and REST could not
+    serve that part (Bybit keeps no trade history but its latest trades)."""
+
+
+def complete_covered(
+    symbol: str,
+    streamed: pd.DataFrame,
+    lo: pd.Timestamp,
+    hi: pd.Timestamp,
+    covered: Sequence[Interval],
+    rest: RestWindow,
+) -> tuple[pd.DataFrame, int]:
+    """(the symbol's staged-form rows of ``[lo, hi)``, the REST requests made) for a stream
+    whose ids reveal no gap: the spans of the hour its coverage intervals do not vouch for are
+    the holes (:mod:`.coverage`). A hole REST cannot serve fails the hour, naming the spans."""
+    ts = streamed.index.asi8
+    streamed = unique_trades(streamed[(ts >= lo.value) & (ts < hi.value)])
+    spans = uncovered(covered, _ms(lo), _ms(hi))
+    if len(spans) > MAX_HOLE_REQUESTS:
+        spans = [(_ms(lo), _ms(hi))]
+    ids = streamed["trade_id"].to_numpy()
+    pieces = [streamed]
+    for start, end in spans:
+        try:
+            served = rest(symbol, _stamp(start), _stamp(end))
+        except Exception as error:
+            named = ", ".join(_span_text(a, b) for a, b in spans)
+            raise UncoveredHour(
+                f"{symbol} {lo:%Y-%m-%d %H:%M} UTC: the stream does not cover {named} and REST "
+                f"could not serve it: {error}"
+            ) from error
+        fetched = staged_from_canonical(served, FROM_REST)
+        got_ms = fetched.index.asi8 // 1_000_000
+        inside = (got_ms >= start) & (got_ms < end)
+        pieces.append(fetched[inside & ~np.isin(fetched["trade_id"].to_numpy(), ids)])
+    return unique_trades(pd.concat(pieces)), len(spans)
 
 
 @dataclass
@@ -112,19 +165,26 @@ def finalize_hour(
     partition_key: str,
     lo: pd.Timestamp,
     hi: pd.Timestamp,
+    coverage: Mapping[str, Sequence[Interval]] | None = None,
+    venue: str = VENUE,
 ) -> FinalizedHour:
-    """The hour's canonical rows from the stream plus the REST fill of its holes."""
+    """The hour's canonical rows from the stream plus the REST fill of its holes: found in the
+    ids (Binance), or, given ``coverage`` (Bybit), where the stream's coverage does not reach."""
     per_symbol: dict[str, pd.DataFrame] = {}
     out = FinalizedHour(pd.DataFrame(), dict.fromkeys(ORIGINS.values(), 0))
     for symbol in symbols:
         streamed = store.hour(symbol, partition_key)
         if len(streamed):
             out.streamed_symbols.append(symbol)
-        rows, requests = complete_hour(symbol, streamed, lo, hi, rest)
+        if coverage is None:
+            rows, requests = complete_hour(symbol, streamed, lo, hi, rest)
+        else:
+            covered = coverage.get(symbol, [])
+            rows, requests = complete_covered(symbol, streamed, lo, hi, covered, rest)
         out.rest_requests += requests
         per_symbol[symbol] = rows
         origins = np.bincount(rows["origin"].to_numpy(), minlength=len(ORIGINS))
         for code, label in ORIGINS.items():
             out.rows_by_origin[label] += int(origins[code])
-    out.frame = to_canonical(per_symbol, symbols, lo, hi)
+    out.frame = to_canonical(per_symbol, symbols, lo, hi, venue)
     return out

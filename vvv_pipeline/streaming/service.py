@@ -31,6 +31,7 @@ from vvv_pipeline.streaming.collector import (
     Resync,
     Wire,
 )
+from vvv_pipeline.streaming.coverage import Coverage
 from vvv_pipeline.streaming.iqfeed_l1 import IQFeedWire, staged_from_ticks, staged_rows
 from vvv_pipeline.streaming.sequence import Gap
 from vvv_pipeline.streaming.status import write_status
@@ -106,6 +107,7 @@ async def collect_until_signalled(
     wire: Wire | None = None,
     resync: Resync | None = None,
     opener: Opener | None = None,
+    reaching_back: bool = False,
 ) -> CollectorStats:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -114,6 +116,9 @@ async def collect_until_signalled(
     report = None
     if status_file is not None:
         report = lambda status: write_status(status_file, status)  # noqa: E731
+    # a venue whose snapshot reaches back from the latest trade: where the stream is complete
+    # is kept beside it (:mod:`.coverage`), continuing what an earlier collector stored
+    coverage = Coverage(store.coverage(config.symbols)) if reaching_back else None
     try:
         collector = Collector(
             config,
@@ -123,6 +128,8 @@ async def collect_until_signalled(
             wire=wire,
             resync=resync,
             opener=opener,
+            coverage=coverage,
+            coverage_sink=store.write_coverage if coverage is not None else None,
         )
         return await collector.run(stop)
     finally:
@@ -143,7 +150,11 @@ def run_collector(
     ``config.status_interval`` seconds (:mod:`.status`)."""
     backfill = rest_backfill(client) if isinstance(client, BinanceClient) else None
     resync = recent_resync(client) if isinstance(client, BybitClient) else None
-    return asyncio.run(collect_until_signalled(config, store, backfill, status_file, wire, resync))
+    return asyncio.run(
+        collect_until_signalled(
+            config, store, backfill, status_file, wire, resync, reaching_back=resync is not None
+        )
+    )
 
 
 def run_equity_collector(

@@ -23,7 +23,7 @@ storage ArcticDB's own staging semantics apply (settle finalizes what it finds s
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 import arcticdb as adb
 import numpy as np
@@ -33,6 +33,7 @@ from arcticdb.version_store.library import StagedDataFinalizeMethod
 
 from vvv_pipeline.storage.arctic import library_for, library_lock, partition_symbol
 from vvv_pipeline.streaming.binance_ws import empty_staged
+from vvv_pipeline.streaming.coverage import Interval
 
 STREAM_LIBRARY = "tick_stream"
 ASSET_CLASS = "crypto"
@@ -81,6 +82,37 @@ class StreamStore:
 
     def name(self, symbol: str, partition_key: str) -> str:
         return partition_symbol(self.asset_class, symbol, partition_key)
+
+    def coverage_name(self, symbol: str) -> str:
+        """Where the symbol's coverage intervals are kept (no hour's name starts so)."""
+        return f"{self.asset_class}-coverage/{symbol}"
+
+    def write_coverage(self, intervals: Mapping[str, Sequence[Interval]]) -> None:
+        """Replace each symbol's stored coverage intervals (:mod:`.coverage`)."""
+        lib = self.library
+        for symbol, spans in intervals.items():
+            starts, ends = zip(*spans, strict=True) if spans else ((), ())
+            frame = pd.DataFrame(
+                {"start_ms": np.array(starts, np.int64), "end_ms": np.array(ends, np.int64)}
+            )
+            with library_lock(self.uri, self.library_name):
+                lib.write(self.coverage_name(symbol), frame, prune_previous_versions=True)
+
+    def coverage(self, symbols: Sequence[str]) -> dict[str, list[Interval]]:
+        """The stored coverage intervals of ``symbols`` (a symbol never covered: none)."""
+        lib = self.library
+        out: dict[str, list[Interval]] = {}
+        with library_lock(self.uri, self.library_name, shared=True):
+            for symbol in symbols:
+                name = self.coverage_name(symbol)
+                if not lib.has_symbol(name):
+                    out[symbol] = []
+                    continue
+                frame = lib.read(name).data
+                out[symbol] = list(
+                    zip(frame["start_ms"].tolist(), frame["end_ms"].tolist(), strict=True)
+                )
+        return out
 
     def _hours(self, segment: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
         """(partition key, rows) of each UTC hour ``segment`` covers."""

@@ -14,6 +14,7 @@ from vvv_pipeline.providers.live.bybit import BybitClient
 from vvv_pipeline.streaming.binance_ws import Malformed, Other, Pong, Reply, Trade
 from vvv_pipeline.streaming.bybit_ws import BybitWire, parse
 from vvv_pipeline.streaming.collector import Collector, CollectorConfig
+from vvv_pipeline.streaming.coverage import Coverage
 from vvv_pipeline.streaming.service import recent_resync
 from vvv_pipeline.streaming.status import read_status, status_path
 from vvv_pipeline.streaming.store import StreamStore
@@ -97,6 +98,23 @@ def heard_until_last_kept(fake: FakeBybitStream, kept: pd.DataFrame) -> set[tupl
     }
 
 
+def assert_coverage_holds(fake: FakeBybitStream, store: StreamStore) -> None:
+    """Each pair has one coverage interval, and inside it the store holds exactly the trades
+    the fake printed: what a finalization takes from the stream without asking REST."""
+    truth = fake.printed()
+    truth_ms = truth["ts"].astype("int64").to_numpy() // 1_000_000
+    for symbol, spans in store.coverage(SYMBOLS).items():
+        assert len(spans) == 1, (symbol, spans)
+        ((start, end),) = spans
+        held = store.hour(symbol, KEY)
+        held_ms = held.index.asi8 // 1_000_000
+        mine = (truth["symbol"].astype(str) == symbol).to_numpy()
+        inside = mine & (truth_ms >= start) & (truth_ms < end)
+        kept = set(held["trade_id"].to_numpy()[(held_ms >= start) & (held_ms < end)].tolist())
+        assert kept == set(truth["trade_id"].to_numpy()[inside].tolist()), symbol
+        assert inside.sum() > 100, symbol
+
+
 @pytest.fixture(scope="module")
 def trades() -> HourlyTrades:
     market, _ = hour_market(1500)
@@ -118,11 +136,20 @@ def test_drops_and_malformed_frames_lose_nothing_the_resync_can_reach(trades, tm
             backoff_initial=0.3,
             backoff_max=0.5,
         )
-        collector = Collector(config, store.publish, wire=wire, resync=recent_resync(client))
+        collector = Collector(
+            config,
+            store.publish,
+            wire=wire,
+            resync=recent_resync(client),
+            coverage=Coverage(),
+            coverage_sink=store.write_coverage,
+        )
         collect(collector, 2.5)
         kept = kept_keys(store)
         expected = heard_until_last_kept(fake, kept)
         log = fake.log
+        # the reconnect's resync reached back into the first connection's interval
+        assert_coverage_holds(fake, store)
     stats = collector.stats
     assert log.connections == 2 and log.drops == 1 and stats.malformed == log.malformed == 1
     assert fake.app_pings >= 5 and stats.resync_short == 0
@@ -153,6 +180,8 @@ def test_a_killed_and_restarted_bybit_collector_loses_and_repeats_nothing(
         store = StreamStore.for_venue(f"lmdb://{data_dir / 'arcticdb'}", "bybit")
         kept = kept_keys(store)
         expected = heard_until_last_kept(fake, kept)
+        # the second collector continued the first's coverage across the kill
+        assert_coverage_holds(fake, store)
     assert fake.log.connections == 2 and len(expected) > 800
     assert not kept.duplicated(["symbol", "trade_id"]).any()
     assert set(zip(kept["symbol"], kept["trade_id"].astype(int), strict=True)) == expected

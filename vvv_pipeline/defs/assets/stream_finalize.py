@@ -1,8 +1,11 @@
 """``crypto_trades`` partitions finalized from the crypto stream (``VVV_STREAM_CRYPTO_TRADES``).
 
-An hour the collector staged anything for is built by
+An hour the collector of the live provider's crypto venue (``VVV_CRYPTO_TRADES_VENUE``:
+Binance or Bybit) staged anything for is built by
 :func:`~vvv_pipeline.streaming.finalize.finalize_hour` (the settled stream, its holes filled
-from the market's Binance REST client) and then validated and written like any fetched
+from the venue's REST client: Binance's where its aggregate ids jump, Bybit's where the
+collector's coverage does not reach, which fails the hour unless Bybit's latest trades still
+hold the span) and then validated and written like any fetched
 partition; its materialization records how many rows came from the stream, from the
 collector's gap backfills and from this fill. An hour with nothing staged is fetched exactly as
 without streaming, and gets no streaming metadata.
@@ -38,19 +41,25 @@ from vvv_pipeline.streaming.reads import LiveStream
 from vvv_pipeline.streaming.store import StreamStore
 from vvv_pipeline.universe import Universe
 
+STREAMED_VENUES = ("binance", "bybit")
+"""Crypto venues whose stream an hourly run can finalize: Binance's holes are found in its
+consecutive ids and filled from ``aggTrades``; Bybit's are where its coverage does not reach
+(:mod:`vvv_pipeline.streaming.coverage`), and only its latest trades can fill them."""
+
 
 def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> PartitionFetch:
-    """The hourly fetch that finalizes staged trades; refused unless the stream's venue is the
-    one REST fills from (the live provider's Binance)."""
-    if market.provider != "live" or market.crypto_trades_venue != "binance":
+    """The hourly fetch that finalizes staged trades; refused unless the live provider's
+    crypto venue is one whose stream can be finalized (:data:`STREAMED_VENUES`)."""
+    venue = market.crypto_trades_venue
+    if market.provider != "live" or venue not in STREAMED_VENUES:
         raise settings.SettingsError(
-            f"{settings.variable('stream_crypto_trades')}=1 finalizes Binance's stream and fills "
-            "its holes from Binance REST: it needs the live provider (VVV_PROVIDER=live) with "
-            "VVV_CRYPTO_TRADES_VENUE=binance, not "
-            f"provider {market.provider!r}, venue {market.crypto_trades_venue!r}"
+            f"{settings.variable('stream_crypto_trades')}=1 finalizes the crypto venue's stream "
+            "and fills its holes from that venue's REST: it needs the live provider "
+            "(VVV_PROVIDER=live) with VVV_CRYPTO_TRADES_VENUE one of "
+            f"{', '.join(STREAMED_VENUES)}, not provider {market.provider!r}, venue {venue!r}"
         )
-    store = StreamStore(arctic_uri)
-    stream = LiveStream(store, "crypto_trades", "binance")
+    store = StreamStore.for_venue(arctic_uri, venue)
+    stream = LiveStream(store, "crypto_trades", venue)
     retention = pd.Timedelta(hours=settings.current().stream_retention_hours)
 
     def prune(symbols: Sequence[str], start: pd.Timestamp) -> int:
@@ -67,7 +76,8 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
     ) -> tuple[pd.DataFrame, dict[str, dg.MetadataValue]]:
         if not any(store.streamed(symbol, key) for symbol in symbols):
             return market.fetch(Source.CRYPTO_TRADES, *window, symbols, universe), {}
-        done = finalize_hour(store, rest, symbols, key, *window)
+        coverage = store.coverage(symbols) if venue == "bybit" else None
+        done = finalize_hour(store, rest, symbols, key, *window, coverage=coverage, venue=venue)
         meta = {
             f"rows_from_{origin}": dg.MetadataValue.int(rows)
             for origin, rows in done.rows_by_origin.items()

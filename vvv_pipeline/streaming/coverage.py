@@ -1,0 +1,86 @@
+"""Where a stream whose ids reveal no gap is known complete: coverage intervals per pair.
+
+Bybit's trade ids are not consecutive, so a finalization cannot find a lost frame in them, and
+its REST serves only the latest trades, so it cannot fill an hour afterwards either. What it can
+know is when the collector held every trade. After each subscription the collector re-reads
+the pair's recent-trade snapshot (:func:`~.service.recent_resync`): the snapshot holds every
+trade after its oldest one's millisecond ``S`` (a trade sharing ``S`` may be cut off), and the
+subscription streams every trade from its acknowledgement on, so from ``S + 1`` the pair is
+complete for as long as the connection delivers. An interval ``[start, end)`` (epoch ms) says
+so: every trade with ``start <= ms < end`` is held, ``end`` the latest trade heard (a later
+frame may still bring trades of that millisecond). A snapshot reaching back into the previous
+interval continues it (a reconnect, or a restart, lost nothing); one that does not opens a new
+interval, and the time between is uncovered. Trades heard on a connection before its resync
+extend nothing until the resync has verified the connection's start.
+
+The collector persists the intervals with each flush, after its rows are staged, so a stored
+interval never claims a trade that is not stored (:meth:`~.store.StreamStore.write_coverage`);
+a finalization then asks :func:`uncovered` for the spans of its hour it cannot vouch for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+Interval = tuple[int, int]
+"""``[start_ms, end_ms)``: every trade of the pair with ``start_ms <= ms < end_ms`` is held."""
+
+
+class Coverage:
+    """The coverage intervals of a collector's pairs, the last of each open while its
+    connection delivers; ``known`` are the intervals an earlier collector stored."""
+
+    def __init__(self, known: Mapping[str, Sequence[Interval]] | None = None) -> None:
+        self.intervals: dict[str, list[list[int]]] = {
+            symbol: [list(interval) for interval in intervals]
+            for symbol, intervals in (known or {}).items()
+        }
+        self.verified: set[str] = set()
+
+    def connection_opened(self) -> None:
+        """A new connection: nothing heard on it extends coverage until its resync."""
+        self.verified.clear()
+
+    def resynced(self, symbol: str, snapshot_first_ms: int | None, heard_ms: int | None) -> None:
+        """The pair's snapshot reaches back to ``snapshot_first_ms`` (None: it was empty, which
+        verifies nothing); ``heard_ms`` is the latest trade heard so far on this connection."""
+        if snapshot_first_ms is None:
+            return
+        start = snapshot_first_ms + 1
+        intervals = self.intervals.setdefault(symbol, [])
+        if not intervals or start > intervals[-1][1]:
+            intervals.append([start, start])
+        self.verified.add(symbol)
+        if heard_ms is not None:
+            self.heard(symbol, heard_ms)
+
+    def heard(self, symbol: str, ms: int) -> None:
+        """A trade at ``ms`` (the snapshot's or the stream's) on a verified connection."""
+        if symbol in self.verified:
+            last = self.intervals[symbol][-1]
+            last[1] = max(last[1], ms)
+
+    def snapshot(self) -> dict[str, list[Interval]]:
+        return {
+            symbol: [(start, end) for start, end in intervals]
+            for symbol, intervals in self.intervals.items()
+        }
+
+
+def uncovered(intervals: Sequence[Interval], lo_ms: int, hi_ms: int) -> list[Interval]:
+    """The spans of ``[lo_ms, hi_ms)`` no interval covers, in time order."""
+    spans = []
+    at = lo_ms
+    for start, end in sorted(intervals):
+        if end <= at:
+            continue
+        if start >= hi_ms:
+            break
+        if start > at:
+            spans.append((at, start))
+        at = max(at, end)
+        if at >= hi_ms:
+            break
+    if at < hi_ms:
+        spans.append((at, hi_ms))
+    return spans
