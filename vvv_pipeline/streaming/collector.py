@@ -519,6 +519,7 @@ class Collector:
                     "last_trade_ms": stats.last_trade_ms.get(symbol),
                     "trades": stats.pair_trades.get(symbol, 0),
                     "staged_rows": stats.pair_staged.get(symbol, 0),
+                    "covered_since_ms": self.coverage.since(symbol) if self.coverage else None,
                 }
                 for symbol in symbols
             },

@@ -60,6 +60,12 @@ class Coverage:
             last = self.intervals[symbol][-1]
             last[1] = max(last[1], ms)
 
+    def since(self, symbol: str) -> int | None:
+        """Where the pair's latest interval starts (None: never covered): from then on every
+        trade up to the latest heard is held, if the current connection is verified."""
+        intervals = self.intervals.get(symbol)
+        return intervals[-1][0] if intervals else None
+
     def snapshot(self) -> dict[str, list[Interval]]:
         return {
             symbol: [(start, end) for start, end in intervals]

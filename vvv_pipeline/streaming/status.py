@@ -74,6 +74,8 @@ class PairLag:
     """Reader's now minus the pair's last trade time (None: no trade yet)."""
     trades: int
     staged_rows: int
+    covered_since_ms: int | None = None
+    """Where the pair's latest coverage interval starts (streams that keep coverage)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,7 @@ def assess(
             _age(now_ms, pair.get("last_trade_ms")),
             int(pair.get("trades", 0)),
             int(pair.get("staged_rows", 0)),
+            pair.get("covered_since_ms"),
         )
         for symbol, pair in sorted(status.get("pairs", {}).items())
     )

@@ -190,3 +190,6 @@ def test_a_killed_and_restarted_bybit_collector_loses_and_repeats_nothing(
     status = read_status(status_path(data_dir / "stream", "bybit"))
     assert status["venue"] == "bybit" and status["state"] == "stopped"
     assert status["pid"] == second.pid and status["resync_short"] == 0
+    # the status shows where each pair's coverage starts: the first collector's first resync
+    for symbol, ((start, _),) in store.coverage(SYMBOLS).items():
+        assert status["pairs"][symbol]["covered_since_ms"] == start

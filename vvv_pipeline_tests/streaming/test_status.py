@@ -14,7 +14,7 @@ import pytest
 
 from vvv_pipeline.defs.assets.streams import stream_asset_specs, stream_key
 from vvv_pipeline.defs.automation.alerts import alert_on_freshness_failure
-from vvv_pipeline.defs.automation.streams import stream_status
+from vvv_pipeline.defs.automation.streams import pairs_table, stream_status
 from vvv_pipeline.defs.definitions import build_definitions
 from vvv_pipeline.streaming.status import (
     STATUS_VERSION,
@@ -76,6 +76,19 @@ def status(
             "ETHUSDT": {"last_trade_ms": now - 20_000, "trades": 390, "staged_rows": 370},
         },
     }
+
+
+def test_the_pairs_table_shows_coverage_only_for_streams_that_keep_it():
+    now = now_ms()
+    plain = pairs_table(assess("binance", status(), now, STALL))
+    assert plain.splitlines()[0] == "| symbol | last trade | lag (s) | trades | staged rows |"
+    assert "covered" not in plain and len(plain.splitlines()) == 4
+    kept = status()
+    kept["pairs"]["BTCUSDT"]["covered_since_ms"] = 1_764_082_800_000  # 2025-11-25 15:00 UTC
+    kept["pairs"]["ETHUSDT"]["covered_since_ms"] = None
+    head, rule, btc, eth = pairs_table(assess("bybit", kept, now, STALL)).splitlines()
+    assert head.endswith("| staged rows | covered since |") and rule == "|---" * 6 + "|"
+    assert btc.endswith("| 2025-11-25 15:00:00 UTC |") and eth.endswith("| not yet |")
 
 
 def test_a_status_file_is_replaced_whole_and_a_broken_one_reads_as_none(tmp_path):

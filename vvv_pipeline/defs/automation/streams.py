@@ -67,13 +67,20 @@ def _utc_ms(ms: int | None) -> str | None:
 
 
 def pairs_table(found: Assessment) -> str:
-    rows = ["| symbol | last trade | lag (s) | trades | staged rows |", "|---|---|---|---|---|"]
+    """One row per pair; a "covered since" column where the stream keeps coverage (Bybit:
+    from then on its hours can be finalized without asking REST)."""
+    covered = any(pair.covered_since_ms is not None for pair in found.pairs)
+    head = "| symbol | last trade | lag (s) | trades | staged rows |"
+    rows = [head + (" covered since |" if covered else ""), "|---" * (6 if covered else 5) + "|"]
     for pair in found.pairs:
         lag = "" if pair.lag_seconds is None else f"{pair.lag_seconds:.1f}"
-        rows.append(
+        row = (
             f"| {pair.symbol} | {_utc_ms(pair.last_trade_ms) or 'none yet'} | {lag} | "
             f"{pair.trades:,} | {pair.staged_rows:,} |"
         )
+        if covered:
+            row += f" {_utc_ms(pair.covered_since_ms) or 'not yet'} |"
+        rows.append(row)
     return "\n".join(rows)
 
 
