@@ -210,6 +210,13 @@ class Settings(BaseSettings):
         "provider with the Binance or Bybit venue, the stream's own); an hour nothing was "
         "staged for is fetched as without it",
     )
+    stream_equity_ticks: bool = Field(
+        default=False,
+        description="`equity_ticks` sessions finalize what `vvv-pipeline stream equities` "
+        "settled for their New York day, the spans its coverage misses fetched from IQFeed's "
+        "history (needs the live provider); a day nothing was streamed for is fetched as "
+        "without it",
+    )
     stream_retention_hours: float = Field(
         default=168.0,
         ge=0,

@@ -69,6 +69,14 @@ Resync = Callable[[str, int | None], pd.DataFrame]
 each subscription on venues whose ids cannot reveal a gap; in a worker thread. The second
 argument is the time (epoch ms) of the last trade this process heard of the pair (None: none
 yet), where a venue's history can be asked from a point in time (IQFeed)."""
+HELD_FROM_MS = "held_from_ms"
+"""``attrs`` key of a resync's frame: from this time (epoch ms) on, every trade of the pair up
+to the fetch is in the frame or was heard before it (absent: the resync vouches for nothing).
+Bybit's snapshot: the millisecond after its oldest trade; IQFeed's history: where it began."""
+HELD_UNTIL_MS = "held_until_ms"
+"""``attrs`` key of a resync's frame whose window ends before now (IQFeed's history, asked for
+a span from the last trade): it vouches only if that end reaches the connection's first
+streamed trade (or, none heard yet, the wall clock). Absent: the resync reaches to now."""
 CoverageSink = Callable[[dict[str, list[Interval]]], object]
 """Stores the pairs' coverage intervals (:mod:`.coverage`); called in a worker thread, after
 the rows they vouch for are staged."""
@@ -228,6 +236,8 @@ class Collector:
         self._pending: set[str] = set()
         """Subscription requests of this connection not confirmed yet."""
         self._heard_before: dict[str, int] = {}
+        self._first_heard: dict[str, int] = {}
+        """The first trade time per symbol heard on the current connection."""
         """The last trade time per symbol when the current connection opened."""
 
     async def run(self, stop: asyncio.Event) -> CollectorStats:
@@ -272,6 +282,7 @@ class Collector:
             # where this connection's hole begins: a resync runs once the subscription is
             # confirmed, when trades of this connection may already have arrived
             self._heard_before = dict(self.stats.last_trade_ms)
+            self._first_heard = {}
             if self.coverage is not None:
                 self.coverage.connection_opened()
             self._request_id += 1
@@ -383,12 +394,17 @@ class Collector:
             if len(rows):
                 self._extra.append((symbol, rows))
             if self.coverage is not None:
-                first = rows.index[0].value // 1_000_000 if len(rows) else None
                 heard = [rows.index[-1].value // 1_000_000] if len(rows) else []
                 heard += (
                     [self.stats.last_trade_ms[symbol]] if symbol in self.stats.last_trade_ms else []
                 )
-                self.coverage.resynced(symbol, first, max(heard) if heard else None)
+                held = rows.attrs.get(HELD_FROM_MS)
+                until = rows.attrs.get(HELD_UNTIL_MS)
+                first = self._first_heard.get(symbol)
+                if until is not None and until < (now_ms() if first is None else first):
+                    LOG.warning("stream: %s resync does not reach the stream; no coverage", symbol)
+                    held = None
+                self.coverage.resynced(symbol, held, max(heard) if heard else None)
 
     def _trade(self, message: Trade) -> None:
         row = message.row
@@ -400,6 +416,7 @@ class Collector:
             return
         self.stats.trades += 1
         self.stats.last_trade_ms[message.symbol] = row[1]
+        self._first_heard.setdefault(message.symbol, row[1])
         if self.coverage is not None:
             self.coverage.heard(message.symbol, row[1])
         pairs = self.stats.pair_trades

@@ -10,8 +10,11 @@ complete for as long as the connection delivers. An interval ``[start, end)`` (e
 so: every trade with ``start <= ms < end`` is held, ``end`` the latest trade heard (a later
 frame may still bring trades of that millisecond). A snapshot reaching back into the previous
 interval continues it (a reconnect, or a restart, lost nothing); one that does not opens a new
-interval, and the time between is uncovered. Trades heard on a connection before its resync
-extend nothing until the resync has verified the connection's start.
+interval, and the time between is uncovered. IQFeed's resync asks the history from the last
+trade heard (or stored), so it holds every trade from that millisecond on: the same rule, with
+its own start (the resync tells it, :data:`~.collector.HELD_FROM_MS`). Trades heard on a
+connection before its resync extend nothing until the resync has verified the connection's
+start.
 
 The collector persists the intervals with each flush, after its rows are staged, so a stored
 interval never claims a trade that is not stored (:meth:`~.store.StreamStore.write_coverage`);
@@ -41,12 +44,13 @@ class Coverage:
         """A new connection: nothing heard on it extends coverage until its resync."""
         self.verified.clear()
 
-    def resynced(self, symbol: str, snapshot_first_ms: int | None, heard_ms: int | None) -> None:
-        """The pair's snapshot reaches back to ``snapshot_first_ms`` (None: it was empty, which
-        verifies nothing); ``heard_ms`` is the latest trade heard so far on this connection."""
-        if snapshot_first_ms is None:
+    def resynced(self, symbol: str, held_from_ms: int | None, heard_ms: int | None) -> None:
+        """The pair's resync holds every trade from ``held_from_ms`` on (None: it vouches for
+        nothing, e.g. an empty snapshot); ``heard_ms`` is the latest trade heard so far, the
+        resync's included."""
+        if held_from_ms is None:
             return
-        start = snapshot_first_ms + 1
+        start = held_from_ms
         intervals = self.intervals.setdefault(symbol, [])
         if not intervals or start > intervals[-1][1]:
             intervals.append([start, start])

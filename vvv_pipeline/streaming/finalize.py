@@ -96,10 +96,13 @@ def complete_covered(
     hi: pd.Timestamp,
     covered: Sequence[Interval],
     rest: RestWindow,
+    staged: Callable[[pd.DataFrame, int], pd.DataFrame] = staged_from_canonical,
 ) -> tuple[pd.DataFrame, int]:
     """(the symbol's staged-form rows of ``[lo, hi)``, the REST requests made) for a stream
     whose ids reveal no gap: the spans of the hour its coverage intervals do not vouch for are
-    the holes (:mod:`.coverage`). A hole REST cannot serve fails the hour, naming the spans."""
+    the holes (:mod:`.coverage`). A hole REST cannot serve fails the hour, naming the spans.
+    ``staged`` turns REST's canonical rows into the stream's staged form (crypto by default;
+    IQFeed's :func:`~.iqfeed_l1.staged_from_ticks` for equities)."""
     ts = streamed.index.asi8
     streamed = unique_trades(streamed[(ts >= lo.value) & (ts < hi.value)])
     spans = uncovered(covered, _ms(lo), _ms(hi))
@@ -113,10 +116,10 @@ def complete_covered(
         except Exception as error:
             named = ", ".join(_span_text(a, b) for a, b in spans)
             raise UncoveredHour(
-                f"{symbol} {lo:%Y-%m-%d %H:%M} UTC: the stream does not cover {named} and REST "
-                f"could not serve it: {error}"
+                f"{symbol} {lo:%Y-%m-%d %H:%M} UTC: the stream does not cover {named} and the "
+                f"venue could not serve it: {error}"
             ) from error
-        fetched = staged_from_canonical(served, FROM_REST)
+        fetched = staged(served, FROM_REST)
         got_ms = fetched.index.asi8 // 1_000_000
         inside = (got_ms >= start) & (got_ms < end)
         pieces.append(fetched[inside & ~np.isin(fetched["trade_id"].to_numpy(), ids)])

@@ -23,6 +23,8 @@ from vvv_pipeline.providers.live.bybit import BybitClient
 from vvv_pipeline.providers.live.iqfeed import IQFeedClient
 from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, staged_from_canonical
 from vvv_pipeline.streaming.collector import (
+    HELD_FROM_MS,
+    HELD_UNTIL_MS,
     Backfill,
     Collector,
     CollectorConfig,
@@ -63,12 +65,31 @@ def recent_resync(client: BybitClient) -> Resync:
         # Bybit serves only its latest trades, whatever was heard last
         with lock:
             frame = client.recent_trades(symbol)
-        return staged_from_canonical(frame, FROM_BACKFILL)
+        rows = staged_from_canonical(frame, FROM_BACKFILL)
+        if len(rows):  # a trade sharing the oldest one's millisecond may be cut off
+            rows.attrs[HELD_FROM_MS] = int(rows.index.asi8.min() // 1_000_000) + 1
+        return rows
 
     return fetch
 
 
 RESYNC_SPAN = pd.Timedelta(days=1)
+
+
+def resume_points(store: StreamStore, symbols: tuple[str, ...]) -> dict[str, pd.Timestamp | None]:
+    """Where a restarted equity collector asks the history from, per symbol: the newest row
+    an earlier collector settled, or where its stored coverage ends if that is earlier (the
+    coverage is stored up to a second behind the rows), so the resync continues it."""
+    coverage = store.coverage(symbols)
+    points: dict[str, pd.Timestamp | None] = {}
+    for symbol in symbols:
+        latest = store.latest(symbol)
+        intervals = coverage.get(symbol) or []
+        if latest is not None and intervals:
+            end = pd.Timestamp(intervals[-1][1], unit="ms", tz="UTC")
+            latest = min(latest, end)
+        points[symbol] = latest
+    return points
 
 
 def lookup_resync(
@@ -85,7 +106,7 @@ def lookup_resync(
     to the session's finalization. The store is read here, before anything streams: read
     later, it would hold this process's own first flushes and hide the hole before them."""
     lock = threading.Lock()  # one Lookup client: its counters and tables are not shared safely
-    left = {symbol: store.latest(symbol) for symbol in symbols}
+    left = resume_points(store, symbols)
 
     def fetch(symbol: str, last_ms: int | None) -> pd.DataFrame:
         since = left.get(symbol) if last_ms is None else pd.Timestamp(last_ms, unit="ms")
@@ -94,7 +115,12 @@ def lookup_resync(
         since = since.tz_localize("UTC") if since.tzinfo is None else since
         with lock:
             frame = client.fetch(Source.EQUITY_TICKS, since, since + span, [symbol])
-        return staged_from_ticks(frame, FROM_BACKFILL)
+        rows = staged_from_ticks(frame, FROM_BACKFILL)
+        # every trade from ``since`` on, as far as the window reaches (the collector checks
+        # that it reaches the stream)
+        rows.attrs[HELD_FROM_MS] = since.value // 1_000_000
+        rows.attrs[HELD_UNTIL_MS] = (since + span).value // 1_000_000
+        return rows
 
     return fetch
 
@@ -107,7 +133,7 @@ async def collect_until_signalled(
     wire: Wire | None = None,
     resync: Resync | None = None,
     opener: Opener | None = None,
-    reaching_back: bool = False,
+    keep_coverage: bool = False,
 ) -> CollectorStats:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -116,9 +142,9 @@ async def collect_until_signalled(
     report = None
     if status_file is not None:
         report = lambda status: write_status(status_file, status)  # noqa: E731
-    # a venue whose snapshot reaches back from the latest trade: where the stream is complete
-    # is kept beside it (:mod:`.coverage`), continuing what an earlier collector stored
-    coverage = Coverage(store.coverage(config.symbols)) if reaching_back else None
+    # where the stream is complete is kept beside it (:mod:`.coverage`), continuing what an
+    # earlier collector stored, for venues whose ids cannot show a hole
+    coverage = Coverage(store.coverage(config.symbols)) if keep_coverage else None
     try:
         collector = Collector(
             config,
@@ -152,7 +178,7 @@ def run_collector(
     resync = recent_resync(client) if isinstance(client, BybitClient) else None
     return asyncio.run(
         collect_until_signalled(
-            config, store, backfill, status_file, wire, resync, reaching_back=resync is not None
+            config, store, backfill, status_file, wire, resync, keep_coverage=resync is not None
         )
     )
 
@@ -174,5 +200,7 @@ def run_equity_collector(
     )
     resync = lookup_resync(lookup, store, config.symbols) if lookup is not None else None
     return asyncio.run(
-        collect_until_signalled(config, store, None, status_file, wire, resync, line_opener)
+        collect_until_signalled(
+            config, store, None, status_file, wire, resync, line_opener, keep_coverage=True
+        )
     )

@@ -9,6 +9,7 @@ import pytest
 from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, FROM_STREAM, staged_frame
 from vvv_pipeline.streaming.coverage import Coverage, uncovered
 from vvv_pipeline.streaming.finalize import FROM_REST, UncoveredHour, complete_covered
+from vvv_pipeline.streaming.service import resume_points
 from vvv_pipeline.streaming.store import StreamStore
 
 
@@ -26,26 +27,26 @@ def test_a_resync_reaching_back_continues_the_interval_one_that_does_not_opens_a
     coverage.connection_opened()
     coverage.heard("BTC", 1_000)  # before the first resync: vouches for nothing
     assert coverage.snapshot() == {}
-    coverage.resynced("BTC", 900, 1_000)  # the snapshot's oldest trade at 900 ms
+    coverage.resynced("BTC", 901, 1_000)  # a snapshot whose oldest trade is at 900 ms
     coverage.heard("BTC", 1_500)
     assert coverage.snapshot() == {"BTC": [(901, 1_500)]}
     coverage.connection_opened()  # a reconnect: 1,600 is heard before the resync
     coverage.heard("BTC", 1_600)
     assert coverage.snapshot() == {"BTC": [(901, 1_500)]}
-    coverage.resynced("BTC", 1_200, 1_600)  # reaches back before 1,500: nothing was lost
+    coverage.resynced("BTC", 1_201, 1_600)  # reaches back before 1,500: nothing was lost
     assert coverage.snapshot() == {"BTC": [(901, 1_600)]}
     coverage.connection_opened()
-    coverage.resynced("BTC", 1_599, 1_700)  # from 1,600 on: just meets the interval's end
+    coverage.resynced("BTC", 1_600, 1_700)  # from 1,600 on: just meets the interval's end
     assert coverage.snapshot() == {"BTC": [(901, 1_700)]}
     coverage.connection_opened()
-    coverage.resynced("BTC", 2_000, 2_100)  # short: 1,700..2,001 is uncovered
+    coverage.resynced("BTC", 2_001, 2_100)  # short: 1,700..2,001 is uncovered
     coverage.resynced("ETH", None, None)  # an empty snapshot verifies nothing
     coverage.heard("ETH", 2_100)
     assert coverage.snapshot() == {"BTC": [(901, 1_700), (2_001, 2_100)]}
     # a restarted collector continues what the last one stored
     again = Coverage(coverage.snapshot())
     again.connection_opened()
-    again.resynced("BTC", 2_050, 2_400)
+    again.resynced("BTC", 2_051, 2_400)
     assert again.snapshot() == {"BTC": [(901, 1_700), (2_001, 2_400)]}
 
 
@@ -118,3 +119,14 @@ def test_coverage_is_stored_per_symbol_and_replaced(tmp_path):
     store.write_coverage({"BTCUSDT": [(1, 5), (9, 20)]})
     assert store.coverage(["BTCUSDT", "ETHUSDT"]) == {"BTCUSDT": [(1, 5), (9, 20)], "ETHUSDT": []}
     assert store.settled_hours("BTCUSDT") == []  # coverage is not an hour of the stream
+
+
+def test_a_restarted_equity_collector_resumes_where_the_stored_coverage_ends(tmp_path):
+    store = StreamStore.for_venue(f"lmdb://{tmp_path / 'db'}", "iqfeed")
+    store.publish("SPY", _rows([T0 + 1_000, T0 + 5_000], [1, 2], FROM_STREAM))
+    store.publish("AAPL", _rows([T0 + 7_000], [3], FROM_STREAM))
+    # SPY's coverage was last stored before its last rows were; AAPL's after them
+    store.write_coverage({"SPY": [(T0, T0 + 3_000)], "AAPL": [(T0, T0 + 9_000)]})
+    points = resume_points(store, ("SPY", "AAPL", "MSFT"))
+    ms = {s: None if t is None else t.value // 1_000_000 for s, t in points.items()}
+    assert ms == {"SPY": T0 + 3_000, "AAPL": T0 + 7_000, "MSFT": None}

@@ -13,9 +13,13 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
 
+from vvv_pipeline.defs.assets.sources import SOURCE_ASSETS
+from vvv_pipeline.defs.definitions import build_resources
+from vvv_pipeline.defs.resources import MarketData
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.live.iqfeed import IQFeedClient, parse_tick_reply
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
@@ -27,11 +31,13 @@ from vvv_pipeline.streaming.status import read_status, status_path
 from vvv_pipeline.streaming.store import StreamStore, unique_trades
 from vvv_pipeline.streaming.tcp_lines import line_opener
 from vvv_pipeline.universe import load_universe
+from vvv_pipeline_tests.assets.helpers import stored_ticks
 from vvv_pipeline_tests.fakes.iqfeed import IQFeedFakeServer
 from vvv_pipeline_tests.fakes.iqfeed_l1 import FakeLevel1, L1Script, PrintedMarket, Tape
 from vvv_pipeline_tests.streaming.test_kill_and_finalize import wait_until
 
 SYMBOLS = ["SPY", "AAPL", "MSFT"]
+EQUITY_TICKS = next(a for a in SOURCE_ASSETS if a.key.to_user_string() == "equity_ticks")
 SESSION = pd.Timestamp("2025-11-25")
 WIRE_FIELDS = (
     "Symbol,Most Recent Trade,Most Recent Trade Size,Most Recent Trade Time,Most Recent Trade "
@@ -196,8 +202,27 @@ def start_equities(url: str, lookup_port: int, log: Path) -> subprocess.Popen[by
 
 
 @pytest.mark.slow
+def finalize_session_asset(
+    instance: dg.DagsterInstance, lookup_port: int
+) -> tuple[dict[str, object], pd.DataFrame]:
+    """Materialize :data:`SESSION` of ``equity_ticks`` from IQFeed (the Lookup fake); the
+    materialization's metadata and the stored rows."""
+    market = MarketData(provider="live", iqfeed_port=lookup_port, requests_per_second=1e3)
+    key = SESSION.strftime("%Y-%m-%d")
+    result = dg.materialize(
+        [EQUITY_TICKS],
+        partition_key=key,
+        resources={**build_resources(), "market": market},
+        instance=instance,
+    )
+    assert result.success
+    (event,) = result.asset_materializations_for_node("equity_ticks")
+    meta = {k: v.value for k, v in event.metadata.items()}
+    return meta, stored_ticks("equity_ticks", [key])
+
+
 def test_a_killed_and_restarted_equity_collector_loses_and_repeats_nothing(
-    feeds, data_dir, tmp_path
+    feeds, data_dir, instance, monkeypatch, tmp_path
 ):
     tape, level1, lookup = feeds
     level1.script = L1Script(rate=250)
@@ -228,3 +253,44 @@ def test_a_killed_and_restarted_equity_collector_loses_and_repeats_nothing(
     got = streamed(store)
     assert not got.duplicated(["symbol", "trade_id"]).any()
     pd.testing.assert_frame_equal(got, expected)
+    # the first collector had nothing to resync from; the second's resync, from where the
+    # first's rows end, began the one interval each symbol's stream vouches for
+    coverage = store.coverage(SYMBOLS)
+    for symbol in SYMBOLS:
+        ((start, end),) = coverage[symbol]
+        ms = expected["ts"].astype("int64").to_numpy() // 1_000_000
+        inside = (expected["symbol"] == symbol).to_numpy() & (ms >= start) & (ms < end)
+        held = got[(got["symbol"] == symbol).to_numpy() & (ms >= start) & (ms < end)]
+        assert (
+            inside.sum() > 100
+            and held["trade_id"].tolist() == expected[inside]["trade_id"].tolist()
+        )
+        assert start > ms[(expected["symbol"] == symbol).to_numpy()].min()  # not from the start
+
+    # the session finalized from the stream: the uncovered spans come from the history
+    universe = tmp_path / "universe.toml"
+    universe.write_text(
+        '[equities]\nsymbols = ["SPY", "AAPL", "MSFT"]\n'
+        "start_price = { SPY = 450.0, AAPL = 185.0, MSFT = 370.0 }\n"
+        '[crypto]\nsymbols = ["BTCUSDT"]\nstart_price = { BTCUSDT = 42000.0 }\n'
+        '[economic]\nseries = { DGS10 = "daily" }\n'
+        '[daily_ohlcv]\ninstruments = { SPY = "equity" }\n'
+    )
+    monkeypatch.setenv("VVV_UNIVERSE", str(universe))
+    monkeypatch.setenv("VVV_STREAM_EQUITY_TICKS", "1")
+    # SPY's first streamed hour is lost (before its coverage): the history must bring it back
+    first_hour = store.settled_hours("SPY")[0]
+    lost = len(unique_trades(store.settled("SPY", first_hour)))
+    store.library.delete(store.name("SPY", first_hour))
+    meta, stored = finalize_session_asset(instance, lookup.port)
+    pd.testing.assert_frame_equal(stored[expected.columns].reset_index(drop=True), expected)
+    from_stream, from_fill = meta["rows_from_stream"], meta["rows_from_rest_fill"]
+    assert lost > 0 and from_fill == lost
+    assert from_stream + meta["rows_from_collector_backfill"] + from_fill == len(expected)
+    assert meta["streamed_symbols"] == "SPY, AAPL, MSFT"
+    # before each interval, and after its end (the last trade's own millisecond)
+    assert meta["stream_rest_requests"] == 2 * len(SYMBOLS)
+    again, _ = finalize_session_asset(instance, lookup.port)
+    assert {k: v for k, v in again.items() if k.startswith("rows_from")} == {
+        k: v for k, v in meta.items() if k.startswith("rows_from")
+    }

@@ -21,7 +21,11 @@ from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA
 from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.defs.assets.source_types import source_column_schema, source_dagster_type
-from vvv_pipeline.defs.assets.stream_finalize import prune_equity_stream, stream_fetch
+from vvv_pipeline.defs.assets.stream_finalize import (
+    prune_equity_stream,
+    session_stream_fetch,
+    stream_fetch,
+)
 from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.automation.policies import (
     freshness_for,
@@ -94,10 +98,14 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             parts = split_by_symbol(clean.set_index("ts"), symbols)
             arctic_store.write_partition(prefix, partition_key, parts)
 
-        # opt-in: hours the crypto stream staged are finalized from it (else fetched as always)
-        streamed = spec.source == Source.CRYPTO_TRADES and settings.current().stream_crypto_trades
-        with source_retries(settings.current(), context.retry_number):
-            fetch = stream_fetch(market, u, arctic_store.uri) if streamed else None
+        # opt-in: what a stream settled for a partition is finalized from it (else fetched)
+        config = settings.current()
+        with source_retries(config, context.retry_number):
+            fetch = None
+            if spec.source == Source.CRYPTO_TRADES and config.stream_crypto_trades:
+                fetch = stream_fetch(market, u, arctic_store.uri)
+            elif spec.source == Source.EQUITY_TICKS and config.stream_equity_ticks:
+                fetch = session_stream_fetch(market, u, arctic_store.uri)
             ingested = ingest(context, spec, market, u, validation, write, fetch)
         if spec.source == Source.EQUITY_TICKS and IQFEED in settings.stream_venues():
             for session in sorted(ingested.partition_metadata):  # each counts what it let go

@@ -34,12 +34,25 @@ from vvv_pipeline.defs.resources import MarketData
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.point_lookups import stored_keys
-from vvv_pipeline.streaming.finalize import finalize_hour
+from vvv_pipeline.streaming.finalize import FinalizedHour, finalize_hour
+from vvv_pipeline.streaming.finalize_session import finalize_session, streamed_day
 from vvv_pipeline.streaming.iqfeed_l1 import VENUE as IQFEED
 from vvv_pipeline.streaming.pruning import prune_stored_hours
 from vvv_pipeline.streaming.reads import LiveStream
 from vvv_pipeline.streaming.store import StreamStore
 from vvv_pipeline.universe import Universe
+
+
+def finalized_metadata(done: FinalizedHour) -> dict[str, dg.MetadataValue]:
+    """Where a finalized partition's rows came from, for its materialization."""
+    meta = {
+        f"rows_from_{origin}": dg.MetadataValue.int(rows)
+        for origin, rows in done.rows_by_origin.items()
+    }
+    meta["stream_rest_requests"] = dg.MetadataValue.int(done.rest_requests)
+    meta["streamed_symbols"] = dg.MetadataValue.text(", ".join(done.streamed_symbols))
+    return meta
+
 
 STREAMED_VENUES = ("binance", "bybit")
 """Crypto venues whose stream an hourly run can finalize: Binance's holes are found in its
@@ -78,14 +91,35 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
             return market.fetch(Source.CRYPTO_TRADES, *window, symbols, universe), {}
         coverage = store.coverage(symbols) if venue == "bybit" else None
         done = finalize_hour(store, rest, symbols, key, *window, coverage=coverage, venue=venue)
-        meta = {
-            f"rows_from_{origin}": dg.MetadataValue.int(rows)
-            for origin, rows in done.rows_by_origin.items()
-        }
-        meta["stream_rest_requests"] = dg.MetadataValue.int(done.rest_requests)
-        meta["streamed_symbols"] = dg.MetadataValue.text(", ".join(done.streamed_symbols))
+        meta = finalized_metadata(done)
         meta["stream_hours_pruned"] = dg.MetadataValue.int(prune(symbols, window[0]))
         return done.frame, meta
+
+    return fetch
+
+
+def session_stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> PartitionFetch:
+    """The session fetch that finalizes IQFeed's stream; refused unless the provider is live
+    (the holes are filled from IQFeed's history)."""
+    if market.provider != "live":
+        raise settings.SettingsError(
+            f"{settings.variable('stream_equity_ticks')}=1 finalizes IQFeed's stream and fills "
+            "its holes from IQFeed's history: it needs the live provider (VVV_PROVIDER=live), "
+            f"not {market.provider!r}"
+        )
+    store = StreamStore.for_venue(arctic_uri, IQFEED)
+
+    def history(symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        return market.fetch(Source.EQUITY_TICKS, lo, hi, [symbol], universe)
+
+    def fetch(
+        key: str, window: tuple[pd.Timestamp, pd.Timestamp], symbols: Sequence[str]
+    ) -> tuple[pd.DataFrame, dict[str, dg.MetadataValue]]:
+        lo, hi = window
+        if not any(len(streamed_day(store, symbol, lo, hi)) for symbol in symbols):
+            return market.fetch(Source.EQUITY_TICKS, lo, hi, symbols, universe), {}
+        done = finalize_session(store, history, symbols, lo, hi, store.coverage(symbols))
+        return done.frame, finalized_metadata(done)
 
     return fetch
 

@@ -218,6 +218,26 @@ def _conditions(codes: pd.Series, table: Mapping[str, str]) -> np.ndarray:
     return out
 
 
+def finish_ticks(
+    pieces: list[pd.DataFrame], symbols: Sequence[str], lo: pd.Timestamp, hi: pd.Timestamp
+) -> pd.DataFrame:
+    """Canonical ``equity_ticks`` pieces as one frame: rows in ``[lo, hi)`` by (symbol, ts,
+    trade id), the symbols' categories as given (what a fetch returns, and a session finalized
+    from the stream)."""
+    # empty chunks (a quiet hour, a catch-up with nothing new) would only decide dtypes
+    pieces = [piece for piece in pieces if len(piece)]
+    frame = pd.concat(pieces, ignore_index=True) if pieces else EQUITY_TICKS.empty()
+    ts = frame["ts"]
+    frame = frame[(ts >= lo) & (ts < hi)]
+    frame = frame.sort_values(["symbol", "ts", "trade_id"], kind="stable")
+    frame = frame.astype({"symbol": str, "exchange": object, "condition": object})
+    out = conform(frame, EQUITY_TICKS)
+    categories = (sorted(set(symbols)), EQUITY_EXCHANGES, EQUITY_CONDITIONS)
+    for column, values in zip(("symbol", "exchange", "condition"), categories, strict=True):
+        out[column] = out[column].cat.set_categories(list(values))
+    return out
+
+
 class IQFeedClient:
     """Tick history from an IQConnect Lookup socket (one socket per fetch, one request at a time).
 
@@ -279,18 +299,7 @@ class IQFeedClient:
                     pieces.append(session.ticks(symbol, begin, last))
         finally:
             session.close()
-        # empty chunks (a quiet hour, a catch-up with nothing new) would only decide dtypes
-        pieces = [piece for piece in pieces if len(piece)]
-        frame = pd.concat(pieces, ignore_index=True) if pieces else EQUITY_TICKS.empty()
-        ts = frame["ts"]
-        frame = frame[(ts >= lo) & (ts < hi)]
-        frame = frame.sort_values(["symbol", "ts", "trade_id"], kind="stable")
-        frame = frame.astype({"symbol": str, "exchange": object, "condition": object})
-        out = conform(frame, EQUITY_TICKS)
-        categories = (sorted(set(symbols)), EQUITY_EXCHANGES, EQUITY_CONDITIONS)
-        for column, values in zip(("symbol", "exchange", "condition"), categories, strict=True):
-            out[column] = out[column].cat.set_categories(list(values))
-        return out
+        return finish_ticks(pieces, symbols, lo, hi)
 
     def refresh_tables(self, session: _Session | None = None) -> None:
         """Rebuild both id tables from IQConnect's ``SLM`` and ``STC`` answers.
