@@ -1,4 +1,7 @@
-"""``crypto_trades`` partitions finalized from the crypto stream (``VVV_STREAM_CRYPTO_TRADES``).
+"""Source partitions finalized from the streams: ``crypto_trades`` hours from the crypto venue's
+(``VVV_STREAM_CRYPTO_TRADES``), ``equity_ticks`` sessions from IQFeed's
+(``VVV_STREAM_EQUITY_TICKS``, :func:`session_stream_fetch`:
+:mod:`vvv_pipeline.streaming.finalize_session`).
 
 An hour the collector of the live provider's crypto venue (``VVV_CRYPTO_TRADES_VENUE``:
 Binance or Bybit) staged anything for is built by
