@@ -4,7 +4,8 @@ Bybit's trade ids are not consecutive, so a finalization cannot find a lost fram
 its REST serves only the latest trades, so it cannot fill an hour afterwards either. What it can
 know is when the collector held every trade. After each subscription the collector re-reads
 the pair's recent-trade snapshot (:func:`~.service.recent_resync`): the snapshot holds every
-trade after its oldest one's millisecond ``S`` (a trade sharing ``S`` may be cut off), and the
+trade after its oldest one's millisecond ``S`` (a trade sharing ``S`` may be cut off; a
+snapshot holding fewer trades than asked holds every trade there is, from ``0``), and the
 subscription streams every trade from its acknowledgement on, so from ``S + 1`` the pair is
 complete for as long as the connection delivers. An interval ``[start, end)`` (epoch ms) says
 so: every trade with ``start <= ms < end`` is held, ``end`` the latest trade heard (a later

@@ -66,7 +66,9 @@ def recent_resync(client: BybitClient) -> Resync:
         with lock:
             frame = client.recent_trades(symbol)
         rows = staged_from_canonical(frame, FROM_BACKFILL)
-        if len(rows):  # a trade sharing the oldest one's millisecond may be cut off
+        if len(frame) < client.trade_limit:  # not full: every trade the pair ever had
+            rows.attrs[HELD_FROM_MS] = 0
+        else:  # a trade sharing the oldest one's millisecond may be cut off
             rows.attrs[HELD_FROM_MS] = int(rows.index.asi8.min() // 1_000_000) + 1
         return rows
 

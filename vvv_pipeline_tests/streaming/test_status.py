@@ -89,6 +89,8 @@ def test_the_pairs_table_shows_coverage_only_for_streams_that_keep_it():
     head, rule, btc, eth = pairs_table(assess("bybit", kept, now, STALL)).splitlines()
     assert head.endswith("| staged rows | covered since |") and rule == "|---" * 6 + "|"
     assert btc.endswith("| 2025-11-25 15:00:00 UTC |") and eth.endswith("| not yet |")
+    kept["pairs"]["ETHUSDT"]["covered_since_ms"] = 0  # a snapshot that held every trade
+    assert pairs_table(assess("bybit", kept, now, STALL)).endswith("| its first trade |")
 
 
 def test_a_status_file_is_replaced_whole_and_a_broken_one_reads_as_none(tmp_path):

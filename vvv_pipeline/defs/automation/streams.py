@@ -79,7 +79,9 @@ def pairs_table(found: Assessment) -> str:
             f"{pair.trades:,} | {pair.staged_rows:,} |"
         )
         if covered:
-            row += f" {_utc_ms(pair.covered_since_ms) or 'not yet'} |"
+            since = pair.covered_since_ms
+            shown = "its first trade" if since == 0 else _utc_ms(since) or "not yet"
+            row += f" {shown} |"
         rows.append(row)
     return "\n".join(rows)
 
