@@ -4,6 +4,7 @@ losing and repeating nothing against the fake's ground truth."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 
@@ -98,21 +99,26 @@ def heard_until_last_kept(fake: FakeBybitStream, kept: pd.DataFrame) -> set[tupl
     }
 
 
-def assert_coverage_holds(fake: FakeBybitStream, store: StreamStore) -> None:
-    """Each pair has one coverage interval, and inside it the store holds exactly the trades
-    the fake printed: what a finalization takes from the stream without asking REST."""
+def assert_coverage_holds(fake: FakeBybitStream, store: StreamStore, intervals: int = 1) -> None:
+    """Each pair has ``intervals`` coverage intervals, and inside each the store holds exactly
+    the trades the fake printed: what a finalization takes from the stream without asking
+    REST. Between two intervals the store misses a printed trade (why none vouches there)."""
     truth = fake.printed()
     truth_ms = truth["ts"].astype("int64").to_numpy() // 1_000_000
     for symbol, spans in store.coverage(SYMBOLS).items():
-        assert len(spans) == 1, (symbol, spans)
-        ((start, end),) = spans
+        assert len(spans) == intervals, (symbol, spans)
         held = store.hour(symbol, KEY)
         held_ms = held.index.asi8 // 1_000_000
+        held_ids = held["trade_id"].to_numpy()
         mine = (truth["symbol"].astype(str) == symbol).to_numpy()
-        inside = mine & (truth_ms >= start) & (truth_ms < end)
-        kept = set(held["trade_id"].to_numpy()[(held_ms >= start) & (held_ms < end)].tolist())
-        assert kept == set(truth["trade_id"].to_numpy()[inside].tolist()), symbol
-        assert inside.sum() > 100, symbol
+        for start, end in spans:
+            inside = mine & (truth_ms >= start) & (truth_ms < end)
+            kept = set(held_ids[(held_ms >= start) & (held_ms < end)].tolist())
+            assert kept == set(truth["trade_id"].to_numpy()[inside].tolist()), symbol
+            assert inside.sum() > 20, symbol
+        for (_, end), (start, _) in itertools.pairwise(spans):
+            between = truth["trade_id"].to_numpy()[mine & (truth_ms >= end) & (truth_ms < start)]
+            assert not set(between.tolist()) <= set(held_ids.tolist()), symbol
 
 
 @pytest.fixture(scope="module")
@@ -158,6 +164,36 @@ def test_drops_and_malformed_frames_lose_nothing_the_resync_can_reach(trades, tm
     assert keys == expected and len(expected) > 1000
     # the reconnect's gap came from the recent-trade snapshot, marked as backfill
     assert (kept["origin"] == 1).sum() > 0 and stats.backfilled >= (kept["origin"] == 1).sum()
+    client.close()
+
+
+@pytest.mark.parametrize(("limit", "intervals"), [(450, 1), (20, 2)])
+def test_a_full_snapshot_continues_coverage_only_when_it_reaches_back_over_the_drop(
+    limit, intervals, trades, tmp_path
+):
+    """The snapshot after the reconnect is full (``limit`` trades of a pair, fewer than were
+    printed): 450 reach back over the outage (about 0.2-0.5 s of 300 trades a second per
+    pair), so the interval goes on; 20 do not, so a second interval starts after the hole."""
+    store = StreamStore.for_venue(f"lmdb://{tmp_path / 'db'}", "bybit")
+    wire = BybitWire()
+    script = StreamScript(rate=900, drop_after=(1800,))
+    with FakeBybitStream(trades, SYMBOLS, SIM_HOUR, script).start() as fake:
+        client = BybitClient(fake.rest.url, requests_per_second=1000.0, trade_limit=limit)
+        config = CollectorConfig(
+            fake.url, tuple(SYMBOLS), flush_rows=200, flush_ms=50, backoff_initial=0.3
+        )
+        collector = Collector(
+            config,
+            store.publish,
+            wire=wire,
+            resync=recent_resync(client),
+            coverage=Coverage(),
+            coverage_sink=store.write_coverage,
+        )
+        collect(collector, 3.0)
+        assert fake.log.connections == 2 and fake.log.drops == 1
+        assert collector.stats.resync_short == (0 if intervals == 1 else len(SYMBOLS))
+        assert_coverage_holds(fake, store, intervals)
     client.close()
 
 
