@@ -236,9 +236,9 @@ class Collector:
         self._pending: set[str] = set()
         """Subscription requests of this connection not confirmed yet."""
         self._heard_before: dict[str, int] = {}
+        """The last trade time per symbol when the current connection opened."""
         self._first_heard: dict[str, int] = {}
         """The first trade time per symbol heard on the current connection."""
-        """The last trade time per symbol when the current connection opened."""
 
     async def run(self, stop: asyncio.Event) -> CollectorStats:
         attempt = 0
