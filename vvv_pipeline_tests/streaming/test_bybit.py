@@ -121,6 +121,28 @@ def assert_coverage_holds(fake: FakeBybitStream, store: StreamStore, intervals: 
             assert not set(between.tolist()) <= set(held_ids.tolist()), symbol
 
 
+def covering_collector(
+    fake: FakeBybitStream,
+    store: StreamStore,
+    client: BybitClient,
+    wire: BybitWire,
+    **config: float,
+) -> Collector:
+    """A Bybit collector on the fake that resyncs from ``client`` and keeps coverage in
+    ``store``: flushes of 200 rows or 50 ms, a 0.3 s first reconnect delay."""
+    settings = CollectorConfig(
+        fake.url, tuple(SYMBOLS), flush_rows=200, flush_ms=50, backoff_initial=0.3, **config
+    )
+    return Collector(
+        settings,
+        store.publish,
+        wire=wire,
+        resync=recent_resync(client),
+        coverage=Coverage(),
+        coverage_sink=store.write_coverage,
+    )
+
+
 @pytest.fixture(scope="module")
 def trades() -> HourlyTrades:
     market, _ = hour_market(1500)
@@ -134,22 +156,7 @@ def test_drops_and_malformed_frames_lose_nothing_the_resync_can_reach(trades, tm
     script = StreamScript(rate=900, drop_after=(600,), malformed_after=(200,))
     with FakeBybitStream(trades, SYMBOLS, SIM_HOUR, script).start() as fake:
         client = BybitClient(fake.rest.url, requests_per_second=1000.0)
-        config = CollectorConfig(
-            fake.url,
-            tuple(SYMBOLS),
-            flush_rows=200,
-            flush_ms=50,
-            backoff_initial=0.3,
-            backoff_max=0.5,
-        )
-        collector = Collector(
-            config,
-            store.publish,
-            wire=wire,
-            resync=recent_resync(client),
-            coverage=Coverage(),
-            coverage_sink=store.write_coverage,
-        )
+        collector = covering_collector(fake, store, client, wire, backoff_max=0.5)
         collect(collector, 2.5)
         kept = kept_keys(store)
         expected = heard_until_last_kept(fake, kept)
@@ -175,21 +182,10 @@ def test_a_full_snapshot_continues_coverage_only_when_it_reaches_back_over_the_d
     printed): 450 reach back over the outage (about 0.2-0.5 s of 300 trades a second per
     pair), so the interval goes on; 20 do not, so a second interval starts after the hole."""
     store = StreamStore.for_venue(f"lmdb://{tmp_path / 'db'}", "bybit")
-    wire = BybitWire()
     script = StreamScript(rate=900, drop_after=(1800,))
     with FakeBybitStream(trades, SYMBOLS, SIM_HOUR, script).start() as fake:
         client = BybitClient(fake.rest.url, requests_per_second=1000.0, trade_limit=limit)
-        config = CollectorConfig(
-            fake.url, tuple(SYMBOLS), flush_rows=200, flush_ms=50, backoff_initial=0.3
-        )
-        collector = Collector(
-            config,
-            store.publish,
-            wire=wire,
-            resync=recent_resync(client),
-            coverage=Coverage(),
-            coverage_sink=store.write_coverage,
-        )
+        collector = covering_collector(fake, store, client, BybitWire())
         collect(collector, 3.0)
         assert fake.log.connections == 2 and fake.log.drops == 1
         assert collector.stats.resync_short == (0 if intervals == 1 else len(SYMBOLS))
