@@ -22,19 +22,21 @@ from vvv_pipeline.providers.live.iqfeed import finish_ticks
 from vvv_pipeline.streaming.coverage import Interval
 from vvv_pipeline.streaming.finalize import ORIGINS, FinalizedHour, RestWindow, complete_covered
 from vvv_pipeline.streaming.iqfeed_l1 import canonical_ticks, staged_from_ticks, staged_rows
-from vvv_pipeline.streaming.store import StreamStore
+from vvv_pipeline.streaming.store import StreamStore, hour_start
 
 
-def _hour_start(key: str) -> pd.Timestamp:
-    return pd.Timestamp(pd.to_datetime(key, format="%Y-%m-%d-%H:%M"), tz="UTC")
+def streamed_hours(
+    store: StreamStore, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp
+) -> list[str]:
+    """Keys of the symbol's settled hours in ``[lo, hi)`` (a listing: no rows are read)."""
+    return [key for key in store.settled_hours(symbol) if lo <= hour_start(key) < hi]
 
 
 def streamed_day(
     store: StreamStore, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp
 ) -> pd.DataFrame:
     """The symbol's settled rows of the hours in ``[lo, hi)``, in time order."""
-    hours = [key for key in store.settled_hours(symbol) if lo <= _hour_start(key) < hi]
-    pieces = [store.settled(symbol, key) for key in hours]
+    pieces = [store.settled(symbol, key) for key in streamed_hours(store, symbol, lo, hi)]
     pieces = [piece for piece in pieces if len(piece)]
     return pd.concat(pieces) if pieces else staged_rows([], 0)
 

@@ -32,14 +32,10 @@ from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.streaming.finalize import to_canonical
 from vvv_pipeline.streaming.iqfeed_l1 import VENUE as IQFEED
 from vvv_pipeline.streaming.iqfeed_l1 import canonical_ticks
-from vvv_pipeline.streaming.store import HOUR_MS, StreamStore, unique_trades
+from vvv_pipeline.streaming.store import HOUR_MS, StreamStore, hour_start, unique_trades
 
 HOUR = pd.Timedelta(milliseconds=HOUR_MS)
 LIVE_SOURCES = ("crypto_trades", "equity_ticks")
-
-
-def _start(key: str) -> pd.Timestamp:
-    return pd.Timestamp(pd.to_datetime(key, format="%Y-%m-%d-%H:%M"), tz="UTC")
 
 
 @dataclass(frozen=True)
@@ -65,7 +61,7 @@ class LiveStream:
         """The key of the partition that finalizes the stream's hour ``hour``."""
         if self.source == "crypto_trades":
             return hour
-        return _start(hour).tz_convert(EXCHANGE_TZ).strftime("%Y-%m-%d")
+        return hour_start(hour).tz_convert(EXCHANGE_TZ).strftime("%Y-%m-%d")
 
     def canonical(
         self, symbol: str, rows: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp
@@ -94,7 +90,7 @@ def latest_streamed(
     """The last streamed trade with ``ts <= cutoff`` in an unfinalized hour, as a one-row
     canonical frame (the highest trade id at that time), or None."""
     for key in reversed(unfinalized_hours(stream, symbol, finalized)):
-        start = _start(key)
+        start = hour_start(key)
         if cutoff is not None and start > cutoff:
             continue
         rows = stream.store.last_settled(symbol, key, cutoff)
@@ -115,7 +111,7 @@ def streamed_between(
     """Canonical streamed trades with ``lo <= ts < hi`` in the unfinalized hours."""
     pieces = []
     for key in unfinalized_hours(stream, symbol, finalized):
-        start = _start(key)
+        start = hour_start(key)
         if start >= hi or start + HOUR <= lo:
             continue
         # the read's date_range is inclusive at both ends: stop a nanosecond before ``hi``

@@ -50,6 +50,11 @@ def hour_key(ms: int) -> str:
     return pd.Timestamp(ms - ms % HOUR_MS, unit="ms", tz="UTC").strftime("%Y-%m-%d-%H:%M")
 
 
+def hour_start(key: str) -> pd.Timestamp:
+    """The UTC start of an hourly partition key (the inverse of :func:`hour_key`)."""
+    return pd.Timestamp(pd.to_datetime(key, format="%Y-%m-%d-%H:%M"), tz="UTC")
+
+
 def unique_trades(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per aggregate id (the streamed copy over a backfilled one), by (ts, id)."""
     if frame.empty:

@@ -38,7 +38,7 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.point_lookups import stored_keys
 from vvv_pipeline.streaming.finalize import FinalizedHour, finalize_hour
-from vvv_pipeline.streaming.finalize_session import finalize_session, streamed_day
+from vvv_pipeline.streaming.finalize_session import finalize_session, streamed_hours
 from vvv_pipeline.streaming.iqfeed_l1 import VENUE as IQFEED
 from vvv_pipeline.streaming.pruning import prune_stored_hours
 from vvv_pipeline.streaming.reads import LiveStream
@@ -119,7 +119,7 @@ def session_stream_fetch(market: MarketData, universe: Universe, arctic_uri: str
         key: str, window: tuple[pd.Timestamp, pd.Timestamp], symbols: Sequence[str]
     ) -> tuple[pd.DataFrame, dict[str, dg.MetadataValue]]:
         lo, hi = window
-        if not any(len(streamed_day(store, symbol, lo, hi)) for symbol in symbols):
+        if not any(streamed_hours(store, symbol, lo, hi) for symbol in symbols):
             return market.fetch(Source.EQUITY_TICKS, lo, hi, symbols, universe), {}
         done = finalize_session(store, history, symbols, lo, hi, store.coverage(symbols))
         return done.frame, finalized_metadata(done)
