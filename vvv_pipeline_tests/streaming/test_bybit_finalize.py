@@ -99,4 +99,7 @@ def test_a_span_bybit_no_longer_serves_fails_the_hour_naming_it(data_dir, instan
     assert "BTCUSDT 2025-11-25 15:00 UTC: the stream does not cover 15:20:00.000..15:30:00.000" in (
         message
     )
+    # retrying cannot bring back trades Bybit no longer serves: the step fails at once
+    assert "UncoveredHour" in message and "(not retried)" in message
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]
     assert stored_ticks("crypto_trades", [KEY]).empty  # nothing half-written

@@ -21,9 +21,10 @@
   after an exponential, jittered delay starting at ``VVV_SOURCE_RETRY_DELAY_SECONDS`` (default
   20 s): transient provider errors heal within the run. Errors that retrying cannot fix (a ban,
   an exhausted daily quota, schema drift, a simulated fault naming what does not exist, a
-  setting that cannot work) fail the step at once, and so does a terminate request: the step
-  requests its retries itself (:func:`source_retries`) rather than through a Dagster
-  ``RetryPolicy``, which retries an interrupted step too. A run that ``vvv-pipeline run``
+  setting that cannot work, a span of a streamed hour the venue no longer serves) fail the step
+  at once, and so does a terminate request: the step requests its retries itself
+  (:func:`source_retries`) rather than through a Dagster ``RetryPolicy``, which retries an
+  interrupted step too. A run that ``vvv-pipeline run``
   executes then waited out the delay before it stopped (11-40 s measured), and a run worker
   logged a step it was stopping as put up for retry. Gaps left by runs that still fail are
   retried later by the gap sensor.
@@ -51,6 +52,7 @@ from vvv_pipeline.providers.errors import (
 from vvv_pipeline.providers.simulated.config import FaultError
 from vvv_pipeline.settings import Settings, SettingsError
 from vvv_pipeline.storage.lmdb_space import StorageFullError
+from vvv_pipeline.streaming.finalize import UncoveredHour
 
 FOLLOW_UPSTREAM = (
     dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
@@ -63,6 +65,7 @@ PERMANENT_ERRORS = (
     FaultError,
     StorageFullError,
     SettingsError,
+    UncoveredHour,
 )
 
 SESSION_FRESHNESS = dg.FreshnessPolicy.cron(
