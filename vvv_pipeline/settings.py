@@ -210,6 +210,14 @@ class Settings(BaseSettings):
         "provider with the Binance or Bybit venue, the stream's own); an hour nothing was "
         "staged for is fetched as without it",
     )
+    stream_crypto_open_interest: bool = Field(
+        default=False,
+        description="`crypto_open_interest` hours finalize what `vvv-pipeline stream "
+        "open-interest` staged for them, at five seconds; a pair whose stream coverage misses "
+        "a span of the hour is fetched from the venue's REST instead (needs the live provider "
+        "with the Bybit open-interest venue); an hour nothing was staged for is fetched as "
+        "without it",
+    )
     stream_equity_ticks: bool = Field(
         default=False,
         description="`equity_ticks` sessions finalize what `vvv-pipeline stream equities` "

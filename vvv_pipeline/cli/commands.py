@@ -226,14 +226,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     stream_cmd.add_argument(
         "feed",
-        choices=["crypto", "equities"],
-        help="crypto: a venue's trades; equities: IQFeed Level 1 trades",
+        choices=["crypto", "open-interest", "equities"],
+        help="crypto: a venue's trades; open-interest: Bybit's linear tickers (Binance streams "
+        "no open interest); equities: IQFeed Level 1 trades",
     )
     stream_cmd.add_argument(
         "--venue",
         choices=list(settings.STREAM_VENUES),
-        default="binance",
-        help="binance: aggTrade stream; bybit: publicTrade stream (linear)",
+        default=None,
+        help="crypto: binance (aggTrade stream, the default) or bybit (publicTrade, linear); "
+        "open-interest: bybit only",
     )
     stream_cmd.add_argument(
         "--symbols",
@@ -291,11 +293,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.flush_ms,
             not args.no_backfill,
         )
+    if args.command == "stream" and args.feed == "open-interest":
+        from vvv_pipeline.cli.stream import stream_open_interest
+
+        if args.venue not in (None, "bybit"):
+            stream_cmd.error(f"open-interest streams from bybit only, not {args.venue}")
+        return stream_open_interest(args.symbols, args.url, args.flush_rows, args.flush_ms)
     if args.command == "stream":
         from vvv_pipeline.cli.stream import stream_crypto
 
         return stream_crypto(
-            args.venue,
+            args.venue or "binance",
             args.symbols,
             args.url,
             args.rest_url,

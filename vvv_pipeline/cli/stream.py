@@ -1,11 +1,13 @@
-"""``vvv-pipeline stream crypto|equities``: the trade collectors, long-running processes.
+"""``vvv-pipeline stream crypto|open-interest|equities``: the collectors, long-running processes.
 
 Runs beside the Dagster daemon (a service of its own: systemd, a container), staging a
 venue's trades (``--venue binance``: aggTrades; ``bybit``: publicTrade) into ArcticDB's
-``tick_stream`` library until SIGTERM or SIGINT (:mod:`vvv_pipeline.streaming.service`). The
+``tick_stream`` library until SIGTERM or SIGINT (:mod:`vvv_pipeline.streaming.service`);
+``open-interest`` stages Bybit's linear tickers (open interest as it changes) the same way, which
+``crypto_open_interest`` hours finalize when ``VVV_STREAM_CRYPTO_OPEN_INTEREST=1``. The
 hourly ``crypto_trades`` partitions finalize what Binance's stream staged when
 ``VVV_STREAM_CRYPTO_TRADES=1`` (docs/streaming.md). ``equities`` stages IQFeed's Level 1 trades
-the same way (nothing finalizes them into ``equity_ticks`` sessions yet).
+the same way, which ``equity_ticks`` sessions finalize when ``VVV_STREAM_EQUITY_TICKS=1``.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vvv_pipeline.streaming.collector import CollectorConfig
 
 
 def _universe_symbols(kind: str) -> list[str] | None:
@@ -28,6 +34,16 @@ def _universe_symbols(kind: str) -> list[str] | None:
         return None
 
 
+def _crypto_pairs(symbols: Sequence[str] | None) -> list[str] | None:
+    """The pairs given, else the universe's (None after printing why not); logging set up for
+    a WebSocket collector."""
+    pairs = list(symbols) if symbols else _universe_symbols("crypto")
+    if pairs is not None:
+        _log_to_stderr()
+        logging.getLogger("websockets").setLevel(logging.WARNING)
+    return pairs
+
+
 def _log_to_stderr() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
@@ -36,6 +52,23 @@ def _log_to_stderr() -> None:
 
 def _say(text: str) -> None:
     print(f"vvv-pipeline: {text}", file=sys.stderr, flush=True)
+
+
+def collector_config(
+    url: str, symbols: Sequence[str], flush_rows: int | None, flush_ms: float | None
+) -> CollectorConfig:
+    """The collector's settings: ``url``, the symbols upper-cased, the flush thresholds given
+    (else ``VVV_STREAM_FLUSH_ROWS``, ``VVV_STREAM_FLUSH_MS``)."""
+    from vvv_pipeline import settings
+    from vvv_pipeline.streaming.collector import CollectorConfig
+
+    current = settings.current()
+    return CollectorConfig(
+        url=url,
+        symbols=tuple(s.upper() for s in symbols),
+        flush_rows=flush_rows or current.stream_flush_rows,
+        flush_ms=flush_ms or current.stream_flush_ms,
+    )
 
 
 def _announce(symbols: Sequence[str], url: str, uri: str, status: Path) -> None:
@@ -59,24 +92,17 @@ def stream_crypto(
     from vvv_pipeline.providers.live.bybit import BybitClient
     from vvv_pipeline.streaming.binance_ws import BinanceWire
     from vvv_pipeline.streaming.bybit_ws import BybitWire
-    from vvv_pipeline.streaming.collector import CollectorConfig
     from vvv_pipeline.streaming.service import run_collector
     from vvv_pipeline.streaming.status import status_path
     from vvv_pipeline.streaming.store import StreamStore
 
     current = settings.current()
-    symbols = symbols or _universe_symbols("crypto")
+    symbols = _crypto_pairs(symbols)
     if symbols is None:
         return 1
-    _log_to_stderr()
-    logging.getLogger("websockets").setLevel(logging.WARNING)
     bybit = venue == "bybit"
-    config = CollectorConfig(
-        url=url or (current.bybit_ws_url if bybit else current.binance_ws_url),
-        symbols=tuple(s.upper() for s in symbols),
-        flush_rows=flush_rows or current.stream_flush_rows,
-        flush_ms=flush_ms or current.stream_flush_ms,
-    )
+    url = url or (current.bybit_ws_url if bybit else current.binance_ws_url)
+    config = collector_config(url, symbols, flush_rows, flush_ms)
     uri = settings.arctic_uri()
     client: BinanceClient | BybitClient | None = None
     if backfill:
@@ -98,6 +124,31 @@ def stream_crypto(
     return 0
 
 
+def stream_open_interest(
+    symbols: Sequence[str] | None,
+    url: str | None,
+    flush_rows: int | None,
+    flush_ms: float | None,
+) -> int:
+    from vvv_pipeline import settings
+    from vvv_pipeline.streaming.bybit_tickers import KIND, VENUE
+    from vvv_pipeline.streaming.service import run_open_interest_collector
+    from vvv_pipeline.streaming.status import status_path
+    from vvv_pipeline.streaming.store import StreamStore
+
+    current = settings.current()
+    symbols = _crypto_pairs(symbols)
+    if symbols is None:
+        return 1
+    config = collector_config(url or current.bybit_ws_url, symbols, flush_rows, flush_ms)
+    uri = settings.arctic_uri()
+    status = status_path(settings.stream_status_dir(), VENUE, KIND)
+    _announce(config.symbols, config.url, uri, status)
+    stats = run_open_interest_collector(config, StreamStore.open_interest(uri, VENUE), status)
+    _say(f"stream stopped: {stats.line()}")
+    return 0
+
+
 def stream_equities(
     symbols: Sequence[str] | None,
     url: str | None,
@@ -109,7 +160,6 @@ def stream_equities(
     from vvv_pipeline import settings
     from vvv_pipeline.providers.errors import ProviderError
     from vvv_pipeline.providers.live.iqfeed import IQFeedClient
-    from vvv_pipeline.streaming.collector import CollectorConfig
     from vvv_pipeline.streaming.iqfeed_l1 import KIND, VENUE
     from vvv_pipeline.streaming.service import run_equity_collector
     from vvv_pipeline.streaming.status import status_path
@@ -128,12 +178,7 @@ def stream_equities(
         _say(str(error))
         return 2
     _log_to_stderr()
-    config = CollectorConfig(
-        url=url,
-        symbols=tuple(s.upper() for s in symbols),
-        flush_rows=flush_rows or current.stream_flush_rows,
-        flush_ms=flush_ms or current.stream_flush_ms,
-    )
+    config = collector_config(url, symbols, flush_rows, flush_ms)
     uri = settings.arctic_uri()
     client = IQFeedClient(lookup_host, lookup_port) if catch_up else None
     store = StreamStore.for_venue(uri, VENUE)

@@ -48,6 +48,15 @@ class Trade:
 
 
 @dataclass(frozen=True, slots=True)
+class Held:
+    """The stream holds every change of ``symbol`` from ``from_ms`` on (a full state, as
+    Bybit's ticker snapshot: what the collector's coverage starts from, :mod:`.coverage`)."""
+
+    symbol: str
+    from_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """The answer to a request of ours (a subscription); ``error`` set when it was refused."""
 
@@ -89,7 +98,7 @@ class Notice:
     level: int = logging.WARNING
 
 
-Message = Trade | Reply | Pong | Shutdown | Malformed | Other | Notice
+Message = Trade | Held | Reply | Pong | Shutdown | Malformed | Other | Notice
 
 
 class BinanceWire:

@@ -50,7 +50,7 @@ def topic(symbol: str) -> str:
     return f"{TOPIC}.{symbol.upper()}"
 
 
-def _decimal(text: Any) -> float:
+def decimal(text: Any) -> float:
     if not isinstance(text, str):
         raise TypeError("not a decimal string")
     value = float(text)
@@ -67,20 +67,28 @@ def _trade(item: Any) -> Trade:
         raise TypeError("T must be an integer and S Buy or Sell")
     if not isinstance(trade_id, str) or not trade_id or not isinstance(symbol, str) or not symbol:
         raise TypeError("i and s must be non-empty strings")
-    row = (fold_id(trade_id), t, _decimal(item["p"]), _decimal(item["v"]), SIDES[side])
+    row = (fold_id(trade_id), t, decimal(item["p"]), decimal(item["v"]), SIDES[side])
     return Trade(symbol.upper(), row)
+
+
+def frame_body(frame: str | bytes) -> tuple[str, dict[str, Any] | Malformed]:
+    """(the frame's text, its JSON object, or why it is not one)."""
+    text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text, Malformed("not JSON", text[:200])
+    if not isinstance(body, dict):
+        return text, Malformed("not a JSON object", text[:200])
+    return text, body
 
 
 def parse(frame: str | bytes) -> list[Message]:
     """One frame as its messages (a trade frame: one per trade); never raises. A trade frame
     with one bad trade is malformed whole: its good trades are not half-kept."""
-    text = frame.decode("utf-8", "replace") if isinstance(frame, bytes) else frame
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return [Malformed("not JSON", text[:200])]
-    if not isinstance(body, dict):
-        return [Malformed("not a JSON object", text[:200])]
+    text, body = frame_body(frame)
+    if isinstance(body, Malformed):
+        return [body]
     name = body.get("topic")
     if isinstance(name, str) and name.startswith(f"{TOPIC}."):
         try:
@@ -90,7 +98,12 @@ def parse(frame: str | bytes) -> list[Message]:
             return [_trade(item) for item in data]
         except (KeyError, TypeError, ValueError) as error:
             return [Malformed(f"publicTrade: {type(error).__name__} {error}", text[:200])]
-    op = body.get("op")
+    return control(body, text)
+
+
+def control(body: dict[str, Any], text: str) -> list[Message]:
+    """A frame of no data topic of ours: a pong, a subscription's answer, or something else."""
+    op, name = body.get("op"), body.get("topic")
     if op == "pong" or (op == "ping" and body.get("ret_msg") == "pong"):
         return [Pong()]
     if op == "subscribe":
@@ -99,6 +112,23 @@ def parse(frame: str | bytes) -> list[Message]:
     if isinstance(op, str) or isinstance(name, str):
         return [Other(str(op or name))]
     return [Malformed("unknown message", text[:200])]
+
+
+def subscribe_requests(
+    prefix: str, symbols: tuple[str, ...], request_id: int
+) -> list[tuple[str, str]]:
+    """(request id, request) of subscriptions to ``<prefix>.<symbol>`` for every symbol, at
+    most :data:`ARGS_PER_REQUEST` topics a request (spot's limit)."""
+    requests = []
+    for first in range(0, len(symbols), ARGS_PER_REQUEST):
+        rid = f"{request_id}.{first // ARGS_PER_REQUEST}"
+        args = [f"{prefix}.{s.upper()}" for s in symbols[first : first + ARGS_PER_REQUEST]]
+        requests.append((rid, json.dumps({"op": "subscribe", "req_id": rid, "args": args})))
+    return requests
+
+
+def ping_request(request_id: int) -> str:
+    return json.dumps({"op": "ping", "req_id": f"ping.{request_id}"})
 
 
 class BybitWire:
@@ -110,18 +140,13 @@ class BybitWire:
     app_ping_interval: float | None = 20.0
 
     def subscribe(self, symbols: tuple[str, ...], request_id: int) -> list[tuple[str, str]]:
-        requests = []
-        for first in range(0, len(symbols), ARGS_PER_REQUEST):
-            rid = f"{request_id}.{first // ARGS_PER_REQUEST}"
-            args = [topic(s) for s in symbols[first : first + ARGS_PER_REQUEST]]
-            requests.append((rid, json.dumps({"op": "subscribe", "req_id": rid, "args": args})))
-        return requests
+        return subscribe_requests(TOPIC, symbols, request_id)
 
     def parse(self, frame: str | bytes) -> list[Message]:
         return parse(frame)
 
     def ping(self, request_id: int) -> str:
-        return json.dumps({"op": "ping", "req_id": f"ping.{request_id}"})
+        return ping_request(request_id)
 
     def staged(self, rows: list[Any], origin: int) -> pd.DataFrame:
         return staged_frame(rows, origin)

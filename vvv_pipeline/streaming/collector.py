@@ -1,4 +1,4 @@
-"""The WebSocket collector: a venue's trade frames into staged ArcticDB segments.
+"""The WebSocket collector: a venue's trade (or ticker) frames into staged ArcticDB segments.
 
 What differs between venues is a :class:`Wire` (:class:`~.binance_ws.BinanceWire`,
 :class:`~.bybit_ws.BybitWire`, :class:`~.iqfeed_l1.IQFeedWire`): the subscription requests, frames
@@ -16,11 +16,13 @@ up when no pong comes within ``ping_timeout``. A jump in a symbol's aggregate id
 with its origin marked; repeats are dropped. Where ids are not consecutive (Bybit), ``resync``
 re-reads each pair's recent trades after every subscription instead, and given a
 :class:`~.coverage.Coverage` records where it then holds every trade, stored with the flushes
-(``coverage_sink``) for the hour's finalization. Stopping (the ``stop`` event,
-set by SIGTERM/SIGINT in :mod:`.service`) closes the socket, waits briefly for running backfills
-and flushes what the buffer holds. Every ``status_interval`` seconds, and once more after the last
-flush, a snapshot of its state (:meth:`Collector.status`) goes to ``report`` (:mod:`.status` writes
-it to a file that the Dagster sensor reads).
+(``coverage_sink``) for the hour's finalization. A wire whose frames carry a full state
+(Bybit's ticker snapshots, :class:`~.bybit_tickers.BybitTickersWire`: open interest) says so
+with a :class:`~.binance_ws.Held` message, where coverage starts without any REST. Stopping (the
+``stop`` event, set by SIGTERM/SIGINT in :mod:`.service`) closes the socket, waits briefly for
+running backfills and flushes what the buffer holds. Every ``status_interval`` seconds, and once
+more after the last flush, a snapshot of its state (:meth:`Collector.status`) goes to ``report``
+(:mod:`.status` writes it to a file that the Dagster sensor reads).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from websockets.exceptions import WebSocketException
 
 from vvv_pipeline.streaming.binance_ws import (
     BinanceWire,
+    Held,
     Malformed,
     Message,
     Notice,
@@ -301,6 +304,12 @@ class Collector:
                         if isinstance(message, Trade):
                             delivered = True
                             self._trade(message)
+                        elif isinstance(message, Held):
+                            # a full state on the wire (a ticker snapshot): coverage from it on
+                            if self.coverage is not None:
+                                self.coverage.resynced(
+                                    message.symbol, message.from_ms, message.from_ms
+                                )
                         elif isinstance(message, Reply):
                             delivered |= message.error is None
                             ended = self._reply(message)

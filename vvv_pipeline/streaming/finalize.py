@@ -36,7 +36,7 @@ from vvv_pipeline.streaming.binance_ws import (
 )
 from vvv_pipeline.streaming.coverage import Interval, uncovered
 from vvv_pipeline.streaming.sequence import Hole, holes, in_hole
-from vvv_pipeline.streaming.store import StreamStore, unique_trades
+from vvv_pipeline.streaming.store import StreamStore, unique_rows
 
 FROM_REST = 2
 """``origin`` of a row fetched when the hour was finalized."""
@@ -59,7 +59,7 @@ def _clock(ms: int) -> str:
     return f"{_stamp(ms):%H:%M:%S}.{ms % 1000:03d}"
 
 
-def _span_text(start_ms: int, end_ms: int) -> str:
+def span_text(start_ms: int, end_ms: int) -> str:
     return f"{_clock(start_ms)}..{_clock(end_ms)}"
 
 
@@ -68,7 +68,7 @@ def complete_hour(
 ) -> tuple[pd.DataFrame, int]:
     """(the symbol's staged-form rows of ``[lo, hi)``, the REST requests made)."""
     ts = streamed.index.asi8
-    streamed = unique_trades(streamed[(ts >= lo.value) & (ts < hi.value)])
+    streamed = unique_rows(streamed[(ts >= lo.value) & (ts < hi.value)])
     order = np.argsort(streamed["trade_id"].to_numpy(), kind="stable")
     ids = streamed["trade_id"].to_numpy()[order]
     ms = streamed.index.asi8[order] // 1_000_000
@@ -81,7 +81,7 @@ def complete_hour(
         fetched = staged_from_canonical(served, FROM_REST)
         got = fetched["trade_id"].to_numpy()
         pieces.append(fetched[in_hole(got, hole) & ~np.isin(got, ids)])
-    return unique_trades(pd.concat(pieces)), len(found)
+    return unique_rows(pd.concat(pieces)), len(found)
 
 
 class UncoveredHour(RuntimeError):
@@ -104,7 +104,7 @@ def complete_covered(
     ``staged`` turns REST's canonical rows into the stream's staged form (crypto by default;
     IQFeed's :func:`~.iqfeed_l1.staged_from_ticks` for equities)."""
     ts = streamed.index.asi8
-    streamed = unique_trades(streamed[(ts >= lo.value) & (ts < hi.value)])
+    streamed = unique_rows(streamed[(ts >= lo.value) & (ts < hi.value)])
     spans = uncovered(covered, _ms(lo), _ms(hi))
     if len(spans) > MAX_HOLE_REQUESTS:
         spans = [(_ms(lo), _ms(hi))]
@@ -114,7 +114,7 @@ def complete_covered(
         try:
             served = rest(symbol, _stamp(start), _stamp(end))
         except Exception as error:
-            named = ", ".join(_span_text(a, b) for a, b in spans)
+            named = ", ".join(span_text(a, b) for a, b in spans)
             raise UncoveredHour(
                 f"{symbol} {lo:%Y-%m-%d %H:%M} UTC: the stream does not cover {named} and the "
                 f"venue could not serve it: {error}"
@@ -123,13 +123,14 @@ def complete_covered(
         got_ms = fetched.index.asi8 // 1_000_000
         inside = (got_ms >= start) & (got_ms < end)
         pieces.append(fetched[inside & ~np.isin(fetched["trade_id"].to_numpy(), ids)])
-    return unique_trades(pd.concat(pieces)), len(spans)
+    return unique_rows(pd.concat(pieces)), len(spans)
 
 
 @dataclass
 class FinalizedHour:
     frame: pd.DataFrame
-    """Canonical ``crypto_trades`` rows of the hour, as the REST client would return them."""
+    """Canonical rows of the partition (``crypto_trades``, ``crypto_open_interest`` or
+    ``equity_ticks``), as the REST client would return them."""
     rows_by_origin: dict[str, int] = field(default_factory=dict)
     rest_requests: int = 0
     streamed_symbols: list[str] = field(default_factory=list)

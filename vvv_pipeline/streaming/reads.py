@@ -15,7 +15,7 @@ hour whose partition is not (not finalized yet) from the rows the collector has 
 The collector settles every flush (:meth:`.store.StreamStore.publish`), so a trade is readable
 here within a flush interval of arriving. Those rows are what the stream heard: not validated,
 holes (a reconnect, a killed collector) not filled yet, each trade id once
-(:func:`.store.unique_trades`, the streamed copy before a catch-up's). Reads never settle or
+(:func:`.store.unique_rows`, the streamed copy before a catch-up's). Reads never settle or
 write anything.
 """
 
@@ -32,7 +32,7 @@ from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.streaming.finalize import to_canonical
 from vvv_pipeline.streaming.iqfeed_l1 import VENUE as IQFEED
 from vvv_pipeline.streaming.iqfeed_l1 import canonical_ticks
-from vvv_pipeline.streaming.store import HOUR_MS, StreamStore, hour_start, unique_trades
+from vvv_pipeline.streaming.store import HOUR_MS, StreamStore, hour_start, unique_rows
 
 HOUR = pd.Timedelta(milliseconds=HOUR_MS)
 LIVE_SOURCES = ("crypto_trades", "equity_ticks")
@@ -116,5 +116,5 @@ def streamed_between(
             continue
         # the read's date_range is inclusive at both ends: stop a nanosecond before ``hi``
         pieces.append(stream.store.settled(symbol, key, max(lo, start), hi - pd.Timedelta(1, "ns")))
-    rows = unique_trades(pd.concat(pieces)) if pieces else None
+    rows = unique_rows(pd.concat(pieces)) if pieces else None
     return stream.canonical(symbol, rows, lo, hi)

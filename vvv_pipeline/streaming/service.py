@@ -22,6 +22,7 @@ from vvv_pipeline.providers.live.binance import BinanceClient
 from vvv_pipeline.providers.live.bybit import BybitClient
 from vvv_pipeline.providers.live.iqfeed import IQFeedClient
 from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, staged_from_canonical
+from vvv_pipeline.streaming.bybit_tickers import BybitTickersWire
 from vvv_pipeline.streaming.collector import (
     HELD_FROM_MS,
     HELD_UNTIL_MS,
@@ -181,6 +182,19 @@ def run_collector(
     return asyncio.run(
         collect_until_signalled(
             config, store, backfill, status_file, wire, resync, keep_coverage=resync is not None
+        )
+    )
+
+
+def run_open_interest_collector(
+    config: CollectorConfig, store: StreamStore, status_file: Path | None = None
+) -> CollectorStats:
+    """Collect Bybit's linear tickers (open interest) until SIGTERM/SIGINT into ``store``
+    (:meth:`StreamStore.open_interest`), keeping coverage from each snapshot on: no REST is
+    asked, the snapshot a subscription brings is the resync."""
+    return asyncio.run(
+        collect_until_signalled(
+            config, store, None, status_file, BybitTickersWire(), keep_coverage=True
         )
     )
 

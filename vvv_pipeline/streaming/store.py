@@ -13,7 +13,7 @@ next version with ``sort_and_finalize_staged_data`` (segments may arrive out of 
 overlap: a gap's backfill lands after the rows that follow it). New rows later than all the
 settled ones are appended; rows that reach back into them (a late backfill, a restarted
 collector's overlap) make the symbol be rewritten as the union of both. Repeats are dropped
-when read (:func:`unique_trades`): settling never loses a row, reading never shows one twice.
+when read (:func:`unique_rows`): settling never loses a row, reading never shows one twice.
 
 On a local (``lmdb://``) store staging and settling take the library's file lock
 (:func:`~vvv_pipeline.storage.arctic.library_lock`), so a settle never races a stage; on object
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 
 import arcticdb as adb
 import numpy as np
@@ -33,6 +34,7 @@ from arcticdb.version_store.library import StagedDataFinalizeMethod
 
 from vvv_pipeline.storage.arctic import library_for, library_lock, partition_symbol
 from vvv_pipeline.streaming.binance_ws import empty_staged
+from vvv_pipeline.streaming.bybit_tickers import empty_staged_oi
 from vvv_pipeline.streaming.coverage import Interval
 
 STREAM_LIBRARY = "tick_stream"
@@ -42,7 +44,22 @@ VENUE_PREFIXES = {"binance": ASSET_CLASS, "bybit": "crypto_bybit", "iqfeed": "eq
 (``crypto/BTCUSDT/<hour>``, what the hourly finalization reads); other venues name theirs
 (IQFeed's equity ticks: ``equity/AAPL/<UTC hour>``, hours even though equity partitions are
 sessions: a session's finalization reads the hours it spans)."""
+OPEN_INTEREST_PREFIXES = {"bybit": "crypto_bybit_oi"}
+"""Name prefix of each venue's open-interest stream (ticker states, :mod:`.bybit_tickers`)."""
 HOUR_MS = 3_600_000
+
+
+@dataclass(frozen=True)
+class StagedRows:
+    """What a stream's staged rows are: the column that tells two rows apart at one time
+    (a trade's id, a ticker state's cross sequence) and an empty segment of their columns."""
+
+    id_column: str
+    empty: Callable[[], pd.DataFrame]
+
+
+TRADES = StagedRows("trade_id", empty_staged)
+OPEN_INTEREST = StagedRows("seq", empty_staged_oi)
 
 
 def hour_key(ms: int) -> str:
@@ -55,31 +72,47 @@ def hour_start(key: str) -> pd.Timestamp:
     return pd.Timestamp(pd.to_datetime(key, format="%Y-%m-%d-%H:%M"), tz="UTC")
 
 
-def unique_trades(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per aggregate id (the streamed copy over a backfilled one), by (ts, id)."""
+def unique_rows(frame: pd.DataFrame, id_column: str = TRADES.id_column) -> pd.DataFrame:
+    """One row per id (the streamed copy over a backfilled one), by (ts, id)."""
     if frame.empty:
         return frame
-    ids = frame["trade_id"].to_numpy()
+    ids = frame[id_column].to_numpy()
     order = np.lexsort((frame["origin"].to_numpy(), ids))
     first = np.ones(len(order), dtype=bool)
     first[1:] = ids[order][1:] != ids[order][:-1]
     kept = frame.iloc[order[first]]
-    return kept.iloc[np.lexsort((kept["trade_id"].to_numpy(), kept.index.asi8))]
+    return kept.iloc[np.lexsort((kept[id_column].to_numpy(), kept.index.asi8))]
 
 
 class StreamStore:
-    """Stage, settle and read one asset class's streamed trades on one ArcticDB URI."""
+    """Stage, settle and read one asset class's streamed rows (trades, or open-interest
+    states with ``rows=OPEN_INTEREST``) on one ArcticDB URI."""
 
     def __init__(
-        self, uri: str, asset_class: str = ASSET_CLASS, library: str = STREAM_LIBRARY
+        self,
+        uri: str,
+        asset_class: str = ASSET_CLASS,
+        library: str = STREAM_LIBRARY,
+        rows: StagedRows = TRADES,
     ) -> None:
         self.uri, self.asset_class, self.library_name = uri, asset_class, library
+        self.rows = rows
 
     @classmethod
     def for_venue(cls, uri: str, venue: str) -> StreamStore:
         if venue not in VENUE_PREFIXES:
             raise ValueError(f"no stream for venue {venue!r}; streams: {list(VENUE_PREFIXES)}")
         return cls(uri, VENUE_PREFIXES[venue])
+
+    @classmethod
+    def open_interest(cls, uri: str, venue: str) -> StreamStore:
+        """The venue's open-interest stream (ticker states)."""
+        if venue not in OPEN_INTEREST_PREFIXES:
+            raise ValueError(
+                f"no open-interest stream for venue {venue!r}; streams: "
+                f"{list(OPEN_INTEREST_PREFIXES)}"
+            )
+        return cls(uri, OPEN_INTEREST_PREFIXES[venue], rows=OPEN_INTEREST)
 
     @property
     def library(self):
@@ -168,14 +201,15 @@ class StreamStore:
                 settled = lib.read(name).data
                 lib.sort_and_finalize_staged_data(name, prune_previous_versions=False)
                 both = pd.concat([settled, lib.read(name).data])
-                both = both.iloc[np.lexsort((both["trade_id"].to_numpy(), both.index.asi8))]
+                ids = both[self.rows.id_column].to_numpy()
+                both = both.iloc[np.lexsort((ids, both.index.asi8))]
                 lib.write(name, both, prune_previous_versions=True)
 
     def hour(self, symbol: str, partition_key: str) -> pd.DataFrame:
         """Everything streamed (or backfilled by the collector) of one symbol-hour, settled
         first; each aggregate id once, by (ts, id). Empty when nothing was streamed."""
         self.settle(symbol, partition_key)
-        return unique_trades(self._read(self.name(symbol, partition_key)))
+        return unique_rows(self._read(self.name(symbol, partition_key)), self.rows.id_column)
 
     def streamed(self, symbol: str, partition_key: str) -> bool:
         """Whether anything of the symbol-hour was staged (settled or not)."""
@@ -194,7 +228,7 @@ class StreamStore:
             self.settle(symbol, key)
             frames.append(self._read(self.name(symbol, key), since))
         frame = pd.concat(frames) if len(frames) > 1 else frames[0]
-        return unique_trades(frame)
+        return unique_rows(frame, self.rows.id_column)
 
     def settled_hours(self, symbol: str) -> list[str]:
         """Partition keys of the hours with settled rows for ``symbol``, oldest first."""
@@ -245,7 +279,7 @@ class StreamStore:
         lib = self.library
         with library_lock(self.uri, self.library_name, shared=True):
             if not lib.has_symbol(name):
-                return empty_staged()
+                return self.rows.empty()
             if lo is None and hi is None:
                 return lib.read(name).data
             return lib.read(name, date_range=(lo, hi)).data
@@ -261,7 +295,7 @@ class StreamStore:
             query = query.date_range((None, cutoff))
         with library_lock(self.uri, self.library_name, shared=True):
             if not lib.has_symbol(name):
-                return empty_staged()
+                return self.rows.empty()
             tail = lib.read(name, query_builder=query.tail(1)).data
             if tail.empty:
                 return tail
@@ -272,7 +306,7 @@ class StreamStore:
         lib = self.library
         with library_lock(self.uri, self.library_name, shared=True):
             if not lib.has_symbol(name):
-                return empty_staged()
+                return self.rows.empty()
             if since is None:
                 return lib.read(name).data
             return lib.read(name, date_range=(since, None)).data

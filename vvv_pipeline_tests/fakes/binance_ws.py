@@ -21,20 +21,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from vvv_pipeline.providers.simulated import SimulatedMarket
 from vvv_pipeline.providers.simulated.crypto import TRADE_ID_STRIDE
 from vvv_pipeline_tests.fakes.binance import HourlyTrades
+from vvv_pipeline_tests.fakes.ws_server import LoopServer
 
 
 class ContiguousTrades(HourlyTrades):
@@ -93,8 +93,10 @@ def wire_frames(trades: pd.DataFrame) -> list[tuple[int, str]]:
     return frames
 
 
-class FakeBinanceStream:
+class FakeBinanceStream(LoopServer):
     """Serves ``symbols``' trades of the simulated ``hour`` (hours since the simulator's epoch)."""
+
+    path = "/ws"
 
     def __init__(
         self,
@@ -113,47 +115,11 @@ class FakeBinanceStream:
         self.sent_ns: dict[tuple[str, int], int] = {}
         """(symbol, aggregate id) -> wall-clock ns when it left (``record_sends``)."""
         self.started: float | None = None
-        self._loop = asyncio.new_event_loop()
-        self._server: Server | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self.port = 0
+        super().__init__()
 
     def wire_frames(self, truth: pd.DataFrame) -> list[tuple[int, str]]:
         """(trade id, frame body) of each trade, in replay order (the venue's format)."""
         return wire_frames(truth)
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws"
-
-    def start(self) -> FakeBinanceStream:
-        self._thread.start()
-        ready = asyncio.run_coroutine_threadsafe(self._serve(), self._loop)
-        self.port = ready.result(10)
-        return self
-
-    async def _serve(self) -> int:
-        # the server's own keepalive is off: this fake pings on its own schedule and counts pongs
-        self._server = await serve(
-            self._handle, "127.0.0.1", 0, ping_interval=None, compression=None, max_queue=64
-        )
-        return self._server.sockets[0].getsockname()[1]
-
-    def close(self) -> None:
-        async def stop() -> None:
-            if self._server is not None:
-                self._server.close()
-                await self._server.wait_closed()
-
-        asyncio.run_coroutine_threadsafe(stop(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-    def __enter__(self) -> FakeBinanceStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def due(self) -> int:
         """Trades the market has printed so far (the replay clock)."""

@@ -47,6 +47,8 @@ def exec_id(trade_id: int) -> str:
 class FakeBybitStream(FakeBinanceStream):
     """Serves ``symbols``' trades of the simulated ``hour`` over Bybit's wire; see the module."""
 
+    path = "/v5/public/linear"
+
     def __init__(
         self,
         trades: HourlyTrades,
@@ -85,10 +87,6 @@ class FakeBybitStream(FakeBinanceStream):
             for a, t, p, q, side, s in zip(ids, ms, prices, sizes, sides, symbols, strict=True)
         ]
 
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/v5/public/linear"
-
     def start(self) -> FakeBybitStream:
         super().start()
         self.rest.start()
@@ -97,9 +95,6 @@ class FakeBybitStream(FakeBinanceStream):
     def close(self) -> None:
         self.rest.close()
         super().close()
-
-    def __enter__(self) -> FakeBybitStream:
-        return self
 
     def _recent_trade(self, request: FakeRequest, fault: Fault | None) -> FakeResponse:
         symbol = request.query.get("symbol", "")

@@ -28,7 +28,7 @@ from vvv_pipeline.streaming.collector import Collector, CollectorConfig
 from vvv_pipeline.streaming.iqfeed_l1 import IQFeedWire, canonical_ticks
 from vvv_pipeline.streaming.service import lookup_resync
 from vvv_pipeline.streaming.status import read_status, status_path
-from vvv_pipeline.streaming.store import StreamStore, unique_trades
+from vvv_pipeline.streaming.store import StreamStore, unique_rows
 from vvv_pipeline.streaming.tcp_lines import line_opener
 from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.assets.helpers import stored_ticks
@@ -133,7 +133,7 @@ def streamed(store: StreamStore) -> pd.DataFrame:
     frames = []
     for symbol in sorted(SYMBOLS):
         rows = [store.settled(symbol, key) for key in store.settled_hours(symbol)]
-        kept = unique_trades(pd.concat(rows))
+        kept = unique_rows(pd.concat(rows))
         frames.append(canonical_ticks(kept, symbol).astype({"symbol": str}))
     frame = pd.concat(frames, ignore_index=True)
     frame["symbol"] = pd.Categorical(frame["symbol"], sorted(SYMBOLS))
@@ -280,7 +280,7 @@ def test_a_killed_and_restarted_equity_collector_loses_and_repeats_nothing(
     monkeypatch.setenv("VVV_STREAM_EQUITY_TICKS", "1")
     # SPY's first streamed hour is lost (before its coverage): the history must bring it back
     first_hour = store.settled_hours("SPY")[0]
-    lost = len(unique_trades(store.settled("SPY", first_hour)))
+    lost = len(unique_rows(store.settled("SPY", first_hour)))
     store.library.delete(store.name("SPY", first_hour))
     meta, stored = finalize_session_asset(instance, lookup.port)
     pd.testing.assert_frame_equal(stored[expected.columns].reset_index(drop=True), expected)

@@ -22,6 +22,7 @@ from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.defs.assets.source_types import source_column_schema, source_dagster_type
 from vvv_pipeline.defs.assets.stream_finalize import (
+    open_interest_stream_fetch,
     prune_equity_stream,
     session_stream_fetch,
     stream_fetch,
@@ -104,6 +105,8 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
             fetch = None
             if spec.source == Source.CRYPTO_TRADES and config.stream_crypto_trades:
                 fetch = stream_fetch(market, u, arctic_store.uri)
+            elif spec.source == Source.CRYPTO_OPEN_INTEREST and config.stream_crypto_open_interest:
+                fetch = open_interest_stream_fetch(market, u, arctic_store.uri)
             elif spec.source == Source.EQUITY_TICKS and config.stream_equity_ticks:
                 fetch = session_stream_fetch(market, u, arctic_store.uri)
             ingested = ingest(context, spec, market, u, validation, write, fetch)

@@ -1,5 +1,7 @@
 """Source partitions finalized from the streams: ``crypto_trades`` hours from the crypto venue's
-(``VVV_STREAM_CRYPTO_TRADES``), ``equity_ticks`` sessions from IQFeed's
+(``VVV_STREAM_CRYPTO_TRADES``), ``crypto_open_interest`` hours from Bybit's tickers
+(``VVV_STREAM_CRYPTO_OPEN_INTEREST``, :func:`open_interest_stream_fetch`:
+:mod:`vvv_pipeline.streaming.finalize_oi`), ``equity_ticks`` sessions from IQFeed's
 (``VVV_STREAM_EQUITY_TICKS``, :func:`session_stream_fetch`:
 :mod:`vvv_pipeline.streaming.finalize_session`).
 
@@ -25,7 +27,7 @@ always.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 import pandas as pd
@@ -38,11 +40,12 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.point_lookups import stored_keys
 from vvv_pipeline.streaming.finalize import FinalizedHour, finalize_hour
+from vvv_pipeline.streaming.finalize_oi import finalize_oi_hour, uncovered_text
 from vvv_pipeline.streaming.finalize_session import finalize_session, streamed_hours
 from vvv_pipeline.streaming.iqfeed_l1 import VENUE as IQFEED
 from vvv_pipeline.streaming.pruning import prune_stored_hours
 from vvv_pipeline.streaming.reads import LiveStream
-from vvv_pipeline.streaming.store import StreamStore
+from vvv_pipeline.streaming.store import OPEN_INTEREST_PREFIXES, StreamStore
 from vvv_pipeline.universe import Universe
 
 
@@ -55,6 +58,17 @@ def finalized_metadata(done: FinalizedHour) -> dict[str, dg.MetadataValue]:
     meta["stream_rest_requests"] = dg.MetadataValue.int(done.rest_requests)
     meta["streamed_symbols"] = dg.MetadataValue.text(", ".join(done.streamed_symbols))
     return meta
+
+
+def symbol_fetch(
+    market: MarketData, source: Source, universe: Universe
+) -> Callable[[str, pd.Timestamp, pd.Timestamp], pd.DataFrame]:
+    """(symbol, lo, hi) -> the provider's ``source`` rows of one symbol: what fills a hole."""
+
+    def fetch(symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
+        return market.fetch(source, lo, hi, [symbol], universe)
+
+    return fetch
 
 
 STREAMED_VENUES = ("binance", "bybit")
@@ -84,8 +98,7 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
             stream, symbols, start, retention, lambda s: stored_keys(ticks, "crypto_trades", s)
         )
 
-    def rest(symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
-        return market.fetch(Source.CRYPTO_TRADES, lo, hi, [symbol], universe)
+    rest = symbol_fetch(market, Source.CRYPTO_TRADES, universe)
 
     def fetch(
         key: str, window: tuple[pd.Timestamp, pd.Timestamp], symbols: Sequence[str]
@@ -96,6 +109,37 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
         done = finalize_hour(store, rest, symbols, key, *window, coverage=coverage, venue=venue)
         meta = finalized_metadata(done)
         meta["stream_hours_pruned"] = dg.MetadataValue.int(prune(symbols, window[0]))
+        return done.frame, meta
+
+    return fetch
+
+
+def open_interest_stream_fetch(
+    market: MarketData, universe: Universe, arctic_uri: str
+) -> PartitionFetch:
+    """The hourly fetch that finalizes Bybit's ticker stream (:mod:`.finalize_oi`); refused
+    unless the live provider's open-interest venue is Bybit, the only venue streaming it."""
+    venue = market.open_interest_venue
+    if market.provider != "live" or venue not in OPEN_INTEREST_PREFIXES:
+        raise settings.SettingsError(
+            f"{settings.variable('stream_crypto_open_interest')}=1 finalizes the open-interest "
+            "venue's ticker stream and fetches the pairs it misses from that venue's REST: it "
+            "needs the live provider (VVV_PROVIDER=live) with VVV_OPEN_INTEREST_VENUE one of "
+            f"{', '.join(OPEN_INTEREST_PREFIXES)}, not provider {market.provider!r}, "
+            f"venue {venue!r}"
+        )
+    store = StreamStore.open_interest(arctic_uri, venue)
+
+    rest = symbol_fetch(market, Source.CRYPTO_OPEN_INTEREST, universe)
+
+    def fetch(
+        key: str, window: tuple[pd.Timestamp, pd.Timestamp], symbols: Sequence[str]
+    ) -> tuple[pd.DataFrame, dict[str, dg.MetadataValue]]:
+        if not any(store.streamed(symbol, key) for symbol in symbols):
+            return market.fetch(Source.CRYPTO_OPEN_INTEREST, *window, symbols, universe), {}
+        done, gaps = finalize_oi_hour(store, rest, symbols, *window, store.coverage(symbols))
+        meta = finalized_metadata(done)
+        meta["stream_uncovered"] = dg.MetadataValue.text(uncovered_text(gaps) or "(none)")
         return done.frame, meta
 
     return fetch
@@ -112,8 +156,7 @@ def session_stream_fetch(market: MarketData, universe: Universe, arctic_uri: str
         )
     store = StreamStore.for_venue(arctic_uri, IQFEED)
 
-    def history(symbol: str, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
-        return market.fetch(Source.EQUITY_TICKS, lo, hi, [symbol], universe)
+    history = symbol_fetch(market, Source.EQUITY_TICKS, universe)
 
     def fetch(
         key: str, window: tuple[pd.Timestamp, pd.Timestamp], symbols: Sequence[str]
