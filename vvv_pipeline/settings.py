@@ -42,9 +42,21 @@ OpenInterestVenue = Literal["binance", "bybit"]
 ExecutorName = Literal["multiprocess", "celery"]
 STREAM_VENUES = ("binance", "bybit")
 """Venues with a crypto trade stream (``vvv-pipeline stream crypto --venue``)."""
-MONITORED_STREAMS = {"binance": "crypto_trades", "bybit": "crypto_trades", "iqfeed": "equity_ticks"}
-"""Each venue a collector can stream from, and the source it streams (the status file is
-``<source>-<venue>.json``): the crypto venues, and IQFeed (``vvv-pipeline stream equities``)."""
+MONITORED_STREAMS = {
+    "binance": "crypto_trades",
+    "bybit": "crypto_trades",
+    "iqfeed": "equity_ticks",
+    "bybit-open-interest": "crypto_open_interest",
+}
+"""Each stream a collector can run, named by its venue (and, beside that venue's trades, what
+it streams), and the source it streams: the crypto venues' trades, IQFeed's
+(``vvv-pipeline stream equities``) and Bybit's open interest (``stream open-interest``)."""
+
+
+def stream_venue(stream: str) -> str:
+    """The venue of a monitored stream (its status file is ``<source>-<venue>.json``)."""
+    return stream.split("-", 1)[0]
+
 
 _DAY = r"^\d{4}-\d{2}-\d{2}$"
 _HOUR = r"^\d{4}-\d{2}-\d{2}-\d{2}:\d{2}$"
@@ -254,9 +266,10 @@ class Settings(BaseSettings):
     )
     stream_venues: str = Field(
         default="",
-        description="comma-separated venues whose stream collectors are expected to run "
-        "(`binance`, `bybit`: crypto trades; `iqfeed`: equity ticks): each gets a "
-        "`crypto_trade_stream/<venue>` or `equity_tick_stream/iqfeed` asset that the "
+        description="comma-separated streams whose collectors are expected to run "
+        "(`binance`, `bybit`: crypto trades; `iqfeed`: equity ticks; `bybit-open-interest`: "
+        "Bybit's open interest): each gets a `crypto_trade_stream/<venue>`, "
+        "`equity_tick_stream/iqfeed` or `crypto_open_interest_stream/bybit` asset that the "
         "`stream_status` sensor reports its lag on, and a stall alert; empty: streams are not "
         "monitored",
         json_schema_extra=_shown("empty (not monitored)"),

@@ -22,6 +22,7 @@ from vvv_pipeline.defs.resources import MarketData
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.settings import arctic_uri
+from vvv_pipeline.streaming.finalize_oi import grid_states
 from vvv_pipeline.streaming.status import read_status, status_path
 from vvv_pipeline.streaming.store import StreamStore
 from vvv_pipeline.universe import load_universe
@@ -164,3 +165,31 @@ def test_a_killed_collectors_span_is_fetched_from_rest_and_named(
         again = _materialize(instance, rest.url)
         assert again["rows_from_rest_fill"] == meta["rows_from_rest_fill"]
         pd.testing.assert_frame_equal(_stored(), stored)
+
+
+def test_a_dropped_connection_and_a_malformed_frame_lose_no_state_the_coverage_claims(
+    data_dir, tmp_path
+):
+    market = _market()
+    truth = _truth(market)
+    log = tmp_path / "collector.log"
+    script = TickerScript(rate=150, drop_after=(600,), malformed_after=(300,))
+    with FakeBybitTickers(truth, SYMBOLS, script).start() as fake:
+        collector = _start(fake.url, log)
+        wait_until(lambda: fake.log.replayed == 1, 60, "the hour's replay", log)
+        collector.send_signal(signal.SIGTERM)
+        assert collector.wait(15) == 0, log.read_text()
+    assert fake.log.connections == 2 and fake.log.drops == 1 and fake.log.malformed == 1
+    status = read_status(status_path(data_dir / "stream", "bybit", "crypto_open_interest"))
+    assert status["malformed"] == 1 and status["reconnects"] >= 1
+    store = StreamStore.open_interest(arctic_uri(), "bybit")
+    lo, hi = START.value // 1_000_000, (END + STEP).value // 1_000_000
+    for symbol, intervals in store.coverage(SYMBOLS).items():
+        # the drop cut the coverage in two; every point either part holds is the market's
+        assert len(intervals) == 2 and intervals[0][1] < intervals[1][0], (symbol, intervals)
+        states = pd.concat([store.hour(symbol, KEY), store.hour(symbol, "2025-11-25-16:00")])
+        sampled = grid_states(states, intervals, lo, hi)
+        expected = truth[truth["symbol"].astype(str) == symbol].set_index("ts")
+        expected = expected.loc[sampled.index, VALUES]
+        assert len(sampled) > 400
+        pd.testing.assert_frame_equal(sampled[VALUES], expected, check_names=False)

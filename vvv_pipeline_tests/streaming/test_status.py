@@ -344,3 +344,27 @@ def test_the_equity_stream_asset_has_a_session_freshness_policy(monkeypatch):
     monkeypatch.setenv("VVV_STREAM_VENUES", "nasdaq")
     with pytest.raises(Exception, match=r"unknown venues \['nasdaq'\]"):
         build_definitions()
+
+
+def test_the_open_interest_stream_is_its_own_asset_read_from_its_own_status(
+    instance, streams, monkeypatch
+):
+    monkeypatch.setenv("VVV_STREAM_VENUES", "bybit,bybit-open-interest")
+    assert stream_key("bybit-open-interest").path == ["crypto_open_interest_stream", "bybit"]
+    defs = build_definitions()
+    dg.Definitions.validate_loadable(defs)
+    specs = {s.key: s for s in defs.resolve_all_asset_specs() if s.key.path[0].endswith("stream")}
+    assert set(specs) == {stream_key("bybit"), stream_key("bybit-open-interest")}
+    assert (
+        "vvv-pipeline stream open-interest" in specs[stream_key("bybit-open-interest")].description
+    )
+    # the tickers collector's file, beside the trade collector's (which is missing here)
+    path = status_path(streams.directory, "bybit", "crypto_open_interest")
+    assert path.name == "crypto_open_interest-bybit.json"
+    write_status(path, status() | {"kind": "crypto_open_interest", "venue": "bybit"})
+    summary = StatusTicks(instance)()
+    assert "bybit-open-interest: streaming (lag 20." in summary
+    assert "bybit: missing, incident opened" in summary
+    assert materializations(instance, "bybit-open-interest") == 1
+    assert latest(instance, "bybit-open-interest")["health"] == "streaming"
+    assert latest(instance, "bybit")["health"] == "missing"

@@ -23,10 +23,11 @@ import dagster as dg
 
 from vvv_pipeline.calendars import EXCHANGE_TZ
 from vvv_pipeline.defs.assets.sources import OWNERS
-from vvv_pipeline.settings import MONITORED_STREAMS
+from vvv_pipeline.settings import MONITORED_STREAMS, stream_venue
 
 STREAM_ASSET_PREFIXES = {
     "crypto_trades": "crypto_trade_stream",
+    "crypto_open_interest": "crypto_open_interest_stream",
     "equity_ticks": "equity_tick_stream",
 }
 """The first part of a stream asset's key, by the source the stream feeds."""
@@ -34,8 +35,9 @@ STATUS_SENSOR_SECONDS = 30
 """How often the status sensor reads the collectors' status files."""
 
 
-def stream_key(venue: str) -> dg.AssetKey:
-    return dg.AssetKey([STREAM_ASSET_PREFIXES[MONITORED_STREAMS[venue]], venue])
+def stream_key(stream: str) -> dg.AssetKey:
+    """``<prefix of its source>/<venue>`` of a monitored stream (``VVV_STREAM_VENUES``)."""
+    return dg.AssetKey([STREAM_ASSET_PREFIXES[MONITORED_STREAMS[stream]], stream_venue(stream)])
 
 
 def is_stream_asset(key: dg.AssetKey) -> bool:
@@ -99,11 +101,31 @@ def _equity_spec(venue: str, _stall_seconds: float) -> dg.AssetSpec:
     )
 
 
-def stream_asset_specs(venues: tuple[str, ...], stall_seconds: float) -> list[dg.AssetSpec]:
-    """One asset per monitored venue, in the order given."""
-    return [
-        (_crypto_spec if MONITORED_STREAMS[venue] == "crypto_trades" else _equity_spec)(
-            venue, stall_seconds
-        )
-        for venue in venues
-    ]
+def _open_interest_spec(stream: str, stall_seconds: float) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        stream_key(stream),
+        description=(
+            "The live Bybit open-interest stream (linear tickers): what `vvv-pipeline stream "
+            "open-interest` stages into ArcticDB's `tick_stream` library after every ticker "
+            "frame, before the hourly `crypto_open_interest` partitions finalize it (with "
+            f'`VVV_STREAM_CRYPTO_OPEN_INTEREST=1`). {REPORTED} Its "trades" are ticker frames.'
+        ),
+        group_name="sources",
+        kinds={"websocket", "arcticdb"},
+        owners=OWNERS,
+        tags={"layer": "source", "asset_class": "crypto", "store": "arcticdb"},
+        freshness_policy=stream_freshness(stall_seconds),
+    )
+
+
+SPECS = {
+    "crypto_trades": _crypto_spec,
+    "crypto_open_interest": _open_interest_spec,
+    "equity_ticks": _equity_spec,
+}
+"""The asset spec of a monitored stream, by the source it streams."""
+
+
+def stream_asset_specs(streams: tuple[str, ...], stall_seconds: float) -> list[dg.AssetSpec]:
+    """One asset per monitored stream, in the order given."""
+    return [SPECS[MONITORED_STREAMS[stream]](stream, stall_seconds) for stream in streams]

@@ -42,9 +42,9 @@ from vvv_pipeline.defs.automation.clock import now_utc
 from vvv_pipeline.streaming.status import Assessment, assess, read_status, status_path
 
 
-def frames_expected(venue: str, now: pd.Timestamp) -> bool:
-    """Crypto trades around the clock; equities in the XNYS session's regular hours."""
-    if settings.MONITORED_STREAMS[venue] == "crypto_trades":
+def frames_expected(stream: str, now: pd.Timestamp) -> bool:
+    """Crypto around the clock; equities in the XNYS session's regular hours."""
+    if settings.MONITORED_STREAMS[stream] != "equity_ticks":
         return True
     return in_regular_hours(now)
 
@@ -134,7 +134,9 @@ def stream_status(context: dg.SensorEvaluationContext) -> dg.SensorResult:
     incidents: list[msg.Incident] = []
     summary = []
     for venue in venues:
-        path = status_path(directory, venue, settings.MONITORED_STREAMS[venue])
+        path = status_path(
+            directory, settings.stream_venue(venue), settings.MONITORED_STREAMS[venue]
+        )
         found = assess(
             venue,
             read_status(path),
