@@ -47,10 +47,12 @@ MONITORED_STREAMS = {
     "bybit": "crypto_trades",
     "iqfeed": "equity_ticks",
     "bybit-open-interest": "crypto_open_interest",
+    "binance-open-interest": "crypto_open_interest",
 }
 """Each stream a collector can run, named by its venue (and, beside that venue's trades, what
 it streams), and the source it streams: the crypto venues' trades, IQFeed's
-(``vvv-pipeline stream equities``) and Bybit's open interest (``stream open-interest``)."""
+(``vvv-pipeline stream equities``) and Bybit's or Binance's open interest (``stream
+open-interest``)."""
 
 
 def stream_venue(stream: str) -> str:
@@ -226,9 +228,9 @@ class Settings(BaseSettings):
         default=False,
         description="`crypto_open_interest` hours finalize what `vvv-pipeline stream "
         "open-interest` staged for them, at five seconds; a pair whose stream coverage misses "
-        "a span of the hour is fetched from the venue's REST instead (needs the live provider "
-        "with the Bybit open-interest venue); an hour nothing was staged for is fetched as "
-        "without it",
+        "a span of the hour is fetched from the venue's REST instead (needs the live provider; "
+        "the stream finalized is `VVV_OPEN_INTEREST_VENUE`'s); an hour nothing was staged for "
+        "is fetched as without it",
     )
     stream_equity_ticks: bool = Field(
         default=False,
@@ -267,9 +269,9 @@ class Settings(BaseSettings):
     stream_venues: str = Field(
         default="",
         description="comma-separated streams whose collectors are expected to run "
-        "(`binance`, `bybit`: crypto trades; `iqfeed`: equity ticks; `bybit-open-interest`: "
-        "Bybit's open interest): each gets a `crypto_trade_stream/<venue>`, "
-        "`equity_tick_stream/iqfeed` or `crypto_open_interest_stream/bybit` asset that the "
+        "(`binance`, `bybit`: crypto trades; `iqfeed`: equity ticks; `bybit-open-interest`, "
+        "`binance-open-interest`: open interest): each gets a `crypto_trade_stream/<venue>`, "
+        "`equity_tick_stream/iqfeed` or `crypto_open_interest_stream/<venue>` asset that the "
         "`stream_status` sensor reports its lag on, and a stall alert; empty: streams are not "
         "monitored",
         json_schema_extra=_shown("empty (not monitored)"),

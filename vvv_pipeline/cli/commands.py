@@ -227,15 +227,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     stream_cmd.add_argument(
         "feed",
         choices=["crypto", "open-interest", "equities"],
-        help="crypto: a venue's trades; open-interest: Bybit's linear tickers (Binance streams "
-        "no open interest); equities: IQFeed Level 1 trades",
+        help="crypto: a venue's trades; open-interest: Bybit's linear tickers, or Binance's "
+        "REST polled (it streams no open interest); equities: IQFeed Level 1 trades",
     )
     stream_cmd.add_argument(
         "--venue",
         choices=list(settings.STREAM_VENUES),
         default=None,
         help="crypto: binance (aggTrade stream, the default) or bybit (publicTrade, linear); "
-        "open-interest: bybit only",
+        "open-interest: bybit (the default) or binance",
     )
     stream_cmd.add_argument(
         "--symbols",
@@ -258,13 +258,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     stream_cmd.add_argument(
         "--rest-url",
         default=None,
-        help="REST API for gap backfills or recent trades (VVV_BINANCE_URL, VVV_BYBIT_URL)",
+        help="REST API for gap backfills or recent trades (VVV_BINANCE_URL, VVV_BYBIT_URL); "
+        "open-interest --venue binance: the USD-M API polled (VVV_BINANCE_FUTURES_URL)",
     )
     stream_cmd.add_argument(
         "--flush-rows", type=cli_args.positive_int, default=None, help="VVV_STREAM_FLUSH_ROWS"
     )
     stream_cmd.add_argument(
         "--flush-ms", type=cli_args.positive_int, default=None, help="VVV_STREAM_FLUSH_MS"
+    )
+    stream_cmd.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        help="open-interest --venue binance: seconds between polls of each pair (default 5)",
     )
     stream_cmd.add_argument(
         "--no-backfill",
@@ -296,9 +303,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "stream" and args.feed == "open-interest":
         from vvv_pipeline.cli.stream import stream_open_interest
 
-        if args.venue not in (None, "bybit"):
-            stream_cmd.error(f"open-interest streams from bybit only, not {args.venue}")
-        return stream_open_interest(args.symbols, args.url, args.flush_rows, args.flush_ms)
+        return stream_open_interest(
+            args.venue or "bybit",
+            args.symbols,
+            args.url,
+            args.rest_url,
+            args.interval,
+            args.flush_rows,
+            args.flush_ms,
+        )
     if args.command == "stream":
         from vvv_pipeline.cli.stream import stream_crypto
 

@@ -3,8 +3,10 @@
 Runs beside the Dagster daemon (a service of its own: systemd, a container), staging a
 venue's trades (``--venue binance``: aggTrades; ``bybit``: publicTrade) into ArcticDB's
 ``tick_stream`` library until SIGTERM or SIGINT (:mod:`vvv_pipeline.streaming.service`);
-``open-interest`` stages Bybit's linear tickers (open interest as it changes) the same way, which
-``crypto_open_interest`` hours finalize when ``VVV_STREAM_CRYPTO_OPEN_INTEREST=1``. The
+``open-interest`` stages Bybit's linear tickers (open interest as it changes), or Binance's USD-M
+REST polled every ``--interval`` seconds (``--venue binance``: it streams no open interest), the
+same way, which ``crypto_open_interest`` hours finalize when
+``VVV_STREAM_CRYPTO_OPEN_INTEREST=1``. The
 hourly ``crypto_trades`` partitions finalize what Binance's stream staged when
 ``VVV_STREAM_CRYPTO_TRADES=1`` (docs/streaming.md). ``equities`` stages IQFeed's Level 1 trades
 the same way, which ``equity_ticks`` sessions finalize when ``VVV_STREAM_EQUITY_TICKS=1``.
@@ -125,26 +127,47 @@ def stream_crypto(
 
 
 def stream_open_interest(
+    venue: str,
     symbols: Sequence[str] | None,
     url: str | None,
+    rest_url: str | None,
+    interval: float,
     flush_rows: int | None,
     flush_ms: float | None,
 ) -> int:
     from vvv_pipeline import settings
-    from vvv_pipeline.streaming.bybit_tickers import KIND, VENUE
+    from vvv_pipeline.providers.live.binance import BinanceClient
+    from vvv_pipeline.streaming.bybit_tickers import KIND
     from vvv_pipeline.streaming.service import run_open_interest_collector
     from vvv_pipeline.streaming.status import status_path
     from vvv_pipeline.streaming.store import StreamStore
 
+    if interval <= 0:
+        _say(f"--interval must be positive, not {interval}")
+        return 2
     current = settings.current()
     symbols = _crypto_pairs(symbols)
     if symbols is None:
         return 1
-    config = collector_config(url or current.bybit_ws_url, symbols, flush_rows, flush_ms)
+    binance = venue == "binance"
+    if binance:
+        url = rest_url or current.binance_futures_url
+        # weight 1 a request; Binance allows 2,400 a minute on USD-M
+        client = BinanceClient(current.binance_url, futures_url=url, requests_per_second=20.0)
+        poll = (client, interval)
+    else:
+        url, poll = url or current.bybit_ws_url, None
+    config = collector_config(url, symbols, flush_rows, flush_ms)
     uri = settings.arctic_uri()
-    status = status_path(settings.stream_status_dir(), VENUE, KIND)
+    status = status_path(settings.stream_status_dir(), venue, KIND)
     _announce(config.symbols, config.url, uri, status)
-    stats = run_open_interest_collector(config, StreamStore.open_interest(uri, VENUE), status)
+    try:
+        stats = run_open_interest_collector(
+            config, StreamStore.open_interest(uri, venue), status, poll
+        )
+    finally:
+        if poll is not None:
+            poll[0].close()
     _say(f"stream stopped: {stats.line()}")
     return 0
 

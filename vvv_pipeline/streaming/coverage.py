@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
 Interval = tuple[int, int]
 """``[start_ms, end_ms)``: every trade of the pair with ``start_ms <= ms < end_ms`` is held."""
 
@@ -95,3 +97,15 @@ def uncovered(intervals: Sequence[Interval], lo_ms: int, hi_ms: int) -> list[Int
     if at < hi_ms:
         spans.append((at, hi_ms))
     return spans
+
+
+def poll_coverage(times_ms: np.ndarray | Sequence[int], step_ms: int) -> list[Interval]:
+    """The grid points a pair's polls hold: ``[t, t + step_ms)`` after each poll at ``t``,
+    merged where they touch."""
+    out: list[list[int]] = []
+    for t in np.sort(np.asarray(times_ms, dtype=np.int64)).tolist():
+        if out and t <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], t + step_ms)
+        else:
+            out.append([t, t + step_ms])
+    return [(start, end) for start, end in out]

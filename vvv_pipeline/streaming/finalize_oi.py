@@ -20,13 +20,12 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
-from vvv_pipeline.streaming.coverage import Interval, uncovered
+from vvv_pipeline.streaming.coverage import Interval, poll_coverage, uncovered
 from vvv_pipeline.streaming.finalize import FinalizedHour, span_text
 from vvv_pipeline.streaming.store import StreamStore, hour_key
 
 STEP_MS = 5_000
 """The ``crypto_open_interest`` grid: a sample every five seconds."""
-VENUE = "bybit"
 
 RestHour = Callable[[str, pd.Timestamp, pd.Timestamp], pd.DataFrame]
 """(symbol, lo, hi) -> the venue's canonical ``crypto_open_interest`` rows of ``[lo, hi)``."""
@@ -50,8 +49,8 @@ def grid_states(
     return picked.set_axis(index.tz_localize("UTC"), axis=0)
 
 
-def canonical(symbol: str, sampled: pd.DataFrame) -> pd.DataFrame:
-    """A pair's grid states as canonical ``crypto_open_interest`` rows."""
+def canonical(symbol: str, sampled: pd.DataFrame, venue: str = "bybit") -> pd.DataFrame:
+    """A pair's grid states as canonical ``crypto_open_interest`` rows of ``venue``."""
     frame = pd.DataFrame(
         {
             "ts": sampled.index,
@@ -59,7 +58,7 @@ def canonical(symbol: str, sampled: pd.DataFrame) -> pd.DataFrame:
             "open_interest": sampled["open_interest"].to_numpy(),
             "open_interest_value": sampled["open_interest_value"].to_numpy(),
             "mark_price": sampled["mark_price"].to_numpy(),
-            "venue": VENUE,
+            "venue": venue,
         }
     )
     return conform(frame, SOURCE_SCHEMAS["crypto_open_interest"])
@@ -83,10 +82,12 @@ def finalize_oi_hour(
     symbols: Sequence[str],
     lo: pd.Timestamp,
     hi: pd.Timestamp,
-    coverage: Mapping[str, Sequence[Interval]],
+    coverage: Mapping[str, Sequence[Interval]] | None,
+    venue: str = "bybit",
 ) -> tuple[FinalizedHour, dict[str, list[Interval]]]:
     """The hour ``[lo, hi)`` of ``symbols`` (see the module docstring) and, per pair fetched
-    from REST instead, the spans its coverage did not hold."""
+    from REST instead, the spans its coverage did not hold. ``coverage`` None: a polled
+    stream, held where its polls are dense enough (:func:`~.binance_oi.poll_coverage`)."""
     lo_ms, hi_ms = lo.value // 1_000_000, hi.value // 1_000_000
     schema = SOURCE_SCHEMAS["crypto_open_interest"]
     parts: list[pd.DataFrame] = []
@@ -94,15 +95,19 @@ def finalize_oi_hour(
     rows = {"stream": 0, "rest_fill": 0}
     streamed: list[str] = []
     for symbol in symbols:
-        held = list(coverage.get(symbol, []))
+        states = hour_states(store, symbol, lo)
+        if coverage is None:
+            held = poll_coverage(states.index.asi8 // 1_000_000, STEP_MS)
+        else:
+            held = list(coverage.get(symbol, []))
         missing = uncovered(held, lo_ms, hi_ms)
         if missing:
             gaps[symbol] = missing
             parts.append(rest(symbol, lo, hi))
             rows["rest_fill"] += len(parts[-1])
             continue
-        sampled = grid_states(hour_states(store, symbol, lo), held, lo_ms, hi_ms)
-        parts.append(canonical(symbol, sampled))
+        sampled = grid_states(states, held, lo_ms, hi_ms)
+        parts.append(canonical(symbol, sampled, venue))
         rows["stream"] += len(sampled)
         streamed.append(symbol)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=schema.names)

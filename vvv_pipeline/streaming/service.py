@@ -21,6 +21,7 @@ from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.live.binance import BinanceClient
 from vvv_pipeline.providers.live.bybit import BybitClient
 from vvv_pipeline.providers.live.iqfeed import IQFeedClient
+from vvv_pipeline.streaming.binance_oi import BinanceOiPollWire, poll_opener
 from vvv_pipeline.streaming.binance_ws import FROM_BACKFILL, staged_from_canonical
 from vvv_pipeline.streaming.bybit_tickers import BybitTickersWire
 from vvv_pipeline.streaming.collector import (
@@ -187,14 +188,25 @@ def run_collector(
 
 
 def run_open_interest_collector(
-    config: CollectorConfig, store: StreamStore, status_file: Path | None = None
+    config: CollectorConfig,
+    store: StreamStore,
+    status_file: Path | None = None,
+    poll: tuple[BinanceClient, float] | None = None,
 ) -> CollectorStats:
-    """Collect Bybit's linear tickers (open interest) until SIGTERM/SIGINT into ``store``
-    (:meth:`StreamStore.open_interest`), keeping coverage from each snapshot on: no REST is
-    asked, the snapshot a subscription brings is the resync."""
+    """Collect open interest until SIGTERM/SIGINT into ``store``
+    (:meth:`StreamStore.open_interest`): Bybit's linear tickers, keeping coverage from each
+    snapshot on (the snapshot a subscription brings is the resync, no REST is asked); or, with
+    ``poll`` (a client, seconds between polls), Binance's REST polled (:mod:`.binance_oi`),
+    whose polls are their own coverage."""
+    if poll is not None:
+        client, interval = poll
+        wire: Wire = BinanceOiPollWire()
+        opener: Opener | None = poll_opener(client, interval)
+    else:
+        wire, opener = BybitTickersWire(), None
     return asyncio.run(
         collect_until_signalled(
-            config, store, None, status_file, BybitTickersWire(), keep_coverage=True
+            config, store, None, status_file, wire, None, opener, keep_coverage=poll is None
         )
     )
 

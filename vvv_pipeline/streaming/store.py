@@ -44,8 +44,9 @@ VENUE_PREFIXES = {"binance": ASSET_CLASS, "bybit": "crypto_bybit", "iqfeed": "eq
 (``crypto/BTCUSDT/<hour>``, what the hourly finalization reads); other venues name theirs
 (IQFeed's equity ticks: ``equity/AAPL/<UTC hour>``, hours even though equity partitions are
 sessions: a session's finalization reads the hours it spans)."""
-OPEN_INTEREST_PREFIXES = {"bybit": "crypto_bybit_oi"}
-"""Name prefix of each venue's open-interest stream (ticker states, :mod:`.bybit_tickers`)."""
+OPEN_INTEREST_PREFIXES = {"bybit": "crypto_bybit_oi", "binance": "crypto_binance_oi"}
+"""Name prefix of each venue's open-interest stream (Bybit's ticker states,
+:mod:`.bybit_tickers`; Binance's polls, :mod:`.binance_oi`)."""
 HOUR_MS = 3_600_000
 
 

@@ -1,11 +1,13 @@
-"""A fake Binance (spot aggTrades + USD-M openInterestHist) serving the simulated market.
+"""A fake Binance (spot aggTrades, USD-M openInterestHist, openInterest and premiumIndex)
+serving the simulated market.
 
 Wire format as in the reference (section 3): bare JSON arrays, oldest first; prices and sizes
 as string-numbers with 8 decimals; ``T``/``timestamp`` as JSON numbers in milliseconds (so
 ``ts`` reaches the client floored to the millisecond); ``m`` is true when the taker sold.
 aggTrades pages by ``startTime``/``endTime`` or by ``fromId`` (the simulated ids encode their
 hour, so a page can start at any id and run into later hours). openInterestHist serves the
-simulated 5-second series at the requested ``period`` (one sample per period).
+simulated 5-second series at the requested ``period`` (one sample per period); openInterest
+and premiumIndex serve the sample current at the market's clock (``now``).
 
 Content faults: ``malformed`` turns one price into ``"n/a"``; ``drift`` drops ``m`` from
 every trade (``sumOpenInterest`` from every sample). ``429`` and ``ban`` answer with
@@ -91,9 +93,51 @@ def _int(query: dict[str, str], name: str) -> int | None:
 
 
 class BinanceFake:
-    def __init__(self, market: SimulatedMarket, trades: HourlyTrades | None = None) -> None:
+    def __init__(
+        self,
+        market: SimulatedMarket,
+        trades: HourlyTrades | None = None,
+        now: Callable[[], pd.Timestamp] | None = None,
+    ) -> None:
         self.market = market
         self.trades = trades or HourlyTrades(market)
+        self.now = now
+        """The market's clock for the current-state endpoints (None: the wall clock)."""
+
+    def _current(self, symbol: str) -> pd.Series:
+        """The latest five-second sample at the market's now."""
+        now = self.now() if self.now is not None else pd.Timestamp.now(tz="UTC")
+        lo = now.floor("5s")
+        sample = self.market.fetch(
+            Source.CRYPTO_OPEN_INTEREST, lo, lo + pd.Timedelta(seconds=5), [symbol]
+        )
+        return sample.iloc[0]
+
+    def open_interest_now(self, request: FakeRequest, fault: Fault | None) -> FakeResponse:
+        """``GET /fapi/v1/openInterest``: the current open interest, at its sample's time."""
+        symbol = request.query.get("symbol", "")
+        if not self._known(symbol):
+            return FakeResponse(400, {"code": -1121, "msg": "Invalid symbol."})
+        sample = self._current(symbol)
+        body = {
+            "openInterest": f"{sample['open_interest']:.8f}",
+            "symbol": symbol,
+            "time": int(sample["ts"].value // 1_000_000),
+        }
+        if _is(fault, "malformed"):
+            body["openInterest"] = "n/a"
+        return FakeResponse(200, body, {"X-MBX-USED-WEIGHT-1M": "1"})
+
+    def premium_index(self, request: FakeRequest, fault: Fault | None) -> FakeResponse:
+        """``GET /fapi/v1/premiumIndex``: the current mark price (other fields as Binance's)."""
+        symbol = request.query.get("symbol", "")
+        if not self._known(symbol):
+            return FakeResponse(400, {"code": -1121, "msg": "Invalid symbol."})
+        sample = self._current(symbol)
+        mark = f"{sample['mark_price']:.8f}"
+        at = int(sample["ts"].value // 1_000_000)
+        body = {"symbol": symbol, "markPrice": mark, "indexPrice": mark, "time": at}
+        return FakeResponse(200, body | {"lastFundingRate": "0.00010000", "interestRate": "0"})
 
     def _known(self, symbol: str) -> bool:
         return symbol in self.market.known_symbols(Source.CRYPTO_TRADES)
@@ -170,13 +214,17 @@ def make_server(
     port: int = 0,
     faults: FaultPlan | None = None,
     trades: HourlyTrades | None = None,
+    now: Callable[[], pd.Timestamp] | None = None,
 ) -> FakeHttpServer:
     """A started fake serving both the spot and the USD-M paths on one port; ``trades``: the
-    trades to serve (default: the simulated market's; the WebSocket fake shares its own)."""
-    fake = BinanceFake(market, trades)
+    trades to serve (default: the simulated market's; the WebSocket fake shares its own);
+    ``now``: the market's clock for the current open interest and mark (default: the wall's)."""
+    fake = BinanceFake(market, trades, now)
     routes = [
         ("/api/v3/aggTrades", fake.agg_trades),
         ("/futures/data/openInterestHist", fake.open_interest),
+        ("/fapi/v1/openInterest", fake.open_interest_now),
+        ("/fapi/v1/premiumIndex", fake.premium_index),
     ]
     overrides = {
         "429": _throttled(429, "Too much request weight used; current limit is 6000."),

@@ -58,10 +58,13 @@ def _start(url: str, log):
         return subprocess.Popen(command, env=os.environ.copy(), stdout=sink, stderr=sink)
 
 
-def _materialize(instance: dg.DagsterInstance, rest_url: str) -> dict[str, object]:
-    market = MarketData(
-        provider="live", open_interest_venue="bybit", bybit_url=rest_url, requests_per_second=1e3
-    )
+def materialize(
+    instance: dg.DagsterInstance, rest_url: str, venue: str = "bybit"
+) -> dict[str, object]:
+    """The hour's ``crypto_open_interest`` through the asset, from ``venue`` (its REST at
+    ``rest_url``); the materialization's metadata."""
+    urls = {"bybit_url": rest_url} if venue == "bybit" else {"binance_futures_url": rest_url}
+    market = MarketData(provider="live", open_interest_venue=venue, requests_per_second=1e3, **urls)
     result = dg.materialize(
         [OPEN_INTEREST],
         partition_key=KEY,
@@ -105,7 +108,7 @@ def test_a_whole_hour_heard_is_finalized_from_the_stream_exactly(
     status = read_status(status_path(data_dir / "stream", "bybit", "crypto_open_interest"))
     assert status["state"] == "stopped" and status["kind"] == "crypto_open_interest"
     with make_server(market, now=END + pd.Timedelta(minutes=5)) as rest:
-        meta = _materialize(instance, rest.url)
+        meta = materialize(instance, rest.url)
         stored = _stored()
         for symbol in SYMBOLS:
             expected = _hour(truth, symbol)
@@ -145,7 +148,7 @@ def test_a_killed_collectors_span_is_fetched_from_rest_and_named(
         assert len(intervals) == 2, (symbol, intervals)
         assert intervals[0][1] < intervals[1][0]
     with make_server(market, now=END + pd.Timedelta(minutes=5)) as rest:
-        meta = _materialize(instance, rest.url)
+        meta = materialize(instance, rest.url)
         stored = _stored()
         served = market.fetch(Source.CRYPTO_OPEN_INTEREST, START, END, SYMBOLS)
         for symbol in SYMBOLS:
@@ -162,7 +165,7 @@ def test_a_killed_collectors_span_is_fetched_from_rest_and_named(
         assert meta["stream_rest_requests"] == len(SYMBOLS)
         for symbol in SYMBOLS:
             assert f"{symbol} 15:" in str(meta["stream_uncovered"])
-        again = _materialize(instance, rest.url)
+        again = materialize(instance, rest.url)
         assert again["rows_from_rest_fill"] == meta["rows_from_rest_fill"]
         pd.testing.assert_frame_equal(_stored(), stored)
 

@@ -349,12 +349,15 @@ def test_the_equity_stream_asset_has_a_session_freshness_policy(monkeypatch):
 def test_the_open_interest_stream_is_its_own_asset_read_from_its_own_status(
     instance, streams, monkeypatch
 ):
-    monkeypatch.setenv("VVV_STREAM_VENUES", "bybit,bybit-open-interest")
+    monkeypatch.setenv("VVV_STREAM_VENUES", "bybit,bybit-open-interest,binance-open-interest")
     assert stream_key("bybit-open-interest").path == ["crypto_open_interest_stream", "bybit"]
+    assert stream_key("binance-open-interest").path == ["crypto_open_interest_stream", "binance"]
     defs = build_definitions()
     dg.Definitions.validate_loadable(defs)
     specs = {s.key: s for s in defs.resolve_all_asset_specs() if s.key.path[0].endswith("stream")}
-    assert set(specs) == {stream_key("bybit"), stream_key("bybit-open-interest")}
+    oi = [stream_key("bybit-open-interest"), stream_key("binance-open-interest")]
+    assert set(specs) == {stream_key("bybit"), *oi}
+    assert specs[oi[1]].kinds == {"rest", "arcticdb"} and "polled" in specs[oi[1]].description
     assert (
         "vvv-pipeline stream open-interest" in specs[stream_key("bybit-open-interest")].description
     )
@@ -365,6 +368,7 @@ def test_the_open_interest_stream_is_its_own_asset_read_from_its_own_status(
     summary = StatusTicks(instance)()
     assert "bybit-open-interest: streaming (lag 20." in summary
     assert "bybit: missing, incident opened" in summary
+    assert "binance-open-interest: missing, incident opened" in summary
     assert materializations(instance, "bybit-open-interest") == 1
     assert latest(instance, "bybit-open-interest")["health"] == "streaming"
     assert latest(instance, "bybit")["health"] == "missing"

@@ -117,8 +117,9 @@ def stream_fetch(market: MarketData, universe: Universe, arctic_uri: str) -> Par
 def open_interest_stream_fetch(
     market: MarketData, universe: Universe, arctic_uri: str
 ) -> PartitionFetch:
-    """The hourly fetch that finalizes Bybit's ticker stream (:mod:`.finalize_oi`); refused
-    unless the live provider's open-interest venue is Bybit, the only venue streaming it."""
+    """The hourly fetch that finalizes the open-interest venue's stream (Bybit's tickers,
+    Binance's polls: :mod:`vvv_pipeline.streaming.finalize_oi`); refused unless the provider
+    is live."""
     venue = market.open_interest_venue
     if market.provider != "live" or venue not in OPEN_INTEREST_PREFIXES:
         raise settings.SettingsError(
@@ -137,7 +138,9 @@ def open_interest_stream_fetch(
     ) -> tuple[pd.DataFrame, dict[str, dg.MetadataValue]]:
         if not any(store.streamed(symbol, key) for symbol in symbols):
             return market.fetch(Source.CRYPTO_OPEN_INTEREST, *window, symbols, universe), {}
-        done, gaps = finalize_oi_hour(store, rest, symbols, *window, store.coverage(symbols))
+        # Bybit's coverage is stored beside its stream; Binance's polls are their own
+        coverage = store.coverage(symbols) if venue == "bybit" else None
+        done, gaps = finalize_oi_hour(store, rest, symbols, *window, coverage, venue)
         meta = finalized_metadata(done)
         meta["stream_uncovered"] = dg.MetadataValue.text(uncovered_text(gaps) or "(none)")
         return done.frame, meta

@@ -102,16 +102,19 @@ def _equity_spec(venue: str, _stall_seconds: float) -> dg.AssetSpec:
 
 
 def _open_interest_spec(stream: str, stall_seconds: float) -> dg.AssetSpec:
+    venue = stream_venue(stream)
+    how = "Bybit's linear tickers" if venue == "bybit" else "Binance's USD-M REST, polled"
     return dg.AssetSpec(
         stream_key(stream),
         description=(
-            "The live Bybit open-interest stream (linear tickers): what `vvv-pipeline stream "
-            "open-interest` stages into ArcticDB's `tick_stream` library after every ticker "
-            "frame, before the hourly `crypto_open_interest` partitions finalize it (with "
-            f'`VVV_STREAM_CRYPTO_OPEN_INTEREST=1`). {REPORTED} Its "trades" are ticker frames.'
+            f"The live {venue} open-interest stream ({how}): what `vvv-pipeline stream "
+            f"open-interest --venue {venue}` stages into ArcticDB's `tick_stream` library, "
+            "before the hourly `crypto_open_interest` partitions finalize it (with "
+            f'`VVV_STREAM_CRYPTO_OPEN_INTEREST=1`). {REPORTED} Its "trades" are ticker frames '
+            "or polls."
         ),
         group_name="sources",
-        kinds={"websocket", "arcticdb"},
+        kinds={"websocket" if venue == "bybit" else "rest", "arcticdb"},
         owners=OWNERS,
         tags={"layer": "source", "asset_class": "crypto", "store": "arcticdb"},
         freshness_policy=stream_freshness(stall_seconds),
