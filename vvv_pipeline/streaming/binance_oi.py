@@ -5,7 +5,8 @@ The collector (:mod:`.collector`) runs over a :class:`PollLink` instead of a soc
 "81234.517", "symbol": "BTCUSDT", "time": 1718032001337}``, weight 1) and ``GET
 /fapi/v1/premiumIndex`` (its ``markPrice``), through the project's HTTP layer (rate limit,
 retries), and hands both answers on as one frame. A pair's answer becomes one row: open
-interest (base coin), its value at the mark (USDT) and the mark, at Binance's ``time``.
+interest (base coin), its value at the mark (USDT) and the mark, at the open interest's
+``time``; the mark is the one a request later (milliseconds apart on Binance).
 
 The link acknowledges the collector's subscription itself (there is nothing to subscribe to);
 a request that still fails after the HTTP layer's retries ends the "connection", so the

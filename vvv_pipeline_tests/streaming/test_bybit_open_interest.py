@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import signal
 
-import dagster as dg
 import pandas as pd
 import pytest
 
-from vvv_pipeline.defs.assets.sources import SOURCE_ASSETS
-from vvv_pipeline.defs.definitions import build_resources
-from vvv_pipeline.defs.resources import MarketData
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.settings import arctic_uri
@@ -29,11 +25,11 @@ from vvv_pipeline.universe import load_universe
 from vvv_pipeline_tests.assets.helpers import stored_ticks
 from vvv_pipeline_tests.fakes.bybit import make_server
 from vvv_pipeline_tests.fakes.bybit_tickers import FakeBybitTickers, TickerScript
+from vvv_pipeline_tests.streaming.open_interest import materialize
 from vvv_pipeline_tests.streaming.streams import END, KEY, START, SYMBOLS
 from vvv_pipeline_tests.streaming.test_kill_and_finalize import wait_until
 
 pytestmark = pytest.mark.slow
-OPEN_INTEREST = next(a for a in SOURCE_ASSETS if a.key.to_user_string() == "crypto_open_interest")
 STEP = pd.Timedelta(seconds=5)
 VALUES = ["open_interest", "open_interest_value", "mark_price"]
 
@@ -47,35 +43,6 @@ def _truth(market: SimulatedMarket) -> pd.DataFrame:
     return market.fetch(Source.CRYPTO_OPEN_INTEREST, START, END + STEP, SYMBOLS)
 
 
-def _start(url: str, log):
-    import os
-    import subprocess
-    import sys
-
-    command = [sys.executable, "-m", "vvv_pipeline.cli", "stream", "open-interest"]
-    command += ["--url", url, "--flush-rows", "200", "--flush-ms", "50"]
-    with open(log, "ab") as sink:
-        return subprocess.Popen(command, env=os.environ.copy(), stdout=sink, stderr=sink)
-
-
-def materialize(
-    instance: dg.DagsterInstance, rest_url: str, venue: str = "bybit"
-) -> dict[str, object]:
-    """The hour's ``crypto_open_interest`` through the asset, from ``venue`` (its REST at
-    ``rest_url``); the materialization's metadata."""
-    urls = {"bybit_url": rest_url} if venue == "bybit" else {"binance_futures_url": rest_url}
-    market = MarketData(provider="live", open_interest_venue=venue, requests_per_second=1e3, **urls)
-    result = dg.materialize(
-        [OPEN_INTEREST],
-        partition_key=KEY,
-        resources={**build_resources(), "market": market},
-        instance=instance,
-    )
-    assert result.success
-    (event,) = result.asset_materializations_for_node("crypto_open_interest")
-    return {k: v.value for k, v in event.metadata.items()}
-
-
 def _stored() -> pd.DataFrame:
     stored = stored_ticks("crypto_open_interest", [KEY])
     return stored.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
@@ -87,14 +54,14 @@ def _hour(frame: pd.DataFrame, symbol: str) -> pd.DataFrame:
 
 
 def test_a_whole_hour_heard_is_finalized_from_the_stream_exactly(
-    data_dir, instance, monkeypatch, tmp_path
+    data_dir, instance, monkeypatch, collectors
 ):
     monkeypatch.setenv("VVV_STREAM_CRYPTO_OPEN_INTEREST", "1")
     market = _market()
     truth = _truth(market)
-    log = tmp_path / "collector.log"
+    log = collectors.log
     with FakeBybitTickers(truth, SYMBOLS, TickerScript(rate=400)).start() as fake:
-        collector = _start(fake.url, log)
+        collector = collectors.start("--url", fake.url)
         wait_until(lambda: fake.log.subscriptions, 30, "the subscription", log)
         wait_until(lambda: fake.due() == 721, 30, "the hour's replay", log)
         wait_until(lambda: fake.log.replayed == 1, 30, "the last deltas", log)
@@ -121,21 +88,21 @@ def test_a_whole_hour_heard_is_finalized_from_the_stream_exactly(
 
 
 def test_a_killed_collectors_span_is_fetched_from_rest_and_named(
-    data_dir, instance, monkeypatch, tmp_path
+    data_dir, instance, monkeypatch, collectors
 ):
     monkeypatch.setenv("VVV_STREAM_CRYPTO_OPEN_INTEREST", "1")
     market = _market()
     truth = _truth(market)
-    log = tmp_path / "collector.log"
+    log = collectors.log
     # slow enough that the second collector subscribes well before the hour's end
     with FakeBybitTickers(truth, SYMBOLS, TickerScript(rate=100)).start() as fake:
-        first = _start(fake.url, log)
+        first = collectors.start("--url", fake.url)
         wait_until(lambda: fake.due() > 200, 30, "the first collector to stream", log)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         killed_at = fake.due()
         wait_until(lambda: fake.due() > killed_at + 60, 30, "the market to move on", log)
-        second = _start(fake.url, log)
+        second = collectors.start("--url", fake.url)
         wait_until(lambda: fake.due() == 721, 30, "the hour's replay", log)
         wait_until(lambda: len(fake.log.subscriptions) == 2, 30, "the resubscription", log)
         wait_until(lambda: fake.log.replayed == 1, 30, "the last deltas", log)
@@ -171,14 +138,14 @@ def test_a_killed_collectors_span_is_fetched_from_rest_and_named(
 
 
 def test_a_dropped_connection_and_a_malformed_frame_lose_no_state_the_coverage_claims(
-    data_dir, tmp_path
+    data_dir, collectors
 ):
     market = _market()
     truth = _truth(market)
-    log = tmp_path / "collector.log"
+    log = collectors.log
     script = TickerScript(rate=150, drop_after=(600,), malformed_after=(300,))
     with FakeBybitTickers(truth, SYMBOLS, script).start() as fake:
-        collector = _start(fake.url, log)
+        collector = collectors.start("--url", fake.url)
         wait_until(lambda: fake.log.replayed == 1, 60, "the hour's replay", log)
         collector.send_signal(signal.SIGTERM)
         assert collector.wait(15) == 0, log.read_text()

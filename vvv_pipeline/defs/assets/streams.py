@@ -1,5 +1,5 @@
 """The live streams as external assets: ``crypto_trade_stream/<venue>``,
-``equity_tick_stream/iqfeed``.
+``crypto_open_interest_stream/<venue>``, ``equity_tick_stream/iqfeed``.
 
 A collector (``vvv-pipeline stream crypto|equities``) is not a Dagster run, so its stream is an
 asset Dagster does not compute: an :class:`~dagster.AssetSpec` whose events the
@@ -104,14 +104,15 @@ def _equity_spec(venue: str, _stall_seconds: float) -> dg.AssetSpec:
 def _open_interest_spec(stream: str, stall_seconds: float) -> dg.AssetSpec:
     venue = stream_venue(stream)
     how = "Bybit's linear tickers" if venue == "bybit" else "Binance's USD-M REST, polled"
+    counted = "ticker frames" if venue == "bybit" else "polls"
     return dg.AssetSpec(
         stream_key(stream),
         description=(
             f"The live {venue} open-interest stream ({how}): what `vvv-pipeline stream "
             f"open-interest --venue {venue}` stages into ArcticDB's `tick_stream` library, "
             "before the hourly `crypto_open_interest` partitions finalize it (with "
-            f'`VVV_STREAM_CRYPTO_OPEN_INTEREST=1`). {REPORTED} Its "trades" are ticker frames '
-            "or polls."
+            f"`VVV_STREAM_CRYPTO_OPEN_INTEREST=1`). {REPORTED} What its counters and pairs table "
+            f"call trades are its {counted}."
         ),
         group_name="sources",
         kinds={"websocket" if venue == "bybit" else "rest", "arcticdb"},

@@ -1,9 +1,9 @@
 """``stream_status``: each monitored stream's live status, as asset events and alerts.
 
 Every :data:`~vvv_pipeline.defs.assets.streams.STATUS_SENSOR_SECONDS` the sensor reads each
-monitored venue's status file (:mod:`vvv_pipeline.streaming.status`; ``VVV_STREAM_VENUES``,
-``VVV_STREAM_STATUS_DIR``) and records one event on ``crypto_trade_stream/<venue>`` or
-``equity_tick_stream/iqfeed``:
+monitored stream's status file (:mod:`vvv_pipeline.streaming.status`; ``VVV_STREAM_VENUES``,
+``VVV_STREAM_STATUS_DIR``) and records one event on ``crypto_trade_stream/<venue>``,
+``crypto_open_interest_stream/<venue>`` or ``equity_tick_stream/iqfeed``:
 
 - a **materialization** when the stream is healthy and frames arrived since the last report
   (what the asset's freshness policy counts);
@@ -118,7 +118,8 @@ def stream_metadata(found: Assessment, now_ms: int, path: str) -> dict[str, Any]
     minimum_interval_seconds=STATUS_SENSOR_SECONDS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Reads each monitored stream's status file (VVV_STREAM_VENUES) and records its "
-    "health and lag per instrument on crypto_trade_stream/<venue> or equity_tick_stream/iqfeed "
+    "health and lag per instrument on crypto_trade_stream/<venue>, "
+    "crypto_open_interest_stream/<venue> or equity_tick_stream/iqfeed "
     "(a materialization when new frames arrived, an observation otherwise); posts one alert to "
     "VVV_ALERT_WEBHOOK per stall incident (no frame for VVV_STREAM_STALL_SECONDS while the "
     "instruments trade, or no status written for that long).",
