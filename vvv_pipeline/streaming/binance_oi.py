@@ -33,15 +33,13 @@ import pandas as pd
 from vvv_pipeline.providers.errors import ProviderError
 from vvv_pipeline.providers.live.binance import BinanceClient
 from vvv_pipeline.streaming.binance_ws import Malformed, Message, Reply, Trade
-from vvv_pipeline.streaming.bybit_tickers import staged_oi
+from vvv_pipeline.streaming.bybit_tickers import KIND, staged_oi
 from vvv_pipeline.streaming.bybit_ws import decimal, frame_body
 from vvv_pipeline.streaming.collector import CollectorConfig, Link
 
 VENUE = "binance"
-KIND = "crypto_open_interest"
 OPEN_INTEREST = "/fapi/v1/openInterest"
 PREMIUM_INDEX = "/fapi/v1/premiumIndex"
-POLL = "poll"
 
 
 class BinanceOiPollWire:

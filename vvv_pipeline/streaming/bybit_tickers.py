@@ -27,14 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vvv_pipeline.streaming.binance_ws import Held, Malformed, Message, Trade
-from vvv_pipeline.streaming.bybit_ws import (
-    control,
-    decimal,
-    frame_body,
-    ping_request,
-    subscribe_requests,
-)
+from vvv_pipeline.streaming.binance_ws import Held, Message, Trade
+from vvv_pipeline.streaming.bybit_ws import decimal, parse_topic, ping_request, subscribe_requests
 
 VENUE = "bybit"
 KIND = "crypto_open_interest"
@@ -98,16 +92,7 @@ class TickerStates:
 
 def parse(frame: str | bytes, states: TickerStates) -> list[Message]:
     """One frame as its messages; never raises (a bad frame is :class:`Malformed` whole)."""
-    text, body = frame_body(frame)
-    if isinstance(body, Malformed):
-        return [body]
-    name = body.get("topic")
-    if isinstance(name, str) and name.startswith(f"{TOPIC}."):
-        try:
-            return states.apply(body)
-        except (KeyError, TypeError, ValueError) as error:
-            return [Malformed(f"tickers: {type(error).__name__} {error}", text[:200])]
-    return control(body, text)
+    return parse_topic(frame, TOPIC, states.apply)
 
 
 def staged_oi(rows: list[OiRow], origin: int) -> pd.DataFrame:

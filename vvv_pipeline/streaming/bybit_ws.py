@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -83,22 +84,35 @@ def frame_body(frame: str | bytes) -> tuple[str, dict[str, Any] | Malformed]:
     return text, body
 
 
-def parse(frame: str | bytes) -> list[Message]:
-    """One frame as its messages (a trade frame: one per trade); never raises. A trade frame
-    with one bad trade is malformed whole: its good trades are not half-kept."""
+def parse_topic(
+    frame: str | bytes, topic: str, on_data: Callable[[dict[str, Any]], list[Message]]
+) -> list[Message]:
+    """One frame as its messages; never raises. A frame of ``<topic>.<symbol>`` goes to
+    ``on_data``, and is malformed whole when that raises on a missing or mistyped field;
+    anything else is a control frame (:func:`control`)."""
     text, body = frame_body(frame)
     if isinstance(body, Malformed):
         return [body]
     name = body.get("topic")
-    if isinstance(name, str) and name.startswith(f"{TOPIC}."):
+    if isinstance(name, str) and name.startswith(f"{topic}."):
         try:
-            data = body["data"]
-            if not isinstance(data, list):
-                raise TypeError("data must be a list")
-            return [_trade(item) for item in data]
+            return on_data(body)
         except (KeyError, TypeError, ValueError) as error:
-            return [Malformed(f"publicTrade: {type(error).__name__} {error}", text[:200])]
+            return [Malformed(f"{topic}: {type(error).__name__} {error}", text[:200])]
     return control(body, text)
+
+
+def _trades(body: dict[str, Any]) -> list[Message]:
+    data = body["data"]
+    if not isinstance(data, list):
+        raise TypeError("data must be a list")
+    return [_trade(item) for item in data]
+
+
+def parse(frame: str | bytes) -> list[Message]:
+    """One frame as its messages (a trade frame: one per trade); never raises. A trade frame
+    with one bad trade is malformed whole: its good trades are not half-kept."""
+    return parse_topic(frame, TOPIC, _trades)
 
 
 def control(body: dict[str, Any], text: str) -> list[Message]:

@@ -102,10 +102,10 @@ def uncovered(intervals: Sequence[Interval], lo_ms: int, hi_ms: int) -> list[Int
 def poll_coverage(times_ms: np.ndarray | Sequence[int], step_ms: int) -> list[Interval]:
     """The grid points a pair's polls hold: ``[t, t + step_ms)`` after each poll at ``t``,
     merged where they touch."""
-    out: list[list[int]] = []
-    for t in np.sort(np.asarray(times_ms, dtype=np.int64)).tolist():
-        if out and t <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], t + step_ms)
-        else:
-            out.append([t, t + step_ms])
-    return [(start, end) for start, end in out]
+    times = np.sort(np.asarray(times_ms, dtype=np.int64))
+    if not len(times):
+        return []
+    apart = np.flatnonzero(np.diff(times) > step_ms) + 1  # a poll after the previous one's span
+    starts = times[np.r_[0, apart]]
+    ends = times[np.r_[apart - 1, len(times) - 1]] + step_ms
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))

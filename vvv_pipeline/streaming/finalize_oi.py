@@ -1,13 +1,15 @@
-"""``crypto_open_interest`` hours finalized from Bybit's ticker stream (:mod:`.bybit_tickers`).
+"""``crypto_open_interest`` hours finalized from an open-interest stream: Bybit's tickers
+(:mod:`.bybit_tickers`) or Binance's polls (:mod:`.binance_oi`).
 
-The stream holds each pair's open-interest state after every ticker frame, and the collector's
-coverage (:mod:`.coverage`) says from when (a snapshot's ``ts``) to when (the last frame heard)
-it held every change. An hour's samples are the state as of each point of the
+The stream holds each pair's open-interest state after every ticker frame (or poll). Bybit's
+collector's coverage (:mod:`.coverage`) says from when (a snapshot's ``ts``) to when (the last
+frame heard) it held every change; Binance's polls each hold the five seconds after them
+(:func:`~.coverage.poll_coverage`). An hour's samples are the state as of each point of the
 ``crypto_open_interest`` grid (every :data:`STEP_MS`, from the hour's start): the last state at or
 before the point, for every point a coverage interval holds (``start <= point < end``). A pair
 whose coverage holds the whole hour is finalized from the stream alone, at five seconds, the
 cadence the schema describes. A pair with a span its coverage does not hold is fetched from
-Bybit's REST instead, whole (its five-minute history: a state the stream missed cannot be
+the venue's REST instead, whole (its five-minute history: a state the stream missed cannot be
 recovered at a finer grid, and one partition mixing grids in a pair would read as gaps); the
 spans are named in the partition's metadata. Finalizing twice gives the same rows.
 """
@@ -68,12 +70,9 @@ def hour_states(store: StreamStore, symbol: str, lo: pd.Timestamp) -> pd.DataFra
     """The pair's streamed states of the hour starting at ``lo`` and the last one before it
     (the state in force at the hour's first point)."""
     key = hour_key(lo.value // 1_000_000)
-    before = hour_key(lo.value // 1_000_000 - 1)
-    earlier = store.last_settled(symbol, before, None) if store.streamed(symbol, before) else None
+    earlier = store.last_settled(symbol, hour_key(lo.value // 1_000_000 - 1), None)
     states = store.hour(symbol, key)
-    if earlier is not None and len(earlier):
-        states = pd.concat([earlier.iloc[-1:], states])
-    return states
+    return pd.concat([earlier.iloc[-1:], states]) if len(earlier) else states
 
 
 def finalize_oi_hour(
@@ -87,7 +86,7 @@ def finalize_oi_hour(
 ) -> tuple[FinalizedHour, dict[str, list[Interval]]]:
     """The hour ``[lo, hi)`` of ``symbols`` (see the module docstring) and, per pair fetched
     from REST instead, the spans its coverage did not hold. ``coverage`` None: a polled
-    stream, held where its polls are dense enough (:func:`~.binance_oi.poll_coverage`)."""
+    stream, held where its polls are dense enough (:func:`~.coverage.poll_coverage`)."""
     lo_ms, hi_ms = lo.value // 1_000_000, hi.value // 1_000_000
     schema = SOURCE_SCHEMAS["crypto_open_interest"]
     parts: list[pd.DataFrame] = []

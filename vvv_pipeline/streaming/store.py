@@ -107,7 +107,7 @@ class StreamStore:
 
     @classmethod
     def open_interest(cls, uri: str, venue: str) -> StreamStore:
-        """The venue's open-interest stream (ticker states)."""
+        """The venue's open-interest stream (Bybit's ticker states, Binance's polls)."""
         if venue not in OPEN_INTEREST_PREFIXES:
             raise ValueError(
                 f"no open-interest stream for venue {venue!r}; streams: "

@@ -1,6 +1,6 @@
 """Source partitions finalized from the streams: ``crypto_trades`` hours from the crypto venue's
-(``VVV_STREAM_CRYPTO_TRADES``), ``crypto_open_interest`` hours from Bybit's tickers
-(``VVV_STREAM_CRYPTO_OPEN_INTEREST``, :func:`open_interest_stream_fetch`:
+(``VVV_STREAM_CRYPTO_TRADES``), ``crypto_open_interest`` hours from Bybit's tickers or
+Binance's polls (``VVV_STREAM_CRYPTO_OPEN_INTEREST``, :func:`open_interest_stream_fetch`:
 :mod:`vvv_pipeline.streaming.finalize_oi`), ``equity_ticks`` sessions from IQFeed's
 (``VVV_STREAM_EQUITY_TICKS``, :func:`session_stream_fetch`:
 :mod:`vvv_pipeline.streaming.finalize_session`).
@@ -124,7 +124,7 @@ def open_interest_stream_fetch(
     if market.provider != "live" or venue not in OPEN_INTEREST_PREFIXES:
         raise settings.SettingsError(
             f"{settings.variable('stream_crypto_open_interest')}=1 finalizes the open-interest "
-            "venue's ticker stream and fetches the pairs it misses from that venue's REST: it "
+            "venue's stream and fetches the pairs it misses from that venue's REST: it "
             "needs the live provider (VVV_PROVIDER=live) with VVV_OPEN_INTEREST_VENUE one of "
             f"{', '.join(OPEN_INTEREST_PREFIXES)}, not provider {market.provider!r}, "
             f"venue {venue!r}"
