@@ -1,15 +1,17 @@
-"""Follow a run of ``vvv-pipeline run`` through its event log in the instance.
+"""Follow a run of ``vvv-pipeline run`` through its events in the instance.
 
-The run executes in the command's main thread (:func:`vvv_pipeline.cli.runs.execute_here`) or
-in a worker process the command does not own; either way everything the command reports (steps
-started and finished, rows per asset, partition checks passed and failed, the error of a failed
-step) is read back from the run's events, as the UI reads them.
+The run executes in the command's main thread (:func:`vvv_pipeline.cli.runs.execute_here`);
+everything the command reports (steps started and finished, rows per asset, partition checks
+passed and failed, the error of a failed step) comes from the run's events as the instance
+stores them, the events the UI reads.
 """
 
 from __future__ import annotations
 
 import _thread
+import queue
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,12 +22,9 @@ import dagster as dg
 from vvv_pipeline.defs.cancellation import request_stop
 
 if TYPE_CHECKING:
-    from vvv_pipeline.defs.dagster_internals import EventLogRecord, SerializableErrorInfo
+    from vvv_pipeline.defs.dagster_internals import SerializableErrorInfo
 
 POLL_SECONDS = 0.5
-HEALTH_CHECK_SECONDS = 10.0
-"""How often a running run's worker is checked: a dead worker would otherwise be waited on
-forever (run monitoring lives in the daemon, which this command does not run)."""
 
 
 @dataclass
@@ -51,9 +50,9 @@ class RunOutcome:
         names = sorted(self.partitions_rows, key=lambda n: (order.get(n, len(order)), n))
         return [(name, *self.partitions_rows[name]) for name in names]
 
-    def record(self, record: EventLogRecord) -> str | None:
+    def record(self, entry: dg.EventLogEntry) -> str | None:
         """Count the event; return its progress line, if it is worth one."""
-        event = record.event_log_entry.dagster_event
+        event = entry.dagster_event
         if event is None:
             return None
         kind = event.event_type
@@ -86,7 +85,7 @@ class RunOutcome:
             self.errors.append(f"run: {message}")
             return f"run error: {message}"
         elif kind == dg.DagsterEventType.RUN_FAILURE and not self.errors:
-            message = record.event_log_entry.user_message or event.message or "no error recorded"
+            message = entry.user_message or event.message or "no error recorded"
             self.errors.append(f"run: {message.strip().splitlines()[0][:400]}")
         return None
 
@@ -102,60 +101,46 @@ def _root_message(error: SerializableErrorInfo | None) -> str:
     return lines[0][:400] if lines else error.cls_name or "error"
 
 
-def follow(
+def follow_here(
     instance: dg.DagsterInstance,
     run_id: str,
     window: str,
+    entries: queue.SimpleQueue[dg.EventLogEntry],
+    finished: threading.Event,
     out: TextIO = sys.stdout,
-    interrupt_on_cancel: bool = False,
 ) -> RunOutcome:
-    """Tail the run's event log until it finishes, printing one line per step start and end
-    (seconds since launch, the partition range) and counting what it wrote and checked.
+    """Follow a run this process executes in its main thread, printing one line per step start
+    and end (seconds since launch, the partition range) and counting what it wrote and checked.
 
-    ``interrupt_on_cancel``: the run executes in this process's main thread (the caller follows
-    from another), so a terminate request (the run turns ``CANCELING``) interrupts the main
-    thread, as Dagster's run worker is interrupted, and asks it to stop at its next partition
-    (:mod:`vvv_pipeline.defs.cancellation`); the interrupt is repeated at every poll while the
-    run stays ``CANCELING``, because one that lands inside ArcticDB's native write is lost
-    there."""
+    The events come as the instance stores them (``entries``, filled by the instance's event
+    listener): reading every event back from the event log, as a follower of another process
+    must, cost the command about a second a run. Only the run's status is polled until the main
+    thread sets ``finished``: a terminate request (the run turns ``CANCELING``) interrupts the
+    main thread, as Dagster's run worker is interrupted, and asks it to stop at its next
+    partition (:mod:`vvv_pipeline.defs.cancellation`); the interrupt is repeated at every poll
+    while the run stays ``CANCELING``, because one that lands inside ArcticDB's native write is
+    lost there."""
     launched = time.time()
     outcome = RunOutcome(run_id, dg.DagsterRunStatus.STARTING, 0.0)
-    cursor: str | None = None
-    checked = time.monotonic()
     while True:
+        done = finished.wait(POLL_SECONDS)  # set after the run's last event was listened to
+        while not entries.empty():
+            _report(outcome, entries.get(), launched, window, out)
         run = instance.get_run_by_id(run_id)
         if run is None:
             raise RuntimeError(f"run {run_id} is not in the instance (deleted while running?)")
-        done = run.is_finished  # read before draining: every event of a finished run is stored
-        if interrupt_on_cancel and run.status == dg.DagsterRunStatus.CANCELING:
-            request_stop()
-            _thread.interrupt_main()
-        while True:
-            page = instance.get_records_for_run(run_id, cursor=cursor, limit=1000)
-            for record in page.records:
-                line = outcome.record(record)
-                if line is not None:
-                    took = record.event_log_entry.timestamp - launched
-                    print(f"    [{took:6.1f}s] {line}  ({window})", file=out, flush=True)
-            cursor = page.cursor
-            if not page.has_more:
-                break
         if done:
             outcome.status, outcome.seconds = run.status, time.time() - launched
             return outcome
-        if not interrupt_on_cancel and time.monotonic() - checked > HEALTH_CHECK_SECONDS:
-            checked = time.monotonic()
-            _fail_if_worker_died(instance, run)
-        time.sleep(POLL_SECONDS)
+        if run.status == dg.DagsterRunStatus.CANCELING:
+            request_stop()
+            _thread.interrupt_main()
 
 
-def _fail_if_worker_died(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
-    """Mark a started run failed when its launcher says the worker is gone."""
-    from vvv_pipeline.defs.dagster_internals import WorkerStatus
-
-    launcher = instance.run_launcher
-    if run.status != dg.DagsterRunStatus.STARTED or not launcher.supports_check_run_worker_health:
-        return
-    health = launcher.check_run_worker_health(run)
-    if health.status == WorkerStatus.FAILED:
-        instance.report_run_failed(run, message=health.msg)
+def _report(
+    outcome: RunOutcome, entry: dg.EventLogEntry, launched: float, window: str, out: TextIO
+) -> None:
+    line = outcome.record(entry)
+    if line is not None:
+        took = entry.timestamp - launched
+        print(f"    [{took:6.1f}s] {line}  ({window})", file=out, flush=True)

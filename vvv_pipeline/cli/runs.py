@@ -10,14 +10,15 @@ starts a worker process that imports the definitions (and great-expectations) ag
 a run, four runs a command. The run is the same run either way: the UI lists it under its job,
 re-executes it through its own launcher, and a terminate request from the UI (the run turns
 ``CANCELING``) interrupts the command's execution as it would a worker's.
-:mod:`vvv_pipeline.cli.follow` tails the run's event log from a thread meanwhile, so progress
-lines are those of any launched run.
+:mod:`vvv_pipeline.cli.follow` reports the run's events from a thread meanwhile, as the
+instance stores them, so progress lines are those of any launched run.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -245,7 +246,7 @@ def launch_and_follow(
     """Launch one run over ``window`` (first, last key), print its progress until it ends; its
     outcome, or None once a launch error or a failure (with each failed step's cause) is printed
     on stderr."""
-    from vvv_pipeline.cli.follow import follow
+    from vvv_pipeline.cli.follow import follow_here
 
     try:
         created = create_run(instance, workspace, job_name, tags, config)
@@ -255,15 +256,21 @@ def launch_and_follow(
     first, last = window
     print(f"  {job_name} {first} .. {last} (run {created.run_id})", file=out, flush=True)
     followed: list[RunOutcome] = []
+    entries: queue.SimpleQueue[dg.EventLogEntry] = queue.SimpleQueue()
+    finished = threading.Event()
+    instance.add_event_listener(created.run_id, entries.put)
     follower = threading.Thread(
         target=lambda: followed.append(
-            follow(instance, created.run_id, f"{first} .. {last}", out, interrupt_on_cancel=True)
+            follow_here(instance, created.run_id, f"{first} .. {last}", entries, finished, out)
         ),
         name=f"follow-{created.run_id}",
         daemon=True,
     )
     follower.start()
-    execute_here(instance, created)
+    try:
+        execute_here(instance, created)
+    finally:
+        finished.set()
     follower.join()
     if not followed:
         raise RuntimeError(f"run {created.run_id}: its event log could not be followed")
