@@ -153,7 +153,8 @@ def tier2_microstructure(ticks: pd.DataFrame, source: str, day: DayLike) -> pd.D
         return _empty()
     codes, names = group_codes(frame["symbol"])
     g = len(names)
-    frame = frame.assign(symbol=pd.Categorical.from_codes(codes, categories=names))
+    frame = frame.copy(deep=False)  # the caller's frame keeps its column; no data copied
+    frame["symbol"] = pd.Categorical.from_codes(codes, categories=names)
     bars = time_bars(frame, BAR_FREQ, sessions=[window])
     bar_codes = bars["symbol"].cat.codes.to_numpy().astype(np.int64)
     r, dp = bar_path(bars, bar_codes)

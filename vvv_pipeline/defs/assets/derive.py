@@ -80,10 +80,13 @@ def news_completeness(context: dg.AssetExecutionContext) -> PartitionMetadata:
 
 def per_symbol(frame: pd.DataFrame, symbols: Sequence[str], suffix: str) -> dict:
     """``{symbol}{suffix}`` -> that symbol's rows, ``ts``-indexed, without the symbol column."""
-    names = frame["symbol"].astype(str) if len(frame) else pd.Series(dtype=str)
+    # each symbol's row positions in one pass (in frame order), not a string compare per symbol
+    grouped = frame.groupby("symbol", observed=True, sort=False) if len(frame) else None
+    positions = {str(name): rows for name, rows in grouped.indices.items()} if grouped else {}
+    rest = frame.drop(columns="symbol")
     out = {}
     for symbol in symbols:
-        rows = frame[names == symbol].drop(columns="symbol")
+        rows = rest.take(positions[symbol]) if symbol in positions else rest.iloc[:0]
         out[f"{symbol}{suffix}"] = rows.set_index("ts")
     return out
 
