@@ -82,7 +82,9 @@ _SIZE_DTYPE = pd.CategoricalDtype(list(SIZE_CLASSES), ordered=True)
 
 def new_york_date(ts: pd.Series) -> pd.Series:
     """The New York calendar date of UTC instants, as tz-naive midnight."""
-    stamps = pd.to_datetime(ts, utc=True).dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None)
+    # already tz-aware (the stored frames): ``to_datetime`` would walk it element by element
+    aware = ts if isinstance(ts.dtype, pd.DatetimeTZDtype) else pd.to_datetime(ts, utc=True)
+    stamps = aware.dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None)
     return stamps.dt.normalize().astype("datetime64[ns]")
 
 

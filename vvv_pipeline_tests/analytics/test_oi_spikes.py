@@ -153,3 +153,24 @@ def test_missing_columns_are_named() -> None:
         classify_oi_spikes(pd.DataFrame({"symbol": ["X"]}))
     with pytest.raises(ValueError, match="classified: missing required column"):
         oi_spike_summary(pd.DataFrame({"symbol": ["X"]}))
+
+
+def test_new_york_date_of_utc_instants_across_the_dst_change():
+    """Midnight in New York is 05:00 UTC in winter and 04:00 UTC in summer (from 9 March 2025);
+    an instant in another zone or a naive one (read as UTC) gets the same date."""
+    from vvv_pipeline.analytics.oi_spikes import new_york_date
+
+    utc = pd.Series(
+        pd.to_datetime(
+            ["2025-03-08 04:59", "2025-03-08 05:00", "2025-03-10 03:59", "2025-03-10 04:00"],
+            utc=True,
+        ),
+        index=[10, 11, 12, 13],
+    )
+    expected = pd.Series(
+        pd.to_datetime(["2025-03-07", "2025-03-08", "2025-03-09", "2025-03-10"]),
+        index=[10, 11, 12, 13],
+    )
+    pd.testing.assert_series_equal(new_york_date(utc), expected)
+    pd.testing.assert_series_equal(new_york_date(utc.dt.tz_convert("Asia/Tokyo")), expected)
+    pd.testing.assert_series_equal(new_york_date(utc.dt.tz_localize(None)), expected)
