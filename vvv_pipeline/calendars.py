@@ -17,6 +17,17 @@ EXCHANGE = "XNYS"
 EXCHANGE_TZ = "America/New_York"
 
 
+def as_utc(stamps: pd.Series) -> pd.Series:
+    """Instants as tz-aware UTC; naive ones are read as UTC.
+
+    Already tz-aware stamps (every stored frame's) are converted directly: ``pd.to_datetime``
+    would walk them element by element.
+    """
+    if isinstance(stamps.dtype, pd.DatetimeTZDtype):
+        return stamps.dt.tz_convert("UTC")
+    return pd.to_datetime(stamps, utc=True)
+
+
 @lru_cache(maxsize=1)
 def xnys() -> xcals.ExchangeCalendar:
     """The XNYS calendar, built once per process (construction costs ~0.3 s)."""

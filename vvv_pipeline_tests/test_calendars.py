@@ -58,3 +58,15 @@ def test_last_sessions_counts_only_closed_sessions():
         "2024-11-27",
         "2024-11-29",
     ]
+
+
+def test_as_utc_reads_aware_naive_and_text_stamps():
+    from vvv_pipeline.calendars import as_utc
+
+    expected = pd.Series(pd.to_datetime(["2025-03-09 06:30", "2025-07-01 13:30"], utc=True))
+    tokyo = expected.dt.tz_convert("Asia/Tokyo")
+    pd.testing.assert_series_equal(as_utc(tokyo), expected)
+    pd.testing.assert_series_equal(as_utc(expected.dt.tz_localize(None)), expected)
+    pd.testing.assert_series_equal(
+        as_utc(pd.Series(["2025-03-09 06:30", "2025-07-01 13:30"])), expected
+    )

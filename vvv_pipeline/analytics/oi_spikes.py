@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from vvv_pipeline.calendars import EXCHANGE_TZ
+from vvv_pipeline.calendars import EXCHANGE_TZ, as_utc
 
 SIZE_CLASSES = ("small", "medium", "large", "whale")
 MAD_TO_SIGMA = 1.4826
@@ -82,9 +82,7 @@ _SIZE_DTYPE = pd.CategoricalDtype(list(SIZE_CLASSES), ordered=True)
 
 def new_york_date(ts: pd.Series) -> pd.Series:
     """The New York calendar date of UTC instants, as tz-naive midnight."""
-    # already tz-aware (the stored frames): ``to_datetime`` would walk it element by element
-    aware = ts if isinstance(ts.dtype, pd.DatetimeTZDtype) else pd.to_datetime(ts, utc=True)
-    stamps = aware.dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None)
+    stamps = as_utc(ts).dt.tz_convert(EXCHANGE_TZ).dt.tz_localize(None)
     return stamps.dt.normalize().astype("datetime64[ns]")
 
 

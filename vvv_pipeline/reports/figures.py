@@ -29,6 +29,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from vvv_pipeline.calendars import as_utc
+
 DISPLAY_TZ = "America/New_York"
 REGIME_COLORS = {
     "trend_up": "rgba(38, 166, 91, 0.14)",
@@ -412,7 +414,7 @@ def _wall_time(ts: pd.Series, display_tz: str) -> pd.Series:
     """Wall time in ``display_tz`` as "YYYY-MM-DD HH:MM" text (with ":SS" when some time has
     seconds), which plotly reads as dates: given timestamps it writes nanoseconds
     ("...T09:30:00.000000000"), and the times of a chart's traces were a fifth of a page."""
-    stamps = pd.to_datetime(ts, utc=True).dt.tz_convert(display_tz).dt.tz_localize(None)
+    stamps = as_utc(ts).dt.tz_convert(display_tz).dt.tz_localize(None)
     whole_minutes = bool((stamps.dt.second == 0).all() and (stamps.dt.microsecond == 0).all())
     text = stamps.dt.strftime("%Y-%m-%d %H:%M" if whole_minutes else "%Y-%m-%d %H:%M:%S")
     return text.reset_index(drop=True)
