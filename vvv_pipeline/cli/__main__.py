@@ -1,3 +1,3 @@
-from vvv_pipeline.cli.commands import main
+from vvv_pipeline.cli import entry
 
-raise SystemExit(main())
+entry()
