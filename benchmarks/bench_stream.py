@@ -13,7 +13,8 @@ as fast as it can for ``--burst-seconds`` and the rows the collector staged per 
 sustained ingest rate (the fake, in this process, may be the slower side: both are printed).
 The collector's resident memory is sampled every second over the whole run, anonymous (its
 own) and file-backed (the LMDB map's pages it touched, which grow with the data written)
-apart.
+apart, and printed at the start of each minute and as each minute's median (the last
+"minute" is the burst's samples).
 """
 
 from __future__ import annotations
@@ -143,6 +144,12 @@ def main() -> None:
     )
     minutes = range(0, len(memory), 60)
     print("  anonymous RSS each minute (MB): " + ", ".join(f"{anon[i]:.0f}" for i in minutes))
+    # the one-second samples of each minute: a single sample may fall on a settle's buffers
+    spans = [anon[i : i + 60] for i in minutes]
+    print(
+        "  anonymous RSS each minute, median of its samples (min-max, MB): "
+        + ", ".join(f"{np.median(s):.1f} ({min(s):.0f}-{max(s):.0f})" for s in spans)
+    )
     print("  file-backed RSS each minute (MB): " + ", ".join(f"{mapped[i]:.0f}" for i in minutes))
 
 

@@ -15,6 +15,13 @@ settled ones are appended; rows that reach back into them (a late backfill, a re
 collector's overlap) make the symbol be rewritten as the union of both. Repeats are dropped
 when read (:func:`unique_rows`): settling never loses a row, reading never shows one twice.
 
+Each append adds a row slice to the hour's symbol, and reads and rewrites the index of all its
+slices: settled at every flush (ten a second), an hour would end with 36,000 slices a pair, a
+publish taking ten times as long as on a fresh symbol or more, and the process's memory growing
+with the slices. So every :data:`COMPACT_EVERY` versions a settle compacts the symbol
+(``Library.compact_data``): slices far from :data:`COMPACT_ROWS` rows are merged (or split) to
+about that many, the rows and their order unchanged.
+
 On a local (``lmdb://``) store staging and settling take the library's file lock
 (:func:`~vvv_pipeline.storage.arctic.library_lock`), so a settle never races a stage; on object
 storage ArcticDB's own staging semantics apply (settle finalizes what it finds staged).
@@ -48,6 +55,14 @@ OPEN_INTEREST_PREFIXES = {"bybit": "crypto_bybit_oi", "binance": "crypto_binance
 """Name prefix of each venue's open-interest stream (Bybit's ticker states,
 :mod:`.bybit_tickers`; Binance's polls, :mod:`.binance_oi`)."""
 HOUR_MS = 3_600_000
+COMPACT_EVERY = 20
+"""Every this many versions of an hour's symbol (one a settle: two seconds of the default
+flush), its row slices are compacted."""
+COMPACT_ROWS = 5_000
+"""Rows per compacted slice (ArcticDB keeps each within a third of it): few enough that a
+compaction rewrites little (the slices appended since the last one, at most one before them)
+and its buffers stay small, enough that an hour of 5,000 trades a second on three pairs holds
+some 1,200 slices a pair."""
 
 
 @dataclass(frozen=True)
@@ -95,9 +110,13 @@ class StreamStore:
         asset_class: str = ASSET_CLASS,
         library: str = STREAM_LIBRARY,
         rows: StagedRows = TRADES,
+        *,
+        compact_every: int = COMPACT_EVERY,
+        compact_rows: int = COMPACT_ROWS,
     ) -> None:
         self.uri, self.asset_class, self.library_name = uri, asset_class, library
         self.rows = rows
+        self.compact_every, self.compact_rows = compact_every, compact_rows
 
     @classmethod
     def for_venue(cls, uri: str, venue: str) -> StreamStore:
@@ -193,7 +212,7 @@ class StreamStore:
                 lib.sort_and_finalize_staged_data(name, prune_previous_versions=True)
                 return
             try:
-                lib.sort_and_finalize_staged_data(
+                appended = lib.sort_and_finalize_staged_data(
                     name, StagedDataFinalizeMethod.APPEND, prune_previous_versions=True
                 )
             except (UnsortedDataException, SortingException):
@@ -205,6 +224,13 @@ class StreamStore:
                 ids = both[self.rows.id_column].to_numpy()
                 both = both.iloc[np.lexsort((ids, both.index.asi8))]
                 lib.write(name, both, prune_previous_versions=True)
+                return
+            # counted by the symbol's versions (one an append), so whichever process settles
+            # it, a restarted collector too, keeps to the same rhythm
+            if appended.version % self.compact_every == 0:
+                lib.compact_data(
+                    name, rows_per_segment=self.compact_rows, prune_previous_versions=True
+                )
 
     def hour(self, symbol: str, partition_key: str) -> pd.DataFrame:
         """Everything streamed (or backfilled by the collector) of one symbol-hour, settled

@@ -154,6 +154,29 @@ def test_staging_splits_by_hour_and_settling_keeps_every_id_once(tmp_path):
     assert store.library.get_staged_symbols() == []
 
 
+def test_publishing_compacts_the_hours_slices_and_keeps_its_rows_in_order(tmp_path):
+    uri = f"lmdb://{tmp_path / 'db'}"
+    compacted = StreamStore(uri, compact_every=10, compact_rows=50)
+    plain = StreamStore(uri, "plain", compact_every=1_000)
+    flushes = [staged_frame(rows(list(range(7 * k, 7 * k + 7))), FROM_STREAM) for k in range(95)]
+    for flush in flushes:
+        compacted.publish("BTCUSDT", flush)
+        plain.publish("BTCUSDT", flush)
+    key = hour_key(MS)
+
+    def slices(store: StreamStore) -> int:
+        return store.library.compact_data_explain_plan(
+            store.name("BTCUSDT", key)
+        ).num_row_slices_before
+
+    assert slices(plain) == 95  # one a publish
+    # the compacted slices (665 rows, 50 each within a third) and the ones appended since
+    assert slices(compacted) <= 665 // 34 + 10
+    pd.testing.assert_frame_equal(compacted.hour("BTCUSDT", key), plain.hour("BTCUSDT", key))
+    # every row as published, in the order published
+    pd.testing.assert_frame_equal(compacted.settled("BTCUSDT", key), pd.concat(flushes))
+
+
 def test_pruning_deletes_old_finalized_hours_only(tmp_path):
     store = StreamStore(f"lmdb://{tmp_path / 'db'}")
     hour = 3_600_000
