@@ -6,6 +6,7 @@ Run from the repository root:
     python benchmarks/bench_backfill.py --sessions 60 --repeats 1
     python benchmarks/bench_backfill.py --sessions 252 --repeats 1 --cases cache   # a year
     python benchmarks/bench_backfill.py --sessions 20 --cases cache per-partition  # run overhead
+    python benchmarks/bench_backfill.py --sessions 20 --cases cache oneworker      # both cores
     python benchmarks/bench_backfill.py --sessions 10 --repeats 1 --scale heavy     # 1M a session
 
 Each case runs in its own Python process (so its peak RSS is its own), in a fresh temporary
@@ -26,7 +27,14 @@ Cases, run alternately, ``--repeats`` times each:
 - ``cache``: as shipped (``VVV_TICK_CACHE_MB`` default): the derived assets take the partitions
   ``equity_ticks`` just wrote from the run's tick cache;
 - ``nocache``: ``VVV_TICK_CACHE_MB=0``, the baseline: every derived asset reads its ticks back;
-- ``per-partition``: as shipped, but one run per session (the per-run overhead).
+- ``per-partition``: as shipped, but one run per session (the per-run overhead);
+- ``oneworker``: as shipped, but ``VVV_DERIVE_WORKERS=1``: the derived assets compute every
+  chunk in the run's process instead of two (see docs/storage.md, "Both cores").
+
+Peak RSS is the run's process's; the forked processes that compute parts of the derived assets'
+chunks are reported apart (the largest peak of them, pages shared with the run's process
+included). The case's memory is the peak of all its processes' PSS summed, sampled every 0.2 s
+(shared pages counted once).
 
 The same ticks are also written bare, with ``ArcticStore.write_partition`` into a fresh LMDB
 store, in the parent process: the floor the end-to-end rate is compared with. Each session is
@@ -44,6 +52,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -58,13 +67,74 @@ ASSETS = [
     "equity_metadata_tier2",
 ]
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
-CASES = ("cache", "nocache", "per-partition")
+CASES = ("cache", "nocache", "per-partition", "oneworker")
 SCALES = ("default", "heavy")
 EQUITIES = 10
 
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def _pss_kib(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass  # the process ended between listing and reading
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                children = [int(c) for c in handle.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
+INTERVAL = 0.2
+"""Seconds between samples of the process tree's memory."""
+
+
+class TreeMemory:
+    """Peak proportional set size (PSS) of this process and its descendants, summed, sampled
+    every 0.2 s in a thread (reading a process's PSS walks its mappings, about 6 ms for 800 MiB:
+    finer sampling would slow the run it measures). Pages shared between the run's process and
+    its forked workers count once, so the peak is what the case takes of the machine's memory."""
+
+    def __init__(self) -> None:
+        self.peak_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(INTERVAL):
+            total = sum(_pss_kib(pid) for pid in [me, *_descendants(me)])
+            self.peak_kib = max(self.peak_kib, total)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_kib / 1024
+
+
+def forked_peak_rss_mib() -> float:
+    """The largest peak of this process's finished children (the forked derive workers)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
 
 def session_keys(sessions: int, end: str) -> list[str]:
@@ -108,13 +178,17 @@ def run_child(case: str, sessions: int, end: str, scale: str) -> None:
     os.environ["VVV_SCALE"] = scale
     if case == "nocache":
         os.environ["VVV_TICK_CACHE_MB"] = "0"
+    if case == "oneworker":
+        os.environ["VVV_DERIVE_WORKERS"] = "1"
     from vvv_pipeline import settings
     from vvv_pipeline.storage.tick_cache import TICK_CACHE
 
     keys = session_keys(sessions, end)
     os.environ["VVV_SESSIONS_START"] = min(keys[0], settings.default("sessions_start"))
     _materialize(keys[:1], one_per_run=False)  # warm-up
+    memory = TreeMemory()
     seconds = _materialize(keys, one_per_run=case == "per-partition")
+    tree_peak = memory.stop()
     stats = TICK_CACHE.stats
     print(
         json.dumps(
@@ -122,6 +196,8 @@ def run_child(case: str, sessions: int, end: str, scale: str) -> None:
                 "case": case,
                 "seconds": seconds,
                 "peak_rss_mib": peak_rss_mib(),
+                "forked_peak_rss_mib": forked_peak_rss_mib(),
+                "tree_peak_pss_mib": tree_peak,
                 "cache_hits": stats.hits,
                 "cache_peak_mib": stats.peak_bytes / (1 << 20),
             }
@@ -204,7 +280,9 @@ def main() -> None:
             print(
                 f"  repeat {repeat + 1} {case:>13}: {got['seconds']:7.2f} s "
                 f"{ticks / got['seconds']:>11,.0f} ticks/s  peak RSS {got['peak_rss_mib']:,.0f} "
-                f"MiB  cache hits {got['cache_hits']}  load {os.getloadavg()[0]:.2f}",
+                f"MiB (forked {got['forked_peak_rss_mib']:,.0f} MiB), all processes' PSS "
+                f"{got['tree_peak_pss_mib']:,.0f} MiB  cache hits "
+                f"{got['cache_hits']}  load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
     bare = bare_write_seconds(keys, args.repeats, args.scale)
@@ -213,13 +291,18 @@ def main() -> None:
     medians = {c: statistics.median(r["seconds"] for r in runs) for c, runs in results.items()}
     for case, seconds in medians.items():
         rss = max(r["peak_rss_mib"] for r in results[case])
+        forked = max(r["forked_peak_rss_mib"] for r in results[case])
+        tree = max(r["tree_peak_pss_mib"] for r in results[case])
         print(
             f"median {case:>13}: {seconds:7.2f} s  {seconds / len(keys):.3f} s/partition  "
             f"{ticks / seconds:>11,.0f} ticks/s  {seconds / bare:5.1f}x the bare write  "
-            f"peak RSS {rss:,.0f} MiB (max of repeats)"
+            f"peak RSS {rss:,.0f} MiB, forked {forked:,.0f} MiB, all processes' PSS "
+            f"{tree:,.0f} MiB (max of repeats)"
         )
     if "cache" in medians and "nocache" in medians:
         print(f"no cache / cache: {medians['nocache'] / medians['cache']:.2f}x")
+    if "cache" in medians and "oneworker" in medians:
+        print(f"one worker / two: {medians['oneworker'] / medians['cache']:.2f}x")
     if "cache" in medians and "per-partition" in medians:
         extra = (medians["per-partition"] - medians["cache"]) / len(keys)
         print(f"per-run overhead: {extra:.2f} s per run (one run per session vs one run)")

@@ -141,6 +141,15 @@ class Settings(BaseSettings):
         "event bars and metadata tiers read one partition at a time): bounds a backfill's "
         "memory, see [Storage](storage.md#chunks-of-a-range-run)",
     )
+    derive_workers: int = Field(
+        default=2,
+        ge=1,
+        description="processes a range run's bars and metadata tiers compute a chunk in when "
+        "its ticks are already in the run's tick cache (the chunk is split by rows; the parts "
+        "past the first are computed in forked processes sharing that memory): 2 uses both "
+        "cores of a small machine, 1 computes in the run's process only; see "
+        "[Storage](storage.md#both-cores-for-the-derived-assets)",
+    )
     # partitions
     sessions_start: str = Field(
         default="2025-08-01",

@@ -1,6 +1,6 @@
 """How range runs split their partitions into chunks: by count, and by rows for tick readers."""
 
-from vvv_pipeline.storage.chunking import CHUNK_PARTITIONS, chunks, chunks_by_rows
+from vvv_pipeline.storage.chunking import CHUNK_PARTITIONS, balanced_parts, chunks, chunks_by_rows
 
 KEYS = [f"2025-11-{day:02d}" for day in range(3, 8)]
 
@@ -28,3 +28,22 @@ def test_the_partition_cap_still_holds_and_unknown_keys_are_empty():
     assert [len(c) for c in chunks_by_rows(many, {}, budget=1)] == [CHUNK_PARTITIONS] * 2 + [1]
     assert chunks_by_rows(KEYS, {}, budget=1, most=3) == [KEYS[0:3], KEYS[3:5]]
     assert chunks_by_rows([], {}, budget=1) == []
+
+
+def test_parts_for_several_processes_split_the_rows_evenly_in_order():
+    rows = dict(zip(KEYS, [10, 10, 10, 10, 10], strict=True))
+    # the first part closes once it holds half the 50 rows (30 >= 25)
+    assert balanced_parts(KEYS, 2, rows) == [KEYS[0:3], KEYS[3:5]]
+    # a heavy first key is a part of its own; the rest go to the second part
+    heavy = dict(zip(KEYS, [100, 1, 1, 1, 1], strict=True))
+    assert balanced_parts(KEYS, 2, heavy) == [KEYS[0:1], KEYS[1:5]]
+    # a heavy last key: the first part takes keys until its half (or until one key is left)
+    last = dict(zip(KEYS, [1, 1, 1, 1, 100], strict=True))
+    assert balanced_parts(KEYS, 2, last) == [KEYS[0:4], KEYS[4:5]]
+    # by count without rows; never more parts than keys; none for no keys
+    assert balanced_parts(KEYS, 3) == [KEYS[0:2], KEYS[2:4], KEYS[4:5]]
+    assert balanced_parts(KEYS[:2], 4) == [KEYS[0:1], KEYS[1:2]]
+    assert balanced_parts(KEYS, 1) == [KEYS]
+    assert balanced_parts([], 2) == []
+    # keys without rows (all empty) fall back to equal counts
+    assert balanced_parts(KEYS[:4], 2, {}) == [KEYS[0:2], KEYS[2:4]]

@@ -85,20 +85,35 @@ def partition_event_bars(
     ``history`` holds daily bars (``symbol``, ``ts``, ``volume``, ``vwap``, ``trade_count``) up to
     and including the partition's own day; ``window`` is the partition's [start, end) in UTC.
     """
-    columns: dict[str, pd.Series] = {}
+    table = partition_thresholds(history, window, divisor, lookback_days)
     bars: dict[str, pd.DataFrame] = {}
+    for kind, measure in EVENT_KINDS.items():
+        thresholds = table[kind].dropna().rename("threshold")
+        traded = _with_threshold(ticks, thresholds)
+        bars[kind], _ = volume_bars(traded, thresholds, measure, include_partial=True)
+    bars[IMBALANCE_KIND] = imbalance_bars(ticks, table["tick"].dropna(), imbalance)
+    return PartitionEvents(bars, table)
+
+
+def partition_thresholds(
+    history: pd.DataFrame,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    divisor: float = 50.0,
+    lookback_days: int = 20,
+) -> pd.DataFrame:
+    """The thresholds one partition's event bars use: one row per symbol (index ``symbol``), a
+    column per kind, and ``bootstrapped`` (no earlier day: its own day's); from ``history`` and
+    ``window`` alone (see :func:`partition_event_bars`)."""
+    columns: dict[str, pd.Series] = {}
     bootstrapped = pd.Index([])
     for kind, measure in EVENT_KINDS.items():
         thresholds, fallback = history_thresholds(history, window, measure, divisor, lookback_days)
         bootstrapped = bootstrapped.union(fallback)
         columns[kind] = thresholds
-        traded = _with_threshold(ticks, thresholds)
-        bars[kind], _ = volume_bars(traded, thresholds, measure, include_partial=True)
-    bars[IMBALANCE_KIND] = imbalance_bars(ticks, columns["tick"], imbalance)
     table = pd.DataFrame(columns)
     table["bootstrapped"] = table.index.isin(bootstrapped)
     table.index.name = "symbol"
-    return PartitionEvents(bars, table)
+    return table
 
 
 def imbalance_bars(

@@ -265,6 +265,19 @@ class ArcticStore:
             frames.append(item.data)
         return stack_partitions(frames, schema)
 
+    def in_cache(
+        self,
+        asset_class: str,
+        symbols: Sequence[str],
+        partition_keys: Iterable[str],
+        library: str = TICK_LIBRARY,
+    ) -> bool:
+        """Whether the run's tick cache holds every partition of ``symbols`` x
+        ``partition_keys`` (each still checked against ArcticDB's latest version when read)."""
+        keys = list(partition_keys)
+        wanted = [partition_symbol(asset_class, s, k) for s in sorted(set(symbols)) for k in keys]
+        return len(TICK_CACHE.held(self.uri, library, wanted)) == len(wanted)
+
     def _cached(self, library: str, names: list[str]) -> dict[str, pd.DataFrame]:
         """The cache's frames of ``names`` that are still ArcticDB's latest versions, asked
         with one metadata read (no data read; about 1 ms for ten symbols)."""

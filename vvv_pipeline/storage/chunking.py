@@ -43,3 +43,34 @@ def chunks_by_rows(
     if current:
         out.append(current)
     return out
+
+
+def balanced_parts(
+    keys: Sequence[str], parts: int, rows: Mapping[str, int] | None = None
+) -> list[list[str]]:
+    """``keys`` cut into at most ``parts`` consecutive, non-empty runs of about equal rows
+    (equal counts without ``rows``; a key missing from ``rows`` counts as empty), for computing
+    one chunk in several processes. Every key is in exactly one run, in order."""
+    keys = list(keys)
+    parts = max(1, min(parts, len(keys)))
+    if parts == 1:
+        return [keys] if keys else []
+    weights = [rows.get(key, 0) if rows is not None else 1 for key in keys]
+    total = sum(weights) or len(keys)
+    if not any(weights):
+        weights = [1] * len(keys)
+    out: list[list[str]] = []
+    current: list[str] = []
+    done = 0
+    for index, (key, weight) in enumerate(zip(keys, weights, strict=True)):
+        current.append(key)
+        done += weight
+        left_parts = parts - len(out) - 1
+        left_keys = len(keys) - index - 1
+        # close the run at its share of the rows, keeping a key for every run still to come
+        if left_parts and (done >= total * (len(out) + 1) / parts or left_keys == left_parts):
+            out.append(current)
+            current = []
+    if current:
+        out.append(current)
+    return out

@@ -20,6 +20,7 @@ from vvv_pipeline.defs.assets.derive import (
     RowsOf,
     derive,
     derived_asset,
+    hourly_in_cache,
     hours_of,
     partition_window,
     per_symbol,
@@ -65,7 +66,8 @@ def equity_time_bars(
         return frames
 
     rows_of = partial(store.partition_rows, TICK_PREFIXES["equity_ticks"], symbols)
-    return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of)
+    in_memory = partial(store.in_cache, TICK_PREFIXES["equity_ticks"], symbols)
+    return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of, in_memory=in_memory)
 
 
 def hourly_rows_of_days(store: ArcticStore, source: str, symbols: list[str]) -> RowsOf:
@@ -164,7 +166,8 @@ def crypto_time_bars(
         return frames
 
     rows_of = hourly_rows_of_days(store, "crypto_trades", symbols)
-    return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of)
+    in_memory = hourly_in_cache(store, "crypto_trades", symbols)
+    return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of, in_memory=in_memory)
 
 
 TIME_BAR_ASSETS = [equity_time_bars, crypto_oi_windows, crypto_time_bars]

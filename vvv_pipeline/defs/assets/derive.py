@@ -7,6 +7,14 @@ function, and written by replacing exactly the chunk's window of each ArcticDB s
 ends with an ArcticDB snapshot named in the materialization metadata (point-in-time reads).
 Each partition's materialization reports the rows written into its own window (:mod:`.written`);
 the library and snapshot are the run's, true of every partition it wrote.
+
+A chunk whose ticks the run's tick cache already holds (the source wrote them in this run, or
+an earlier asset of the run read them) is computed in ``VVV_DERIVE_WORKERS`` processes: cut
+into consecutive parts of about equal rows, the parts after the first computed in forked
+processes that share the cache's memory (:mod:`vvv_pipeline.forked`), their series joined in
+order. Chunks are independent by construction (a partition's rows never depend on which others
+share its chunk), so the stored bytes are the same either way. A chunk whose ticks are not held
+is computed here, so its reads fill the cache for the run's next readers.
 """
 
 from __future__ import annotations
@@ -23,10 +31,13 @@ from vvv_pipeline.defs.assets.ui_metadata import attach_per_partition
 from vvv_pipeline.defs.assets.written import written_by_partition
 from vvv_pipeline.defs.automation.policies import FOLLOW_UPSTREAM, freshness_for
 from vvv_pipeline.defs.cancellation import stop_if_requested
-from vvv_pipeline.defs.partitions import hourly_partitions, window_utc
+from vvv_pipeline.defs.partitions import calendar_day_partitions, hourly_partitions, window_utc
 from vvv_pipeline.defs.resources import ArcticDB
-from vvv_pipeline.storage.chunking import chunks, chunks_by_rows
+from vvv_pipeline.forked import map_forked
+from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
+from vvv_pipeline.storage.chunking import balanced_parts, chunks, chunks_by_rows
 from vvv_pipeline.storage.derived import DerivedStore
+from vvv_pipeline.storage.tick_cache import TICK_CACHE
 
 OWNERS = ["team:market-data"]
 
@@ -36,6 +47,8 @@ RowsOf = Callable[[list[str]], Mapping[str, int]]
 """Partition keys -> the input rows stored for each (ticks a chunk would read)."""
 PartitionMetadata = Callable[[str], Mapping[str, dg.MetadataValue]]
 """Partition key -> extra metadata of that partition (asked after every chunk is written)."""
+InMemory = Callable[[list[str]], bool]
+"""Partition keys -> whether the run's tick cache holds every tick partition they read."""
 
 # Dagster maps time windows only between equal time zones (UTC hours vs New York days raise),
 # so lineage edges from hourly sources are declared over all partitions and the asset reads
@@ -108,6 +121,17 @@ def hours_of(start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
     return hourly_partitions().get_partition_keys_in_range(dg.PartitionKeyRange(first, last))
 
 
+def hourly_in_cache(store: ArcticStore, source: str, symbols: list[str]) -> InMemory:
+    """Whether the run's tick cache holds every UTC hour of ``source`` of the New York days."""
+
+    def in_memory(days: list[str]) -> bool:
+        partitions_def = calendar_day_partitions()
+        hours = [h for day in days for h in hours_of(*partition_window(partitions_def, day))]
+        return store.in_cache(TICK_PREFIXES[source], symbols, hours)
+
+    return in_memory
+
+
 def derive(
     context: dg.AssetExecutionContext,
     arctic: ArcticDB,
@@ -115,11 +139,14 @@ def derive(
     compute: Compute,
     partition_metadata: PartitionMetadata | None = None,
     rows_of: RowsOf | None = None,
+    in_memory: InMemory | None = None,
 ) -> dg.MaterializeResult:
     """Run ``compute`` chunk by chunk, replace each chunk's window, snapshot, report.
 
     Chunks hold at most 20 partitions and, when ``rows_of`` tells the input rows of each, at
-    most ``VVV_CHUNK_TICKS`` rows. Each partition gets the rows, first/last timestamp and
+    most ``VVV_CHUNK_TICKS`` rows. ``compute`` must be pure (what it returns is all that
+    counts) when ``in_memory`` is given: a chunk it says is held is computed in several
+    processes (:func:`compute_chunk`). Each partition gets the rows, first/last timestamp and
     preview of what its window received, plus ``partition_metadata(key)``; the range-wide
     result names the library and snapshot.
     """
@@ -128,14 +155,17 @@ def derive(
     per_partition: dict[str, dict[str, dg.MetadataValue]] = {}
     rows = 0
     keys = context.partition_keys
-    if rows_of is None or len(keys) == 1:
+    current = settings.current()
+    rows_by_key = rows_of(keys) if rows_of is not None and len(keys) > 1 else None
+    if rows_by_key is None:
         planned = chunks(keys)
     else:
-        planned = chunks_by_rows(keys, rows_of(keys), settings.current().chunk_ticks)
+        planned = chunks_by_rows(keys, rows_by_key, current.chunk_ticks)
     for chunk in planned:
         stop_if_requested()
         window = keys_window(partitions_def, chunk)
-        frames = compute(chunk, window)
+        workers = current.derive_workers if in_memory is not None and in_memory(chunk) else 1
+        frames = compute_chunk(compute, partitions_def, chunk, workers, rows_by_key)
         derived.replace_window(library, frames, *window)
         windows = {key: partition_window(partitions_def, key) for key in chunk}
         for key, written in written_by_partition(frames, windows).items():
@@ -160,6 +190,44 @@ def derive(
             ),
         }
     )
+
+
+def compute_chunk(
+    compute: Compute,
+    partitions_def,
+    chunk: list[str],
+    workers: int,
+    rows: Mapping[str, int] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """``compute`` of ``chunk``; with ``workers`` > 1, of consecutive parts of it (about equal
+    ``rows``) computed side by side, each series joined from the parts in order."""
+    parts = balanced_parts(chunk, workers, rows)
+    if len(parts) <= 1:
+        return compute(chunk, keys_window(partitions_def, chunk))
+
+    def part_frames(part: list[str]) -> tuple[dict[str, pd.DataFrame], int]:
+        served_before = TICK_CACHE.stats.hits
+        frames = compute(part, keys_window(partitions_def, part))
+        return frames, TICK_CACHE.stats.hits - served_before
+
+    results = map_forked(part_frames, parts, workers)
+    # the first part ran here and counted its own reads; the others counted in their processes
+    TICK_CACHE.stats.hits += sum(hits for _frames, hits in results[1:])
+    return join_parts([frames for frames, _hits in results])
+
+
+def join_parts(parts: Sequence[Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Each series' frames from consecutive parts of a chunk, stacked in order; a series that
+    no part has rows of keeps the first part's (empty) frame, which clears the window."""
+    joined: dict[str, pd.DataFrame] = {}
+    for name in dict.fromkeys(name for part in parts for name in part):
+        frames = [part[name] for part in parts if name in part]
+        filled = [frame for frame in frames if len(frame)]
+        if not filled:
+            joined[name] = frames[0]
+        else:
+            joined[name] = filled[0] if len(filled) == 1 else pd.concat(filled)
+    return joined
 
 
 def derived_asset(

@@ -8,6 +8,7 @@ partition starts fresh, ending with each symbol's partial bar (``complete`` Fals
 """
 
 from collections.abc import Callable, Sequence
+from functools import partial
 
 import dagster as dg
 import pandas as pd
@@ -18,12 +19,16 @@ from vvv_pipeline.bars.partition_events import (
     HISTORY_COLUMNS,
     IMBALANCE_KIND,
     partition_event_bars,
+    partition_thresholds,
 )
 from vvv_pipeline.defs.assets.derive import (
     CRYPTO_TRADES_DEP,
+    InMemory,
     derive,
     derived_asset,
+    hourly_in_cache,
     hours_of,
+    keys_window,
     partition_window,
     per_symbol,
 )
@@ -32,7 +37,7 @@ from vvv_pipeline.defs.assets.ui_metadata import markdown_table
 from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
 from vvv_pipeline.schemas import CRYPTO_TRADES, EQUITY_TICKS
-from vvv_pipeline.storage.arctic import TICK_PREFIXES
+from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
 from vvv_pipeline.storage.derived import VOLUME_BARS, DerivedStore
 
 KINDS = (*EVENT_KINDS, IMBALANCE_KIND)
@@ -43,6 +48,18 @@ HISTORY_CALENDAR_DAYS = 45
 class EventBarsConfig(dg.Config):
     divisor: float = Field(default=50.0, description="bars per average day (ADV / divisor)")
     lookback_days: int = Field(default=20, description="days of history averaged per symbol")
+
+
+def partition_history(
+    history: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
+    """The daily rows a run of the partition [start, end) alone reads (its
+    ``HISTORY_CALENDAR_DAYS`` before it, up to its end), cut from a chunk's: a partition's
+    thresholds do not depend on which partitions share its chunk."""
+    if history.empty:
+        return history
+    lo = start - pd.Timedelta(days=HISTORY_CALENDAR_DAYS)
+    return history[(history["ts"] >= lo) & (history["ts"] < end)]
 
 
 def daily_history(
@@ -62,6 +79,7 @@ def _event_asset(
     deps: list,
     universe_symbols: Callable,
     read_day: Callable,
+    in_cache: Callable[[ArcticStore, list[str]], InMemory],
     description: str,
 ) -> dg.AssetsDefinition:
     @derived_asset(name, partitions_def, deps, "bars", description, VOLUME_BARS)
@@ -74,7 +92,7 @@ def _event_asset(
         symbols = list(universe_symbols(universe.load()))
         store = arctic.store()
         derived = DerivedStore(arctic.uri)
-        used: dict[str, pd.DataFrame] = {}
+        run_history: list[pd.DataFrame] = []
 
         def compute(chunk: list[str], window) -> dict[str, pd.DataFrame]:
             history = daily_history(derived, symbols, *window)
@@ -83,11 +101,14 @@ def _event_asset(
                 start, end = partition_window(partitions_def, key)
                 ticks = read_day(store, symbols, key, start, end)
                 events = partition_event_bars(
-                    ticks, history, (start, end), config.divisor, config.lookback_days
+                    ticks,
+                    partition_history(history, start, end),
+                    (start, end),
+                    config.divisor,
+                    config.lookback_days,
                 )
                 for kind in KINDS:
                     per_kind[kind].append(events.bars[kind])
-                used[key] = events.thresholds.reset_index()
             frames: dict[str, pd.DataFrame] = {}
             for kind, parts in per_kind.items():
                 bars = pd.concat(parts, ignore_index=True)
@@ -95,8 +116,17 @@ def _event_asset(
             return frames
 
         def thresholds_metadata(key: str) -> dict[str, dg.MetadataValue]:
-            """The partition's own thresholds, and whether any came from its own day."""
-            table = used.get(key, pd.DataFrame())
+            """The partition's own thresholds, and whether any came from its own day:
+            recomputed from the same daily rows its bars used (one read for the run)."""
+            if not run_history:
+                run_window = keys_window(partitions_def, context.partition_keys)
+                run_history.append(daily_history(derived, symbols, *run_window))
+            start, end = partition_window(partitions_def, key)
+            history = partition_history(run_history[0], start, end)
+            thresholds = partition_thresholds(
+                history, (start, end), config.divisor, config.lookback_days
+            )
+            table = thresholds.reset_index()
             return {
                 "thresholds": dg.MetadataValue.md(
                     markdown_table(table.round(2), max_rows=50) if len(table) else "(no trades)"
@@ -106,7 +136,10 @@ def _event_asset(
                 ),
             }
 
-        return derive(context, arctic, VOLUME_BARS, compute, thresholds_metadata)
+        in_memory = in_cache(store, symbols)
+        return derive(
+            context, arctic, VOLUME_BARS, compute, thresholds_metadata, in_memory=in_memory
+        )
 
     return _bars
 
@@ -132,6 +165,7 @@ equity_event_bars = _event_asset(
     ["equity_ticks", "equity_time_bars"],
     lambda universe: universe.equities,
     _equity_day,
+    lambda store, symbols: partial(store.in_cache, TICK_PREFIXES["equity_ticks"], symbols),
     f"Per session, every equity's {_BAR_TEXT}",
 )
 crypto_event_bars = _event_asset(
@@ -140,6 +174,7 @@ crypto_event_bars = _event_asset(
     [CRYPTO_TRADES_DEP, "crypto_time_bars"],
     lambda universe: universe.crypto,
     _crypto_day,
+    lambda store, symbols: hourly_in_cache(store, "crypto_trades", symbols),
     f"Per New York calendar day, every crypto pair's {_BAR_TEXT}",
 )
 

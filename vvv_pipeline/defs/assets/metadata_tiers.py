@@ -7,6 +7,7 @@ DuckDB warehouse as asset inputs (lineage included).
 """
 
 from collections.abc import Callable
+from functools import partial
 
 import dagster as dg
 import pandas as pd
@@ -15,9 +16,11 @@ from vvv_pipeline.defs.assets.derive import (
     CRYPTO_OI_DEP,
     CRYPTO_TRADES_DEP,
     NEWS_SO_FAR,
+    InMemory,
     PartitionMetadata,
     derive,
     derived_asset,
+    hourly_in_cache,
     hours_of,
     news_completeness,
     partition_window,
@@ -43,14 +46,16 @@ def _run_days(
     symbols: list[str],
     day_rows: DayRows,
     partition_metadata: PartitionMetadata | None = None,
+    in_memory: InMemory | None = None,
 ) -> dg.MaterializeResult:
+    """``in_memory``: given when ``day_rows`` is pure (see :func:`.derive.derive`)."""
     partitions_def = context.assets_def.partitions_def
 
     def compute(chunk: list[str], _window) -> dict[str, pd.DataFrame]:
         days = [day_rows(key, *partition_window(partitions_def, key)) for key in chunk]
         return day_rows_to_series(pd.concat(days, ignore_index=True), symbols)
 
-    return derive(context, arctic, library, compute, partition_metadata)
+    return derive(context, arctic, library, compute, partition_metadata, in_memory=in_memory)
 
 
 def _ticks_tier(
@@ -77,7 +82,11 @@ def _ticks_tier(
                 trades = store.read_partitions(TICK_PREFIXES[source], symbols, [key], EQUITY_TICKS)
             return function(trades, source, key)
 
-        return _run_days(context, arctic, library, symbols, day_rows)
+        if crypto:
+            in_memory = hourly_in_cache(store, source, symbols)
+        else:
+            in_memory = partial(store.in_cache, TICK_PREFIXES[source], symbols)
+        return _run_days(context, arctic, library, symbols, day_rows, in_memory=in_memory)
 
     return _tier
 

@@ -1,0 +1,99 @@
+"""Parts of a computation in forked processes: results in order, the parent's memory shared,
+failures raised naming the part, no child left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import pytest
+
+from vvv_pipeline.forked import ForkedPartError, map_forked
+
+
+def _pid_and_square(part: int) -> tuple[int, int]:
+    return os.getpid(), part * part
+
+
+def test_results_come_back_in_order_the_later_parts_from_other_processes():
+    results = map_forked(_pid_and_square, [1, 2, 3, 4, 5], workers=2)
+    assert [square for _pid, square in results] == [1, 4, 9, 16, 25]
+    pids = [pid for pid, _square in results]
+    # rounds of two: the first part of each round here, the second in a child
+    assert pids[0] == pids[2] == pids[4] == os.getpid()
+    assert os.getpid() not in (pids[1], pids[3]) and pids[1] != pids[3]
+
+
+def test_a_child_reads_the_parents_memory_as_it_stood_and_only_its_result_counts():
+    table = np.arange(1_000_000, dtype=np.int64)  # made after import: the child sees it by fork
+    touched: list[int] = []
+
+    def total(bounds: tuple[int, int]) -> int:
+        touched.append(bounds[0])
+        return int(table[bounds[0] : bounds[1]].sum())
+
+    got = map_forked(total, [(0, 500_000), (500_000, 1_000_000)], workers=2)
+    assert got == [int(table[:500_000].sum()), int(table[500_000:].sum())]
+    assert sum(got) == 999_999 * 1_000_000 // 2
+    assert touched == [0]  # the child's append happened in its own copy
+
+
+def test_one_worker_or_one_part_computes_here():
+    assert {pid for pid, _ in map_forked(_pid_and_square, [1, 2, 3], workers=1)} == {os.getpid()}
+    assert map_forked(_pid_and_square, [7], workers=2) == [(os.getpid(), 49)]
+    assert map_forked(_pid_and_square, [], workers=2) == []
+
+
+def _fails_on_three(part: int) -> int:
+    if part == 3:
+        raise ValueError("no threes")
+    return part
+
+
+def test_an_error_in_a_child_is_raised_here_naming_the_part():
+    with pytest.raises(ForkedPartError, match=r"computing 3 .*ValueError: no threes"):
+        map_forked(_fails_on_three, [1, 3], workers=2)
+
+
+def _dies_on_two(part: int) -> int:
+    if part == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return part
+
+
+def test_a_child_killed_before_answering_is_an_error_naming_the_part_and_signal():
+    with pytest.raises(ForkedPartError, match=r"computing 2 exited without a result .*-9"):
+        map_forked(_dies_on_two, [1, 2], workers=2)
+
+
+def test_when_the_parents_part_fails_the_children_are_killed():
+    def part(index: int) -> int:
+        if index == 0:
+            raise KeyboardInterrupt  # a cancelled run interrupts the parent's own part
+        time.sleep(60)
+        return index
+
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        map_forked(part, [0, 1], workers=2)
+    assert time.perf_counter() - started < 10  # not the child's 60 s
+    assert not _alive_children()
+
+
+def _alive_children() -> list[int]:
+    """Children of this process that are still running (zombies reaped by join are gone)."""
+    me = os.getpid()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == me:
+            found.append(int(entry))
+    return found
