@@ -10,10 +10,11 @@ re-created after a fork); a child leaves with ``os._exit``, so none of the paren
 
 What runs in a child must be pure: what it changes in its copy of the parent's objects (a
 cache filled, a dict updated) is lost when it exits; only the returned value counts. A child
-that raises hands its error back and the parent raises it, naming the part; a child that dies
-without answering (killed, out of memory) makes the parent raise, naming the part and the
-child's exit code. If the parent's own part raises (a cancelled run included), the children are
-killed before the error leaves.
+that raises hands its error back and the parent raises that same error, with a note naming the
+part and the child's traceback (:class:`ForkedPartError` with the text when it does not
+pickle); a child that dies without answering (killed, out of memory) makes the parent raise
+:class:`ForkedPartError`, naming the part and the child's exit code. If the parent's own part
+raises (a cancelled run included), the children are killed before the error leaves.
 """
 
 from __future__ import annotations
@@ -77,11 +78,15 @@ def _round(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[Re
 
 def _compute_and_send(function: Callable, part: object, writer: Connection) -> None:
     try:
-        outcome = ("ok", function(part))
+        outcome: tuple = ("ok", function(part))
     except BaseException as error:  # handed to the parent, which raises it
-        outcome = ("error", f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
+        outcome = ("error", error, traceback.format_exc())
     try:
-        writer.send(outcome)
+        try:
+            writer.send(outcome)
+        except Exception as unsent:  # the result or error does not pickle: say so in text
+            detail = outcome[2] if outcome[0] == "error" else ""
+            writer.send(("text", f"{type(unsent).__name__}: {unsent}\n{detail}"))
     finally:
         writer.close()
         os._exit(0)  # no teardown of the parent's resources in this copy of them
@@ -89,7 +94,7 @@ def _compute_and_send(function: Callable, part: object, writer: Connection) -> N
 
 def _receive(part: object, child: multiprocessing.Process, reader: Connection) -> object:
     try:
-        status, value = reader.recv()
+        status, value, *trace = reader.recv()
     except EOFError:
         child.join()
         raise ForkedPartError(
@@ -97,5 +102,8 @@ def _receive(part: object, child: multiprocessing.Process, reader: Connection) -
             f"(exit code {child.exitcode}: killed, or out of memory?)"
         ) from None
     if status == "error":
+        value.add_note(f"raised computing {part!r} in a forked process:\n{trace[0]}")
+        raise value
+    if status == "text":
         raise ForkedPartError(f"computing {part!r} in a forked process failed: {value}")
     return value

@@ -52,9 +52,33 @@ def _fails_on_three(part: int) -> int:
     return part
 
 
-def test_an_error_in_a_child_is_raised_here_naming_the_part():
-    with pytest.raises(ForkedPartError, match=r"computing 3 .*ValueError: no threes"):
+def test_an_error_in_a_child_is_raised_here_as_itself_with_the_part_noted():
+    with pytest.raises(ValueError, match="no threes") as raised:
         map_forked(_fails_on_three, [1, 3], workers=2)
+    (note,) = raised.value.__notes__
+    assert note.startswith("raised computing 3 in a forked process:")
+    assert "_fails_on_three" in note  # the child's traceback
+
+
+class _Unpicklable(Exception):
+    def __init__(self, handle) -> None:
+        super().__init__("holds a lock")
+        self.handle = handle
+
+    def __reduce__(self):
+        raise TypeError("cannot pickle a lock")
+
+
+def _fails_unpicklably(part: int) -> int:
+    if part == 2:
+        raise _Unpicklable(object())
+    return part
+
+
+def test_an_error_that_cannot_travel_is_reported_in_text():
+    travelled = r"(?s)computing 2 .*cannot pickle a lock.*holds a lock"
+    with pytest.raises(ForkedPartError, match=travelled):
+        map_forked(_fails_unpicklably, [1, 2], workers=2)
 
 
 def _dies_on_two(part: int) -> int:
