@@ -99,6 +99,12 @@ class TickCache:
     def bytes(self) -> int:
         return self._bytes
 
+    @property
+    def keeps_no_more(self) -> bool:
+        """Off, or it has already refused a partition for want of room (nothing is evicted,
+        so what is read from now on is not kept for the run's next readers)."""
+        return not self.active or self.stats.refused > 0
+
     @contextmanager
     def scope(self, cap_bytes: int) -> Iterator[TickCache]:
         """Keep and serve entries (up to ``cap_bytes``; 0: off) until the outermost scope ends."""

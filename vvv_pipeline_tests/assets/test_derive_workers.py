@@ -1,4 +1,5 @@
-"""Derived assets computed in one process and in two (forked) store identical libraries, and
+"""Derived assets computed in one process and in two (forked) store identical libraries, with
+the tick cache on (the forked processes share its memory) and off (they read their parts), and
 the run's tick-cache counts include what the forked processes served."""
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ RUN_NAMED = ("snapshot", "read_as_of_this_run")
 """Metadata naming the run's snapshot (its run ID)."""
 
 
-def _build(root: Path, workers: str, instance, monkeypatch: pytest.MonkeyPatch):
+def _build(
+    root: Path, workers: str, instance, monkeypatch: pytest.MonkeyPatch, cache_mb: str = "1024"
+):
     """Equity ticks with their derived assets in one run; crypto sources, then their derived
     assets. Returns the store's URI, the parts of every chunk computed in several processes,
     the cache hits of each run and the derived materializations' metadata per partition."""
     monkeypatch.setenv("VVV_DATA_DIR", str(root))
     monkeypatch.setenv("VVV_DERIVE_WORKERS", workers)
+    monkeypatch.setenv("VVV_TICK_CACHE_MB", cache_mb)
     split: list[list[list[str]]] = []
 
     def recording(function, parts, workers):
@@ -66,6 +70,9 @@ def _build(root: Path, workers: str, instance, monkeypatch: pytest.MonkeyPatch):
 def test_two_processes_store_the_same_libraries_as_one(data_dir, instance, monkeypatch):
     uri_one, split_one, hits_one, meta_one = _build(data_dir / "one", "1", instance, monkeypatch)
     uri_two, split_two, hits_two, meta_two = _build(data_dir / "two", "2", instance, monkeypatch)
+    uri_off, split_off, hits_off, meta_off = _build(
+        data_dir / "off", "2", instance, monkeypatch, cache_mb="0"
+    )
 
     assert split_one == []  # one worker: every chunk computed in the run's process
     # the source's run: time bars, event bars and tiers 1 and 2, each split 2 + 1 sessions
@@ -74,22 +81,30 @@ def test_two_processes_store_the_same_libraries_as_one(data_dir, instance, monke
     # cache); the assets after it find them held and split the two days
     assert [CRYPTO_DAYS[:1], CRYPTO_DAYS[1:]] in split_two[4:]
     assert hits_one == hits_two and sum(hits_two) > 0  # the children's hits counted here
+    # no cache: nothing to share and nothing to keep, every chunk split, parts read where computed
+    assert split_off[:4] == split_two[:4] and len(split_off) > len(split_two)
+    assert hits_off == [0, 0, 0]
 
-    on, off = arctic_for(uri_one), arctic_for(uri_two)
-    libraries = sorted(on.list_libraries())
-    assert libraries == sorted(off.list_libraries())
+    for uri, meta in ((uri_two, meta_two), (uri_off, meta_off)):
+        _assert_same_libraries(uri, uri_one)
+        # each partition's own figures (rows written, thresholds, previews) are the same too
+        assert meta.keys() == meta_one.keys() and len(meta_one) >= 4 * len(SESSIONS)
+        for key, want in meta_one.items():
+            assert meta[key] == want, key
+
+
+def _assert_same_libraries(uri: str, reference: str) -> None:
+    got_store, want_store = arctic_for(uri), arctic_for(reference)
+    libraries = sorted(want_store.list_libraries())
+    assert libraries == sorted(got_store.list_libraries())
     assert {"bars_time_bars", "bars_volume_bars", "metadata_tier1", "metadata_tier2"} <= set(
         libraries
     )
     for library in libraries:
-        lib_one, lib_two = on.get_library(library), off.get_library(library)
-        symbols = sorted(lib_one.list_symbols())
-        assert symbols == sorted(lib_two.list_symbols()), library
+        got_lib, want_lib = got_store.get_library(library), want_store.get_library(library)
+        symbols = sorted(want_lib.list_symbols())
+        assert symbols == sorted(got_lib.list_symbols()), library
         for symbol in symbols:
-            got, want = lib_two.read(symbol).data, lib_one.read(symbol).data
+            got, want = got_lib.read(symbol).data, want_lib.read(symbol).data
             pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"{library}:{symbol}")
             assert got.index.equals(want.index) and got.index.dtype == want.index.dtype
-    # each partition's own figures (rows written, thresholds, previews) are the same too
-    assert meta_two.keys() == meta_one.keys() and len(meta_one) >= 4 * len(SESSIONS)
-    for key, meta in meta_one.items():
-        assert meta_two[key] == meta, key

@@ -42,6 +42,8 @@ def _build(
     from ArcticDB (symbol -> reads)."""
     monkeypatch.setenv("VVV_DATA_DIR", str(root))
     monkeypatch.setenv("VVV_TICK_CACHE_MB", cache_mb)
+    # reads are counted in this process: none in forked ones (test_derive_workers covers them)
+    monkeypatch.setenv("VVV_DERIVE_WORKERS", "1")
     reads: Counter = Counter()
     settled = ArcticStore._read_settled
 

@@ -207,3 +207,16 @@ def test_an_emptied_partition_is_forgotten(store, reads, scope):
     store.write_partition("equity", DAYS[0], {"AAPL": _ticks("AAPL", DAYS[0]).iloc[:0]})
     got = _read(store, DAYS[:1])
     assert list(got["symbol"].astype(str).unique()) == ["MSFT"]
+
+
+def test_it_keeps_no_more_once_off_or_once_a_partition_did_not_fit(store):
+    assert TICK_CACHE.keeps_no_more  # no run's scope open
+    with TICK_CACHE.scope(0):
+        assert TICK_CACHE.keeps_no_more
+    one = frame_bytes(_ticks("AAPL", DAYS[0]))
+    with TICK_CACHE.scope(int(2.5 * one)):
+        assert not TICK_CACHE.keeps_no_more
+        store.read_partitions("equity", SYMBOLS[:1], DAYS, EQUITY_TICKS)
+        assert not TICK_CACHE.keeps_no_more  # two kept, room for no third
+        store.read_partitions("equity", SYMBOLS[1:], DAYS[:1], EQUITY_TICKS)
+        assert TICK_CACHE.keeps_no_more and TICK_CACHE.stats.refused == 1

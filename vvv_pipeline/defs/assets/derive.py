@@ -14,7 +14,8 @@ into consecutive parts of about equal rows, the parts after the first computed i
 processes that share the cache's memory (:mod:`vvv_pipeline.forked`), their series joined in
 order. Chunks are independent by construction (a partition's rows never depend on which others
 share its chunk), so the stored bytes are the same either way. A chunk whose ticks are not held
-is computed here, so its reads fill the cache for the run's next readers.
+is computed here, so its reads fill the cache for the run's next readers, unless the cache
+keeps no more (off, or full): then the forked processes read their parts themselves.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def derive(
     for chunk in planned:
         stop_if_requested()
         window = keys_window(partitions_def, chunk)
-        workers = current.derive_workers if in_memory is not None and in_memory(chunk) else 1
+        workers = current.derive_workers if _shareable(chunk, in_memory) else 1
         frames = compute_chunk(compute, partitions_def, chunk, workers, rows_by_key)
         derived.replace_window(library, frames, *window)
         windows = {key: partition_window(partitions_def, key) for key in chunk}
@@ -190,6 +191,13 @@ def derive(
             ),
         }
     )
+
+
+def _shareable(chunk: list[str], in_memory: InMemory | None) -> bool:
+    """Whether ``chunk`` may be computed in forked processes: its ``compute`` is pure (the
+    asset gave ``in_memory``) and either its ticks are held (the forked processes share them)
+    or the tick cache keeps no more (reading them here would keep them for no later reader)."""
+    return in_memory is not None and (TICK_CACHE.keeps_no_more or in_memory(chunk))
 
 
 def compute_chunk(
