@@ -136,10 +136,11 @@ class Settings(BaseSettings):
     chunk_ticks: int = Field(
         default=10_000_000,
         ge=1,
-        description="most ticks a time-bar step reads and computes at once in a range run "
-        "(fewer partitions a chunk at high density, at most 20; a partition is never split; "
-        "event bars and metadata tiers read one partition at a time): bounds a backfill's "
-        "memory, see [Storage](storage.md#chunks-of-a-range-run)",
+        description="most ticks in a chunk of a range run's time bars, event bars and metadata "
+        "tiers 1-2 (fewer partitions a chunk at high density, at most 20; a partition is never "
+        "split): the time bars read a chunk at once, the others one partition at a time in "
+        "each process a chunk is split across; bounds a backfill's memory, see "
+        "[Storage](storage.md#chunks-of-a-range-run)",
     )
     derive_workers: int = Field(
         default=2,

@@ -17,10 +17,10 @@ from vvv_pipeline.bars.time import FREQUENCIES
 from vvv_pipeline.defs.assets.derive import (
     CRYPTO_OI_DEP,
     CRYPTO_TRADES_DEP,
-    RowsOf,
     derive,
     derived_asset,
     hourly_in_cache,
+    hourly_rows_of_days,
     hours_of,
     partition_window,
     per_symbol,
@@ -33,7 +33,7 @@ from vvv_pipeline.defs.partitions import (
 )
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
 from vvv_pipeline.schemas import CRYPTO_OPEN_INTEREST, CRYPTO_TRADES, EQUITY_TICKS
-from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
+from vvv_pipeline.storage.arctic import TICK_PREFIXES
 from vvv_pipeline.storage.derived import TIME_BARS, DerivedStore
 
 OI_SERIES = "oi_5s"
@@ -68,20 +68,6 @@ def equity_time_bars(
     rows_of = partial(store.partition_rows, TICK_PREFIXES["equity_ticks"], symbols)
     in_memory = partial(store.in_cache, TICK_PREFIXES["equity_ticks"], symbols)
     return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of, in_memory=in_memory)
-
-
-def hourly_rows_of_days(store: ArcticStore, source: str, symbols: list[str]) -> RowsOf:
-    """Rows of each New York day: the rows of its UTC hours of ``source``."""
-
-    def rows_of(days: list[str]) -> dict[str, int]:
-        partitions_def = calendar_day_partitions()
-        hours = {day: hours_of(*partition_window(partitions_def, day)) for day in days}
-        stored = store.partition_rows(
-            TICK_PREFIXES[source], symbols, [hour for day in days for hour in hours[day]]
-        )
-        return {day: sum(stored[hour] for hour in hours[day]) for day in days}
-
-    return rows_of
 
 
 def partition_starts(

@@ -122,6 +122,20 @@ def hours_of(start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
     return hourly_partitions().get_partition_keys_in_range(dg.PartitionKeyRange(first, last))
 
 
+def hourly_rows_of_days(store: ArcticStore, source: str, symbols: list[str]) -> RowsOf:
+    """Rows of each New York day: the rows of its UTC hours of ``source``."""
+
+    def rows_of(days: list[str]) -> dict[str, int]:
+        partitions_def = calendar_day_partitions()
+        hours = {day: hours_of(*partition_window(partitions_def, day)) for day in days}
+        stored = store.partition_rows(
+            TICK_PREFIXES[source], symbols, [hour for day in days for hour in hours[day]]
+        )
+        return {day: sum(stored[hour] for hour in hours[day]) for day in days}
+
+    return rows_of
+
+
 def hourly_in_cache(store: ArcticStore, source: str, symbols: list[str]) -> InMemory:
     """Whether the run's tick cache holds every UTC hour of ``source`` of the New York days."""
 

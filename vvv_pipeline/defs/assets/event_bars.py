@@ -24,9 +24,11 @@ from vvv_pipeline.bars.partition_events import (
 from vvv_pipeline.defs.assets.derive import (
     CRYPTO_TRADES_DEP,
     InMemory,
+    RowsOf,
     derive,
     derived_asset,
     hourly_in_cache,
+    hourly_rows_of_days,
     hours_of,
     keys_window,
     partition_window,
@@ -80,6 +82,7 @@ def _event_asset(
     universe_symbols: Callable,
     read_day: Callable,
     in_cache: Callable[[ArcticStore, list[str]], InMemory],
+    rows_of_days: Callable[[ArcticStore, list[str]], RowsOf],
     description: str,
 ) -> dg.AssetsDefinition:
     @derived_asset(name, partitions_def, deps, "bars", description, VOLUME_BARS)
@@ -137,8 +140,15 @@ def _event_asset(
             }
 
         in_memory = in_cache(store, symbols)
+        rows_of = rows_of_days(store, symbols)
         return derive(
-            context, arctic, VOLUME_BARS, compute, thresholds_metadata, in_memory=in_memory
+            context,
+            arctic,
+            VOLUME_BARS,
+            compute,
+            thresholds_metadata,
+            rows_of=rows_of,
+            in_memory=in_memory,
         )
 
     return _bars
@@ -166,6 +176,7 @@ equity_event_bars = _event_asset(
     lambda universe: universe.equities,
     _equity_day,
     lambda store, symbols: partial(store.in_cache, TICK_PREFIXES["equity_ticks"], symbols),
+    lambda store, symbols: partial(store.partition_rows, TICK_PREFIXES["equity_ticks"], symbols),
     f"Per session, every equity's {_BAR_TEXT}",
 )
 crypto_event_bars = _event_asset(
@@ -175,6 +186,7 @@ crypto_event_bars = _event_asset(
     lambda universe: universe.crypto,
     _crypto_day,
     lambda store, symbols: hourly_in_cache(store, "crypto_trades", symbols),
+    lambda store, symbols: hourly_rows_of_days(store, "crypto_trades", symbols),
     f"Per New York calendar day, every crypto pair's {_BAR_TEXT}",
 )
 

@@ -18,9 +18,11 @@ from vvv_pipeline.defs.assets.derive import (
     NEWS_SO_FAR,
     InMemory,
     PartitionMetadata,
+    RowsOf,
     derive,
     derived_asset,
     hourly_in_cache,
+    hourly_rows_of_days,
     hours_of,
     news_completeness,
     partition_window,
@@ -47,15 +49,19 @@ def _run_days(
     day_rows: DayRows,
     partition_metadata: PartitionMetadata | None = None,
     in_memory: InMemory | None = None,
+    rows_of: RowsOf | None = None,
 ) -> dg.MaterializeResult:
-    """``in_memory``: given when ``day_rows`` is pure (see :func:`.derive.derive`)."""
+    """``in_memory``: given when ``day_rows`` is pure; ``rows_of``: the ticks each day reads
+    (see :func:`.derive.derive`)."""
     partitions_def = context.assets_def.partitions_def
 
     def compute(chunk: list[str], _window) -> dict[str, pd.DataFrame]:
         days = [day_rows(key, *partition_window(partitions_def, key)) for key in chunk]
         return day_rows_to_series(pd.concat(days, ignore_index=True), symbols)
 
-    return derive(context, arctic, library, compute, partition_metadata, in_memory=in_memory)
+    return derive(
+        context, arctic, library, compute, partition_metadata, rows_of=rows_of, in_memory=in_memory
+    )
 
 
 def _ticks_tier(
@@ -84,9 +90,13 @@ def _ticks_tier(
 
         if crypto:
             in_memory = hourly_in_cache(store, source, symbols)
+            rows_of = hourly_rows_of_days(store, source, symbols)
         else:
             in_memory = partial(store.in_cache, TICK_PREFIXES[source], symbols)
-        return _run_days(context, arctic, library, symbols, day_rows, in_memory=in_memory)
+            rows_of = partial(store.partition_rows, TICK_PREFIXES[source], symbols)
+        return _run_days(
+            context, arctic, library, symbols, day_rows, in_memory=in_memory, rows_of=rows_of
+        )
 
     return _tier
 
