@@ -31,10 +31,10 @@ Cases, run alternately, ``--repeats`` times each:
 - ``oneworker``: as shipped, but ``VVV_DERIVE_WORKERS=1``: the derived assets compute every
   chunk in the run's process instead of two (see docs/storage.md, "Both cores").
 
-Peak RSS is the run's process's; the forked processes that compute parts of the derived assets'
-chunks are reported apart (the largest peak of them, pages shared with the run's process
-included). The case's memory is the peak of all its processes' PSS summed, sampled every 0.2 s
-(shared pages counted once).
+Peak RSS is the run's process's. The case's memory is the peak of all its processes'
+proportional set sizes summed (PSS: a page shared between processes counts once, split between
+them), sampled every 0.2 s: the run's process, the forked processes that compute parts of the
+derived assets' chunks, and Dagster's compute-log tailers.
 
 The same ticks are also written bare, with ``ArcticStore.write_partition`` into a fresh LMDB
 store, in the parent process: the floor the end-to-end rate is compared with. Each session is
@@ -132,11 +132,6 @@ class TreeMemory:
         return self.peak_kib / 1024
 
 
-def forked_peak_rss_mib() -> float:
-    """The largest peak of this process's finished children (the forked derive workers)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
 def session_keys(sessions: int, end: str) -> list[str]:
     from vvv_pipeline.calendars import sessions_between
 
@@ -196,7 +191,6 @@ def run_child(case: str, sessions: int, end: str, scale: str) -> None:
                 "case": case,
                 "seconds": seconds,
                 "peak_rss_mib": peak_rss_mib(),
-                "forked_peak_rss_mib": forked_peak_rss_mib(),
                 "tree_peak_pss_mib": tree_peak,
                 "cache_hits": stats.hits,
                 "cache_peak_mib": stats.peak_bytes / (1 << 20),
@@ -280,8 +274,7 @@ def main() -> None:
             print(
                 f"  repeat {repeat + 1} {case:>13}: {got['seconds']:7.2f} s "
                 f"{ticks / got['seconds']:>11,.0f} ticks/s  peak RSS {got['peak_rss_mib']:,.0f} "
-                f"MiB (forked {got['forked_peak_rss_mib']:,.0f} MiB), all processes' PSS "
-                f"{got['tree_peak_pss_mib']:,.0f} MiB  cache hits "
+                f"MiB, all processes' PSS {got['tree_peak_pss_mib']:,.0f} MiB  cache hits "
                 f"{got['cache_hits']}  load {os.getloadavg()[0]:.2f}",
                 flush=True,
             )
@@ -291,13 +284,11 @@ def main() -> None:
     medians = {c: statistics.median(r["seconds"] for r in runs) for c, runs in results.items()}
     for case, seconds in medians.items():
         rss = max(r["peak_rss_mib"] for r in results[case])
-        forked = max(r["forked_peak_rss_mib"] for r in results[case])
         tree = max(r["tree_peak_pss_mib"] for r in results[case])
         print(
             f"median {case:>13}: {seconds:7.2f} s  {seconds / len(keys):.3f} s/partition  "
             f"{ticks / seconds:>11,.0f} ticks/s  {seconds / bare:5.1f}x the bare write  "
-            f"peak RSS {rss:,.0f} MiB, forked {forked:,.0f} MiB, all processes' PSS "
-            f"{tree:,.0f} MiB (max of repeats)"
+            f"peak RSS {rss:,.0f} MiB, all processes' PSS {tree:,.0f} MiB (max of repeats)"
         )
     if "cache" in medians and "nocache" in medians:
         print(f"no cache / cache: {medians['nocache'] / medians['cache']:.2f}x")
