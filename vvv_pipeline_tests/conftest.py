@@ -115,6 +115,27 @@ def main_command_first_run(tmp_path_factory: pytest.TempPathFactory) -> FirstRun
 
 
 @pytest.fixture(autouse=True)
+def _close_the_tests_local_stores(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Close the LMDB stores a test opened under its own temporary folder once it ends.
+
+    ``arctic_for`` keeps one ``Arctic`` per URI for the life of the process (a store must not
+    be opened twice in one), and each LMDB library maps 400 GiB of address space: a test worker
+    that kept every test's libraries open ran out of it (``mdb_env_open: Cannot allocate
+    memory``) after about 300. A test's own folder is never used after it; stores of wider
+    fixtures live elsewhere and stay open.
+    """
+    yield
+    folder = request.node.funcargs.get("tmp_path")
+    if folder is None:
+        return
+    inside = str(folder) + os.sep
+    with arctic._ARCTICS_LOCK:
+        for uri in [u for u in arctic._ARCTICS if u.startswith("lmdb://")]:
+            if arctic.lmdb_path(uri).startswith(inside):
+                del arctic._ARCTICS[uri]  # the last reference: its environments unmap
+
+
+@pytest.fixture(autouse=True)
 def _local_lock_wait_after_object_stores() -> Iterator[None]:
     """Return the worker to local stores' lock wait after a test that opened an object store.
 
