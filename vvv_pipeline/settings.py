@@ -146,10 +146,10 @@ class Settings(BaseSettings):
         default=2,
         ge=1,
         description="processes a range run's bars and metadata tiers compute a chunk in when "
-        "its ticks are already in the run's tick cache (the chunk is split by rows; the parts "
-        "past the first are computed in forked processes sharing that memory): 2 uses both "
-        "cores of a small machine, 1 computes in the run's process only; see "
-        "[Storage](storage.md#both-cores-for-the-derived-assets)",
+        "its ticks are in the run's tick cache, or the cache keeps no more (off or full): the "
+        "chunk is split by ticks and the parts past the first are computed in forked processes "
+        "sharing this one's memory; 2 uses both cores of a small machine, 1 computes in the "
+        "run's process only; see [Storage](storage.md#both-cores-for-the-derived-assets)",
     )
     # partitions
     sessions_start: str = Field(

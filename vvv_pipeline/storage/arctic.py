@@ -145,6 +145,15 @@ def _pruned_mid_read(item: VersionedItem | DataError) -> bool:
     return isinstance(item, DataError) and item.error_category == ErrorCategory.STORAGE
 
 
+def _symbol_major_names(
+    asset_class: str, symbols: Sequence[str], partition_keys: Iterable[str]
+) -> list[str]:
+    """ArcticDB names of ``symbols`` x ``partition_keys``, symbols sorted, each symbol's
+    partitions in the keys' order (the order the stored frames stack in)."""
+    keys = list(partition_keys)
+    return [partition_symbol(asset_class, s, k) for s in sorted(set(symbols)) for k in keys]
+
+
 def _ts_indexed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame if frame.index.name == "ts" else frame.set_index("ts")
 
@@ -247,8 +256,7 @@ class ArcticStore:
         stored version the run's tick cache holds come from memory; the others are read and
         offered to it (:mod:`.tick_cache`).
         """
-        keys = list(partition_keys)
-        wanted = [partition_symbol(asset_class, s, k) for s in sorted(set(symbols)) for k in keys]
+        wanted = _symbol_major_names(asset_class, symbols, partition_keys)
         cached = self._cached(library, wanted)
         items = self._read_settled(library, [name for name in wanted if name not in cached])
         frames = []
@@ -274,8 +282,7 @@ class ArcticStore:
     ) -> bool:
         """Whether the run's tick cache holds every partition of ``symbols`` x
         ``partition_keys`` (each still checked against ArcticDB's latest version when read)."""
-        keys = list(partition_keys)
-        wanted = [partition_symbol(asset_class, s, k) for s in sorted(set(symbols)) for k in keys]
+        wanted = _symbol_major_names(asset_class, symbols, partition_keys)
         return len(TICK_CACHE.held(self.uri, library, wanted)) == len(wanted)
 
     def _cached(self, library: str, names: list[str]) -> dict[str, pd.DataFrame]:

@@ -55,10 +55,10 @@ def balanced_parts(
     parts = max(1, min(parts, len(keys)))
     if parts == 1:
         return [keys] if keys else []
-    weights = [rows.get(key, 0) if rows is not None else 1 for key in keys]
-    total = sum(weights) or len(keys)
-    if not any(weights):
+    weights = [rows.get(key, 0) for key in keys] if rows is not None else []
+    if not any(weights):  # no rows known: equal counts
         weights = [1] * len(keys)
+    total = sum(weights)
     out: list[list[str]] = []
     current: list[str] = []
     done = 0

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from vvv_pipeline import settings
 from vvv_pipeline.defs.assets import derive
-from vvv_pipeline.storage.arctic import arctic_for
 from vvv_pipeline.storage.tick_cache import TickCache
 from vvv_pipeline_tests.assets.test_derived import _run
 from vvv_pipeline_tests.assets.test_event_bars_and_tiers import _hours
@@ -20,6 +18,7 @@ from vvv_pipeline_tests.assets.test_tick_cache_runs import (
     CRYPTO_DERIVED,
     EQUITY_ASSETS,
     SESSIONS,
+    assert_same_libraries,
 )
 
 FORKED = derive.map_forked
@@ -86,25 +85,11 @@ def test_two_processes_store_the_same_libraries_as_one(data_dir, instance, monke
     assert hits_off == [0, 0, 0]
 
     for uri, meta in ((uri_two, meta_two), (uri_off, meta_off)):
-        _assert_same_libraries(uri, uri_one)
+        libraries = assert_same_libraries(uri, uri_one)
+        assert {"bars_time_bars", "bars_volume_bars", "metadata_tier1", "metadata_tier2"} <= set(
+            libraries
+        )
         # each partition's own figures (rows written, thresholds, previews) are the same too
         assert meta.keys() == meta_one.keys() and len(meta_one) >= 4 * len(SESSIONS)
         for key, want in meta_one.items():
             assert meta[key] == want, key
-
-
-def _assert_same_libraries(uri: str, reference: str) -> None:
-    got_store, want_store = arctic_for(uri), arctic_for(reference)
-    libraries = sorted(want_store.list_libraries())
-    assert libraries == sorted(got_store.list_libraries())
-    assert {"bars_time_bars", "bars_volume_bars", "metadata_tier1", "metadata_tier2"} <= set(
-        libraries
-    )
-    for library in libraries:
-        got_lib, want_lib = got_store.get_library(library), want_store.get_library(library)
-        symbols = sorted(want_lib.list_symbols())
-        assert symbols == sorted(got_lib.list_symbols()), library
-        for symbol in symbols:
-            got, want = got_lib.read(symbol).data, want_lib.read(symbol).data
-            pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"{library}:{symbol}")
-            assert got.index.equals(want.index) and got.index.dtype == want.index.dtype

@@ -80,16 +80,23 @@ def test_every_stored_library_is_identical_with_and_without_the_cache(
     assert set(derived_on) == set(derived_off) and set(derived_on.values()) == {1}
     assert max(derived_off.values()) >= 4
 
-    on, off = arctic_for(uri_on), arctic_for(uri_off)
-    libraries = sorted(on.list_libraries())
-    assert libraries == sorted(off.list_libraries())
+    libraries = assert_same_libraries(uri_on, uri_off)
     assert {TICK_LIBRARY, "bars_time_bars", "bars_volume_bars", "metadata_tier1"} <= set(libraries)
+
+
+def assert_same_libraries(uri: str, reference: str) -> list[str]:
+    """Every library, symbol, row, dtype and index of the store at ``uri`` equals the
+    ``reference`` store's; returns the libraries' names."""
+    got_store, want_store = arctic_for(uri), arctic_for(reference)
+    libraries = sorted(want_store.list_libraries())
+    assert libraries == sorted(got_store.list_libraries())
     for library in libraries:
-        lib_on, lib_off = on.get_library(library), off.get_library(library)
-        symbols = sorted(lib_on.list_symbols())
-        assert symbols == sorted(lib_off.list_symbols()), library
+        got_lib, want_lib = got_store.get_library(library), want_store.get_library(library)
+        symbols = sorted(want_lib.list_symbols())
+        assert symbols == sorted(got_lib.list_symbols()), library
         for symbol in symbols:
-            got, want = lib_on.read(symbol).data, lib_off.read(symbol).data
+            got, want = got_lib.read(symbol).data, want_lib.read(symbol).data
             pd.testing.assert_frame_equal(got, want, check_exact=True, obj=f"{library}:{symbol}")
             assert list(got.dtypes) == list(want.dtypes)
             assert got.index.equals(want.index) and got.index.dtype == want.index.dtype
+    return libraries

@@ -7,8 +7,6 @@ Trades are signed per partition (:func:`partition_starts`), so a chunk of twenty
 each session the bars it would get alone.
 """
 
-from functools import partial
-
 import dagster as dg
 import pandas as pd
 
@@ -19,11 +17,10 @@ from vvv_pipeline.defs.assets.derive import (
     CRYPTO_TRADES_DEP,
     derive,
     derived_asset,
-    hourly_in_cache,
-    hourly_rows_of_days,
     hours_of,
     partition_window,
     per_symbol,
+    tick_reads,
 )
 from vvv_pipeline.defs.assets.frames_io import split_key
 from vvv_pipeline.defs.partitions import (
@@ -65,8 +62,7 @@ def equity_time_bars(
             frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
 
-    rows_of = partial(store.partition_rows, TICK_PREFIXES["equity_ticks"], symbols)
-    in_memory = partial(store.in_cache, TICK_PREFIXES["equity_ticks"], symbols)
+    rows_of, in_memory = tick_reads(store, "equity_ticks", symbols)
     return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of, in_memory=in_memory)
 
 
@@ -115,7 +111,7 @@ def crypto_oi_windows(
             windows = windows[windows["ts"] >= window[0]]
         return per_symbol(windows.reset_index(drop=True), symbols, f"/{OI_SERIES}")
 
-    rows_of = hourly_rows_of_days(store, "crypto_open_interest", symbols)
+    rows_of, _in_memory = tick_reads(store, "crypto_open_interest", symbols, hourly=True)
     return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of)
 
 
@@ -151,8 +147,7 @@ def crypto_time_bars(
             frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
 
-    rows_of = hourly_rows_of_days(store, "crypto_trades", symbols)
-    in_memory = hourly_in_cache(store, "crypto_trades", symbols)
+    rows_of, in_memory = tick_reads(store, "crypto_trades", symbols, hourly=True)
     return derive(context, arctic, TIME_BARS, compute, rows_of=rows_of, in_memory=in_memory)
 
 

@@ -122,29 +122,30 @@ def hours_of(start: pd.Timestamp, end: pd.Timestamp) -> list[str]:
     return hourly_partitions().get_partition_keys_in_range(dg.PartitionKeyRange(first, last))
 
 
-def hourly_rows_of_days(store: ArcticStore, source: str, symbols: list[str]) -> RowsOf:
-    """Rows of each New York day: the rows of its UTC hours of ``source``."""
+def tick_reads(
+    store: ArcticStore, source: str, symbols: list[str], hourly: bool = False
+) -> tuple[RowsOf, InMemory]:
+    """What a derived asset's partition keys read of ``source``: the stored ticks of each key
+    (for :func:`derive`'s chunks and parts) and whether the run's tick cache holds them all.
+    ``hourly``: the keys are New York days whose ticks are stored by UTC hour."""
+    prefix = TICK_PREFIXES[source]
 
-    def rows_of(days: list[str]) -> dict[str, int]:
-        partitions_def = calendar_day_partitions()
-        hours = {day: hours_of(*partition_window(partitions_def, day)) for day in days}
-        stored = store.partition_rows(
-            TICK_PREFIXES[source], symbols, [hour for day in days for hour in hours[day]]
-        )
-        return {day: sum(stored[hour] for hour in hours[day]) for day in days}
+    def stored(keys: list[str]) -> dict[str, list[str]]:
+        """Each key -> the tick partitions it reads."""
+        if not hourly:
+            return {key: [key] for key in keys}
+        days = calendar_day_partitions()
+        return {day: hours_of(*partition_window(days, day)) for day in keys}
 
-    return rows_of
+    def rows_of(keys: list[str]) -> dict[str, int]:
+        parts = stored(keys)
+        rows = store.partition_rows(prefix, symbols, [p for read in parts.values() for p in read])
+        return {key: sum(rows[p] for p in read) for key, read in parts.items()}
 
+    def in_memory(keys: list[str]) -> bool:
+        return store.in_cache(prefix, symbols, [p for read in stored(keys).values() for p in read])
 
-def hourly_in_cache(store: ArcticStore, source: str, symbols: list[str]) -> InMemory:
-    """Whether the run's tick cache holds every UTC hour of ``source`` of the New York days."""
-
-    def in_memory(days: list[str]) -> bool:
-        partitions_def = calendar_day_partitions()
-        hours = [h for day in days for h in hours_of(*partition_window(partitions_def, day))]
-        return store.in_cache(TICK_PREFIXES[source], symbols, hours)
-
-    return in_memory
+    return rows_of, in_memory
 
 
 def derive(
@@ -160,10 +161,10 @@ def derive(
 
     Chunks hold at most 20 partitions and, when ``rows_of`` tells the input rows of each, at
     most ``VVV_CHUNK_TICKS`` rows. ``compute`` must be pure (what it returns is all that
-    counts) when ``in_memory`` is given: a chunk it says is held is computed in several
-    processes (:func:`compute_chunk`). Each partition gets the rows, first/last timestamp and
-    preview of what its window received, plus ``partition_metadata(key)``; the range-wide
-    result names the library and snapshot.
+    counts) when ``in_memory`` is given: a chunk it says is held, or any chunk once the tick
+    cache keeps no more, is computed in several processes (:func:`compute_chunk`). Each
+    partition gets the rows, first/last timestamp and preview of what its window received, plus
+    ``partition_metadata(key)``; the range-wide result names the library and snapshot.
     """
     partitions_def = context.assets_def.partitions_def
     derived = DerivedStore(arctic.uri)

@@ -8,7 +8,6 @@ partition starts fresh, ending with each symbol's partial bar (``complete`` Fals
 """
 
 from collections.abc import Callable, Sequence
-from functools import partial
 
 import dagster as dg
 import pandas as pd
@@ -23,23 +22,20 @@ from vvv_pipeline.bars.partition_events import (
 )
 from vvv_pipeline.defs.assets.derive import (
     CRYPTO_TRADES_DEP,
-    InMemory,
-    RowsOf,
     derive,
     derived_asset,
-    hourly_in_cache,
-    hourly_rows_of_days,
     hours_of,
     keys_window,
     partition_window,
     per_symbol,
+    tick_reads,
 )
 from vvv_pipeline.defs.assets.frames_io import read_bars
 from vvv_pipeline.defs.assets.ui_metadata import markdown_table
 from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
 from vvv_pipeline.schemas import CRYPTO_TRADES, EQUITY_TICKS
-from vvv_pipeline.storage.arctic import TICK_PREFIXES, ArcticStore
+from vvv_pipeline.storage.arctic import TICK_PREFIXES
 from vvv_pipeline.storage.derived import VOLUME_BARS, DerivedStore
 
 KINDS = (*EVENT_KINDS, IMBALANCE_KIND)
@@ -81,8 +77,7 @@ def _event_asset(
     deps: list,
     universe_symbols: Callable,
     read_day: Callable,
-    in_cache: Callable[[ArcticStore, list[str]], InMemory],
-    rows_of_days: Callable[[ArcticStore, list[str]], RowsOf],
+    source: str,
     description: str,
 ) -> dg.AssetsDefinition:
     @derived_asset(name, partitions_def, deps, "bars", description, VOLUME_BARS)
@@ -139,8 +134,7 @@ def _event_asset(
                 ),
             }
 
-        in_memory = in_cache(store, symbols)
-        rows_of = rows_of_days(store, symbols)
+        rows_of, in_memory = tick_reads(store, source, symbols, hourly=source == "crypto_trades")
         return derive(
             context,
             arctic,
@@ -175,8 +169,7 @@ equity_event_bars = _event_asset(
     ["equity_ticks", "equity_time_bars"],
     lambda universe: universe.equities,
     _equity_day,
-    lambda store, symbols: partial(store.in_cache, TICK_PREFIXES["equity_ticks"], symbols),
-    lambda store, symbols: partial(store.partition_rows, TICK_PREFIXES["equity_ticks"], symbols),
+    "equity_ticks",
     f"Per session, every equity's {_BAR_TEXT}",
 )
 crypto_event_bars = _event_asset(
@@ -185,8 +178,7 @@ crypto_event_bars = _event_asset(
     [CRYPTO_TRADES_DEP, "crypto_time_bars"],
     lambda universe: universe.crypto,
     _crypto_day,
-    lambda store, symbols: hourly_in_cache(store, "crypto_trades", symbols),
-    lambda store, symbols: hourly_rows_of_days(store, "crypto_trades", symbols),
+    "crypto_trades",
     f"Per New York calendar day, every crypto pair's {_BAR_TEXT}",
 )
 

@@ -7,7 +7,6 @@ DuckDB warehouse as asset inputs (lineage included).
 """
 
 from collections.abc import Callable
-from functools import partial
 
 import dagster as dg
 import pandas as pd
@@ -21,11 +20,10 @@ from vvv_pipeline.defs.assets.derive import (
     RowsOf,
     derive,
     derived_asset,
-    hourly_in_cache,
-    hourly_rows_of_days,
     hours_of,
     news_completeness,
     partition_window,
+    tick_reads,
 )
 from vvv_pipeline.defs.assets.frames_io import day_rows_to_series
 from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
@@ -88,12 +86,7 @@ def _ticks_tier(
                 trades = store.read_partitions(TICK_PREFIXES[source], symbols, [key], EQUITY_TICKS)
             return function(trades, source, key)
 
-        if crypto:
-            in_memory = hourly_in_cache(store, source, symbols)
-            rows_of = hourly_rows_of_days(store, source, symbols)
-        else:
-            in_memory = partial(store.in_cache, TICK_PREFIXES[source], symbols)
-            rows_of = partial(store.partition_rows, TICK_PREFIXES[source], symbols)
+        rows_of, in_memory = tick_reads(store, source, symbols, hourly=crypto)
         return _run_days(
             context, arctic, library, symbols, day_rows, in_memory=in_memory, rows_of=rows_of
         )
