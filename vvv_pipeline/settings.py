@@ -151,6 +151,13 @@ class Settings(BaseSettings):
         "sharing this one's memory; 2 uses both cores of a small machine, 1 computes in the "
         "run's process only; see [Storage](storage.md#both-cores-for-the-derived-assets)",
     )
+    ingest_lookahead: bool = Field(
+        default=True,
+        description="whether a source's range run fetches and validates the next partition in "
+        "a thread while the current one is quarantined, stored and recorded (network waits and "
+        "numpy work overlap the writes; two partitions in memory at most); false does one "
+        "partition after the other; see [Storage](storage.md#the-next-partition-meanwhile)",
+    )
     # partitions
     sessions_start: str = Field(
         default="2025-08-01",

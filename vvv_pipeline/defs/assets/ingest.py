@@ -6,6 +6,9 @@ manager. The great-expectations suite sees an evenly spread sample of the run's 
 A partition is fetched in full before anything of it is written, so a fetch that fails
 leaves that partition's stored rows (and its quarantine) as they were. Open interest is judged
 on the grid of the provider that served it, whose cadence the materialization records.
+While one partition is quarantined, stored and recorded, the next is fetched and validated in a
+thread (:mod:`vvv_pipeline.lookahead`, ``VVV_INGEST_LOOKAHEAD``); the order of the writes and
+of any error is a plain loop's.
 """
 
 from collections.abc import Callable, Sequence
@@ -15,6 +18,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
+from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.checks import with_expectations
 from vvv_pipeline.defs.assets.kept import keep_previous
 from vvv_pipeline.defs.assets.source_specs import SourceSpec
@@ -22,6 +26,7 @@ from vvv_pipeline.defs.assets.ui_metadata import frame_metadata, partition_rows_
 from vvv_pipeline.defs.cancellation import stop_if_requested
 from vvv_pipeline.defs.partitions import window_utc
 from vvv_pipeline.defs.resources import MarketData, Validation
+from vvv_pipeline.lookahead import ahead
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.live.http import FetchStats
 from vvv_pipeline.universe import Universe
@@ -71,6 +76,15 @@ def split_by_symbol(frame: pd.DataFrame, symbols: Sequence[str]) -> dict[str, pd
     else:
         parts[UNLISTED] = frame[~np.isin(codes, list(listed.values()))]
     return parts
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A partition fetched and validated, ready to be quarantined and stored."""
+
+    validation: PartitionValidation
+    spent: dict[str, FetchStats]
+    extra: dict[str, dg.MetadataValue]
 
 
 @dataclass
@@ -174,8 +188,9 @@ def ingest(
     gx_rows: list[pd.DataFrame] = []
     if spec.source == Source.CRYPTO_OPEN_INTEREST:
         ingested.oi_cadence_seconds = market.oi_cadence_seconds(universe)
-    for done, key in enumerate(keys, start=1):
-        stop_if_requested()
+    oi_cadence = ingested.oi_cadence_seconds
+
+    def prepare(key: str) -> Prepared:
         window = window_utc(partitions_def.time_window_for_partition_key(key))
         stats_before = market.provider_stats()
         # fetched whole before any write: a fetch that raises leaves the partition untouched
@@ -186,8 +201,15 @@ def ingest(
             frame, extra = fetch(key, window, symbols)
         spent = stats_spent(stats_before, market.provider_stats())
         validation = validate_partition(
-            frame, source, window, symbols, oi_cadence_seconds=ingested.oi_cadence_seconds
+            frame, source, window, symbols, oi_cadence_seconds=oi_cadence
         )
+        return Prepared(validation, spent, extra)
+
+    # a stream's finalization also prunes the stream's store: one partition after the other
+    lookahead = settings.current().ingest_lookahead and fetch is None
+    for done, (key, prepared) in enumerate(ahead(keys, prepare, lookahead), start=1):
+        stop_if_requested()
+        validation, spent, extra = prepared.validation, prepared.spent, prepared.extra
         quarantine.replace_partition(
             source, key, validation.rejected, validation.rejected_rules, context.run.run_id
         )

@@ -1,0 +1,91 @@
+"""The next item prepared in a thread: order, errors at their item, no wait on early stops."""
+
+from __future__ import annotations
+
+import _thread
+import threading
+import time
+
+import pytest
+
+from vvv_pipeline.lookahead import ahead
+
+
+def test_results_come_in_order_and_the_next_is_prepared_meanwhile():
+    started: list[int] = []
+    second_started = threading.Event()
+
+    def compute(item: int) -> int:
+        started.append(item)
+        if item == 2:
+            second_started.set()
+        return item * 10
+
+    seen = []
+    for item, result in ahead([1, 2, 3, 4], compute):
+        if item == 1:
+            # the caller still holds item 1: item 2 is computed in the thread meanwhile
+            assert second_started.wait(5)
+        seen.append((item, result))
+    assert seen == [(1, 10), (2, 20), (3, 30), (4, 40)]
+    assert started == [1, 2, 3, 4]
+
+
+def test_disabled_or_single_items_are_computed_in_the_caller_one_after_the_other():
+    callers = []
+
+    def compute(item: int) -> int:
+        callers.append(threading.get_ident())
+        return -item
+
+    assert list(ahead([1, 2, 3], compute, enabled=False)) == [(1, -1), (2, -2), (3, -3)]
+    assert list(ahead([7], compute)) == [(7, -7)]
+    assert set(callers) == {threading.get_ident()}
+
+
+def test_an_error_is_raised_at_its_item_after_every_earlier_one_was_handled():
+    handled = []
+
+    def compute(item: int) -> int:
+        if item == 3:
+            raise ValueError(f"item {item} is broken")
+        return item
+
+    with pytest.raises(ValueError, match="item 3 is broken"):
+        for item, _ in ahead([1, 2, 3, 4], compute):
+            handled.append(item)
+    assert handled == [1, 2]
+
+
+def test_stopping_early_does_not_wait_for_the_item_in_preparation():
+    release = threading.Event()
+
+    def compute(item: int) -> int:
+        if item == 2:
+            release.wait(30)  # a slow fetch
+        return item
+
+    began = time.perf_counter()
+    with pytest.raises(RuntimeError, match="stop"):
+        for item, _ in ahead([1, 2, 3], compute):
+            assert item == 1
+            raise RuntimeError("stop requested")
+    assert time.perf_counter() - began < 5
+    release.set()
+
+
+def test_an_interrupt_reaches_a_caller_waiting_for_the_next_item():
+    release = threading.Event()
+
+    def compute(item: int) -> int:
+        if item == 2:
+            release.wait(30)
+        return item
+
+    threading.Timer(0.3, _thread.interrupt_main).start()
+    began = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in ahead([1, 2], compute):
+            pass
+    assert time.perf_counter() - began < 5
+    release.set()
