@@ -31,8 +31,8 @@ import pandas as pd
 
 from vvv_pipeline.bars.frames import symbol_codes
 from vvv_pipeline.bars.imbalance import tick_imbalance_bars
-from vvv_pipeline.bars.spec import ImbalanceSpec, Measure, ThresholdSpec
-from vvv_pipeline.bars.thresholds import default_thresholds
+from vvv_pipeline.bars.spec import ImbalanceSpec, Measure
+from vvv_pipeline.bars.thresholds import recent_daily_means, thresholds_from_means
 from vvv_pipeline.bars.volume import volume_bars
 
 EVENT_KINDS: dict[str, Measure] = {"volume": "volume", "dollar": "dollar", "tick": "ticks"}
@@ -52,24 +52,37 @@ class PartitionEvents:
 def history_thresholds(
     history: pd.DataFrame,
     window: tuple[pd.Timestamp, pd.Timestamp],
-    measure: Measure,
+    measures: dict[str, Measure],
     divisor: float,
     lookback: int,
-) -> tuple[pd.Series, pd.Index]:
-    """Thresholds from daily rows before the partition ``window`` ([start, end) UTC).
+) -> dict[str, tuple[pd.Series, pd.Index]]:
+    """Thresholds from daily rows before the partition ``window`` ([start, end) UTC), for each
+    named measure: (thresholds indexed by symbol, the symbols that fell back to their own day).
 
-    Symbols without any earlier row use their rows inside the window (never later ones).
-    Returns the thresholds (indexed by symbol) and the symbols that fell back to their own day.
+    Symbols without a usable earlier row use their rows inside the window (never later ones).
     """
-    spec = ThresholdSpec(measure=measure, divisor=divisor, lookback_days=lookback)
     start, end = window
-    prior = history[history["ts"] < start]
-    own = history[(history["ts"] >= start) & (history["ts"] < end)]
-    thresholds = default_thresholds(prior, spec=spec) if len(prior) else pd.Series(dtype=float)
-    fallback = (default_thresholds(own, spec=spec) if len(own) else pd.Series(dtype=float)).drop(
-        thresholds.index, errors="ignore"
-    )
-    return pd.concat([thresholds, fallback]).rename("threshold"), fallback.index
+    ts = history["ts"]
+    prior = history[ts < start]
+    own = history[(ts >= start) & (ts < end)]
+    prior_means = recent_daily_means(prior, measures, lookback) if len(prior) else None
+    own_means = recent_daily_means(own, measures, lookback) if len(own) else None
+    found = {}
+    for name, measure in measures.items():
+        thresholds = _thresholds(prior_means, name, measure, divisor)
+        fallback = _thresholds(own_means, name, measure, divisor).drop(
+            thresholds.index, errors="ignore"
+        )
+        found[name] = (pd.concat([thresholds, fallback]).rename("threshold"), fallback.index)
+    return found
+
+
+def _thresholds(
+    means: pd.DataFrame | None, name: str, measure: Measure, divisor: float
+) -> pd.Series:
+    if means is None:
+        return pd.Series(dtype=float)
+    return thresholds_from_means(means[name], measure, divisor)
 
 
 def partition_event_bars(
@@ -106,8 +119,8 @@ def partition_thresholds(
     ``window`` alone (see :func:`partition_event_bars`)."""
     columns: dict[str, pd.Series] = {}
     bootstrapped = pd.Index([])
-    for kind, measure in EVENT_KINDS.items():
-        thresholds, fallback = history_thresholds(history, window, measure, divisor, lookback_days)
+    found = history_thresholds(history, window, EVENT_KINDS, divisor, lookback_days)
+    for kind, (thresholds, fallback) in found.items():
         bootstrapped = bootstrapped.union(fallback)
         columns[kind] = thresholds
     table = pd.DataFrame(columns)

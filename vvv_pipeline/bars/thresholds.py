@@ -49,13 +49,31 @@ def default_thresholds(
     """
     if spec is None:
         spec = ThresholdSpec(measure=measure, divisor=divisor, lookback_days=lookback_days)
-    history = daily_volume_history.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
-    amount = daily_measure(history, spec.measure)
+    recent = recent_daily_means(daily_volume_history, {"mean": spec.measure}, spec.lookback_days)
+    return thresholds_from_means(recent["mean"], spec.measure, spec.divisor)
+
+
+def recent_daily_means(
+    history: pd.DataFrame, measures: dict[str, Measure], lookback_days: int
+) -> pd.DataFrame:
+    """Per symbol (index, ``str``, sorted), the mean of its last ``lookback_days`` daily rows
+    in each measure: one column per key of ``measures``. One sort and one grouping serve every
+    measure (each column's mean is the one a grouping of that column alone gives)."""
+    history = history.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
+    amounts = pd.DataFrame(
+        {name: daily_measure(history, measure) for name, measure in measures.items()}
+    )
     symbols = history["symbol"].astype(str)
-    tail = amount.groupby(symbols).tail(spec.lookback_days)
-    recent = tail.groupby(symbols.loc[tail.index], sort=True).mean()
-    threshold = recent / spec.divisor
-    if spec.measure in ("volume", "ticks"):
+    tail = amounts.groupby(symbols).tail(lookback_days)
+    return tail.groupby(symbols.loc[tail.index], sort=True).mean()
+
+
+def thresholds_from_means(recent: pd.Series, measure: Measure, divisor: float) -> pd.Series:
+    """Thresholds (``threshold``, indexed by ``symbol``) from each symbol's mean daily amount:
+    mean / divisor, whole units (at least 1) for volume and ticks; symbols whose mean is not
+    positive dropped."""
+    threshold = recent / divisor
+    if measure in ("volume", "ticks"):
         threshold = np.maximum(np.round(threshold), 1.0)
     threshold = threshold[recent > 0]
     threshold.index.name = "symbol"

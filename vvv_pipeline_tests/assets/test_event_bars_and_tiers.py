@@ -96,7 +96,9 @@ def test_history_thresholds_fall_back_to_the_own_day_only_without_history():
         }
     )
     window = (day, day + pd.Timedelta(days=1))
-    thresholds, fallback = history_thresholds(history, window, "volume", 50.0, 20)
+    thresholds, fallback = history_thresholds(history, window, {"volume": "volume"}, 50.0, 20)[
+        "volume"
+    ]
     # (1000 + 3000) / 2 / 50, and B's own day only (never the later one): 500 / 50
     assert thresholds.to_dict() == {"A": 40.0, "B": 10.0}
     assert list(fallback) == ["B"]

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from vvv_pipeline.bars import ThresholdSpec, default_thresholds
+from vvv_pipeline.bars.partition_events import EVENT_KINDS, partition_thresholds
+from vvv_pipeline.bars.thresholds import daily_measure
 
 
 @pytest.fixture
@@ -37,3 +40,50 @@ def test_tick_threshold_drops_symbols_without_history_and_needs_trade_count(hist
     assert default_thresholds(history, measure="ticks").to_dict() == {"AAA": 20.0}
     with pytest.raises(ValueError, match="trade_count"):
         default_thresholds(history.drop(columns="trade_count"), measure="ticks")
+
+
+def _one_measure_at_a_time(history: pd.DataFrame, measure, divisor: float, lookback: int):
+    """The thresholds as computed before the measures shared one grouping: a sort, a tail and
+    a mean of the measure's column alone."""
+    history = history.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
+    amount = daily_measure(history, measure)
+    symbols = history["symbol"].astype(str)
+    tail = amount.groupby(symbols).tail(lookback)
+    recent = tail.groupby(symbols.loc[tail.index], sort=True).mean()
+    threshold = recent / divisor
+    if measure in ("volume", "ticks"):
+        threshold = np.maximum(np.round(threshold), 1.0)
+    threshold = threshold[recent > 0]
+    threshold.index.name = "symbol"
+    return threshold.rename("threshold").astype(float)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_one_grouping_for_all_measures_gives_each_measures_own_thresholds(seed):
+    """partition_thresholds groups once for volume, dollar and ticks; every threshold is the
+    one a grouping of that measure alone gives, to the bit (random histories with zero days,
+    symbols with and without earlier rows, odd lookbacks)."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range("2025-09-01", periods=40, freq="D", tz="UTC")
+    rows = []
+    for symbol in ["AAA", "BBB", "CCC", "DDD", "EEE"]:
+        first = int(rng.integers(0, 45))  # some start after the partition: own-day fallback
+        for day in days[first:]:
+            volume = 0 if rng.random() < 0.1 else int(rng.integers(1, 10**7))
+            rows.append((symbol, day, volume, rng.random() * 500, int(rng.integers(0, 10**5))))
+    history = pd.DataFrame(rows, columns=["symbol", "ts", "volume", "vwap", "trade_count"])
+    history = history.sample(frac=1.0, random_state=seed, ignore_index=True)  # any row order
+    lookback = int(rng.integers(1, 30))
+    divisor = float(rng.choice([7.0, 50.0, 333.3]))
+    for day in days[::7]:
+        window = (day, day + pd.Timedelta(days=1))
+        table = partition_thresholds(history, window, divisor, lookback)
+        prior = history[history["ts"] < day]
+        own = history[(history["ts"] >= day) & (history["ts"] < window[1])]
+        for kind, measure in EVENT_KINDS.items():
+            expected = _one_measure_at_a_time(prior, measure, divisor, lookback)
+            fallback = _one_measure_at_a_time(own, measure, divisor, lookback)
+            expected = pd.concat([expected, fallback.drop(expected.index, errors="ignore")])
+            got = table[kind].dropna()
+            assert got.to_dict() == expected.to_dict(), (seed, day, kind)
+            assert (got.to_numpy() == expected.reindex(got.index).to_numpy()).all()
