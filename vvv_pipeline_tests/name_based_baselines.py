@@ -33,7 +33,7 @@ def string_sorted_read(
         items = dict(zip(wanted, store.library(TICK_LIBRARY).read_batch(wanted), strict=True))
     # by name, as the read did: a symbol asked for twice is read once
     frames = [item.data for item in items.values() if hasattr(item, "data")]
-    return _stack_by_names(frames, schema) if frames else schema.empty()
+    return _stack_by_names(frames, schema.names) if frames else schema.empty()
 
 
 def in_window_by_names(frame, window):

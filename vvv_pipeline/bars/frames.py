@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+TICK_ARRAY_COLUMNS = ("ts", "symbol", "price", "size", "aggressor")
+"""Every tick column the bar kernels read (:func:`tick_arrays`): readers of stored ticks for
+bars need no others."""
+
 
 @dataclass(frozen=True)
 class TickArrays:

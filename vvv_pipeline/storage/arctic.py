@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,8 +248,10 @@ class ArcticStore:
         partition_keys: Iterable[str],
         schema: Schema,
         library: str = TICK_LIBRARY,
+        columns: Collection[str] | None = None,
     ) -> pd.DataFrame:
-        """Rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, by (symbol, ts).
+        """Rows of ``symbols`` x ``partition_keys`` in one ``read_batch``, by (symbol, ts);
+        ``columns``: only those of the schema's (``ts`` and ``symbol`` always).
 
         Symbols are read in sorted order, so the stored frames stack without a sort (see
         :func:`~vvv_pipeline.storage.tick_frames.stack_partitions`). Partitions whose latest
@@ -271,7 +273,7 @@ class ArcticStore:
                 continue  # an empty partition is stored as a missing symbol
             TICK_CACHE.put((self.uri, library, name), _stored_version(item), item.data, copy=False)
             frames.append(item.data)
-        return stack_partitions(frames, schema)
+        return stack_partitions(frames, schema, columns)
 
     def in_cache(
         self,

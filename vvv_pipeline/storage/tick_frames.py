@@ -13,6 +13,8 @@ the names' order.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -20,31 +22,45 @@ from vvv_pipeline.bars.frames import in_symbol_time_order
 from vvv_pipeline.schemas import Schema
 
 
-def stack_partitions(frames: list[pd.DataFrame], schema: Schema) -> pd.DataFrame:
-    """One frame of ``schema``'s columns from ``frames`` (``ts`` their index), by (symbol, ts)."""
+def stack_partitions(
+    frames: list[pd.DataFrame], schema: Schema, columns: Collection[str] | None = None
+) -> pd.DataFrame:
+    """One frame of ``schema``'s columns from ``frames`` (``ts`` their index), by (symbol, ts);
+    ``columns``: only those of them (in the schema's order; ``ts`` and ``symbol`` always), so a
+    reader that needs a few columns copies only those."""
+    names = _wanted(schema, columns)
     if not frames:
-        return schema.empty()
+        return schema.empty()[names]
     if not all(_by_codes_ok(frame) for frame in frames):
-        return _stack_by_names(frames, schema)
+        return _stack_by_names(frames, names)
     codes, categories = _symbol_codes(frames)
     ts = np.concatenate([frame.index.asi8 for frame in frames])
     nat = np.iinfo(np.int64).min
     if in_symbol_time_order(codes, ts):
         order = None
     elif (ts == nat).any():  # NaT sorts last within its symbol: leave that to pandas
-        return _stack_by_names(frames, schema)
+        return _stack_by_names(frames, names)
     else:
         order = np.lexsort((ts, codes))  # stable, like the (symbol, ts) sort it replaces
         codes, ts = codes[order], ts[order]
-    columns: dict[str, object] = {}
-    for name in schema.names:
+    stacked: dict[str, object] = {}
+    for name in names:
         if name == "ts":
-            columns[name] = _timestamps(ts, frames[0].index.dtype)
+            stacked[name] = _timestamps(ts, frames[0].index.dtype)
         elif name == "symbol":
-            columns[name] = pd.Categorical.from_codes(codes, categories=categories, validate=False)
+            stacked[name] = pd.Categorical.from_codes(codes, categories=categories, validate=False)
         else:
-            columns[name] = _concat([frame[name] for frame in frames], order)
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(ts)), copy=False)
+            stacked[name] = _concat([frame[name] for frame in frames], order)
+    return pd.DataFrame(stacked, index=pd.RangeIndex(len(ts)), copy=False)
+
+
+def _wanted(schema: Schema, columns: Collection[str] | None) -> list[str]:
+    if columns is None:
+        return schema.names
+    unknown = set(columns) - set(schema.names)
+    if unknown:
+        raise ValueError(f"columns {sorted(unknown)} are not in the schema {schema.names}")
+    return [name for name in schema.names if name in {"ts", "symbol", *columns}]
 
 
 def _by_codes_ok(frame: pd.DataFrame) -> bool:
@@ -107,9 +123,9 @@ def _concat(parts: list[pd.Series], order: np.ndarray | None):
     return combined if order is None else combined.take(order).reset_index(drop=True)
 
 
-def _stack_by_names(frames: list[pd.DataFrame], schema: Schema) -> pd.DataFrame:
+def _stack_by_names(frames: list[pd.DataFrame], names: list[str]) -> pd.DataFrame:
     """Frames whose ``symbol`` is not a clean category (older or foreign writes): by names."""
     combined = pd.concat([frame.reset_index() for frame in frames], ignore_index=True)
     combined["symbol"] = pd.Categorical(combined["symbol"].astype(str))
     combined = combined.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
-    return combined[schema.names]
+    return combined[names]

@@ -109,3 +109,15 @@ def test_order_check_sees_a_step_back_only_inside_a_symbol():
     assert in_symbol_time_order(codes, np.array([1, 2, 0, 5]))
     assert not in_symbol_time_order(codes, np.array([2, 1, 3, 4]))
     assert not in_symbol_time_order(codes[::-1], np.array([1, 2, 3, 4]))
+
+
+@pytest.mark.parametrize("keys", [SESSIONS, SESSIONS[::-1], ["2025-11-17"]])
+def test_a_read_of_some_columns_is_those_columns_of_the_whole_read(stored, keys):
+    """The bar readers ask for the kernels' columns only; ``ts`` and ``symbol`` always come."""
+    symbols = list(universe().equities)
+    whole = stored.read_partitions("equity", symbols, keys, EQUITY_TICKS)
+    some = stored.read_partitions("equity", symbols, keys, EQUITY_TICKS, columns=["size", "price"])
+    assert list(some.columns) == ["ts", "symbol", "price", "size"]
+    _same(some, whole[["ts", "symbol", "price", "size"]])
+    with pytest.raises(ValueError, match="not in the schema"):
+        stored.read_partitions("equity", symbols, keys, EQUITY_TICKS, columns=["venue"])

@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from vvv_pipeline.bars import join_oi, oi_windows, time_bars
+from vvv_pipeline.bars.frames import TICK_ARRAY_COLUMNS
 from vvv_pipeline.bars.time import FREQUENCIES
 from vvv_pipeline.defs.assets.derive import (
     CRYPTO_OI_DEP,
@@ -54,7 +55,9 @@ def equity_time_bars(
     store = arctic.store()
 
     def compute(chunk: list[str], _window) -> dict[str, pd.DataFrame]:
-        ticks = store.read_partitions(TICK_PREFIXES["equity_ticks"], symbols, chunk, EQUITY_TICKS)
+        ticks = store.read_partitions(
+            TICK_PREFIXES["equity_ticks"], symbols, chunk, EQUITY_TICKS, columns=TICK_ARRAY_COLUMNS
+        )
         starts = partition_starts(session_partitions(), chunk)
         frames: dict[str, pd.DataFrame] = {}
         for freq in FREQUENCIES:
@@ -134,7 +137,11 @@ def crypto_time_bars(
 
     def compute(chunk: list[str], window) -> dict[str, pd.DataFrame]:
         trades = store.read_partitions(
-            TICK_PREFIXES["crypto_trades"], symbols, hours_of(*window), CRYPTO_TRADES
+            TICK_PREFIXES["crypto_trades"],
+            symbols,
+            hours_of(*window),
+            CRYPTO_TRADES,
+            columns=TICK_ARRAY_COLUMNS,
         )
         starts = partition_starts(calendar_day_partitions(), chunk)
         names = [f"{s}/{OI_SERIES}" for s in symbols]

@@ -13,6 +13,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from vvv_pipeline.bars.frames import TICK_ARRAY_COLUMNS
 from vvv_pipeline.bars.partition_events import (
     EVENT_KINDS,
     HISTORY_COLUMNS,
@@ -149,12 +150,16 @@ def _event_asset(
 
 
 def _equity_day(store, symbols, key, _start, _end) -> pd.DataFrame:
-    return store.read_partitions(TICK_PREFIXES["equity_ticks"], symbols, [key], EQUITY_TICKS)
+    return store.read_partitions(
+        TICK_PREFIXES["equity_ticks"], symbols, [key], EQUITY_TICKS, columns=TICK_ARRAY_COLUMNS
+    )
 
 
 def _crypto_day(store, symbols, _key, start, end) -> pd.DataFrame:
     hours = hours_of(start, end)
-    return store.read_partitions(TICK_PREFIXES["crypto_trades"], symbols, hours, CRYPTO_TRADES)
+    return store.read_partitions(
+        TICK_PREFIXES["crypto_trades"], symbols, hours, CRYPTO_TRADES, columns=TICK_ARRAY_COLUMNS
+    )
 
 
 _BAR_TEXT = (
