@@ -77,13 +77,40 @@ def time_bars(
     are signed from their own rows only. See the module docstring for the conventions and the
     output columns.
     """
-    spec = freq if isinstance(freq, BarSpec) else BarSpec(freq)
+    return time_bars_by_freq(ticks, [freq], sessions, partition_starts)[0]
+
+
+def time_bars_by_freq(
+    ticks: pd.DataFrame,
+    freqs: Sequence[str | BarSpec],
+    sessions: pd.DataFrame | Sequence | None = None,
+    partition_starts: Sequence[pd.Timestamp] | None = None,
+) -> list[pd.DataFrame]:
+    """:func:`time_bars` of the same ticks at each of ``freqs``, in that order: the tick arrays,
+    windows and per-partition codes are built once for all of them."""
     arrays = tick_arrays(ticks)
-    win_open, win_close = as_windows(sessions)
-    if spec.is_daily and sessions is None and len(arrays.ts):
-        shifted = arrays.ts - spec.shift_ns
-        win_open, win_close = day_windows_covering(shifted.min(), shifted.max(), spec.day_tz)
+    windows = as_windows(sessions)
     codes, blocks, per_symbol = partition_codes(arrays, partition_starts)
+    out = []
+    for freq in freqs:
+        spec = freq if isinstance(freq, BarSpec) else BarSpec(freq)
+        win_open, win_close = windows
+        if spec.is_daily and sessions is None and len(arrays.ts):
+            shifted = arrays.ts - spec.shift_ns
+            win_open, win_close = day_windows_covering(shifted.min(), shifted.max(), spec.day_tz)
+        out.append(_bars(arrays, codes, blocks, per_symbol, spec, win_open, win_close))
+    return out
+
+
+def _bars(
+    arrays: TickArrays,
+    codes: np.ndarray,
+    blocks: pd.Index,
+    per_symbol: int,
+    spec: BarSpec,
+    win_open: np.ndarray,
+    win_close: np.ndarray,
+) -> pd.DataFrame:
     last_price, last_tick = initial_state(len(blocks))
     fixed = (arrays.ts, codes, arrays.price, arrays.size, arrays.aggressor)
     fixed += (win_open, win_close, spec.width_ns, spec.shift_ns, last_price, last_tick)

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from vvv_pipeline.bars import time_bars
+from vvv_pipeline.bars.time import FREQUENCIES, time_bars_by_freq
 from vvv_pipeline.calendars import session_bounds, sessions_between
 from vvv_pipeline.providers.simulated import SimulatedMarket, SimulationConfig
 from vvv_pipeline.universe import load_universe
@@ -65,3 +66,26 @@ def test_twenty_sessions_and_an_early_close_match_pandas(market):
         close = session_bounds(day)[1]
         assert got["ts"].max() < close
         assert set(got["symbol"]) == set(symbols)
+
+
+@pytest.mark.parametrize("source", ["equity_ticks", "crypto_trades"])
+def test_bars_at_several_frequencies_at_once_equal_one_call_each(market, source):
+    """The assets build the tick arrays and partition codes once for all five frequencies."""
+    if source == "equity_ticks":
+        days = SESSIONS[-3:]
+        symbols = list(load_universe().equities)
+        lo = pd.Timestamp(days[0], tz="America/New_York").tz_convert("UTC")
+        hi = pd.Timestamp(days[-1], tz="America/New_York").tz_convert("UTC") + pd.Timedelta(days=1)
+        starts = [pd.Timestamp(d, tz="America/New_York") for d in days]
+        sessions = days
+    else:
+        symbols = list(load_universe().crypto)
+        lo, hi = pd.Timestamp("2025-11-26", tz="UTC"), pd.Timestamp("2025-11-26 06:00", tz="UTC")
+        starts = [lo + pd.Timedelta(hours=h) for h in range(0, 6, 2)]
+        sessions = None
+    ticks = market.fetch(source, lo, hi, symbols)
+    together = time_bars_by_freq(ticks, FREQUENCIES, sessions=sessions, partition_starts=starts)
+    for freq, bars in zip(FREQUENCIES, together, strict=True):
+        alone = time_bars(ticks, freq, sessions=sessions, partition_starts=starts)
+        assert len(bars) > 0, (source, freq)
+        pd.testing.assert_frame_equal(bars, alone, check_exact=True, obj=f"{source} {freq}")

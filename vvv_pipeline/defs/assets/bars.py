@@ -10,9 +10,9 @@ each session the bars it would get alone.
 import dagster as dg
 import pandas as pd
 
-from vvv_pipeline.bars import join_oi, oi_windows, time_bars
+from vvv_pipeline.bars import join_oi, oi_windows
 from vvv_pipeline.bars.frames import TICK_ARRAY_COLUMNS
-from vvv_pipeline.bars.time import FREQUENCIES
+from vvv_pipeline.bars.time import FREQUENCIES, time_bars_by_freq
 from vvv_pipeline.defs.assets.derive import (
     CRYPTO_OI_DEP,
     CRYPTO_TRADES_DEP,
@@ -60,8 +60,8 @@ def equity_time_bars(
         )
         starts = partition_starts(session_partitions(), chunk)
         frames: dict[str, pd.DataFrame] = {}
-        for freq in FREQUENCIES:
-            bars = time_bars(ticks, freq, sessions=chunk, partition_starts=starts)
+        by_freq = time_bars_by_freq(ticks, FREQUENCIES, sessions=chunk, partition_starts=starts)
+        for freq, bars in zip(FREQUENCIES, by_freq, strict=True):
             frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
 
@@ -148,8 +148,8 @@ def crypto_time_bars(
         # from an hour before: the first bar's opening OI is the last window before midnight
         oi = split_key(derived.read(TIME_BARS, names, window[0] - pd.Timedelta(hours=1), window[1]))
         frames: dict[str, pd.DataFrame] = {}
-        for freq in FREQUENCIES:
-            bars = time_bars(trades, freq, partition_starts=starts)
+        by_freq = time_bars_by_freq(trades, FREQUENCIES, partition_starts=starts)
+        for freq, bars in zip(FREQUENCIES, by_freq, strict=True):
             bars = join_oi(bars, oi, freq, OI_SECONDS)
             frames |= per_symbol(bars, symbols, f"/{freq}")
         return frames
