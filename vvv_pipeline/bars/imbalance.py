@@ -57,22 +57,41 @@ def _initial_ticks(
     return values
 
 
+def _per_symbol(
+    given: Mapping[str, float] | pd.Series | None, categories: pd.Index, default: float
+) -> np.ndarray:
+    """One value per category: ``given``'s where it has a finite one, else ``default``."""
+    values = np.full(len(categories), default)
+    if given is not None:
+        series = pd.Series(given, dtype=float)
+        series.index = series.index.astype(str)
+        found = series.reindex(np.asarray(categories, dtype=str)).to_numpy()
+        values = np.where(np.isfinite(found), found, values)
+    return values
+
+
 def tick_imbalance_bars(
     ticks: pd.DataFrame,
     spec: ImbalanceSpec | None = None,
     carry: pd.DataFrame | None = None,
     initial_ticks: Mapping[str, float] | pd.Series | None = None,
     include_partial: bool = False,
+    imbalance_floors: Mapping[str, float] | pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Tick imbalance bars of a canonical tick frame; returns ``(bars, carry)``.
 
     ``spec`` holds the estimation constants (default :class:`ImbalanceSpec`); ``initial_ticks``
-    optionally seeds E[T] per symbol (symbols it lacks use the spec's value). A symbol present in
+    optionally seeds E[T] per symbol and ``imbalance_floors`` sets, per symbol, both the seed of
+    E[b] and the floor of |E[b]| (symbols they lack use the spec's values). A symbol present in
     ``carry`` resumes from the carried expectations instead of the seeds.
     """
     spec = spec or ImbalanceSpec()
     arrays = tick_arrays(ticks)
     seeds = _initial_ticks(initial_ticks, arrays.categories, spec)
+    floors = _per_symbol(imbalance_floors, arrays.categories, spec.min_expected_imbalance)
+    initial_imbalance = _per_symbol(
+        imbalance_floors, arrays.categories, spec.initial_expected_imbalance
+    )
     sf, si, last_price, last_tick = carry_state.load(
         carry,
         arrays.categories,
@@ -83,12 +102,13 @@ def tick_imbalance_bars(
     known = np.zeros(arrays.n_symbols, dtype=bool)
     if carry is not None and not carry.empty:
         known = arrays.categories.isin(carry.index)
-    e_t = FLOAT_FIELDS.index("expected_ticks")
+    e_t, e_b = FLOAT_FIELDS.index("expected_ticks"), FLOAT_FIELDS.index("expected_imbalance")
     sf[~known, e_t] = seeds[~known]
+    sf[~known, e_b] = initial_imbalance[~known]
     signs = sign_arrays(arrays, last_price, last_tick)
     fixed = (arrays.ts, arrays.codes, arrays.price, arrays.size, signs, sf, si)
     fixed += (seeds / spec.bounds_ratio, seeds * spec.bounds_ratio, spec.alpha)
-    fixed += (spec.min_expected_imbalance,)
+    fixed += (floors,)
     layouts = [(len(FLOAT_FIELDS), np.float64), (len(INT_FIELDS), np.int64)]
     guess = 1024 + len(arrays.ts) // int(max(1.0, seeds.min(initial=1.0)))
     (out_f, out_i), seen = run_chunked(

@@ -34,8 +34,9 @@ def imbalance_bars(
 ):  # fmt: skip
     """Tick imbalance bars; returns ``(status, stop, written)`` like ``threshold_bars``.
 
-    At a bar's open: ``threshold = E[T] * max(|E[b]|, min_imb)``. Each trade adds its sign to
-    ``imbalance``; the bar closes on the first trade with ``|imbalance| >= threshold``. Then
+    At a bar's open: ``threshold = E[T] * max(|E[b]|, min_imb[c])`` (a floor per code). Each
+    trade adds its sign to ``imbalance``; the bar closes on the first trade with
+    ``|imbalance| >= threshold``. Then
     ``E[T] <- clip(alpha * T + (1 - alpha) * E[T], min_ticks[c], max_ticks[c])`` and
     ``E[b] <- alpha * imbalance / T + (1 - alpha) * E[b]``.
     """
@@ -80,7 +81,7 @@ def imbalance_bars(
         g = signs[i]
         if not active:
             active = 1
-            thr = e_t * max(abs(e_b), min_imb)
+            thr = e_t * max(abs(e_b), min_imb[c])
             o = h = lo = p
             vol = dol = buy = sell = theta = 0.0
             cnt = 0

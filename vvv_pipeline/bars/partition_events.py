@@ -23,8 +23,7 @@ balanced flow gives one-tick bars on thin days and one bar a day on busy ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -132,50 +131,20 @@ def partition_thresholds(
 def imbalance_bars(
     ticks: pd.DataFrame, expected_ticks: pd.Series, base: ImbalanceSpec | None = None
 ) -> pd.DataFrame:
-    """Tick-imbalance bars per symbol, each seeded from its own E0 (see the module docstring).
-
-    Each symbol's ticks are its contiguous block of the (symbol, ts)-sorted frame, a row slice
-    found by binary search on the category codes (no string compare, no copy).
-    """
+    """Tick-imbalance bars of the symbols with a tick threshold, each seeded from its own E0
+    (see the module docstring): one pass over the (symbol, ts)-sorted frame, the seeds and
+    floors per symbol; the symbols' bars in the frame's order."""
     base = base or ImbalanceSpec()
-    rows = _symbol_rows(ticks)
-    parts = []
-    for symbol, e0 in expected_ticks.items():
-        mine = rows(str(symbol))
-        if mine.empty:
-            continue
-        floor = float(min(1.0, 1.0 / np.sqrt(max(e0, 1.0))))
-        spec = replace(
-            base,
-            initial_expected_ticks=float(max(e0, 1.0)),
-            initial_expected_imbalance=floor,
-            min_expected_imbalance=floor,
-        )
-        parts.append(tick_imbalance_bars(mine, spec, include_partial=True)[0])
-    if not parts:
+    seeds = expected_ticks.astype(float).clip(lower=1.0)
+    seeds.index = seeds.index.astype(str)
+    traded = _with_threshold(ticks, seeds)
+    if traded.empty:
         return tick_imbalance_bars(ticks.iloc[:0], base)[0]
-    return pd.concat(parts, ignore_index=True)
-
-
-def _symbol_rows(ticks: pd.DataFrame) -> Callable[[str], pd.DataFrame]:
-    """symbol name -> its rows of ``ticks`` (in frame order)."""
-    if not len(ticks):
-        return lambda _symbol: ticks
-    codes, categories = symbol_codes(ticks["symbol"])
-    by_name: dict[str, list[int]] = {}
-    for code, name in enumerate(categories):
-        by_name.setdefault(str(name), []).append(code)
-    if len(codes) and codes.min() >= 0 and (np.diff(codes) >= 0).all():
-        bounds = np.searchsorted(codes, np.arange(len(categories) + 1))
-
-        def block(symbol: str) -> pd.DataFrame:
-            mine = by_name.get(symbol, [])
-            if len(mine) == 1:
-                return ticks.iloc[bounds[mine[0]] : bounds[mine[0] + 1]]
-            return ticks[np.isin(codes, mine)]
-
-        return block
-    return lambda symbol: ticks[np.isin(codes, by_name.get(symbol, []))]
+    floors = np.minimum(1.0, 1.0 / np.sqrt(seeds))
+    bars, _ = tick_imbalance_bars(
+        traded, base, initial_ticks=seeds, include_partial=True, imbalance_floors=floors
+    )
+    return bars
 
 
 def _with_threshold(ticks: pd.DataFrame, thresholds: pd.Series) -> pd.DataFrame:
