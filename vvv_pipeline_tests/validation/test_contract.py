@@ -7,6 +7,10 @@ the quarantine takes; the contract unbound to a partition skips only the window 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
+
 import numpy as np
 import pandas as pd
 import pandera.errors
@@ -14,7 +18,12 @@ import pytest
 
 from vvv_pipeline.schemas import SOURCE_SCHEMAS
 from vvv_pipeline.validation.binding import Binding
-from vvv_pipeline.validation.contract import bound_schema, contract, schema_for
+from vvv_pipeline.validation.contract import (
+    bound_schema,
+    contract,
+    record_absent_modules,
+    schema_for,
+)
 from vvv_pipeline.validation.failures import run, run_bound
 from vvv_pipeline.validation.registered import CONTEXT
 from vvv_pipeline.validation.rule_table import NOT_NULL, rule_table, rules_of_tier
@@ -123,3 +132,19 @@ def test_nullability_is_declared_by_the_not_null_rules() -> None:
 def test_every_registered_check_is_used_by_a_rule() -> None:
     used = {r.check for source in SOURCE_SCHEMAS for r in rule_table(source)}
     assert used - {NOT_NULL} == set(CONTEXT)  # no check outside the table, no rule without one
+
+
+def test_a_module_pandera_looks_for_is_recorded_absent_only_when_not_installed(monkeypatch):
+    """pandera imports geopandas during every column check; a module that is not installed is
+    recorded as absent once, so the import fails at once instead of searching the path."""
+    missing = "vvv_no_such_module_for_pandera"
+    monkeypatch.delitem(sys.modules, missing, raising=False)
+    monkeypatch.delitem(sys.modules, "tabnanny", raising=False)  # installed, not imported
+    assert record_absent_modules((missing, "tabnanny")) == [missing]
+    assert sys.modules[missing] is None
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module(missing)
+    assert "tabnanny" not in sys.modules
+    if importlib.util.find_spec("geopandas") is None:  # not installed here: marked at import
+        assert "geopandas" in sys.modules and sys.modules["geopandas"] is None
+    monkeypatch.delitem(sys.modules, missing)
