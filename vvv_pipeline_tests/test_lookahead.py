@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import _thread
+import subprocess
+import sys
 import threading
 import time
 
@@ -89,3 +91,24 @@ def test_an_interrupt_reaches_a_caller_waiting_for_the_next_item():
             pass
     assert time.perf_counter() - began < 5
     release.set()
+
+
+def test_the_process_exits_without_waiting_for_an_abandoned_item():
+    """A cancelled run's process must not linger while a fetch it no longer wants retries."""
+    script = (
+        "import threading, time\n"
+        "from vvv_pipeline.lookahead import ahead\n"
+        "started = threading.Event()\n"
+        "def compute(item):\n"
+        "    if item == 2:\n"
+        "        started.set()\n"
+        "        time.sleep(60)  # a fetch in its retries\n"
+        "    return item\n"
+        "for item, _ in ahead([1, 2], compute):\n"
+        "    assert started.wait(10)\n"
+        "    break\n"
+    )
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", script], timeout=30, check=False)
+    assert done.returncode == 0
+    assert time.perf_counter() - began < 10

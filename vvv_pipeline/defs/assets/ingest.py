@@ -191,6 +191,7 @@ def ingest(
     oi_cadence = ingested.oi_cadence_seconds
 
     def prepare(key: str) -> Prepared:
+        stop_if_requested()  # nothing fetched once a stop was requested, not even a partition ahead
         window = window_utc(partitions_def.time_window_for_partition_key(key))
         stats_before = market.provider_stats()
         # fetched whole before any write: a fetch that raises leaves the partition untouched
