@@ -153,7 +153,7 @@ def tier1_split(
     counts = report.counts()
     rejected = frame[bad]
     rules = pd.Series(rule_labels(report.failures, bad), index=rejected.index, dtype=object)
-    clean = frame[~bad].reset_index(drop=True)
+    clean = _kept_rows(frame, bad)
     if counts:
         summary = f"{int(bad.sum())} of {len(frame)} rows rejected to quarantine"
     else:
@@ -166,6 +166,17 @@ def tier1_split(
         sample=report.sample(frame, SAMPLE_ROWS) if counts else None,
     )
     return clean, rejected.reset_index(drop=True), rules.reset_index(drop=True), outcome
+
+
+def _kept_rows(frame: pd.DataFrame, bad: np.ndarray) -> pd.DataFrame:
+    """The rows not ``bad``, on a fresh RangeIndex: ``frame`` itself when every row passes and
+    its index already is one (a fetched partition is), since a boolean selection would copy
+    every column of it for nothing."""
+    index = frame.index
+    fresh = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+    if fresh and not bad.any():
+        return frame
+    return frame[~bad].reset_index(drop=True)
 
 
 def validate_partition(

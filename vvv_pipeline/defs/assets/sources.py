@@ -18,7 +18,7 @@ import vvv_pipeline.defs.preview_apis  # noqa: F401  (silences the beta APIs use
 from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.checks import check_events, check_specs
 from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA
-from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
+from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol, ts_indexed
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.defs.assets.source_types import source_column_schema, source_dagster_type
 from vvv_pipeline.defs.assets.stream_finalize import (
@@ -96,7 +96,7 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
 
         def write(partition_key: str, clean: pd.DataFrame) -> None:
             # index once, then split into row slices: no copy per instrument
-            parts = split_by_symbol(clean.set_index("ts"), symbols)
+            parts = split_by_symbol(ts_indexed(clean), symbols)
             arctic_store.write_partition(prefix, partition_key, parts)
 
         # opt-in: what a stream settled for a partition is finalized from it (else fetched)
