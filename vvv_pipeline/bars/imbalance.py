@@ -45,29 +45,15 @@ from vvv_pipeline.bars.spec import ImbalanceSpec
 EXTRA_COLUMNS = ("imbalance", "expected_ticks", "expected_imbalance")
 
 
-def _initial_ticks(
-    initial_ticks: Mapping[str, float] | pd.Series | None, categories: pd.Index, spec: ImbalanceSpec
+def _per_category(
+    values: Mapping[str, float] | pd.Series | None, categories: pd.Index
 ) -> np.ndarray:
-    values = np.full(len(categories), spec.initial_expected_ticks)
-    if initial_ticks is not None:
-        series = pd.Series(initial_ticks, dtype=float)
-        series.index = series.index.astype(str)
-        given = series.reindex(np.asarray(categories, dtype=str)).to_numpy()
-        values = np.where(np.isfinite(given) & (given >= 1), given, values)
-    return values
-
-
-def _per_symbol(
-    given: Mapping[str, float] | pd.Series | None, categories: pd.Index, default: float
-) -> np.ndarray:
-    """One value per category: ``given``'s where it has a finite one, else ``default``."""
-    values = np.full(len(categories), default)
-    if given is not None:
-        series = pd.Series(given, dtype=float)
-        series.index = series.index.astype(str)
-        found = series.reindex(np.asarray(categories, dtype=str)).to_numpy()
-        values = np.where(np.isfinite(found), found, values)
-    return values
+    """Per category, ``values``' entry for its name (NaN where it has none)."""
+    if values is None:
+        return np.full(len(categories), np.nan)
+    series = pd.Series(values, dtype=float)
+    series.index = series.index.astype(str)
+    return series.reindex(np.asarray(categories, dtype=str)).to_numpy()
 
 
 def tick_imbalance_bars(
@@ -87,11 +73,11 @@ def tick_imbalance_bars(
     """
     spec = spec or ImbalanceSpec()
     arrays = tick_arrays(ticks)
-    seeds = _initial_ticks(initial_ticks, arrays.categories, spec)
-    floors = _per_symbol(imbalance_floors, arrays.categories, spec.min_expected_imbalance)
-    initial_imbalance = _per_symbol(
-        imbalance_floors, arrays.categories, spec.initial_expected_imbalance
-    )
+    given = _per_category(initial_ticks, arrays.categories)
+    seeds = np.where(np.isfinite(given) & (given >= 1), given, spec.initial_expected_ticks)
+    given = _per_category(imbalance_floors, arrays.categories)
+    floors = np.where(np.isfinite(given), given, spec.min_expected_imbalance)
+    initial_imbalance = np.where(np.isfinite(given), given, spec.initial_expected_imbalance)
     sf, si, last_price, last_tick = carry_state.load(
         carry,
         arrays.categories,

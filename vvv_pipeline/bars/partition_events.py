@@ -136,7 +136,6 @@ def imbalance_bars(
     floors per symbol; the symbols' bars in the frame's order."""
     base = base or ImbalanceSpec()
     seeds = expected_ticks.astype(float).clip(lower=1.0)
-    seeds.index = seeds.index.astype(str)
     traded = _with_threshold(ticks, seeds)
     if traded.empty:
         return tick_imbalance_bars(ticks.iloc[:0], base)[0]
