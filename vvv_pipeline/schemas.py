@@ -95,6 +95,12 @@ def columns_markdown(columns: Sequence[Column], nulls: bool = True) -> str:
     return "\n".join([header, *rows])
 
 
+def has_fresh_index(frame: pd.DataFrame) -> bool:
+    """Whether ``frame``'s index is ``0, 1, ..., n - 1`` (a ``RangeIndex`` from 0, step 1)."""
+    index = frame.index
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+
 def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     """Return ``frame`` with exactly the schema's columns, order and dtypes.
 
@@ -105,8 +111,7 @@ def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
     if missing:
         raise ValueError(f"{schema.name}: frame lacks required column(s) {missing}")
     out = {}
-    fresh = isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0
-    fresh = fresh and frame.index.step == 1
+    fresh = has_fresh_index(frame)
     for col in schema.columns:
         values = frame[col.name] if fresh else frame[col.name].reset_index(drop=True)
         if col.dtype == UTC_TS:

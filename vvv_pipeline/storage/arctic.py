@@ -154,8 +154,15 @@ def _symbol_major_names(
     return [partition_symbol(asset_class, s, k) for s in sorted(set(symbols)) for k in keys]
 
 
-def _ts_indexed(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame if frame.index.name == "ts" else frame.set_index("ts")
+def ts_indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` indexed by its ``ts`` column, as stored (itself if it already is), without
+    copying the other columns: ``set_index`` copies every column of a partition; on a shallow
+    copy, in place, it only moves ``ts`` to the index."""
+    if frame.index.name == "ts":
+        return frame
+    indexed = frame.copy(deep=False)
+    indexed.set_index("ts", inplace=True)
+    return indexed
 
 
 def _stored_version(item: VersionedItem) -> StoredVersion:
@@ -200,7 +207,7 @@ class ArcticStore:
         lib = self.library(library)
         names = {sym: partition_symbol(asset_class, sym, partition_key) for sym in frames}
         filled = [sym for sym, frame in frames.items() if not frame.empty]
-        payloads = [adb.WritePayload(names[sym], _ts_indexed(frames[sym])) for sym in filled]
+        payloads = [adb.WritePayload(names[sym], ts_indexed(frames[sym])) for sym in filled]
         written: list[PartitionWrite] = []
         with library_lock(self.uri, library, writing=(payload.data for payload in payloads)):
             results = lib.write_batch(payloads, prune_previous_versions=True) if payloads else []

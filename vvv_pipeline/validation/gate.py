@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from vvv_pipeline.schemas import SOURCE_SCHEMAS
+from vvv_pipeline.schemas import SOURCE_SCHEMAS, has_fresh_index
 from vvv_pipeline.validation.binding import CADENCE_NS
 from vvv_pipeline.validation.results import TierResult
 from vvv_pipeline.validation.rule_table import rules_of_tier
@@ -172,9 +172,7 @@ def _kept_rows(frame: pd.DataFrame, bad: np.ndarray) -> pd.DataFrame:
     """The rows not ``bad``, on a fresh RangeIndex: ``frame`` itself when every row passes and
     its index already is one (a fetched partition is), since a boolean selection would copy
     every column of it for nothing."""
-    index = frame.index
-    fresh = isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
-    if fresh and not bad.any():
+    if has_fresh_index(frame) and not bad.any():
         return frame
     return frame[~bad].reset_index(drop=True)
 

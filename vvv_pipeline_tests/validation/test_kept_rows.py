@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from vvv_pipeline.defs.assets.ingest import ts_indexed
 from vvv_pipeline.providers.simulated import SimulatedMarket
+from vvv_pipeline.storage.arctic import ts_indexed
 from vvv_pipeline.validation.gate import validate_partition
 from vvv_pipeline_tests.providers.simkit import universe
 

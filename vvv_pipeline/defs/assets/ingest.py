@@ -49,14 +49,6 @@ UNLISTED = "_unlisted"
 """ArcticDB bucket for rows whose symbol is not in the universe (kept for the tier-1 checks)."""
 
 
-def ts_indexed(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame.set_index("ts")`` without copying the other columns (``set_index`` copies every
-    column of a partition; on a shallow copy, in place, it only moves ``ts`` to the index)."""
-    indexed = frame.copy(deep=False)
-    indexed.set_index("ts", inplace=True)
-    return indexed
-
-
 def split_by_symbol(frame: pd.DataFrame, symbols: Sequence[str]) -> dict[str, pd.DataFrame]:
     """One frame per universe symbol (empty where it has no rows) plus the unlisted bucket.
 

@@ -18,7 +18,7 @@ import vvv_pipeline.defs.preview_apis  # noqa: F401  (silences the beta APIs use
 from vvv_pipeline import settings
 from vvv_pipeline.defs.assets.checks import check_events, check_specs
 from vvv_pipeline.defs.assets.column_schema import COLUMN_SCHEMA
-from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol, ts_indexed
+from vvv_pipeline.defs.assets.ingest import ingest, split_by_symbol
 from vvv_pipeline.defs.assets.source_specs import SOURCE_SPECS, SourceSpec
 from vvv_pipeline.defs.assets.source_types import source_column_schema, source_dagster_type
 from vvv_pipeline.defs.assets.stream_finalize import (
@@ -36,6 +36,7 @@ from vvv_pipeline.defs.automation.policies import (
 from vvv_pipeline.defs.resources import ArcticDB, MarketData, UniverseFile, Validation
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.schemas import SOURCE_SCHEMAS, conform
+from vvv_pipeline.storage.arctic import ts_indexed
 from vvv_pipeline.streaming.iqfeed_l1 import VENUE as IQFEED
 from vvv_pipeline.validation.gate import check_names
 
