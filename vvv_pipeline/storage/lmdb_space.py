@@ -33,6 +33,7 @@ import pandas as pd
 
 from vvv_pipeline import settings
 from vvv_pipeline.settings import lmdb_path
+from vvv_pipeline.storage.tick_cache import frame_bytes as array_bytes
 
 MIN_FREE_ENV = settings.variable("lmdb_min_free_mb")
 SAFETY_FACTOR = 1.5
@@ -62,24 +63,20 @@ def frame_bytes(frame: pd.DataFrame) -> int:
     """``frame.memory_usage(deep=True).sum()``, with the Python strings of its text columns (and
     text index) measured on a sample and scaled to every row.
 
-    Read from each array's ``nbytes``: ``memory_usage`` builds a Series per call, which cost
-    as much as a small partition's write. A fixed-width numpy column's bytes are its rows x its
-    item size, read from the frame's dtypes without taking the column out (a Series per column
-    cost as much again for the derived assets' frames of a dozen columns).
+    Read from each array's ``nbytes`` (:func:`~.tick_cache.frame_bytes`): ``memory_usage``
+    builds a Series per call, which cost as much as a small partition's write.
     """
-    rows = len(frame)
-    total = int(frame.index.nbytes)
-    texts = [frame.index] if _holds_python_strings(frame.index.dtype) else []
-    for position, dtype in enumerate(frame.dtypes):
-        if isinstance(dtype, np.dtype) and dtype.kind != "O":
-            total += rows * dtype.itemsize
-            continue
-        column = frame.iloc[:, position]
-        total += int(column.nbytes)
-        if _holds_python_strings(dtype):
-            texts.append(column)
+    dtypes = list(frame.dtypes)
+    total = array_bytes(frame, dtypes)
     if frame.empty:
         return total
+    rows = len(frame)
+    texts = [frame.index] if _holds_python_strings(frame.index.dtype) else []
+    texts += [
+        frame.iloc[:, position]
+        for position, dtype in enumerate(dtypes)
+        if _holds_python_strings(dtype)
+    ]
     step = max(1, rows // SAMPLE_ROWS)
     for column in texts:
         sample = np.asarray(column[::step], dtype=object)
@@ -89,6 +86,8 @@ def frame_bytes(frame: pd.DataFrame) -> int:
 
 def _holds_python_strings(dtype: object) -> bool:
     """Object columns and Python-backed strings (their ``nbytes`` counts only the pointers)."""
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "O"
     if isinstance(dtype, pd.StringDtype):
         return dtype.storage == "python"
     return pd.api.types.is_object_dtype(dtype)
