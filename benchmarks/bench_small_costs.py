@@ -8,7 +8,7 @@ Run from the repository root:
 
 - **event-bar thresholds** of one partition (45 days x 10 symbols of daily bars): one sort and
   one grouping for volume, dollar and ticks (``partition_thresholds``) against one of each per
-  measure, the way it was;
+  measure, the way it was (``vvv_pipeline_tests/name_based_baselines.py``);
 - **free-space estimate** of a freshly built derived frame (300 rows, 16 columns): the frame's
   dtypes against taking each column out as a Series (each frame new: pandas caches the Series);
 - **validation of an hourly crypto-trades partition** (four tiers): with geopandas recorded as
@@ -34,42 +34,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vvv_pipeline.bars.partition_events import EVENT_KINDS, partition_thresholds  # noqa: E402
-from vvv_pipeline.bars.thresholds import daily_measure  # noqa: E402
+from vvv_pipeline.bars.partition_events import partition_thresholds  # noqa: E402
 from vvv_pipeline.storage.lmdb_space import frame_bytes  # noqa: E402
-
-
-def thresholds_one_measure_at_a_time(history, window, divisor=50.0, lookback=20):
-    """``partition_thresholds`` as it was: a sort, a tail and a mean per measure and side."""
-
-    def one(rows: pd.DataFrame, measure) -> pd.Series:
-        if not len(rows):
-            return pd.Series(dtype=float)
-        rows = rows.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
-        amount = daily_measure(rows, measure)
-        symbols = rows["symbol"].astype(str)
-        tail = amount.groupby(symbols).tail(lookback)
-        recent = tail.groupby(symbols.loc[tail.index], sort=True).mean()
-        threshold = recent / divisor
-        if measure in ("volume", "ticks"):
-            threshold = np.maximum(np.round(threshold), 1.0)
-        threshold = threshold[recent > 0]
-        threshold.index.name = "symbol"
-        return threshold.rename("threshold").astype(float)
-
-    start, end = window
-    columns, bootstrapped = {}, pd.Index([])
-    for kind, measure in EVENT_KINDS.items():
-        prior = history[history["ts"] < start]
-        own = history[(history["ts"] >= start) & (history["ts"] < end)]
-        before = one(prior, measure)
-        fallback = one(own, measure).drop(before.index, errors="ignore")
-        bootstrapped = bootstrapped.union(fallback.index)
-        columns[kind] = pd.concat([before, fallback]).rename("threshold")
-    table = pd.DataFrame(columns)
-    table["bootstrapped"] = table.index.isin(bootstrapped)
-    table.index.name = "symbol"
-    return table
+from vvv_pipeline_tests.name_based_baselines import thresholds_one_measure_at_a_time  # noqa: E402
 
 
 def frame_bytes_by_series(frame: pd.DataFrame) -> int:

@@ -4,7 +4,8 @@ Kept in one place for the equality tests (``storage/test_tick_frames.py``,
 ``metadata_tiers/test_codes_equal_names.py``, ``bars/test_partition_events_codes.py``) and the
 side-by-side benchmark (``benchmarks/bench_pipeline_pure.py``): each selects, groups or sorts
 rows by symbol name (``astype(str)``, ``np.unique``/``np.lexsort`` on strings, ``isin``, a copy
-per symbol) where the code now uses the codes.
+per symbol) where the code now uses the codes. Also the event-bar thresholds as they were
+computed one measure at a time (``bars/test_thresholds.py``, ``benchmarks/bench_small_costs.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import pandas as pd
 
 from vvv_pipeline.bars.frames import ts_ns
 from vvv_pipeline.bars.imbalance import tick_imbalance_bars
+from vvv_pipeline.bars.partition_events import EVENT_KINDS
 from vvv_pipeline.bars.spec import ImbalanceSpec
+from vvv_pipeline.bars.thresholds import daily_measure, thresholds_from_means
 from vvv_pipeline.schemas import Schema
 from vvv_pipeline.storage import arctic
 from vvv_pipeline.storage.arctic import TICK_LIBRARY, ArcticStore, partition_symbol
@@ -77,3 +80,37 @@ def with_threshold_by_names(ticks, thresholds):
         return ticks
     keep = ticks["symbol"].astype(str).isin(thresholds.index.astype(str))
     return ticks if bool(keep.all()) else ticks[keep.to_numpy()].reset_index(drop=True)
+
+
+def thresholds_one_measure_at_a_time(
+    history: pd.DataFrame,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    divisor: float = 50.0,
+    lookback: int = 20,
+) -> pd.DataFrame:
+    """``partition_thresholds`` as it was before the measures shared one grouping: for each
+    measure, and for the days before the window and the window's own, a sort, a tail and a mean
+    of that measure's column alone."""
+
+    def one(rows: pd.DataFrame, measure) -> pd.Series:
+        if not len(rows):
+            return pd.Series(dtype=float)
+        rows = rows.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
+        amount = daily_measure(rows, measure)
+        symbols = rows["symbol"].astype(str)
+        tail = amount.groupby(symbols).tail(lookback)
+        recent = tail.groupby(symbols.loc[tail.index], sort=True).mean()
+        return thresholds_from_means(recent, measure, divisor)
+
+    start, end = window
+    columns, bootstrapped = {}, pd.Index([])
+    for kind, measure in EVENT_KINDS.items():
+        before = one(history[history["ts"] < start], measure)
+        own = history[(history["ts"] >= start) & (history["ts"] < end)]
+        fallback = one(own, measure).drop(before.index, errors="ignore")
+        bootstrapped = bootstrapped.union(fallback.index)
+        columns[kind] = pd.concat([before, fallback]).rename("threshold")
+    table = pd.DataFrame(columns)
+    table["bootstrapped"] = table.index.isin(bootstrapped)
+    table.index.name = "symbol"
+    return table

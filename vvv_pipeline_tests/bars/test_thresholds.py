@@ -8,7 +8,7 @@ import pytest
 
 from vvv_pipeline.bars import ThresholdSpec, default_thresholds
 from vvv_pipeline.bars.partition_events import EVENT_KINDS, partition_thresholds
-from vvv_pipeline.bars.thresholds import daily_measure
+from vvv_pipeline_tests.name_based_baselines import thresholds_one_measure_at_a_time
 
 
 @pytest.fixture
@@ -42,22 +42,6 @@ def test_tick_threshold_drops_symbols_without_history_and_needs_trade_count(hist
         default_thresholds(history.drop(columns="trade_count"), measure="ticks")
 
 
-def _one_measure_at_a_time(history: pd.DataFrame, measure, divisor: float, lookback: int):
-    """The thresholds as computed before the measures shared one grouping: a sort, a tail and
-    a mean of the measure's column alone."""
-    history = history.sort_values(["symbol", "ts"], kind="stable", ignore_index=True)
-    amount = daily_measure(history, measure)
-    symbols = history["symbol"].astype(str)
-    tail = amount.groupby(symbols).tail(lookback)
-    recent = tail.groupby(symbols.loc[tail.index], sort=True).mean()
-    threshold = recent / divisor
-    if measure in ("volume", "ticks"):
-        threshold = np.maximum(np.round(threshold), 1.0)
-    threshold = threshold[recent > 0]
-    threshold.index.name = "symbol"
-    return threshold.rename("threshold").astype(float)
-
-
 @pytest.mark.parametrize("seed", range(6))
 def test_one_grouping_for_all_measures_gives_each_measures_own_thresholds(seed):
     """partition_thresholds groups once for volume, dollar and ticks; every threshold is the
@@ -78,12 +62,9 @@ def test_one_grouping_for_all_measures_gives_each_measures_own_thresholds(seed):
     for day in days[::7]:
         window = (day, day + pd.Timedelta(days=1))
         table = partition_thresholds(history, window, divisor, lookback)
-        prior = history[history["ts"] < day]
-        own = history[(history["ts"] >= day) & (history["ts"] < window[1])]
-        for kind, measure in EVENT_KINDS.items():
-            expected = _one_measure_at_a_time(prior, measure, divisor, lookback)
-            fallback = _one_measure_at_a_time(own, measure, divisor, lookback)
-            expected = pd.concat([expected, fallback.drop(expected.index, errors="ignore")])
-            got = table[kind].dropna()
-            assert got.to_dict() == expected.to_dict(), (seed, day, kind)
-            assert (got.to_numpy() == expected.reindex(got.index).to_numpy()).all()
+        expected = thresholds_one_measure_at_a_time(history, window, divisor, lookback)
+        for kind in EVENT_KINDS:
+            got, want = table[kind].dropna(), expected[kind].dropna()
+            assert got.to_dict() == want.to_dict(), (seed, day, kind)
+            assert (got.to_numpy() == want.reindex(got.index).to_numpy()).all()
+        pd.testing.assert_frame_equal(table, expected, check_exact=True)
