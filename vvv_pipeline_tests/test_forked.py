@@ -100,7 +100,9 @@ def test_when_the_parents_part_fails_the_children_are_killed(tmp_path):
             while not pid_file.exists():  # the child has started
                 time.sleep(0.01)
             raise KeyboardInterrupt  # a cancelled run interrupts the parent's own part
-        pid_file.write_text(str(os.getpid()))
+        written = pid_file.with_suffix(".tmp")  # renamed whole: never seen empty by the parent
+        written.write_text(str(os.getpid()))
+        written.rename(pid_file)
         time.sleep(60)
         return index
 
