@@ -8,6 +8,7 @@ each session's materialization links its own page and summary, not the range's l
 """
 
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -39,6 +40,7 @@ from vvv_pipeline.defs.coverage_report import (
 from vvv_pipeline.defs.jobs import SESSION_SOURCES
 from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
+from vvv_pipeline.forked import map_forked
 from vvv_pipeline.reports.daily import report_summary_markdown, write_daily_report
 from vvv_pipeline.storage.derived import (
     MARKET_PROFILE,
@@ -108,6 +110,8 @@ def daily_report(
     derived = DerivedStore(arctic.uri)
     folder = reports_dir() / "daily"
     written: list[tuple[str, Path, str]] = []
+    pages: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, str] = {}
     for key in context.partition_keys:
         window = partition_window(context.assets_def.partitions_def, key)
         signals = read_days(derived, SIGNALS, symbols, *window)
@@ -125,33 +129,53 @@ def daily_report(
                 columns="key", errors="ignore"
             )
         )
-        path = write_daily_report(
-            folder / f"{key}.html",
-            key,
-            read_bars(derived, symbols, DISPLAY_FREQ, *window),
-            levels=read_days(derived, MARKET_PROFILE, [f"{s}/levels" for s in symbols], *window),
-            profile=read_days(derived, MARKET_PROFILE, symbols, *window),
-            regime_bars=split_key(derived.read(REGIME, [f"{s}/bars" for s in symbols], *window)),
-            darkpool=darkpool_prints[
+        pages[key] = {
+            "path": folder / f"{key}.html",
+            "session": key,
+            "bars": read_bars(derived, symbols, DISPLAY_FREQ, *window),
+            "levels": read_days(derived, MARKET_PROFILE, [f"{s}/levels" for s in symbols], *window),
+            "profile": read_days(derived, MARKET_PROFILE, symbols, *window),
+            "regime_bars": split_key(derived.read(REGIME, [f"{s}/bars" for s in symbols], *window)),
+            "darkpool": darkpool_prints[
                 (darkpool_prints["ts"] >= window[0]) & (darkpool_prints["ts"] < window[1])
             ],
-            tier_results=tiers,
-            signals=signals,
-            portfolio=history,
-            portfolio_positions=positions,
-            zones=read_days(derived, ZONES, symbols, *window),
-        )
+            "tier_results": tiers,
+            "signals": signals,
+            "portfolio": history,
+            "portfolio_positions": positions,
+            "zones": read_days(derived, ZONES, symbols, *window),
+        }
         today = history[history["date"] == pd.Timestamp(key)] if len(history) else history
-        summary = report_summary_markdown(
+        summaries[key] = report_summary_markdown(
             key,
             symbols,
             signals=signals,
             tier_results=tiers,
             portfolio=today.iloc[-1] if len(today) else None,
         )
-        written.append((key, path, summary))
-        context.log.info(f"daily report {key}: {path}")
+        if len(pages) == settings.current().derive_workers or key == context.partition_keys[-1]:
+            written += drawn(context, pages, summaries, "daily report")
     return pages_written(context, written)
+
+
+def drawn(
+    context: dg.AssetExecutionContext,
+    pages: dict[str, dict[str, Any]],
+    summaries: dict[str, str],
+    what: str,
+) -> list[tuple[str, Path, str]]:
+    """Draw and write the gathered ``pages`` (each page's :func:`write_daily_report` arguments by
+    partition key), side by side in forked processes (``VVV_DERIVE_WORKERS``: Plotly's figure
+    building is the page's cost, and pages are independent), then empty ``pages``: each
+    partition's (key, path, summary)."""
+    keys = list(pages)
+    paths = map_forked(
+        lambda key: write_daily_report(**pages[key]), keys, settings.current().derive_workers
+    )
+    pages.clear()
+    for key, path in zip(keys, paths, strict=True):
+        context.log.info(f"{what} {key}: {path}")
+    return [(key, path, summaries[key]) for key, path in zip(keys, paths, strict=True)]
 
 
 def pages_written(
@@ -217,26 +241,32 @@ def crypto_daily_report(
     derived = DerivedStore(arctic.uri)
     folder = reports_dir() / "crypto"
     written: list[tuple[str, Path, str]] = []
+    pages: dict[str, dict[str, Any]] = {}
+    summaries: dict[str, str] = {}
     for key in context.partition_keys:
         window = partition_window(context.assets_def.partitions_def, key)
         signals = read_days(derived, SIGNALS, pairs, *window)
-        path = write_daily_report(
-            folder / f"{key}.html",
-            key,
-            read_bars(derived, pairs, DISPLAY_FREQ, *window),
-            levels=read_days(derived, MARKET_PROFILE, [f"{p}/levels" for p in pairs], *window),
-            profile=read_days(derived, MARKET_PROFILE, pairs, *window),
-            regime_bars=split_key(derived.read(REGIME, [f"{p}/bars" for p in pairs], *window)),
-            signals=signals,
-            zones=read_days(derived, ZONES, pairs, *window),
-            oi_spikes=split_key(derived.read(OI_SPIKES, [f"{p}/spikes" for p in pairs], *window)),
-            title=f"Crypto daily report {key}",
-            with_tiers=False,
-            period="New York day",
+        pages[key] = {
+            "path": folder / f"{key}.html",
+            "session": key,
+            "bars": read_bars(derived, pairs, DISPLAY_FREQ, *window),
+            "levels": read_days(derived, MARKET_PROFILE, [f"{p}/levels" for p in pairs], *window),
+            "profile": read_days(derived, MARKET_PROFILE, pairs, *window),
+            "regime_bars": split_key(derived.read(REGIME, [f"{p}/bars" for p in pairs], *window)),
+            "signals": signals,
+            "zones": read_days(derived, ZONES, pairs, *window),
+            "oi_spikes": split_key(
+                derived.read(OI_SPIKES, [f"{p}/spikes" for p in pairs], *window)
+            ),
+            "title": f"Crypto daily report {key}",
+            "with_tiers": False,
+            "period": "New York day",
+        }
+        summaries[key] = report_summary_markdown(
+            key, pairs, signals=signals, title="Crypto daily report"
         )
-        summary = report_summary_markdown(key, pairs, signals=signals, title="Crypto daily report")
-        written.append((key, path, summary))
-        context.log.info(f"crypto daily report {key}: {path}")
+        if len(pages) == settings.current().derive_workers or key == context.partition_keys[-1]:
+            written += drawn(context, pages, summaries, "crypto daily report")
     return pages_written(context, written)
 
 
