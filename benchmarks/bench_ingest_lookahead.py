@@ -1,15 +1,19 @@
-"""The ingest step alone, with the next partition prepared in a thread and without.
+"""A source step alone, with the next partition prepared in a forked process, in a thread, and
+not ahead at all (``VVV_INGEST_LOOKAHEAD`` auto, thread, off).
 
 Run from the repository root:
 
-    python benchmarks/bench_ingest_lookahead.py                 # 20 sessions, 4 rounds
+    python benchmarks/bench_ingest_lookahead.py                       # equity ticks, 20 sessions
     python benchmarks/bench_ingest_lookahead.py --sessions 5 --rounds 2
+    python benchmarks/bench_ingest_lookahead.py --hourly 120          # the main command's hours
 
-Materializes ``equity_ticks`` alone (fetch from the simulated market, four validation tiers,
-quarantine, ArcticDB) over the sessions up to 2025-11-21 in one run, through a fresh on-disk
-instance and data directory each time, with ``VVV_INGEST_LOOKAHEAD`` true and false alternately
-in this one process (great-expectations off, as in ``bench_backfill``; one untimed warm-up run
-first). Prints each run's wall seconds and the medians.
+With ``--sessions``, materializes ``equity_ticks`` alone (fetch from the simulated market, four
+validation tiers, quarantine, ArcticDB) over the sessions up to 2025-11-21 in one run; with
+``--hourly H``, the main command's hourly job (``crypto_trades`` and ``crypto_open_interest``)
+over the H UTC hours up to 2025-11-26 04:00. Each run goes through a fresh on-disk instance and
+data directory, the cases alternating in this one process (great-expectations off unless
+``--gx``; one untimed warm-up run first). Prints each run's wall seconds, the medians and their
+ratios to ``auto``.
 """
 
 from __future__ import annotations
@@ -22,14 +26,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
+CASES = ("auto", "thread", "off")
+LAST_HOUR = pd.Timestamp("2025-11-26 04:00", tz="UTC")
 
 
-def materialize(keys: list[str]) -> float:
+def materialize(assets: list[str], keys: list[str]) -> float:
     import dagster as dg
 
     from vvv_pipeline.defs.definitions import build_definitions
@@ -38,40 +46,52 @@ def materialize(keys: list[str]) -> float:
     with tempfile.TemporaryDirectory() as folder:
         os.environ["VVV_DATA_DIR"] = f"{folder}/data"
         defs = build_definitions()
-        job = dg.define_asset_job("ticks", selection=dg.AssetSelection.assets("equity_ticks"))
+        job = dg.define_asset_job("step", selection=dg.AssetSelection.assets(*assets))
         job = job.resolve(asset_graph=defs.resolve_asset_graph(), resource_defs=defs.resources)
         home = write_home(Path(folder) / "dagster_home")
         with dg.DagsterInstance.from_config(str(home)) as instance:
             tags = dict(zip(RANGE_TAGS, (keys[0], keys[-1]), strict=True))
             began = time.perf_counter()
-            assert job.execute_in_process(instance=instance, tags=tags).success
+            quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+            assert job.execute_in_process(instance=instance, tags=tags, run_config=quiet).success
             return time.perf_counter() - began
+
+
+def hour_keys(hours: int) -> list[str]:
+    first = LAST_HOUR - pd.Timedelta(hours=hours - 1)
+    return [f"{t:%Y-%m-%d-%H:%M}" for t in pd.date_range(first, LAST_HOUR, freq="h")]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--hourly", type=int, default=0, help="UTC hours of the hourly job")
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--gx", action="store_true", help="run the great-expectations suites")
     args = parser.parse_args()
-    os.environ["VVV_GX"] = "0"
+    os.environ["VVV_GX"] = "1" if args.gx else "0"
     from bench_backfill import session_keys
 
     from vvv_pipeline import settings
 
-    keys = session_keys(args.sessions, "2025-11-21")
-    os.environ["VVV_SESSIONS_START"] = min(keys[0], settings.default("sessions_start"))
-    materialize(keys[:2])  # warm-up
-    seconds: dict[str, list[float]] = {"lookahead": [], "one after the other": []}
+    if args.hourly:
+        assets, keys = ["crypto_trades", "crypto_open_interest"], hour_keys(args.hourly)
+        what = f"{len(keys)} hours, 2 sources"
+    else:
+        assets, keys = ["equity_ticks"], session_keys(args.sessions, "2025-11-21")
+        os.environ["VVV_SESSIONS_START"] = min(keys[0], settings.default("sessions_start"))
+        what = f"{len(keys)} sessions"
+    materialize(assets, keys[:2])  # warm-up
+    seconds: dict[str, list[float]] = {case: [] for case in CASES}
     for _ in range(args.rounds):
-        for case in seconds:
-            os.environ["VVV_INGEST_LOOKAHEAD"] = "true" if case == "lookahead" else "false"
-            seconds[case].append(materialize(keys))
-            print(f"  {case:>20}: {seconds[case][-1]:6.2f} s", flush=True)
+        for case in CASES:
+            os.environ["VVV_INGEST_LOOKAHEAD"] = case
+            seconds[case].append(materialize(assets, keys))
+            print(f"  {case:>6}: {seconds[case][-1]:6.2f} s", flush=True)
     medians = {case: statistics.median(values) for case, values in seconds.items()}
     for case, median in medians.items():
-        print(f"median {case:>20}: {median:6.2f} s ({len(keys)} sessions)")
-    ratio = medians["one after the other"] / medians["lookahead"]
-    print(f"one after the other / lookahead: {ratio:.2f}x")
+        ratio = median / medians["auto"]
+        print(f"median {case:>6}: {median:6.2f} s ({what}), {ratio:.2f}x auto's time")
 
 
 if __name__ == "__main__":

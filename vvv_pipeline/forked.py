@@ -15,14 +15,18 @@ part and the child's traceback (:class:`ForkedPartError` with the text when it d
 pickle); a child that dies without answering (killed, out of memory) makes the parent raise
 :class:`ForkedPartError`, naming the part and the child's exit code. If the parent's own part
 raises (a cancelled run included), the children are killed before the error leaves.
+
+:func:`stream_forked` is the other shape: one child computes every part in order and hands each
+result back as it is done, while the parent handles the previous one (a producer one step ahead).
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
 from typing import TypeVar
 
@@ -30,6 +34,10 @@ Part = TypeVar("Part")
 Result = TypeVar("Result")
 
 FORK_AVAILABLE = "fork" in multiprocessing.get_all_start_methods()
+
+POLL_SECONDS = 0.1
+"""How often a parent waiting for a child's result wakes: an interrupt aimed at it
+(``_thread.interrupt_main``, a cancelled run) is only seen between waits."""
 
 
 class ForkedPartError(RuntimeError):
@@ -76,24 +84,90 @@ def _round(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[Re
             reader.close()
 
 
+def stream_forked(
+    function: Callable[[Part], Result], parts: Sequence[Part]
+) -> Iterator[tuple[Part, Result]]:
+    """``(part, function(part))`` for each part in order, every result computed in one forked
+    child while this process handles the ones before it.
+
+    The child runs one part ahead of the caller, no more: it computes part k+1 once the caller
+    has taken part k. A part whose function raised raises when the
+    caller reaches it, after every earlier part was yielded; the child stops there. When the
+    caller stops early (an error, a closed generator), the child is killed. Without fork, every
+    part is computed here, one after another.
+    """
+    if not FORK_AVAILABLE:
+        for part in parts:
+            yield part, function(part)
+        return
+    context = multiprocessing.get_context("fork")
+    here, there = context.Pipe(duplex=True)
+    child = context.Process(target=_compute_all_and_send, args=(function, parts, there))
+    child.daemon = True  # never outlives this process
+    child.start()
+    there.close()  # the child holds the only other end: EOF when it dies
+    try:
+        for index, part in enumerate(parts):
+            result = _receive(part, child, here)
+            if index + 1 < len(parts):
+                _grant_next(here)
+            yield part, result
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        here.close()
+
+
+def _grant_next(here: Connection) -> None:
+    """Let the child compute the next part: this process has taken the previous one."""
+    with contextlib.suppress(OSError):  # the child is gone: the next receive says how
+        here.send(None)
+
+
+def _outcome(function: Callable, part: object) -> tuple:
+    try:
+        return ("ok", function(part))
+    except BaseException as error:  # handed to the parent, which raises it
+        return ("error", error, traceback.format_exc())
+
+
+def _send(writer: Connection, outcome: tuple) -> None:
+    try:
+        writer.send(outcome)
+    except Exception as unsent:  # the result or error does not pickle: say so in text
+        detail = outcome[2] if outcome[0] == "error" else ""
+        writer.send(("text", f"{type(unsent).__name__}: {unsent}\n{detail}"))
+
+
 def _compute_and_send(function: Callable, part: object, writer: Connection) -> None:
     try:
-        outcome: tuple = ("ok", function(part))
-    except BaseException as error:  # handed to the parent, which raises it
-        outcome = ("error", error, traceback.format_exc())
-    try:
-        try:
-            writer.send(outcome)
-        except Exception as unsent:  # the result or error does not pickle: say so in text
-            detail = outcome[2] if outcome[0] == "error" else ""
-            writer.send(("text", f"{type(unsent).__name__}: {unsent}\n{detail}"))
+        _send(writer, _outcome(function, part))
     finally:
         writer.close()
         os._exit(0)  # no teardown of the parent's resources in this copy of them
 
 
+def _compute_all_and_send(function: Callable, parts: Sequence, there: Connection) -> None:
+    try:
+        for index, part in enumerate(parts):
+            if index > 0:
+                there.recv()  # the parent took the previous result: one part ahead, no more
+            outcome = _outcome(function, part)
+            _send(there, outcome)
+            if outcome[0] != "ok":
+                break
+    except EOFError:  # the parent closed its end: nothing more is wanted
+        pass
+    finally:
+        there.close()
+        os._exit(0)  # no teardown of the parent's resources in this copy of them
+
+
 def _receive(part: object, child: multiprocessing.Process, reader: Connection) -> object:
     try:
+        while not reader.poll(POLL_SECONDS):
+            pass
         status, value, *trace = reader.recv()
     except EOFError:
         child.join()
@@ -101,6 +175,11 @@ def _receive(part: object, child: multiprocessing.Process, reader: Connection) -
             f"the forked process computing {part!r} exited without a result "
             f"(exit code {child.exitcode}: killed, or out of memory?)"
         ) from None
+    except Exception as unreadable:  # it pickled in the child but does not unpickle here
+        raise ForkedPartError(
+            f"the result of {part!r} from a forked process could not be read: "
+            f"{type(unreadable).__name__}: {unreadable}"
+        ) from unreadable
     if status == "error":
         value.add_note(f"raised computing {part!r} in a forked process:\n{trace[0]}")
         raise value

@@ -1,10 +1,14 @@
-"""Compute the next item's result in a thread while the caller handles the current one.
+"""Compute the next item's result while the caller handles the current one: in a thread, or in
+a forked process.
 
-Why a thread: fetching a partition (a provider's network round trips, or the simulated market's
-numpy work) and validating it release the GIL for much of their time, as do ArcticDB's write
-and SQLite's statements, so preparing partition k+1 while partition k is stored and recorded
-uses the second core without copying or pickling anything. One item is prepared ahead, never
-more, so at most two partitions are in memory at once.
+A thread shares everything and copies nothing, and suits work that waits: a provider's network
+round trips release the GIL, so partition k+1 is fetched while partition k is stored and
+recorded. Work that computes (the simulated market's frames, the validation tiers' pandas and
+pandera calls) holds the GIL for most of its time, so a thread only interleaves it with the
+caller's; a forked process (:func:`vvv_pipeline.forked.stream_forked`) computes it on the other
+core, and each result comes back pickled. Either way one item is prepared ahead, never more, so
+at most two partitions are in memory at once (three in the process case while one is handed
+over).
 
 Order and errors are those of a plain loop: results come back in the items' order, and an item
 whose computation raised raises when the caller reaches it, after every earlier item was
@@ -19,24 +23,31 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, TimeoutError
-from typing import TypeVar
+from typing import Literal, TypeVar
+
+from vvv_pipeline.forked import POLL_SECONDS, stream_forked
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-POLL_SECONDS = 0.1
-"""How often a caller waiting for the next result wakes: an interrupt aimed at the waiting
-thread (``_thread.interrupt_main``) is only seen between waits."""
+Where = Literal["process", "thread", "off"]
+"""Where the next item is computed: a forked process, a thread, or nowhere ahead (in turn)."""
 
 
 def ahead(
-    items: Sequence[Item], compute: Callable[[Item], Result], enabled: bool = True
+    items: Sequence[Item], compute: Callable[[Item], Result], where: Where = "thread"
 ) -> Iterator[tuple[Item, Result]]:
-    """``(item, compute(item))`` for each item in order, the next one computed in a thread
-    meanwhile; ``enabled`` False (or a single item) computes each in turn, in the caller."""
-    if not enabled or len(items) <= 1:
+    """``(item, compute(item))`` for each item in order, the next one computed meanwhile
+    ``where`` says; ``off`` (or a single item) computes each in turn, in the caller.
+
+    In a process, ``compute`` must be pure (what it changes in its copy of this process is
+    lost) and its results and errors must pickle."""
+    if where == "off" or len(items) <= 1:
         for item in items:
             yield item, compute(item)
+        return
+    if where == "process":
+        yield from stream_forked(compute, items)
         return
     pending = _started(compute, items[0])
     for index, item in enumerate(items):

@@ -148,15 +148,22 @@ class Settings(BaseSettings):
         description="processes a range run's bars and metadata tiers compute a chunk in when "
         "its ticks are in the run's tick cache, or the cache keeps no more (off or full): the "
         "chunk is split by ticks and the parts past the first are computed in forked processes "
-        "sharing this one's memory; 2 uses both cores of a small machine, 1 computes in the "
-        "run's process only; see [Storage](storage.md#both-cores-for-the-derived-assets)",
+        "sharing this one's memory; also how many daily report pages a range run draws side by "
+        "side; 2 uses both cores of a small machine, 1 computes in the run's process only; see "
+        "[Storage](storage.md#both-cores-for-the-derived-assets)",
     )
-    ingest_lookahead: bool = Field(
-        default=True,
-        description="whether a source's range run fetches and validates the next partition in "
-        "a thread while the current one is quarantined, stored and recorded (network waits and "
-        "numpy work overlap the writes; two partitions in memory at most); false does one "
-        "partition after the other; see [Storage](storage.md#the-next-partition-meanwhile)",
+    ingest_lookahead: Literal["auto", "thread", "off"] = Field(
+        default="auto",
+        description="where a source's range run fetches and validates the next partition while "
+        "the current one is quarantined, stored and recorded (two partitions in memory at "
+        "most): `auto` decides from the range's first partition, in a forked process when the "
+        "provider is the simulated market and the partition has under 50,000 rows (small "
+        "partitions' fetch and validation are Python work, which the other core then does), "
+        "else in a thread (large partitions' numpy work already runs beside the writes; live "
+        "providers wait on the network and keep their sessions, rate limits and counters in "
+        "the run's process); `thread` always in a thread; `off` one partition after the "
+        "other; see "
+        "[Storage](storage.md#the-next-partition-meanwhile)",
     )
     # partitions
     sessions_start: str = Field(

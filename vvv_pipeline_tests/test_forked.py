@@ -1,5 +1,6 @@
 """Parts of a computation in forked processes: results in order, the parent's memory shared,
-failures raised naming the part, no child left behind."""
+failures raised naming the part, no child left behind; and one child streaming every part's
+result in order (``stream_forked``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from vvv_pipeline.forked import ForkedPartError, map_forked
+from vvv_pipeline.forked import ForkedPartError, map_forked, stream_forked
 
 
 def _pid_and_square(part: int) -> tuple[int, int]:
@@ -114,3 +115,79 @@ def test_when_the_parents_part_fails_the_children_are_killed(tmp_path):
     assert child != os.getpid()
     with pytest.raises(ProcessLookupError):  # killed and reaped: no such process any more
         os.kill(child, 0)
+
+
+def test_one_child_streams_every_result_in_order_while_the_caller_handles_the_previous(tmp_path):
+    done = tmp_path / "done"
+
+    def part(index: int) -> tuple[int, int]:
+        (done / str(index)).write_text("")
+        return os.getpid(), index * index
+
+    done.mkdir()
+    seen = []
+    for index, (pid, square) in stream_forked(part, [1, 2, 3, 4]):
+        if index == 1:
+            # the caller holds part 1: the child computes part 2 meanwhile, and no further
+            deadline = time.perf_counter() + 10
+            while not (done / "2").exists() and time.perf_counter() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.2)
+            assert (done / "2").exists() and not (done / "3").exists()
+        seen.append((index, square, pid))
+    assert [(index, square) for index, square, _pid in seen] == [(1, 1), (2, 4), (3, 9), (4, 16)]
+    assert len({pid for _i, _s, pid in seen}) == 1 and seen[0][2] != os.getpid()
+
+
+def test_a_streamed_error_is_raised_at_its_part_after_the_earlier_ones_and_ends_the_child():
+    seen = []
+    with pytest.raises(ValueError, match="no threes") as raised:
+        for index, value in stream_forked(_fails_on_three, [1, 2, 3, 4]):
+            seen.append((index, value))
+    assert seen == [(1, 1), (2, 2)]
+    assert raised.value.__notes__[0].startswith("raised computing 3 in a forked process:")
+
+
+def test_a_streamed_result_that_cannot_travel_or_a_killed_child_names_the_part():
+    with pytest.raises(ForkedPartError, match=r"(?s)computing 2 .*cannot pickle a lock"):
+        list(stream_forked(_fails_unpicklably, [1, 2, 3]))
+    with pytest.raises(ForkedPartError, match=r"computing 2 exited without a result .*-9"):
+        list(stream_forked(_dies_on_two, [1, 2, 3]))
+
+
+class _Unreadable:
+    """Pickles in the child but cannot be rebuilt here."""
+
+    def __reduce__(self):
+        return (_refuse, ())
+
+
+def _refuse():
+    raise RuntimeError("not here")
+
+
+def test_a_streamed_result_that_does_not_unpickle_here_names_the_part():
+    with pytest.raises(ForkedPartError, match=r"result of 1 .*could not be read.*not here"):
+        list(stream_forked(lambda part: _Unreadable(), [1]))
+
+
+def test_a_caller_that_stops_early_leaves_no_child(tmp_path):
+    pid_file = tmp_path / "child.pid"
+
+    def part(index: int) -> int:
+        if index == 2:
+            written = pid_file.with_suffix(".tmp")
+            written.write_text(str(os.getpid()))
+            written.rename(pid_file)
+            time.sleep(60)
+        return index
+
+    started = time.perf_counter()
+    stream = stream_forked(part, [1, 2, 3])
+    assert next(stream) == (1, 1)
+    while not pid_file.exists():  # the child is inside part 2
+        time.sleep(0.01)
+    stream.close()  # the caller stops (an error, a stop request)
+    assert time.perf_counter() - started < 10  # not the child's 60 s
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)

@@ -1,8 +1,10 @@
-"""The next item prepared in a thread: order, errors at their item, no wait on early stops."""
+"""The next item prepared in a thread or a forked process: order, errors at their item, no wait
+on early stops."""
 
 from __future__ import annotations
 
 import _thread
+import os
 import subprocess
 import sys
 import threading
@@ -33,16 +35,27 @@ def test_results_come_in_order_and_the_next_is_prepared_meanwhile():
     assert started == [1, 2, 3, 4]
 
 
-def test_disabled_or_single_items_are_computed_in_the_caller_one_after_the_other():
+def test_off_or_single_items_are_computed_in_the_caller_one_after_the_other():
     callers = []
 
     def compute(item: int) -> int:
         callers.append(threading.get_ident())
         return -item
 
-    assert list(ahead([1, 2, 3], compute, enabled=False)) == [(1, -1), (2, -2), (3, -3)]
+    assert list(ahead([1, 2, 3], compute, "off")) == [(1, -1), (2, -2), (3, -3)]
     assert list(ahead([7], compute)) == [(7, -7)]
+    assert list(ahead([8], compute, "process")) == [(8, -8)]
     assert set(callers) == {threading.get_ident()}
+
+
+def test_in_a_process_the_items_are_computed_in_order_in_one_other_process():
+    def compute(item: int) -> tuple[int, int]:
+        return os.getpid(), item * 10
+
+    seen = list(ahead([1, 2, 3], compute, "process"))
+    assert [(item, result) for item, (_pid, result) in seen] == [(1, 10), (2, 20), (3, 30)]
+    pids = {pid for _item, (pid, _result) in seen}
+    assert len(pids) == 1 and os.getpid() not in pids
 
 
 def test_an_error_is_raised_at_its_item_after_every_earlier_one_was_handled():

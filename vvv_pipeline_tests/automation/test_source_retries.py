@@ -4,6 +4,7 @@ once on a terminate request instead of waiting out a retry delay."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -42,15 +43,21 @@ def test_what_a_retry_cannot_fix_fails_at_once_and_an_interruption_passes_throug
         raise DagsterExecutionInterruptedError()
 
 
-FETCHES: list[str] = []
-
-
 class FlakyMarket(MarketData):
     """The simulated market; its first crypto-trade fetch fails with HTTP 503, and with
-    ``stop_after`` set, a terminate request arrives while that many fetches are done."""
+    ``stop_after`` set, a terminate request arrives while that many fetches are done.
+
+    Each crypto-trade fetch's hour is appended to the file ``fetch_log``: the partitions after a
+    range's first are fetched in a forked process (``VVV_INGEST_LOOKAHEAD`` auto), whose
+    changes to this process's lists would be lost."""
 
     fail_first: bool = False
     stop_after: int = 0
+    fetch_log: str
+
+    def fetches(self) -> list[str]:
+        path = Path(self.fetch_log)
+        return path.read_text().split() if path.exists() else []
 
     def fetch(
         self,
@@ -61,16 +68,17 @@ class FlakyMarket(MarketData):
         universe: Universe,
     ) -> pd.DataFrame:
         if source == Source.CRYPTO_TRADES:
-            FETCHES.append(f"{start:%H:%M}")
-            if self.fail_first and len(FETCHES) == 1:
+            with open(self.fetch_log, "a") as log:
+                log.write(f"{start:%H:%M}\n")
+            fetched = len(self.fetches())
+            if self.fail_first and fetched == 1:
                 raise RetryableError("simulated", "/crypto_trades", "HTTP 503")
-            if self.stop_after and len(FETCHES) == self.stop_after:
+            if self.stop_after and fetched == self.stop_after:
                 request_stop()  # as the command's follower does when the run turns CANCELING
         return super().fetch(source, start, end, symbols, universe)
 
 
 def _run(market: FlakyMarket, instance: dg.DagsterInstance) -> dg.ExecuteInProcessResult:
-    FETCHES.clear()
     defs = build_definitions(resources={"market": market})
     job = dg.define_asset_job("only_crypto_trades", selection=["crypto_trades"]).resolve(
         asset_graph=defs.resolve_asset_graph(), resource_defs=defs.resources
@@ -86,22 +94,26 @@ def _events(result: dg.ExecuteInProcessResult, kind: dg.DagsterEventType) -> lis
     return [event for event in result.all_events if event.event_type == kind]
 
 
-def test_a_step_retried_after_a_503_writes_every_partition(data_dir, instance, monkeypatch):
+def test_a_step_retried_after_a_503_writes_every_partition(
+    data_dir, instance, monkeypatch, tmp_path
+):
     monkeypatch.setenv("VVV_SOURCE_RETRY_DELAY_SECONDS", "0")
-    result = _run(FlakyMarket(scale="tiny", fail_first=True), instance)
+    market = FlakyMarket(scale="tiny", fail_first=True, fetch_log=str(tmp_path / "fetches"))
+    result = _run(market, instance)
     assert result.success
     assert len(_events(result, dg.DagsterEventType.STEP_UP_FOR_RETRY)) == 1
-    assert FETCHES == ["14:00", "14:00", "15:00", "16:00"]  # the failed hour, then all three
+    assert market.fetches() == ["14:00", "14:00", "15:00", "16:00"]  # the failed hour, then all
     assert instance.get_materialized_partitions(dg.AssetKey("crypto_trades")) == set(HOURS)
 
 
 def test_a_terminate_request_stops_the_step_at_the_next_partition_without_a_retry(
-    data_dir, instance, monkeypatch
+    data_dir, instance, monkeypatch, tmp_path
 ):
     monkeypatch.setenv("VVV_SOURCE_RETRY_DELAY_SECONDS", "5")  # a retry would wait 5-15 s
-    result = _run(FlakyMarket(scale="tiny", stop_after=1), instance)
+    market = FlakyMarket(scale="tiny", stop_after=1, fetch_log=str(tmp_path / "fetches"))
+    result = _run(market, instance)
     assert not result.success
-    assert FETCHES == ["14:00"]  # the request came during the first hour: nothing after it
+    assert market.fetches() == ["14:00"]  # the request came during the first hour: nothing after
     assert _events(result, dg.DagsterEventType.STEP_UP_FOR_RETRY) == []
     assert _events(result, dg.DagsterEventType.STEP_RESTARTED) == []
     (failure,) = _events(result, dg.DagsterEventType.STEP_FAILURE)
