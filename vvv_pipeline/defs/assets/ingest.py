@@ -83,8 +83,11 @@ class Prepared:
     """A partition fetched and validated, ready to be quarantined and stored."""
 
     validation: PartitionValidation
-    spent: dict[str, FetchStats]
     extra: dict[str, dg.MetadataValue]
+    metadata: dict[str, dg.MetadataValue]
+    """The stored frame's own metadata (:func:`stored_metadata`), built where it was prepared."""
+    gx_rows: pd.DataFrame | None
+    """The rows the great-expectations suite sees of it (:func:`gx_sample`), or None (off)."""
 
 
 @dataclass
@@ -104,18 +107,13 @@ class Ingested:
         key: str,
         stored: pd.DataFrame,
         validation: PartitionValidation,
-        spent: dict[str, FetchStats] | None = None,
+        metadata: dict[str, dg.MetadataValue],
     ) -> None:
-        """Record a stored partition; ``spent``: what each real provider spent fetching it."""
+        """Record a stored partition with its :func:`stored_metadata`."""
         self.rows[key] = len(stored)
         self.rejected[key] = len(validation.rejected)
         self.outcomes[key] = validation.outcomes
-        meta = frame_metadata(stored)
-        # the DuckDB IO manager records the whole output's length under this key; per partition
-        meta["dagster/partition_row_count"] = dg.MetadataValue.int(len(stored))
-        meta["rejected_rows"] = dg.MetadataValue.int(len(validation.rejected))
-        meta.update(provider_metadata(spent or {}))
-        self.partition_metadata[key] = meta
+        self.partition_metadata[key] = metadata
 
     def attach_expectations(self, run: ExpectationsRun) -> None:
         """Fold the run's great-expectations result into every partition's tier-4 outcome."""
@@ -131,6 +129,19 @@ class Ingested:
         if self.oi_cadence_seconds is not None:
             meta["oi_cadence_seconds"] = dg.MetadataValue.int(self.oi_cadence_seconds)
         return meta
+
+
+def stored_metadata(
+    stored: pd.DataFrame, validation: PartitionValidation, spent: dict[str, FetchStats]
+) -> dict[str, dg.MetadataValue]:
+    """A stored partition's own metadata: its frame's, its rejected rows and what each real
+    provider spent fetching it."""
+    meta = frame_metadata(stored)
+    # the DuckDB IO manager records the whole output's length under this key; per partition
+    meta["dagster/partition_row_count"] = dg.MetadataValue.int(len(stored))
+    meta["rejected_rows"] = dg.MetadataValue.int(len(validation.rejected))
+    meta.update(provider_metadata(spent))
+    return meta
 
 
 def provider_metadata(stats: dict[str, FetchStats]) -> dict[str, dg.MetadataValue]:
@@ -204,7 +215,10 @@ def ingest(
         validation = validate_partition(
             frame, source, window, symbols, oi_cadence_seconds=oi_cadence
         )
-        return Prepared(validation, spent, extra)
+        clean = validation.clean
+        gx_rows = gx_sample(clean, len(keys)) if validation_config.great_expectations else None
+        metadata = stored_metadata(clean, validation, spent)
+        return Prepared(validation, extra, metadata, gx_rows)
 
     def where(first: Prepared) -> Where:
         rows = len(first.validation.clean) + len(first.validation.rejected)
@@ -213,7 +227,7 @@ def ingest(
 
     for done, (key, prepared) in enumerate(first_then_ahead(keys, prepare, where), start=1):
         stop_if_requested()
-        validation, spent, extra = prepared.validation, prepared.spent, prepared.extra
+        validation, extra = prepared.validation, prepared.extra
         quarantine.replace_partition(
             source, key, validation.rejected, validation.rejected_rules, context.run.run_id
         )
@@ -221,10 +235,10 @@ def ingest(
             kept.append(key)  # nothing passed: the stored version stays (see assets.kept)
         else:
             store(key, validation.clean)
-        ingested.add(key, validation.clean, validation, spent)
-        ingested.partition_metadata[key].update(extra)
-        if validation_config.great_expectations:
-            gx_rows.append(gx_sample(validation.clean, len(keys)))
+        ingested.add(key, validation.clean, validation, prepared.metadata)
+        ingested.partition_metadata[key].update(extra)  # a stream's finalization figures
+        if prepared.gx_rows is not None:
+            gx_rows.append(prepared.gx_rows)
         if validation.rejected.shape[0]:
             context.log.warning(
                 f"{source} {key}: {len(validation.rejected)} rows rejected to quarantine "
