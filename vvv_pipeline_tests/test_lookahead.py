@@ -106,6 +106,31 @@ def test_an_interrupt_reaches_a_caller_waiting_for_the_next_item():
     release.set()
 
 
+def test_an_interrupt_reaches_a_caller_waiting_for_a_forked_item_and_the_child_is_killed(
+    tmp_path,
+):
+    pid_file = tmp_path / "child.pid"
+
+    def compute(item: int) -> int:
+        if item == 2:
+            written = pid_file.with_suffix(".tmp")
+            written.write_text(str(os.getpid()))
+            written.rename(pid_file)
+            time.sleep(60)  # a partition that takes long to prepare
+        return item
+
+    began = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        for _ in ahead([1, 2], compute, "process"):
+            while not pid_file.exists():  # the child is inside item 2
+                time.sleep(0.01)
+            # a cancelled run, as in the command: it lands while the caller waits for item 2
+            threading.Timer(0.2, _thread.interrupt_main).start()
+    assert time.perf_counter() - began < 10  # not the child's 60 s
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(int(pid_file.read_text()), 0)
+
+
 def test_the_process_exits_without_waiting_for_an_abandoned_item():
     """A cancelled run's process must not linger while a fetch it no longer wants retries."""
     script = (
