@@ -88,17 +88,27 @@ def stream_forked(
     function: Callable[[Part], Result], parts: Sequence[Part]
 ) -> Iterator[tuple[Part, Result]]:
     """``(part, function(part))`` for each part in order, every result computed in one forked
-    child while this process handles the ones before it.
+    child while this process handles the ones before it (:func:`forked_stream`, entered on the
+    first ``next``)."""
+    with forked_stream(function, parts) as results:
+        yield from results
+
+
+@contextlib.contextmanager
+def forked_stream(
+    function: Callable[[Part], Result], parts: Sequence[Part]
+) -> Iterator[Iterator[tuple[Part, Result]]]:
+    """A child that starts computing ``parts`` in order as the block is entered; the block
+    iterates ``(part, function(part))``.
 
     The child runs one part ahead of the caller, no more: it computes part k+1 once the caller
-    has taken part k. A part whose function raised raises when the
-    caller reaches it, after every earlier part was yielded; the child stops there. When the
-    caller stops early (an error, a closed generator), the child is killed. Without fork, every
-    part is computed here, one after another.
+    has taken part k. A part whose function raised raises when the caller reaches it, after
+    every earlier part was yielded; the child stops there. When the block is left (done, an
+    error, a closed generator around it), the child is killed if it still runs. Without fork,
+    every part is computed here, one after another, as the block iterates.
     """
     if not FORK_AVAILABLE:
-        for part in parts:
-            yield part, function(part)
+        yield ((part, function(part)) for part in parts)
         return
     context = multiprocessing.get_context("fork")
     here, there = context.Pipe(duplex=True)
@@ -106,12 +116,16 @@ def stream_forked(
     child.daemon = True  # never outlives this process
     child.start()
     there.close()  # the child holds the only other end: EOF when it dies
-    try:
+
+    def results() -> Iterator[tuple[Part, Result]]:
         for index, part in enumerate(parts):
             result = _receive(part, child, here)
             if index + 1 < len(parts):
                 _grant_next(here)
             yield part, result
+
+    try:
+        yield results()
     finally:
         if child.is_alive():
             child.kill()

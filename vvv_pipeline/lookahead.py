@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, TimeoutError
 from typing import Literal, TypeVar
 
-from vvv_pipeline.forked import POLL_SECONDS, stream_forked
+from vvv_pipeline.forked import POLL_SECONDS, forked_stream, stream_forked
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -49,7 +49,39 @@ def ahead(
     if where == "process":
         yield from stream_forked(compute, items)
         return
-    pending = _started(compute, items[0])
+    yield from _threaded(items, compute, _started(compute, items[0]))
+
+
+def ahead_of_first(
+    items: Sequence[Item],
+    compute: Callable[[Item], Result],
+    decide: Callable[[Result], Where],
+) -> Iterator[tuple[Item, Result]]:
+    """As :func:`ahead`, with the first item computed here and ``decide(first result)`` saying
+    where the others are: the second is under way before the first is handed over."""
+    if not items:
+        return
+    first = compute(items[0])
+    where = decide(first)
+    rest = items[1:]
+    if where == "off" or not rest:
+        yield items[0], first
+        yield from ahead(rest, compute, "off")
+    elif where == "process":
+        with forked_stream(compute, rest) as results:
+            yield items[0], first
+            yield from results
+    else:
+        pending = _started(compute, rest[0])
+        yield items[0], first
+        yield from _threaded(rest, compute, pending)
+
+
+def _threaded(
+    items: Sequence[Item], compute: Callable[[Item], Result], pending: Future[Result]
+) -> Iterator[tuple[Item, Result]]:
+    """Each item with its result, ``pending`` being the first's, the next started in a thread
+    as each one is handed over."""
     for index, item in enumerate(items):
         result = _wait(pending)
         if index + 1 < len(items):

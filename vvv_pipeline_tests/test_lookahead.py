@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from vvv_pipeline.lookahead import ahead
+from vvv_pipeline.lookahead import ahead, ahead_of_first
 
 
 def test_results_come_in_order_and_the_next_is_prepared_meanwhile():
@@ -150,3 +150,52 @@ def test_the_process_exits_without_waiting_for_an_abandoned_item():
     done = subprocess.run([sys.executable, "-c", script], timeout=30, check=False)
     assert done.returncode == 0
     assert time.perf_counter() - began < 10
+
+
+@pytest.mark.parametrize("where", ["thread", "process", "off"])
+def test_the_first_item_is_computed_here_and_decides_where_the_rest_are(where, tmp_path):
+    decided: list[int] = []
+
+    def compute(item: int) -> tuple[int, int]:
+        (tmp_path / str(item)).write_text("")
+        return os.getpid(), item * 10
+
+    def decide(first: tuple[int, int]) -> str:
+        decided.append(first[1])
+        return where
+
+    seen = []
+    for item, (pid, result) in ahead_of_first([1, 2, 3], compute, decide):
+        if item == 1 and where != "off":
+            # the second is under way before the first is handed back
+            deadline = time.perf_counter() + 10
+            while not (tmp_path / "2").exists() and time.perf_counter() < deadline:
+                time.sleep(0.01)
+            assert (tmp_path / "2").exists()
+        seen.append((item, result, pid))
+    assert [(item, result) for item, result, _pid in seen] == [(1, 10), (2, 20), (3, 30)]
+    assert decided == [10]  # once, from the first result
+    assert seen[0][2] == os.getpid()  # the first is computed here
+    others = {pid for _item, _result, pid in seen[1:]}
+    assert (os.getpid() in others) == (where != "process")
+    assert list(ahead_of_first([], compute, decide)) == []
+
+
+def test_stopping_after_the_first_item_kills_the_forked_rest(tmp_path):
+    pid_file = tmp_path / "child.pid"
+
+    def compute(item: int) -> int:
+        if item == 2:
+            written = pid_file.with_suffix(".tmp")
+            written.write_text(str(os.getpid()))
+            written.rename(pid_file)
+            time.sleep(60)
+        return item
+
+    stream = ahead_of_first([1, 2, 3], compute, lambda _first: "process")
+    assert next(stream) == (1, 1)
+    while not pid_file.exists():  # the child is inside item 2 while the caller holds item 1
+        time.sleep(0.01)
+    stream.close()  # the caller stops there (a stop request, an error)
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)

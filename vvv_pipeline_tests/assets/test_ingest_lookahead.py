@@ -10,11 +10,7 @@ import pytest
 
 from vvv_pipeline import settings
 from vvv_pipeline.defs.assets import ingest
-from vvv_pipeline.defs.assets.ingest import (
-    PROCESS_BELOW_ROWS,
-    first_then_ahead,
-    lookahead_where,
-)
+from vvv_pipeline.defs.assets.ingest import PROCESS_BELOW_ROWS, lookahead_where
 from vvv_pipeline_tests.assets.test_derived import _run
 from vvv_pipeline_tests.assets.test_event_bars_and_tiers import _hours
 from vvv_pipeline_tests.assets.test_tick_cache_runs import (
@@ -37,24 +33,6 @@ def test_auto_forks_only_for_the_simulated_markets_small_partitions():
     assert lookahead_where("off", "simulated", True, small) == "off"
     # a stream's finalization prunes the stream's store as it fetches: in turn, whatever is set
     assert lookahead_where("auto", "simulated", False, small) == "off"
-
-
-def test_the_first_partition_is_prepared_here_and_decides_where_the_rest_are():
-    prepared: list[str] = []
-    decided: list[str] = []
-
-    def prepare(key: str) -> str:
-        prepared.append(key)
-        return key.upper()
-
-    def where(first: str) -> str:
-        decided.append(first)
-        return "off"
-
-    got = list(first_then_ahead(["a", "b", "c"], prepare, where))
-    assert got == [("a", "A"), ("b", "B"), ("c", "C")]
-    assert prepared == ["a", "b", "c"] and decided == ["A"]  # decided once, from the first
-    assert list(first_then_ahead([], prepare, where)) == []
 
 
 def _build(root: Path, where: str, instance, monkeypatch: pytest.MonkeyPatch):

@@ -11,7 +11,7 @@ forked process (the simulated market) or a thread (live providers) (:mod:`vvv_pi
 ``VVV_INGEST_LOOKAHEAD``); the order of the writes and of any error is a plain loop's.
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import dagster as dg
@@ -26,7 +26,7 @@ from vvv_pipeline.defs.assets.ui_metadata import frame_metadata, partition_rows_
 from vvv_pipeline.defs.cancellation import stop_if_requested
 from vvv_pipeline.defs.partitions import window_utc
 from vvv_pipeline.defs.resources import MarketData, Validation
-from vvv_pipeline.lookahead import Where, ahead
+from vvv_pipeline.lookahead import Where, ahead_of_first
 from vvv_pipeline.providers.base import Source
 from vvv_pipeline.providers.live.http import FetchStats
 from vvv_pipeline.universe import Universe
@@ -225,7 +225,7 @@ def ingest(
         setting = settings.current().ingest_lookahead
         return lookahead_where(setting, market.provider, fetch is None, rows)
 
-    for done, (key, prepared) in enumerate(first_then_ahead(keys, prepare, where), start=1):
+    for done, (key, prepared) in enumerate(ahead_of_first(keys, prepare, where), start=1):
         stop_if_requested()
         validation, extra = prepared.validation, prepared.extra
         quarantine.replace_partition(
@@ -261,19 +261,6 @@ hours of crypto trades go faster in a process, where their per-partition Python 
 building, pandera's machinery) no longer shares the GIL with the writes; 200,000-row sessions
 and 450,000-row heavy hours go faster in a thread, whose numpy work already runs beside the
 writes without handing megabytes over a pipe."""
-
-
-def first_then_ahead(
-    keys: Sequence[str], prepare: Callable[[str], Prepared], where: Callable[[Prepared], Where]
-) -> Iterator[tuple[str, Prepared]]:
-    """Each key with its prepared partition, in order: the first prepared here, the rest ahead
-    of the caller where ``where`` says given the first (its size decides between a process and
-    a thread)."""
-    if not keys:
-        return
-    first = prepare(keys[0])
-    yield keys[0], first
-    yield from ahead(keys[1:], prepare, where(first))
 
 
 def lookahead_where(
