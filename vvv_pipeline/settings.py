@@ -157,12 +157,13 @@ class Settings(BaseSettings):
         description="where a source's range run fetches and validates the next partition while "
         "the current one is quarantined, stored and recorded (two partitions in memory at "
         "most): `auto` decides from the range's first partition, in a forked process when the "
-        "provider is the simulated market and the partition has under 50,000 rows (small "
-        "partitions' fetch and validation are Python work, which the other core then does), "
-        "else in a thread (large partitions' numpy work already runs beside the writes; live "
-        "providers wait on the network and keep their sessions, rate limits and counters in "
-        "the run's process); `thread` always in a thread; `off` one partition after the "
-        "other; see "
+        "provider is the simulated market and the partition is a tick source's (stored in "
+        "ArcticDB) with under 50,000 rows (small partitions' fetch and validation are Python "
+        "work, which the other core then does), else in a thread (large partitions' numpy "
+        "work already runs beside the writes; a warehouse source's loop has little to "
+        "overlap; live providers wait on the network and keep their sessions, rate limits and "
+        "counters in the run's process); `thread` always in a thread; `off` one partition "
+        "after the other; see "
         "[Storage](storage.md#the-next-partition-meanwhile)",
     )
     # partitions

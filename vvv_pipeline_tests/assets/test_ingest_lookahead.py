@@ -24,15 +24,16 @@ RUN_NAMED = ("snapshot", "read_as_of_this_run", "storage")
 """Metadata naming the run's snapshot (its run ID) or the store's folder."""
 
 
-def test_auto_forks_only_for_the_simulated_markets_small_partitions():
+def test_auto_forks_only_for_the_simulated_markets_small_tick_partitions():
     small, large = PROCESS_BELOW_ROWS - 1, PROCESS_BELOW_ROWS
-    assert lookahead_where("auto", "simulated", True, small) == "process"
-    assert lookahead_where("auto", "simulated", True, large) == "thread"
-    assert lookahead_where("auto", "live", True, small) == "thread"  # sessions stay here
-    assert lookahead_where("thread", "simulated", True, small) == "thread"
-    assert lookahead_where("off", "simulated", True, small) == "off"
+    assert lookahead_where("auto", "simulated", True, True, small) == "process"
+    assert lookahead_where("auto", "simulated", True, True, large) == "thread"
+    assert lookahead_where("auto", "simulated", True, False, small) == "thread"  # warehouse
+    assert lookahead_where("auto", "live", True, True, small) == "thread"  # sessions stay here
+    assert lookahead_where("thread", "simulated", True, True, small) == "thread"
+    assert lookahead_where("off", "simulated", True, True, small) == "off"
     # a stream's finalization prunes the stream's store as it fetches: in turn, whatever is set
-    assert lookahead_where("auto", "simulated", False, small) == "off"
+    assert lookahead_where("auto", "simulated", False, True, small) == "off"
 
 
 def _build(root: Path, where: str, instance, monkeypatch: pytest.MonkeyPatch):

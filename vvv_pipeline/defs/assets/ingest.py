@@ -223,7 +223,8 @@ def ingest(
     def where(first: Prepared) -> Where:
         rows = len(first.validation.clean) + len(first.validation.rejected)
         setting = settings.current().ingest_lookahead
-        return lookahead_where(setting, market.provider, fetch is None, rows)
+        tick_scale = spec.arctic_prefix is not None
+        return lookahead_where(setting, market.provider, fetch is None, tick_scale, rows)
 
     for done, (key, prepared) in enumerate(ahead_of_first(keys, prepare, where), start=1):
         stop_if_requested()
@@ -255,26 +256,29 @@ def ingest(
 
 
 PROCESS_BELOW_ROWS = 50_000
-"""Partitions smaller than this are prepared ahead in a forked process by ``auto``; larger ones
-in a thread. Measured (``benchmarks/bench_ingest_lookahead.py``, BENCHMARKS.md): 9,000-row
-hours of crypto trades go faster in a process, where their per-partition Python work (frame
-building, pandera's machinery) no longer shares the GIL with the writes; 200,000-row sessions
-and 450,000-row heavy hours go faster in a thread, whose numpy work already runs beside the
-writes without handing megabytes over a pipe."""
+"""Tick partitions smaller than this are prepared ahead in a forked process by ``auto``; larger
+ones in a thread. Measured (``benchmarks/bench_ingest_lookahead.py``, BENCHMARKS.md): 9,000-row
+hours of crypto trades go faster in a process, where their preparation's Python work (frame
+building, pandera's machinery) no longer shares the GIL with the ArcticDB writes and records;
+200,000-row sessions and 450,000-row heavy hours are no faster, their numpy work already runs
+beside the writes in a thread."""
 
 
 def lookahead_where(
-    setting: str, provider: str, provider_fetches: bool, partition_rows: int
+    setting: str, provider: str, provider_fetches: bool, tick_scale: bool, partition_rows: int
 ) -> Where:
     """Where the next partition is prepared (``VVV_INGEST_LOOKAHEAD``). ``auto`` forks for the
-    simulated market's small partitions (:data:`PROCESS_BELOW_ROWS`), whose fetch and
-    validation are computation; a live provider's fetch waits on the network and keeps its
-    sessions, rate limits and counters in this process, so it stays in a thread. A stream's
-    finalization (``provider_fetches`` False) also prunes the stream's store, so its partitions
-    are done one after the other."""
+    simulated market's small tick partitions (:data:`PROCESS_BELOW_ROWS`), whose fetch and
+    validation are computation while this process writes each to ArcticDB. A warehouse source
+    only collects its frames here, so a fork (a fixed cost: copying this process's page tables,
+    then copy-on-write faults) would have nothing to overlap; a live provider's fetch waits on
+    the network and keeps its sessions, rate limits and counters in this process. Those stay in
+    a thread. A stream's finalization (``provider_fetches`` False) also prunes the stream's
+    store, so its partitions are done one after the other."""
     if setting == "off" or not provider_fetches:
         return "off"
-    if setting == "auto" and provider == "simulated" and partition_rows < PROCESS_BELOW_ROWS:
+    small = partition_rows < PROCESS_BELOW_ROWS
+    if setting == "auto" and provider == "simulated" and tick_scale and small:
         return "process"
     return "thread"
 
