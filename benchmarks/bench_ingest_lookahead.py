@@ -1,14 +1,18 @@
-"""A source step alone, with the next partition prepared in a forked process, in a thread, and
-not ahead at all (``VVV_INGEST_LOOKAHEAD`` auto, thread, off).
+"""Source steps alone, with the next partition prepared as ``auto`` decides, always in a forked
+process, in a thread, and not ahead at all (``VVV_INGEST_LOOKAHEAD`` auto, process, thread,
+off).
 
 Run from the repository root:
 
     python benchmarks/bench_ingest_lookahead.py                       # equity ticks, 20 sessions
     python benchmarks/bench_ingest_lookahead.py --sessions 5 --rounds 2
     python benchmarks/bench_ingest_lookahead.py --hourly 120          # the main command's hours
+    python benchmarks/bench_ingest_lookahead.py --sessions 20 --assets darkpool_prints \
+        options_flow daily_ohlcv                                      # warehouse sources
 
 With ``--sessions``, materializes ``equity_ticks`` alone (fetch from the simulated market, four
-validation tiers, quarantine, ArcticDB) over the sessions up to 2025-11-21 in one run; with
+validation tiers, quarantine, ArcticDB), or the session sources named by ``--assets``, over
+the sessions up to 2025-11-21 in one run; with
 ``--hourly H``, the main command's hourly job (``crypto_trades`` and ``crypto_open_interest``)
 over the H UTC hours up to 2025-11-26 04:00. Each run goes through a fresh on-disk instance and
 data directory, the cases alternating in this one process (great-expectations off unless
@@ -33,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
-CASES = ("auto", "thread", "off")
+CASES = ("auto", "process", "thread", "off")
 LAST_HOUR = pd.Timestamp("2025-11-26 04:00", tz="UTC")
 
 
@@ -68,6 +72,7 @@ def main() -> None:
     parser.add_argument("--hourly", type=int, default=0, help="UTC hours of the hourly job")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--gx", action="store_true", help="run the great-expectations suites")
+    parser.add_argument("--assets", nargs="+", default=["equity_ticks"], help="session sources")
     args = parser.parse_args()
     os.environ["VVV_GX"] = "1" if args.gx else "0"
     from bench_backfill import session_keys
@@ -78,9 +83,9 @@ def main() -> None:
         assets, keys = ["crypto_trades", "crypto_open_interest"], hour_keys(args.hourly)
         what = f"{len(keys)} hours, 2 sources"
     else:
-        assets, keys = ["equity_ticks"], session_keys(args.sessions, "2025-11-21")
+        assets, keys = args.assets, session_keys(args.sessions, "2025-11-21")
         os.environ["VVV_SESSIONS_START"] = min(keys[0], settings.default("sessions_start"))
-        what = f"{len(keys)} sessions"
+        what = f"{len(keys)} sessions, {', '.join(assets)}"
     materialize(assets, keys[:2])  # warm-up
     seconds: dict[str, list[float]] = {case: [] for case in CASES}
     for _ in range(args.rounds):

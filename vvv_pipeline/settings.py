@@ -152,7 +152,7 @@ class Settings(BaseSettings):
         "side; 2 uses both cores of a small machine, 1 computes in the run's process only; see "
         "[Storage](storage.md#both-cores-for-the-derived-assets)",
     )
-    ingest_lookahead: Literal["auto", "thread", "off"] = Field(
+    ingest_lookahead: Literal["auto", "process", "thread", "off"] = Field(
         default="auto",
         description="where a source's range run fetches and validates the next partition while "
         "the current one is quarantined, stored and recorded (two partitions in memory at "
@@ -162,8 +162,9 @@ class Settings(BaseSettings):
         "work, which the other core then does), else in a thread (large partitions' numpy "
         "work already runs beside the writes; a warehouse source's loop has little to "
         "overlap; live providers wait on the network and keep their sessions, rate limits and "
-        "counters in the run's process); `thread` always in a thread; `off` one partition "
-        "after the other; see "
+        "counters in the run's process); `process` in a forked process for every source of "
+        "the simulated market (live providers stay in a thread); `thread` always in a thread; "
+        "`off` one partition after the other; see "
         "[Storage](storage.md#the-next-partition-meanwhile)",
     )
     # partitions

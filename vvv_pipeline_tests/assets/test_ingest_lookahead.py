@@ -31,6 +31,8 @@ def test_auto_forks_only_for_the_simulated_markets_small_tick_partitions():
     assert lookahead_where("auto", "simulated", True, False, small) == "thread"  # warehouse
     assert lookahead_where("auto", "live", True, True, small) == "thread"  # sessions stay here
     assert lookahead_where("thread", "simulated", True, True, small) == "thread"
+    assert lookahead_where("process", "simulated", True, False, large) == "process"
+    assert lookahead_where("process", "live", True, True, small) == "thread"
     assert lookahead_where("off", "simulated", True, True, small) == "off"
     # a stream's finalization prunes the stream's store as it fetches: in turn, whatever is set
     assert lookahead_where("auto", "simulated", False, True, small) == "off"

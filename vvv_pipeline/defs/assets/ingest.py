@@ -274,11 +274,13 @@ def lookahead_where(
     then copy-on-write faults) would have nothing to overlap; a live provider's fetch waits on
     the network and keeps its sessions, rate limits and counters in this process. Those stay in
     a thread. A stream's finalization (``provider_fetches`` False) also prunes the stream's
-    store, so its partitions are done one after the other."""
+    store, so its partitions are done one after the other. ``process`` forks for every source
+    of the simulated market (what ``auto`` declines, measured)."""
     if setting == "off" or not provider_fetches:
         return "off"
-    small = partition_rows < PROCESS_BELOW_ROWS
-    if setting == "auto" and provider == "simulated" and tick_scale and small:
+    if provider != "simulated" or setting == "thread":
+        return "thread"
+    if setting == "process" or (tick_scale and partition_rows < PROCESS_BELOW_ROWS):
         return "process"
     return "thread"
 
