@@ -35,6 +35,14 @@ Result = TypeVar("Result")
 
 FORK_AVAILABLE = "fork" in multiprocessing.get_all_start_methods()
 
+
+def can_fork() -> bool:
+    """Whether this process may start forked children: the platform forks, and this process is
+    not a daemonic one (a Celery worker's prefork pool process is, and multiprocessing refuses
+    children there). Where it may not, everything is computed here, one part after another."""
+    return FORK_AVAILABLE and not multiprocessing.current_process().daemon
+
+
 POLL_SECONDS = 0.1
 """How often a parent waiting for a child's result wakes: an interrupt aimed at it
 (``_thread.interrupt_main``, a cancelled run) is only seen between waits."""
@@ -50,10 +58,10 @@ def map_forked(
     """``[function(part) for part in parts]``, the parts after the first in forked children.
 
     At most ``workers`` processes run at once (this one included): with more parts than that,
-    the parts are computed in rounds. ``workers`` 1, a single part, or a platform without fork
-    computes everything here, one part after another.
+    the parts are computed in rounds. ``workers`` 1, a single part, or a process that cannot
+    fork (:func:`can_fork`) computes everything here, one part after another.
     """
-    if workers <= 1 or len(parts) <= 1 or not FORK_AVAILABLE:
+    if workers <= 1 or len(parts) <= 1 or not can_fork():
         return [function(part) for part in parts]
     results: list[Result] = []
     for first in range(0, len(parts), workers):
@@ -104,10 +112,11 @@ def forked_stream(
     The child runs one part ahead of the caller, no more: it computes part k+1 once the caller
     has taken part k. A part whose function raised raises when the caller reaches it, after
     every earlier part was yielded; the child stops there. When the block is left (done, an
-    error, a closed generator around it), the child is killed if it still runs. Without fork,
-    every part is computed here, one after another, as the block iterates.
+    error, a closed generator around it), the child is killed if it still runs. In a process
+    that cannot fork (:func:`can_fork`), every part is computed here, one after another, as the
+    block iterates.
     """
-    if not FORK_AVAILABLE:
+    if not can_fork():
         yield ((part, function(part)) for part in parts)
         return
     context = multiprocessing.get_context("fork")

@@ -4,6 +4,7 @@ result in order (``stream_forked``)."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import time
@@ -191,3 +192,31 @@ def test_a_caller_that_stops_early_leaves_no_child(tmp_path):
     assert time.perf_counter() - started < 10  # not the child's 60 s
     with pytest.raises(ProcessLookupError):
         os.kill(int(pid_file.read_text()), 0)
+
+
+def _inside_a_daemonic_process(results) -> None:
+    try:
+        results.put(
+            (
+                map_forked(_pid_and_square, [1, 2, 3], workers=2),
+                list(stream_forked(_pid_and_square, [4, 5])),
+                os.getpid(),
+            )
+        )
+    except BaseException as error:  # reported to the test, which fails naming it
+        results.put(repr(error))
+
+
+def test_a_daemonic_process_computes_every_part_itself():
+    """A Celery worker's prefork pool process is daemonic, and multiprocessing refuses it
+    children: the parts are computed there, one after another, instead of failing the step."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    worker = context.Process(target=_inside_a_daemonic_process, args=(results,), daemon=True)
+    worker.start()
+    got = results.get(timeout=30)
+    worker.join(30)
+    assert not isinstance(got, str), got
+    mapped, streamed, pid = got
+    assert mapped == [(pid, 1), (pid, 4), (pid, 9)]
+    assert streamed == [(4, (pid, 16)), (5, (pid, 25))]
