@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -89,7 +90,18 @@ def test_stopping_early_does_not_wait_for_the_item_in_preparation():
     release.set()
 
 
-def test_an_interrupt_reaches_a_caller_waiting_for_the_next_item():
+@pytest.fixture
+def python_handles_sigint():
+    """``interrupt_main`` raises KeyboardInterrupt only while Python's own SIGINT handler is
+    installed; a process started with SIGINT ignored (a background job of a shell without job
+    control) keeps it ignored, and the interrupt would do nothing. The command's runs are
+    interrupted under Dagster's handler, which it installs for each run."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_an_interrupt_reaches_a_caller_waiting_for_the_next_item(python_handles_sigint):
     release = threading.Event()
 
     def compute(item: int) -> int:
@@ -107,7 +119,7 @@ def test_an_interrupt_reaches_a_caller_waiting_for_the_next_item():
 
 
 def test_an_interrupt_reaches_a_caller_waiting_for_a_forked_item_and_the_child_is_killed(
-    tmp_path,
+    tmp_path, python_handles_sigint
 ):
     pid_file = tmp_path / "child.pid"
 
