@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -39,11 +38,15 @@ def _draw(folder: Path, workers: str, monkeypatch: pytest.MonkeyPatch) -> list:
 
     monkeypatch.setattr(reports, "write_daily_report", writing)
     logged: list[str] = []
-    context = SimpleNamespace(log=SimpleNamespace(info=logged.append))
     pages = _pages(folder)
-    summaries = {day: f"summary of {day}" for day in DAYS}
-    written = reports.drawn(context, pages, summaries, "daily report")
-    assert pages == {}  # handed over: the next round gathers its own
+    gathered: list[str] = []
+
+    def gather(key: str) -> tuple[dict, str]:
+        gathered.append(key)
+        return pages[key], f"summary of {key}"
+
+    written = reports.drawn(DAYS, gather, logged.append, "daily report")
+    assert gathered == DAYS  # each page's inputs gathered once, in order
     drawing_pids += [int(Path(f"{path}.pid").read_text()) for _day, path, _s in written]
     assert logged == [f"daily report {day}: {folder / f'{day}.html'}" for day in DAYS]
     return written, drawing_pids

@@ -7,8 +7,9 @@ A partition is fetched in full before anything of it is written, so a fetch that
 leaves that partition's stored rows (and its quarantine) as they were. Open interest is judged
 on the grid of the provider that served it, whose cadence the materialization records.
 While one partition is quarantined, stored and recorded, the next is fetched and validated in a
-forked process (the simulated market) or a thread (live providers) (:mod:`vvv_pipeline.lookahead`,
-``VVV_INGEST_LOOKAHEAD``); the order of the writes and of any error is a plain loop's.
+forked process (the simulated market's small tick partitions) or a thread (the others)
+(:mod:`vvv_pipeline.lookahead`, ``VVV_INGEST_LOOKAHEAD``); the order of the writes and of any
+error is a plain loop's.
 """
 
 from collections.abc import Callable, Sequence
@@ -83,9 +84,9 @@ class Prepared:
     """A partition fetched and validated, ready to be quarantined and stored."""
 
     validation: PartitionValidation
-    extra: dict[str, dg.MetadataValue]
     metadata: dict[str, dg.MetadataValue]
-    """The stored frame's own metadata (:func:`stored_metadata`), built where it was prepared."""
+    """The stored frame's own metadata (:func:`stored_metadata`, then a stream finalization's
+    figures), built where it was prepared."""
     gx_rows: pd.DataFrame | None
     """The rows the great-expectations suite sees of it (:func:`gx_sample`), or None (off)."""
 
@@ -217,8 +218,8 @@ def ingest(
         )
         clean = validation.clean
         gx_rows = gx_sample(clean, len(keys)) if validation_config.great_expectations else None
-        metadata = stored_metadata(clean, validation, spent)
-        return Prepared(validation, extra, metadata, gx_rows)
+        metadata = stored_metadata(clean, validation, spent) | extra
+        return Prepared(validation, metadata, gx_rows)
 
     def where(first: Prepared) -> Where:
         rows = len(first.validation.clean) + len(first.validation.rejected)
@@ -228,7 +229,7 @@ def ingest(
 
     for done, (key, prepared) in enumerate(ahead_of_first(keys, prepare, where), start=1):
         stop_if_requested()
-        validation, extra = prepared.validation, prepared.extra
+        validation = prepared.validation
         quarantine.replace_partition(
             source, key, validation.rejected, validation.rejected_rules, context.run.run_id
         )
@@ -237,7 +238,6 @@ def ingest(
         else:
             store(key, validation.clean)
         ingested.add(key, validation.clean, validation, prepared.metadata)
-        ingested.partition_metadata[key].update(extra)  # a stream's finalization figures
         if prepared.gx_rows is not None:
             gx_rows.append(prepared.gx_rows)
         if validation.rejected.shape[0]:

@@ -7,6 +7,7 @@ a markdown summary in the metadata so the UI shows the gist without opening it. 
 each session's materialization links its own page and summary, not the range's last.
 """
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +110,8 @@ def daily_report(
     symbols = list(universe.load().equities)
     derived = DerivedStore(arctic.uri)
     folder = reports_dir() / "daily"
-    written: list[tuple[str, Path, str]] = []
-    pages: dict[str, dict[str, Any]] = {}
-    summaries: dict[str, str] = {}
-    for key in context.partition_keys:
+
+    def gather(key: str) -> Page:
         window = partition_window(context.assets_def.partitions_def, key)
         signals = read_days(derived, SIGNALS, symbols, *window)
         tiers = latest_tier_results(context.instance, SESSION_SOURCES, key)
@@ -129,7 +128,7 @@ def daily_report(
                 columns="key", errors="ignore"
             )
         )
-        pages[key] = {
+        page = {
             "path": folder / f"{key}.html",
             "session": key,
             "bars": read_bars(derived, symbols, DISPLAY_FREQ, *window),
@@ -146,36 +145,44 @@ def daily_report(
             "zones": read_days(derived, ZONES, symbols, *window),
         }
         today = history[history["date"] == pd.Timestamp(key)] if len(history) else history
-        summaries[key] = report_summary_markdown(
+        summary = report_summary_markdown(
             key,
             symbols,
             signals=signals,
             tier_results=tiers,
             portfolio=today.iloc[-1] if len(today) else None,
         )
-        if len(pages) == settings.current().derive_workers or key == context.partition_keys[-1]:
-            written += drawn(context, pages, summaries, "daily report")
-    return pages_written(context, written)
+        return page, summary
+
+    return pages_written(
+        context, drawn(context.partition_keys, gather, context.log.info, "daily report")
+    )
+
+
+Page = tuple[dict[str, Any], str]
+"""A partition's page: :func:`write_daily_report`'s arguments, and the summary's markdown."""
 
 
 def drawn(
-    context: dg.AssetExecutionContext,
-    pages: dict[str, dict[str, Any]],
-    summaries: dict[str, str],
-    what: str,
+    keys: Sequence[str], gather: Callable[[str], Page], log: Callable[[str], object], what: str
 ) -> list[tuple[str, Path, str]]:
-    """Draw and write the gathered ``pages`` (each page's :func:`write_daily_report` arguments by
-    partition key), side by side in forked processes (``VVV_DERIVE_WORKERS``: Plotly's figure
-    building is the page's cost, and pages are independent), then empty ``pages``: each
-    partition's (key, path, summary)."""
-    keys = list(pages)
-    paths = map_forked(
-        lambda key: write_daily_report(**pages[key]), keys, settings.current().derive_workers
-    )
-    pages.clear()
-    for key, path in zip(keys, paths, strict=True):
-        context.log.info(f"{what} {key}: {path}")
-    return [(key, path, summaries[key]) for key, path in zip(keys, paths, strict=True)]
+    """Each partition's (key, path, summary), its page gathered here (the reads, the tier results
+    from the event log) ``VVV_DERIVE_WORKERS`` partitions at a time, then drawn and written side
+    by side in forked processes: Plotly's figure building is a page's cost, and pages are
+    independent."""
+    workers = settings.current().derive_workers
+    written: list[tuple[str, Path, str]] = []
+    for first in range(0, len(keys), workers):
+        group = list(keys[first : first + workers])
+        pages = {key: gather(key) for key in group}
+        # the parts are the keys, so a failure names its partition, not the page's frames
+        paths = map_forked(
+            lambda key, pages=pages: write_daily_report(**pages[key][0]), group, workers
+        )
+        for key, path in zip(group, paths, strict=True):
+            log(f"{what} {key}: {path}")
+            written.append((key, path, pages[key][1]))
+    return written
 
 
 def pages_written(
@@ -240,13 +247,11 @@ def crypto_daily_report(
     pairs = list(universe.load().crypto)
     derived = DerivedStore(arctic.uri)
     folder = reports_dir() / "crypto"
-    written: list[tuple[str, Path, str]] = []
-    pages: dict[str, dict[str, Any]] = {}
-    summaries: dict[str, str] = {}
-    for key in context.partition_keys:
+
+    def gather(key: str) -> Page:
         window = partition_window(context.assets_def.partitions_def, key)
         signals = read_days(derived, SIGNALS, pairs, *window)
-        pages[key] = {
+        page = {
             "path": folder / f"{key}.html",
             "session": key,
             "bars": read_bars(derived, pairs, DISPLAY_FREQ, *window),
@@ -262,12 +267,12 @@ def crypto_daily_report(
             "with_tiers": False,
             "period": "New York day",
         }
-        summaries[key] = report_summary_markdown(
-            key, pairs, signals=signals, title="Crypto daily report"
-        )
-        if len(pages) == settings.current().derive_workers or key == context.partition_keys[-1]:
-            written += drawn(context, pages, summaries, "crypto daily report")
-    return pages_written(context, written)
+        summary = report_summary_markdown(key, pairs, signals=signals, title="Crypto daily report")
+        return page, summary
+
+    return pages_written(
+        context, drawn(context.partition_keys, gather, context.log.info, "crypto daily report")
+    )
 
 
 class CoverageConfig(dg.Config):
