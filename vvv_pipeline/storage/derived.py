@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 import arcticdb as adb
 import pandas as pd
+from arcticdb.version_store.library import DataError
 
 from vvv_pipeline.storage.arctic import library_for, library_lock
 
@@ -53,19 +54,32 @@ class DerivedStore:
         start: pd.Timestamp,
         end: pd.Timestamp,
     ) -> None:
-        """Make each symbol's rows in [start, end) exactly its frame (``ts``-indexed, UTC)."""
+        """Make each symbol's rows in [start, end) exactly its frame (``ts``-indexed, UTC).
+
+        New symbols go in one ``write_batch`` and existing ones in one ``update_batch``
+        (ArcticDB encodes and writes a batch's symbols on its own threads; one call per symbol
+        was about 1.5x slower for a chunk's fifty bar series). Not ``update_batch(upsert=True)``:
+        its upsert of a new symbol has had version-chain bugs in ArcticDB. A symbol ArcticDB
+        refuses raises, naming it (the rest of its batch is written).
+        """
         lib = self.library(library)
         last = end - pd.Timedelta(1, "ns")  # ArcticDB date ranges are inclusive at both ends
         with library_lock(self.uri, library, writing=frames.values()):
+            exists = {symbol: lib.has_symbol(symbol) for symbol in frames}
+            filled = {symbol: frame for symbol, frame in frames.items() if not frame.empty}
+            new = [adb.WritePayload(s, f) for s, f in filled.items() if not exists[s]]
+            updates = [
+                adb.UpdatePayload(s, f, date_range=(start, last))
+                for s, f in filled.items()
+                if exists[s]
+            ]
+            if new:
+                _raise_refused(library, new, lib.write_batch(new), "write")
+            if updates:
+                _raise_refused(library, updates, lib.update_batch(updates), "update")
             for symbol, frame in frames.items():
-                exists = lib.has_symbol(symbol)
-                if frame.empty:
-                    if exists:
-                        lib.delete_data_in_range(symbol, (start, last))
-                elif exists:
-                    lib.update(symbol, frame, date_range=(start, last))
-                else:
-                    lib.write(symbol, frame)
+                if frame.empty and exists[symbol]:
+                    lib.delete_data_in_range(symbol, (start, last))
 
     def snapshot(self, libraries: Sequence[str], name: str) -> str | None:
         """Snapshot every library holding data (same name in each); None when all are empty.
@@ -113,6 +127,12 @@ class DerivedStore:
 def _utc(value: pd.Timestamp | str) -> pd.Timestamp:
     stamp = pd.Timestamp(value)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _raise_refused(library: str, payloads: Sequence, results: Sequence, what: str) -> None:
+    for payload, item in zip(payloads, results, strict=True):
+        if isinstance(item, DataError):
+            raise RuntimeError(f"ArcticDB {what} of {payload.symbol!r} in {library} failed: {item}")
 
 
 def _live_symbols(lib: adb.library.Library) -> list[str]:
