@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, TextIO
 import dagster as dg
 
 from vvv_pipeline import settings
+from vvv_pipeline.long_lived import freeze_imported
 
 if TYPE_CHECKING:
     from vvv_pipeline.cli.follow import RunOutcome
@@ -100,6 +101,7 @@ def open_workspace(
             code_server_log_level="WARNING",
         ) as process_context:
             helper.join()
+            freeze_imported()  # the preloads are done and no run has started
             yield process_context.create_request_context()
     finally:
         helper.join()

@@ -21,6 +21,7 @@ from vvv_pipeline.defs.executors import executor_from_env, with_executor_from_en
 from vvv_pipeline.defs.jobs import JOBS
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile, Validation, market_from_env
 from vvv_pipeline.defs.warehouse_io_manager import WarehouseIOManager
+from vvv_pipeline.long_lived import freeze_imported
 
 
 def build_resources() -> dict[str, object]:
@@ -66,6 +67,7 @@ def build_definitions(resources: dict[str, object] | None = None) -> dg.Definiti
 
 
 defs = build_definitions()
+freeze_imported()  # see vvv_pipeline.long_lived: what a run worker imported, out of full GCs
 
 
 def job_from_env(job_name: str) -> dg.JobDefinition:
