@@ -148,22 +148,33 @@ def rolling_correlation(a: pd.Series, b: pd.Series, window: int = CORRELATION_WI
 def as_of_grid(samples: pd.DataFrame, column: str, freq: str) -> pd.DataFrame:
     """One symbol's ``column`` per venue on a ``freq`` grid: each venue's last sample at or
     before each grid point's end, carried forward, absent before its first sample."""
+    return as_of_grids(samples, [column], freq)[column]
+
+
+def as_of_grids(
+    samples: pd.DataFrame, columns: Sequence[str], freq: str
+) -> dict[str, pd.DataFrame]:
+    """:func:`as_of_grid` of each of ``columns``, from one grouping of the samples."""
     if samples.empty:
-        return pd.DataFrame()
+        return {column: pd.DataFrame() for column in columns}
     step = pd.Timedelta(freq)
     bucket = samples["ts"].dt.floor(freq).rename("_bucket")
     # groupby-last then unstack: what pivot_table(aggfunc="last") computes, without its
-    # general machinery (it was a fifth of the asset's time)
-    table = (
-        samples[column]
+    # general machinery (it was a fifth of the asset's time); last() skips missing values
+    # column by column, so the columns grouped together are each what they are alone
+    last = (
+        samples[list(columns)]
         .groupby([bucket, samples["venue"]], observed=True, sort=True)
         .last()
         .unstack("venue")
     )
-    full = pd.date_range(table.index.min(), table.index.max(), freq=step, name="ts")
-    table = table.reindex(full).ffill()
-    table.columns = [str(c) for c in table.columns]
-    return table
+    full = pd.date_range(last.index.min(), last.index.max(), freq=step, name="ts")
+    tables = {}
+    for column in columns:
+        table = last[column].reindex(full).ffill()
+        table.columns = [str(c) for c in table.columns]
+        tables[column] = table
+    return tables
 
 
 def aggregate_open_interest(samples: pd.DataFrame, freq: str = MINUTE) -> pd.DataFrame:
@@ -171,9 +182,12 @@ def aggregate_open_interest(samples: pd.DataFrame, freq: str = MINUTE) -> pd.Dat
     spread of the marks (:data:`AGGREGATE_COLUMNS`)."""
     frames = []
     for symbol, rows in _by_symbol(samples):
-        amount = as_of_grid(rows, "open_interest", freq)
-        value = as_of_grid(rows, "open_interest_value", freq)
-        mark = as_of_grid(rows, "mark_price", freq)
+        grids = as_of_grids(rows, ["open_interest", "open_interest_value", "mark_price"], freq)
+        amount, value, mark = (
+            grids["open_interest"],
+            grids["open_interest_value"],
+            grids["mark_price"],
+        )
         share = shares(value)
         out = pd.DataFrame(
             {
@@ -210,9 +224,8 @@ def cross_venue_days(
 
 
 def _one_day(rows: pd.DataFrame, grid: str, max_lag: int) -> tuple[dict, list[dict]]:
-    value = as_of_grid(rows, "open_interest_value", MINUTE)
-    amount = as_of_grid(rows, "open_interest", MINUTE)
-    marks = as_of_grid(rows, "mark_price", MINUTE)
+    grids = as_of_grids(rows, ["open_interest_value", "open_interest", "mark_price"], MINUTE)
+    value, amount, marks = grids["open_interest_value"], grids["open_interest"], grids["mark_price"]
     fine = as_of_grid(rows, "mark_price", _finest(rows, grid))
     names = [v for v in _ordered(value.columns)]
     reference = str(value.mean().idxmax())
