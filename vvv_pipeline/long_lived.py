@@ -2,9 +2,9 @@
 
 Once Dagster, pandas, ArcticDB, the code location and great-expectations are imported, a process
 of this pipeline tracks about half a million objects that live as long as it does (modules,
-classes, functions, the definitions). Every full collection walks all of them (about 0.2 s each,
-ten in the main command), and writes to each one's header as it goes: in a forked child (the
-next partition's, a derived chunk's part, a report page) that copies every parent page it walks.
+classes, functions, the definitions). Every full collection walks all of them (0.2 to 0.4 s
+each here) and writes to each one's header as it goes, which in a forked child (the next
+partition's, a derived chunk's part, a report page) copies every parent page it walks.
 ``gc.freeze()`` moves them to the permanent generation, which collections skip.
 
 Freeze only where imports are done and no run's data is alive yet: the cycle collector never
