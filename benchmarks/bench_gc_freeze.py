@@ -5,13 +5,15 @@ Run from the repository root:
 
     python benchmarks/bench_gc_freeze.py                  # 3 rounds, both orders
     python benchmarks/bench_gc_freeze.py --rounds 2
+    python benchmarks/bench_gc_freeze.py --rounds 1 --log-level DEBUG   # more events, more objects
 
 Each case runs in its own Python process: it imports the definitions (which freeze what they
 imported) and great-expectations (as ``vvv-pipeline run`` preloads it), then either freezes
 again (``frozen``, what the command does once its preloads are done) or unfreezes everything
 (``unfrozen``, the code before). It then executes ``hourly_sources_job`` over the main command's
 120 UTC hours and ``calendar_day_sources_job`` over its five New York days in one fresh on-disk
-instance and data directory, with the in-process executor, as the command does. Printed per run:
+instance and data directory, with the in-process executor and Dagster's console log at
+``--log-level`` (WARNING, the command's default), as the command does. Printed per run:
 each job's wall seconds and the garbage collector's collections and seconds per generation (from
 ``gc.callbacks``, so the time of the passes themselves, not what their page writes cost the
 forked children). Rounds alternate the order of the cases (frozen first, then unfrozen first).
@@ -59,7 +61,7 @@ class CollectionTimes:
             self.seconds[generation] += time.perf_counter() - self._began
 
 
-def run_child(case: str) -> None:
+def run_child(case: str, log_level: str) -> None:
     import dagster as dg
 
     from vvv_pipeline.defs.definitions import build_definitions
@@ -78,7 +80,7 @@ def run_child(case: str) -> None:
         os.environ["VVV_DATA_DIR"] = f"{folder}/data"
         defs = build_definitions()
         home = write_home(Path(folder) / "dagster_home")
-        quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        console = {"loggers": {"console": {"config": {"log_level": log_level}}}}
         with dg.DagsterInstance.from_config(str(home)) as instance:
             for name, first, last in JOBS:
                 job = dg.define_asset_job(
@@ -90,7 +92,7 @@ def run_child(case: str) -> None:
                 tags = dict(zip(RANGE_TAGS, (first, last), strict=True))
                 began = time.perf_counter()
                 assert job.execute_in_process(
-                    instance=instance, tags=tags, run_config=quiet
+                    instance=instance, tags=tags, run_config=console
                 ).success
                 seconds[name] = time.perf_counter() - began
     print(
@@ -106,10 +108,9 @@ def run_child(case: str) -> None:
     )
 
 
-def child(case: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", case], capture_output=True, text=True, check=False
-    )
+def child(case: str, log_level: str) -> dict:
+    argv = [sys.executable, __file__, "--child", case, "--log-level", log_level]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"case {case} failed:\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -118,16 +119,17 @@ def child(case: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each order")
+    parser.add_argument("--log-level", default="WARNING", choices=("WARNING", "INFO", "DEBUG"))
     parser.add_argument("--child", choices=CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        run_child(args.child)
+        run_child(args.child, args.log_level)
         return
     totals: dict[str, list[float]] = {case: [] for case in CASES}
     for order in (CASES, CASES[::-1]):
         for _ in range(args.rounds):
             for case in order:
-                result = child(case)
+                result = child(case, args.log_level)
                 total = sum(result["seconds"].values())
                 totals[case].append(total)
                 jobs = " / ".join(f"{s:.2f}" for s in result["seconds"].values())

@@ -17,8 +17,6 @@ from __future__ import annotations
 import gc
 
 
-def freeze_imported() -> int:
-    """Move every object the collector tracks now to the permanent generation; how many are
-    frozen in all."""
+def freeze_imported() -> None:
+    """Move every object the collector tracks now to the permanent generation."""
     gc.freeze()
-    return gc.get_freeze_count()

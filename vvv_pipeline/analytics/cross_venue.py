@@ -145,6 +145,10 @@ def rolling_correlation(a: pd.Series, b: pd.Series, window: int = CORRELATION_WI
     return a.rolling(window, min_periods=max(3, window // 2)).corr(b)
 
 
+GRIDDED = ("open_interest", "open_interest_value", "mark_price")
+"""The venue columns put on the as-of grid together, in this order."""
+
+
 def as_of_grid(samples: pd.DataFrame, column: str, freq: str) -> pd.DataFrame:
     """One symbol's ``column`` per venue on a ``freq`` grid: each venue's last sample at or
     before each grid point's end, carried forward, absent before its first sample."""
@@ -154,7 +158,8 @@ def as_of_grid(samples: pd.DataFrame, column: str, freq: str) -> pd.DataFrame:
 def as_of_grids(
     samples: pd.DataFrame, columns: Sequence[str], freq: str
 ) -> dict[str, pd.DataFrame]:
-    """:func:`as_of_grid` of each of ``columns``, from one grouping of the samples."""
+    """:func:`as_of_grid` of each of ``columns`` (in their order), from one grouping of the
+    samples."""
     if samples.empty:
         return {column: pd.DataFrame() for column in columns}
     step = pd.Timedelta(freq)
@@ -182,12 +187,7 @@ def aggregate_open_interest(samples: pd.DataFrame, freq: str = MINUTE) -> pd.Dat
     spread of the marks (:data:`AGGREGATE_COLUMNS`)."""
     frames = []
     for symbol, rows in _by_symbol(samples):
-        grids = as_of_grids(rows, ["open_interest", "open_interest_value", "mark_price"], freq)
-        amount, value, mark = (
-            grids["open_interest"],
-            grids["open_interest_value"],
-            grids["mark_price"],
-        )
+        amount, value, mark = as_of_grids(rows, GRIDDED, freq).values()
         share = shares(value)
         out = pd.DataFrame(
             {
@@ -224,8 +224,7 @@ def cross_venue_days(
 
 
 def _one_day(rows: pd.DataFrame, grid: str, max_lag: int) -> tuple[dict, list[dict]]:
-    grids = as_of_grids(rows, ["open_interest_value", "open_interest", "mark_price"], MINUTE)
-    value, amount, marks = grids["open_interest_value"], grids["open_interest"], grids["mark_price"]
+    amount, value, marks = as_of_grids(rows, GRIDDED, MINUTE).values()
     fine = as_of_grid(rows, "mark_price", _finest(rows, grid))
     names = [v for v in _ordered(value.columns)]
     reference = str(value.mean().idxmax())

@@ -138,6 +138,19 @@ def library_lock(
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def raise_refused(
+    what: str,
+    payloads: Sequence[adb.WritePayload | adb.UpdatePayload],
+    results: Sequence,
+    where: str,
+) -> None:
+    """Raise for the first symbol of a batch that ArcticDB refused (its batch calls return a
+    ``DataError`` in that symbol's place instead of raising), naming it and ``where``."""
+    for payload, item in zip(payloads, results, strict=True):
+        if isinstance(item, DataError):
+            raise RuntimeError(f"ArcticDB {what} of {payload.symbol!r} in {where} failed: {item}")
+
+
 PRUNED_READ_RETRIES = 3
 
 
@@ -211,11 +224,8 @@ class ArcticStore:
         written: list[PartitionWrite] = []
         with library_lock(self.uri, library, writing=(payload.data for payload in payloads)):
             results = lib.write_batch(payloads, prune_previous_versions=True) if payloads else []
+            raise_refused("write", payloads, results, self.uri)
             for sym, payload, item in zip(filled, payloads, results, strict=True):
-                if isinstance(item, DataError):
-                    raise RuntimeError(
-                        f"ArcticDB write of {names[sym]!r} in {self.uri} failed: {item}"
-                    )
                 written.append(PartitionWrite(names[sym], len(frames[sym]), item.version))
                 # ``payload.data``: the ts-indexed frame exactly as ArcticDB was given it
                 TICK_CACHE.put((self.uri, library, names[sym]), _stored_version(item), payload.data)
