@@ -1,6 +1,6 @@
-"""Source steps alone, with the next partition prepared as ``auto`` decides, always in a forked
-process, in a thread, and not ahead at all (``VVV_INGEST_LOOKAHEAD`` auto, process, thread,
-off).
+"""Source steps alone, with the next partitions prepared as ``auto`` decides, always in forked
+processes, in a thread, and not ahead at all (``VVV_INGEST_LOOKAHEAD`` auto, process, thread,
+off); ``auto1`` is ``auto`` with one forked process (``VVV_INGEST_PROCESSES=1``, two as shipped).
 
 Run from the repository root:
 
@@ -9,6 +9,7 @@ Run from the repository root:
     python benchmarks/bench_ingest_lookahead.py --hourly 120          # the main command's hours
     python benchmarks/bench_ingest_lookahead.py --sessions 20 --assets darkpool_prints \
         options_flow daily_ohlcv                                      # warehouse sources
+    python benchmarks/bench_ingest_lookahead.py --cases auto auto1 thread   # some cases only
 
 With ``--sessions``, materializes ``equity_ticks`` alone (fetch from the simulated market, four
 validation tiers, quarantine, ArcticDB), or the session sources named by ``--assets``, over
@@ -17,7 +18,7 @@ the sessions up to 2025-11-21 in one run; with
 over the H UTC hours up to 2025-11-26 04:00. Each run goes through a fresh on-disk instance and
 data directory, the cases alternating in this one process (great-expectations off unless
 ``--gx``; one untimed warm-up run first). Prints each run's wall seconds, the medians and their
-ratios to ``auto``.
+ratios to the first case's.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
-CASES = ("auto", "process", "thread", "off")
+CASES = ("auto", "auto1", "process", "thread", "off")
 LAST_HOUR = pd.Timestamp("2025-11-26 04:00", tz="UTC")
 
 
@@ -73,6 +74,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--gx", action="store_true", help="run the great-expectations suites")
     parser.add_argument("--assets", nargs="+", default=["equity_ticks"], help="session sources")
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
     args = parser.parse_args()
     os.environ["VVV_GX"] = "1" if args.gx else "0"
     from bench_backfill import session_keys
@@ -87,16 +89,17 @@ def main() -> None:
         os.environ["VVV_SESSIONS_START"] = min(keys[0], settings.default("sessions_start"))
         what = f"{len(keys)} sessions, {', '.join(assets)}"
     materialize(assets, keys[:2])  # warm-up
-    seconds: dict[str, list[float]] = {case: [] for case in CASES}
+    seconds: dict[str, list[float]] = {case: [] for case in args.cases}
     for _ in range(args.rounds):
-        for case in CASES:
-            os.environ["VVV_INGEST_LOOKAHEAD"] = case
+        for case in args.cases:
+            os.environ["VVV_INGEST_LOOKAHEAD"] = "auto" if case == "auto1" else case
+            os.environ["VVV_INGEST_PROCESSES"] = "1" if case == "auto1" else "2"
             seconds[case].append(materialize(assets, keys))
-            print(f"  {case:>6}: {seconds[case][-1]:6.2f} s", flush=True)
+            print(f"  {case:>7}: {seconds[case][-1]:6.2f} s", flush=True)
     medians = {case: statistics.median(values) for case, values in seconds.items()}
     for case, median in medians.items():
-        ratio = median / medians["auto"]
-        print(f"median {case:>6}: {median:6.2f} s ({what}), {ratio:.2f}x auto's time")
+        ratio = median / medians[args.cases[0]]
+        print(f"median {case:>7}: {median:6.2f} s ({what}), {ratio:.2f}x {args.cases[0]}'s time")
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ pickle); a child that dies without answering (killed, out of memory) makes the p
 :class:`ForkedPartError`, naming the part and the child's exit code. If the parent's own part
 raises (a cancelled run included), the children are killed before the error leaves.
 
-:func:`stream_forked` is the other shape: one child computes every part in order and hands each
-result back as it is done, while the parent handles the previous one (a producer one step ahead).
+:func:`stream_forked` is the other shape: one child (or a few, taking the parts in turn)
+computes the parts in order and hands each result back as it is done, while the parent handles
+the previous one (producers one step ahead).
 """
 
 from __future__ import annotations
@@ -93,53 +94,63 @@ def _round(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[Re
 
 
 def stream_forked(
-    function: Callable[[Part], Result], parts: Sequence[Part]
+    function: Callable[[Part], Result], parts: Sequence[Part], children: int = 1
 ) -> Iterator[tuple[Part, Result]]:
-    """``(part, function(part))`` for each part in order, every result computed in one forked
-    child while this process handles the ones before it (:func:`forked_stream`, entered on the
-    first ``next``)."""
-    with forked_stream(function, parts) as results:
+    """``(part, function(part))`` for each part in order, every result computed in forked
+    children while this process handles the ones before it (:func:`forked_stream`, entered on
+    the first ``next``)."""
+    with forked_stream(function, parts, children) as results:
         yield from results
 
 
 @contextlib.contextmanager
 def forked_stream(
-    function: Callable[[Part], Result], parts: Sequence[Part]
+    function: Callable[[Part], Result], parts: Sequence[Part], children: int = 1
 ) -> Iterator[Iterator[tuple[Part, Result]]]:
-    """A child that starts computing ``parts`` in order as the block is entered; the block
-    iterates ``(part, function(part))``.
+    """``children`` forked processes that start computing ``parts`` as the block is entered;
+    the block iterates ``(part, function(part))`` in the parts' order.
 
-    The child runs one part ahead of the caller, no more: it computes part k+1 once the caller
-    has taken part k. A part whose function raised raises when the caller reaches it, after
-    every earlier part was yielded; the child stops there. When the block is left (done, an
-    error, a closed generator around it), the child is killed if it still runs. In a process
-    that cannot fork (:func:`can_fork`), every part is computed here, one after another, as the
-    block iterates.
+    The parts are dealt in turn: child ``c`` computes parts ``c``, ``c + children``, ... in
+    order, each one ahead of the caller, no more: it computes its next part once the caller has
+    taken its previous one. So at most ``children`` results wait for the caller, and with two
+    children two parts are computed side by side while the caller handles a third. A part whose
+    function raised raises when the caller reaches it, after every earlier part was yielded; its
+    child stops there. When the block is left (done, an error, a closed generator around it),
+    the children still running are killed. In a process that cannot fork (:func:`can_fork`),
+    every part is computed here, one after another, as the block iterates.
     """
     if not can_fork():
         yield ((part, function(part)) for part in parts)
         return
     context = multiprocessing.get_context("fork")
-    here, there = context.Pipe(duplex=True)
-    child = context.Process(target=_compute_all_and_send, args=(function, parts, there))
-    child.daemon = True  # never outlives this process
-    child.start()
-    there.close()  # the child holds the only other end: EOF when it dies
-
-    def results() -> Iterator[tuple[Part, Result]]:
-        for index, part in enumerate(parts):
-            result = _receive(part, child, here)
-            if index + 1 < len(parts):
-                _grant_next(here)
-            yield part, result
-
+    count = max(1, min(children, len(parts)))
+    started: list[tuple[multiprocessing.Process, Connection]] = []
     try:
+        for first in range(count):
+            here, there = context.Pipe(duplex=True)
+            child = context.Process(
+                target=_compute_all_and_send, args=(function, parts[first::count], there)
+            )
+            child.daemon = True  # never outlives this process
+            child.start()
+            there.close()  # the child holds the only other end: EOF when it dies
+            started.append((child, here))
+
+        def results() -> Iterator[tuple[Part, Result]]:
+            for index, part in enumerate(parts):
+                child, here = started[index % count]
+                result = _receive(part, child, here)
+                if index + count < len(parts):
+                    _grant_next(here)
+                yield part, result
+
         yield results()
     finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        here.close()
+        for child, here in started:
+            if child.is_alive():
+                child.kill()
+            child.join()
+            here.close()
 
 
 def _grant_next(here: Connection) -> None:

@@ -6,9 +6,10 @@ round trips release the GIL, so partition k+1 is fetched while partition k is st
 recorded. Work that computes (the simulated market's frames, the validation tiers' pandas and
 pandera calls) holds the GIL for most of its time, so a thread only interleaves it with the
 caller's; a forked process (:func:`vvv_pipeline.forked.stream_forked`) computes it on the other
-core, and each result comes back pickled. Either way one item is prepared ahead, never more, so
-at most two partitions are in memory at once (three in the process case while one is handed
-over).
+core, and each result comes back pickled. Several forked processes take the items in turn and
+compute as many side by side, each one ahead of the caller. A thread or one process prepares
+one item ahead, never more, so at most two partitions are in memory at once (three in the
+process case while one is handed over); each further process holds one more.
 
 Order and errors are those of a plain loop: results come back in the items' order, and an item
 whose computation raised raises when the caller reaches it, after every earlier item was
@@ -30,15 +31,20 @@ from vvv_pipeline.forked import POLL_SECONDS, forked_stream, stream_forked
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
-Where = Literal["process", "thread", "off"]
-"""Where the next item is computed: a forked process, a thread, or nowhere ahead (in turn)."""
+Where = Literal["process", "processes", "thread", "off"]
+"""Where the next items are computed: one forked process, several (each taking the items in
+turn, each one ahead), a thread, or nowhere ahead (in turn)."""
 
 
 def ahead(
-    items: Sequence[Item], compute: Callable[[Item], Result], where: Where = "thread"
+    items: Sequence[Item],
+    compute: Callable[[Item], Result],
+    where: Where = "thread",
+    processes: int = 2,
 ) -> Iterator[tuple[Item, Result]]:
-    """``(item, compute(item))`` for each item in order, the next one computed meanwhile
-    ``where`` says; ``off`` (or a single item) computes each in turn, in the caller.
+    """``(item, compute(item))`` for each item in order, the next ones computed meanwhile
+    ``where`` says (``processes``: how many forked processes ``processes`` means); ``off`` (or
+    a single item) computes each in turn, in the caller.
 
     In a process, ``compute`` must be pure (what it changes in its copy of this process is
     lost) and its results and errors must pickle."""
@@ -46,8 +52,8 @@ def ahead(
         for item in items:
             yield item, compute(item)
         return
-    if where == "process":
-        yield from stream_forked(compute, items)
+    if where in ("process", "processes"):
+        yield from stream_forked(compute, items, processes if where == "processes" else 1)
         return
     yield from _threaded(items, compute, _started(compute, items[0]))
 
@@ -56,6 +62,7 @@ def ahead_of_first(
     items: Sequence[Item],
     compute: Callable[[Item], Result],
     decide: Callable[[Result], Where],
+    processes: int = 2,
 ) -> Iterator[tuple[Item, Result]]:
     """As :func:`ahead`, with the first item computed here and ``decide(first result)`` saying
     where the others are: the second is under way before the first is handed over."""
@@ -67,8 +74,8 @@ def ahead_of_first(
     if where == "off" or not rest:
         yield items[0], first
         yield from ahead(rest, compute, "off")
-    elif where == "process":
-        with forked_stream(compute, rest) as results:
+    elif where in ("process", "processes"):
+        with forked_stream(compute, rest, processes if where == "processes" else 1) as results:
             yield items[0], first
             yield from results
     else:

@@ -154,18 +154,30 @@ class Settings(BaseSettings):
     )
     ingest_lookahead: Literal["auto", "process", "thread", "off"] = Field(
         default="auto",
-        description="where a source's range run fetches and validates the next partition while "
-        "the current one is quarantined, stored and recorded (two partitions in memory at "
-        "most): `auto` decides from the range's first partition, in a forked process when the "
-        "provider is the simulated market and the partition is a tick source's (stored in "
-        "ArcticDB) with under 50,000 rows (small partitions' fetch and validation are Python "
-        "work, which the other core then does), else in a thread (large partitions' numpy "
-        "work already runs beside the writes; a warehouse source's loop has little to "
-        "overlap; live providers wait on the network and keep their sessions, rate limits and "
-        "counters in the run's process); `process` in a forked process for every source of "
-        "the simulated market (live providers stay in a thread); `thread` always in a thread; "
+        description="where a source's range run fetches and validates the next partitions while "
+        "the current one is quarantined, stored and recorded: `auto` decides from the range's "
+        "first partition, in forked processes when the provider is the simulated market and the "
+        "partition is a tick source's (stored in ArcticDB) with under 1,000,000 rows (their "
+        "fetch and validation are computation, which the other core then does: one process "
+        "under 50,000 rows, else `VVV_INGEST_PROCESSES`), else in a thread (a heavy session's "
+        "partitions would take gigabytes each in every process; a warehouse source's loop has "
+        "little to overlap; live providers wait "
+        "on the network and keep their sessions, rate limits and counters in the run's "
+        "process); `process` in forked processes for every source of the simulated market "
+        "(live providers stay in a thread); `thread` always in a thread, one partition ahead; "
         "`off` one partition after the other; see "
-        "[Storage](storage.md#the-next-partition-meanwhile)",
+        "[Storage](storage.md#the-next-partitions-meanwhile)",
+    )
+    ingest_processes: int = Field(
+        default=2,
+        ge=1,
+        description="forked processes that prepare a source's next partitions when the "
+        "lookahead forks for partitions of 50,000 rows or more (`VVV_INGEST_LOOKAHEAD`; smaller "
+        "ones are prepared in one): they take the partitions in turn, each one "
+        "ahead of the run's process, so as many partitions are prepared side by side while "
+        "the run's process stores the current one (one partition more in memory per process); "
+        "2 keeps both cores of a small machine busy, 1 prepares one partition at a time; see "
+        "[Storage](storage.md#the-next-partitions-meanwhile)",
     )
     # partitions
     sessions_start: str = Field(

@@ -140,6 +140,44 @@ def test_one_child_streams_every_result_in_order_while_the_caller_handles_the_pr
     assert len({pid for _i, _s, pid in seen}) == 1 and seen[0][2] != os.getpid()
 
 
+def test_two_children_take_the_parts_in_turn_each_one_ahead_and_hand_them_back_in_order(
+    tmp_path,
+):
+    done = tmp_path / "done"
+
+    def part(index: int) -> tuple[int, int]:
+        (done / str(index)).write_text("")
+        return os.getpid(), index * index
+
+    done.mkdir()
+    seen = []
+    for index, (pid, square) in stream_forked(part, [1, 2, 3, 4, 5, 6], children=2):
+        if index == 1:
+            # the caller holds part 1: parts 2 (the other child) and 3 (the first child's next)
+            # are computed meanwhile, and no further
+            deadline = time.perf_counter() + 10
+            while not all((done / n).exists() for n in "23") and time.perf_counter() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.2)
+            assert (done / "2").exists() and (done / "3").exists()
+            assert not (done / "4").exists()
+        seen.append((index, square, pid))
+    assert [(i, square) for i, square, _pid in seen] == [(i, i * i) for i in range(1, 7)]
+    pids = [pid for _i, _s, pid in seen]
+    assert pids[0::2] == [pids[0]] * 3 and pids[1::2] == [pids[1]] * 3  # dealt in turn
+    assert len({*pids, os.getpid()}) == 3
+
+
+def test_with_two_children_an_error_is_raised_at_its_part_and_both_children_end(tmp_path):
+    seen = []
+    with pytest.raises(ValueError, match="no threes"):
+        for index, value in stream_forked(_fails_on_three, [1, 2, 3, 4, 5], children=2):
+            seen.append((index, value))
+    assert seen == [(1, 1), (2, 2)]
+    children = multiprocessing.active_children()
+    assert children == [], children  # killed or ended, and reaped
+
+
 def test_a_streamed_error_is_raised_at_its_part_after_the_earlier_ones_and_ends_the_child():
     seen = []
     with pytest.raises(ValueError, match="no threes") as raised:

@@ -164,7 +164,7 @@ def test_the_process_exits_without_waiting_for_an_abandoned_item():
     assert time.perf_counter() - began < 10
 
 
-@pytest.mark.parametrize("where", ["thread", "process", "off"])
+@pytest.mark.parametrize("where", ["thread", "process", "processes", "off"])
 def test_the_first_item_is_computed_here_and_decides_where_the_rest_are(where, tmp_path):
     decided: list[int] = []
 
@@ -189,7 +189,8 @@ def test_the_first_item_is_computed_here_and_decides_where_the_rest_are(where, t
     assert decided == [10]  # once, from the first result
     assert seen[0][2] == os.getpid()  # the first is computed here
     others = {pid for _item, _result, pid in seen[1:]}
-    assert (os.getpid() in others) == (where != "process")
+    assert (os.getpid() in others) == (where not in ("process", "processes"))
+    assert len(others) == (2 if where == "processes" else 1)  # two children took 2 and 3
     assert list(ahead_of_first([], compute, decide)) == []
 
 

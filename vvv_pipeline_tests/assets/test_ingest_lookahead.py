@@ -1,6 +1,7 @@
-"""Where a source's next partition is prepared (``VVV_INGEST_LOOKAHEAD``) changes nothing that
-is stored or recorded: a range prepared in a forked process, in a thread and one partition after
-the other writes the same libraries, quarantine included, and the same per-partition metadata."""
+"""Where a source's next partitions are prepared (``VVV_INGEST_LOOKAHEAD``,
+``VVV_INGEST_PROCESSES``) changes nothing that is stored or recorded: a range prepared in one
+forked process, in two taking the partitions in turn, in a thread and one partition after the
+other writes the same libraries, quarantine included, and the same per-partition metadata."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ import pytest
 
 from vvv_pipeline import settings
 from vvv_pipeline.defs.assets import ingest
-from vvv_pipeline.defs.assets.ingest import PROCESS_BELOW_ROWS, lookahead_where
+from vvv_pipeline.defs.assets.ingest import (
+    ONE_PROCESS_BELOW_ROWS,
+    PROCESS_BELOW_ROWS,
+    lookahead_where,
+)
 from vvv_pipeline_tests.assets.test_derived import _run
 from vvv_pipeline_tests.assets.test_event_bars_and_tiers import _hours
 from vvv_pipeline_tests.assets.test_tick_cache_runs import (
@@ -24,14 +29,18 @@ RUN_NAMED = ("snapshot", "read_as_of_this_run", "storage")
 """Metadata naming the run's snapshot (its run ID) or the store's folder."""
 
 
-def test_auto_forks_only_for_the_simulated_markets_small_tick_partitions():
-    small, large = PROCESS_BELOW_ROWS - 1, PROCESS_BELOW_ROWS
+def test_auto_forks_only_for_the_simulated_markets_tick_partitions_under_a_million_rows():
+    small, medium = ONE_PROCESS_BELOW_ROWS - 1, ONE_PROCESS_BELOW_ROWS
+    below, large = PROCESS_BELOW_ROWS - 1, PROCESS_BELOW_ROWS
     assert lookahead_where("auto", "simulated", True, True, small) == "process"
+    assert lookahead_where("auto", "simulated", True, True, medium) == "processes"
+    assert lookahead_where("auto", "simulated", True, True, below) == "processes"
     assert lookahead_where("auto", "simulated", True, True, large) == "thread"
     assert lookahead_where("auto", "simulated", True, False, small) == "thread"  # warehouse
     assert lookahead_where("auto", "live", True, True, small) == "thread"  # sessions stay here
     assert lookahead_where("thread", "simulated", True, True, small) == "thread"
-    assert lookahead_where("process", "simulated", True, False, large) == "process"
+    assert lookahead_where("process", "simulated", True, False, small) == "process"
+    assert lookahead_where("process", "simulated", True, False, large) == "processes"
     assert lookahead_where("process", "live", True, True, small) == "thread"
     assert lookahead_where("off", "simulated", True, True, small) == "off"
     # a stream's finalization prunes the stream's store as it fetches: in turn, whatever is set
@@ -67,6 +76,8 @@ def _build(root: Path, where: str, instance, monkeypatch: pytest.MonkeyPatch):
 def test_a_process_a_thread_and_no_lookahead_store_and_record_the_same(
     data_dir, instance, monkeypatch
 ):
+    # tiny partitions: the hours (300 and 2,160 rows) in one process, the sessions (5,000) in two
+    monkeypatch.setattr(ingest, "ONE_PROCESS_BELOW_ROWS", 3_000)
     built = {
         where: _build(data_dir / where, where, instance, monkeypatch)
         for where in ("off", "thread", "auto")
@@ -74,7 +85,7 @@ def test_a_process_a_thread_and_no_lookahead_store_and_record_the_same(
     uri_off, meta_off, chosen_off = built["off"]
     assert chosen_off == ["off"] * 3
     assert built["thread"][2] == ["thread"] * 3
-    assert built["auto"][2] == ["process"] * 3  # tiny partitions: every range forked
+    assert built["auto"][2] == ["process", "process", "processes"]
     hours = 24 * len(CRYPTO_DAYS)  # New York days of 24 hours (no clock change in them)
     assert len(meta_off) == 2 * hours + len(SESSIONS)
     for where in ("thread", "auto"):

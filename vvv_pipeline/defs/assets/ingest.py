@@ -6,10 +6,10 @@ manager. The great-expectations suite sees an evenly spread sample of the run's 
 A partition is fetched in full before anything of it is written, so a fetch that fails
 leaves that partition's stored rows (and its quarantine) as they were. Open interest is judged
 on the grid of the provider that served it, whose cadence the materialization records.
-While one partition is quarantined, stored and recorded, the next is fetched and validated in a
-forked process (the simulated market's small tick partitions) or a thread (the others)
-(:mod:`vvv_pipeline.lookahead`, ``VVV_INGEST_LOOKAHEAD``); the order of the writes and of any
-error is a plain loop's.
+While one partition is quarantined, stored and recorded, the next ones are fetched and validated
+in forked processes (the simulated market's tick partitions under a million rows) or the next
+in a thread (the others) (:mod:`vvv_pipeline.lookahead`, ``VVV_INGEST_LOOKAHEAD``,
+``VVV_INGEST_PROCESSES``); the order of the writes and of any error is a plain loop's.
 """
 
 from collections.abc import Callable, Sequence
@@ -227,7 +227,9 @@ def ingest(
         tick_scale = spec.arctic_prefix is not None
         return lookahead_where(setting, market.provider, fetch is None, tick_scale, rows)
 
-    for done, (key, prepared) in enumerate(ahead_of_first(keys, prepare, where), start=1):
+    processes = settings.current().ingest_processes
+    prepared_ahead = ahead_of_first(keys, prepare, where, processes)
+    for done, (key, prepared) in enumerate(prepared_ahead, start=1):
         stop_if_requested()
         validation = prepared.validation
         quarantine.replace_partition(
@@ -255,33 +257,42 @@ def ingest(
     return ingested
 
 
-PROCESS_BELOW_ROWS = 50_000
-"""Tick partitions smaller than this are prepared ahead in a forked process by ``auto``; larger
-ones in a thread. Measured (``benchmarks/bench_ingest_lookahead.py``, BENCHMARKS.md): 9,000-row
-hours of crypto trades go faster in a process, where their preparation's Python work (frame
-building, pandera's machinery) no longer shares the GIL with the ArcticDB writes and records;
-200,000-row sessions and 450,000-row heavy hours are no faster, their numpy work already runs
-beside the writes in a thread."""
+ONE_PROCESS_BELOW_ROWS = 50_000
+"""Tick partitions smaller than this are prepared ahead in one forked process by ``auto``.
+Measured (``benchmarks/bench_ingest_lookahead.py``, BENCHMARKS.md): 9,000-row hours of crypto
+trades go faster in a process, where their preparation's Python work (frame building, pandera's
+machinery) no longer shares the GIL with the ArcticDB writes and records, than in a thread; a
+second process makes them slower (storing and recording a small partition costs the run's
+process more than preparing it costs a child, so a second child only takes its core)."""
+PROCESS_BELOW_ROWS = 1_000_000
+"""Tick partitions from :data:`ONE_PROCESS_BELOW_ROWS` up to this are prepared ahead by
+``auto`` in ``VVV_INGEST_PROCESSES`` forked processes taking the partitions in turn; larger ones
+in a thread. Measured: 200,000-row sessions and 450,000-row heavy hours go faster in two
+processes, two partitions' fetch and validation side by side while the run's process writes,
+than in one or in a thread. A heavy session (10,000,000 rows, about a gigabyte) stays in a
+thread: each process would hold one more."""
 
 
 def lookahead_where(
     setting: str, provider: str, provider_fetches: bool, tick_scale: bool, partition_rows: int
 ) -> Where:
-    """Where the next partition is prepared (``VVV_INGEST_LOOKAHEAD``). ``auto`` forks for the
-    simulated market's small tick partitions (:data:`PROCESS_BELOW_ROWS`), whose fetch and
+    """Where the next partitions are prepared (``VVV_INGEST_LOOKAHEAD``). ``auto`` forks for
+    the simulated market's tick partitions (:data:`PROCESS_BELOW_ROWS`), whose fetch and
     validation are computation while this process writes each to ArcticDB. A warehouse source
     only collects its frames here, so a fork (a fixed cost: copying this process's page tables,
     then copy-on-write faults) would have nothing to overlap; a live provider's fetch waits on
     the network and keeps its sessions, rate limits and counters in this process. Those stay in
     a thread. A stream's finalization (``provider_fetches`` False) also prunes the stream's
     store, so its partitions are done one after the other. ``process`` forks for every source
-    of the simulated market (what ``auto`` declines, measured)."""
+    of the simulated market (what ``auto`` declines, measured). Forked, a partition of
+    :data:`ONE_PROCESS_BELOW_ROWS` rows or more is prepared in ``VVV_INGEST_PROCESSES``
+    processes (``processes``), a smaller one in one."""
     if setting == "off" or not provider_fetches:
         return "off"
     if provider != "simulated" or setting == "thread":
         return "thread"
     if setting == "process" or (tick_scale and partition_rows < PROCESS_BELOW_ROWS):
-        return "process"
+        return "process" if partition_rows < ONE_PROCESS_BELOW_ROWS else "processes"
     return "thread"
 
 
