@@ -14,7 +14,9 @@ The contract (docs/storage.md, "Tick cache"):
   or a frame never written there can never be served (the entry is dropped, the caller reads
   ArcticDB). The timestamp also tells apart a version number reused after a delete.
 - **Frames as ArcticDB returns them.** A written frame is copied when admitted (the writer's
-  frame may be mutated later) and loses its index frequency, which ArcticDB does not store;
+  frame may be mutated later), unless its writer hands it over (a source's validated
+  partition, never changed after it is stored), and loses its index frequency, which ArcticDB
+  does not store;
   otherwise ArcticDB returns exactly what it was given (values, dtypes, categories, index:
   ``vvv_pipeline_tests/storage/test_tick_cache.py``). Readers never mutate what they are
   served (:func:`~vvv_pipeline.storage.tick_frames.stack_partitions` copies every column).
@@ -71,9 +73,13 @@ def as_read_back(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a frame given to ArcticDB as ArcticDB returns it: values, dtypes, categories
     and index alike, but no index frequency (ArcticDB does not store one)."""
     copy = frame.copy()
-    if isinstance(copy.index, pd.DatetimeIndex) and copy.index.freq is not None:
+    if _has_frequency(copy):
         copy.index = pd.DatetimeIndex(copy.index, freq=None)
     return copy
+
+
+def _has_frequency(frame: pd.DataFrame) -> bool:
+    return isinstance(frame.index, pd.DatetimeIndex) and frame.index.freq is not None
 
 
 def frame_bytes(frame: pd.DataFrame, dtypes: Sequence[object] | None = None) -> int:
@@ -150,8 +156,13 @@ class TickCache:
     ) -> bool:
         """Keep ``frame`` as ``version`` of ``key`` if it fits; an older entry of ``key`` goes
         either way. ``copy``: take a copy (the caller keeps its frame; pass False only for a
-        frame nobody else holds, such as one ArcticDB just returned)."""
+        frame nobody changes any more, such as one ArcticDB just returned or one its writer
+        handed over). A frame kept without a copy is still kept as ArcticDB returns it: an
+        index frequency is dropped on a shallow copy."""
         nbytes = frame_bytes(frame)
+        if not copy and _has_frequency(frame):
+            frame = frame.copy(deep=False)
+            frame.index = pd.DatetimeIndex(frame.index, freq=None)
         with self._lock:
             self._drop(key)
             if not self.active or self._bytes + nbytes > self._cap:
@@ -162,6 +173,13 @@ class TickCache:
             self.stats.admitted += 1
             self.stats.peak_bytes = max(self.stats.peak_bytes, self._bytes)
             return True
+
+    def rows(self, key: Key) -> int | None:
+        """Rows of ``key``'s entry, whether or not it is still ArcticDB's latest version (None:
+        no entry); for planning work, never for serving data."""
+        with self._lock:
+            entry = self._entries.get(key) if self.active else None
+            return None if entry is None else len(entry.frame)
 
     def held(self, uri: str, library: str, names: Sequence[str]) -> list[str]:
         """Which of ``names`` have an entry (whose version the caller must then ask ArcticDB)."""

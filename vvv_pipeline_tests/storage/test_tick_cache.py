@@ -202,6 +202,35 @@ def test_a_written_frame_is_kept_as_written_not_as_the_writer_changes_it_later(t
     assert TICK_CACHE.stats.hits == 1 and (got["price"] >= 100).all()
 
 
+def test_a_handed_over_frame_is_kept_without_a_copy_as_arcticdb_returns_it(tmp_path, scope):
+    store = ArcticStore(f"lmdb://{tmp_path}/arcticdb")
+    frame = _ticks("AAPL", DAYS[0])
+    assert frame.index.freq is not None
+    store.write_partition("equity", DAYS[0], {"AAPL": frame}, handed_over=True)
+    name = partition_symbol("equity", "AAPL", DAYS[0])
+    latest = store.library(TICK_LIBRARY).read_metadata(name)
+    kept = TICK_CACHE.get((store.uri, TICK_LIBRARY, name), (latest.version, latest.timestamp))
+    assert kept is not None and kept.index.freq is None  # dropped, as ArcticDB drops it
+    assert np.shares_memory(kept["price"].to_numpy(), frame["price"].to_numpy())  # no copy
+    stored = store.library(TICK_LIBRARY).read(name).data
+    pd.testing.assert_frame_equal(kept, stored, check_exact=True)
+    assert frame.index.freq is not None  # the writer's frame is left as it was
+
+
+def test_row_counts_come_from_held_frames_and_from_arcticdb_for_the_rest(store, scope):
+    counted = {day: len(SYMBOLS) * 50 for day in DAYS}
+    assert store.partition_rows("equity", SYMBOLS, DAYS) == counted  # all from ArcticDB
+    store.write_partition("equity", DAYS[0], {s: _ticks(s, DAYS[0], rows=70) for s in SYMBOLS})
+    key = (store.uri, TICK_LIBRARY, partition_symbol("equity", "AAPL", DAYS[0]))
+    assert TICK_CACHE.rows(key) == 70
+    assert store.partition_rows("equity", SYMBOLS, DAYS) == {DAYS[0]: 140, DAYS[1]: 100}
+    with TICK_CACHE.scope(0):  # nested: the entries stay
+        assert TICK_CACHE.rows(key) == 70
+    TICK_CACHE.forget(key)
+    assert TICK_CACHE.rows(key) is None
+    assert store.partition_rows("equity", ["AAPL"], DAYS[:1]) == {DAYS[0]: 70}  # from ArcticDB
+
+
 def test_an_emptied_partition_is_forgotten(store, reads, scope):
     _read(store)
     store.write_partition("equity", DAYS[0], {"AAPL": _ticks("AAPL", DAYS[0]).iloc[:0]})

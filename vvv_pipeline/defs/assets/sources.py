@@ -96,9 +96,10 @@ def _tick_asset(spec: SourceSpec) -> dg.AssetsDefinition:
         arctic_store = arctic.store()
 
         def write(partition_key: str, clean: pd.DataFrame) -> None:
-            # index once, then split into row slices: no copy per instrument
+            # index once, then split into row slices: no copy per instrument; the validated
+            # partition is not changed after it is stored, so the tick cache keeps the slices
             parts = split_by_symbol(ts_indexed(clean), symbols)
-            arctic_store.write_partition(prefix, partition_key, parts)
+            arctic_store.write_partition(prefix, partition_key, parts, handed_over=True)
 
         # opt-in: what a stream settled for a partition is finalized from it (else fetched)
         config = settings.current()
