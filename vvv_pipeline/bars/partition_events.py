@@ -59,21 +59,33 @@ def history_thresholds(
     named measure: (thresholds indexed by symbol, the symbols that fell back to their own day).
 
     Symbols without a usable earlier row use their rows inside the window (never later ones).
+    The window's own means are only computed when some symbol of the window lacks a threshold
+    from earlier rows (a backfill's first partitions, a new symbol): otherwise nothing falls
+    back to them.
     """
     start, end = window
     ts = history["ts"]
     prior = history[ts < start]
     own = history[(ts >= start) & (ts < end)]
     prior_means = recent_daily_means(prior, measures, lookback) if len(prior) else None
+    found = {name: _thresholds(prior_means, name, m, divisor) for name, m in measures.items()}
+    own_symbols = set(own["symbol"].astype(str)) if len(own) else set()
+    if all(own_symbols <= set(thresholds.index) for thresholds in found.values()):
+        return {name: _with_fallback(t, t.iloc[:0]) for name, t in found.items()}
     own_means = recent_daily_means(own, measures, lookback) if len(own) else None
-    found = {}
-    for name, measure in measures.items():
-        thresholds = _thresholds(prior_means, name, measure, divisor)
-        fallback = _thresholds(own_means, name, measure, divisor).drop(
-            thresholds.index, errors="ignore"
+    return {
+        name: _with_fallback(
+            thresholds,
+            _thresholds(own_means, name, measures[name], divisor).drop(
+                thresholds.index, errors="ignore"
+            ),
         )
-        found[name] = (pd.concat([thresholds, fallback]).rename("threshold"), fallback.index)
-    return found
+        for name, thresholds in found.items()
+    }
+
+
+def _with_fallback(thresholds: pd.Series, fallback: pd.Series) -> tuple[pd.Series, pd.Index]:
+    return pd.concat([thresholds, fallback]).rename("threshold"), fallback.index
 
 
 def _thresholds(

@@ -68,3 +68,37 @@ def test_one_grouping_for_all_measures_gives_each_measures_own_thresholds(seed):
             assert got.to_dict() == want.to_dict(), (seed, day, kind)
             assert (got.to_numpy() == want.reindex(got.index).to_numpy()).all()
         pd.testing.assert_frame_equal(table, expected, check_exact=True)
+
+
+def test_the_windows_own_means_are_computed_only_when_a_symbol_falls_back(monkeypatch):
+    """Without a symbol that lacks earlier history the window's own rows are not grouped (a
+    backfill's later partitions); with one, they are and it falls back."""
+    from vvv_pipeline.bars import partition_events
+
+    calls: list[int] = []
+    means = partition_events.recent_daily_means
+
+    def counted(history, measures, lookback):
+        calls.append(len(history))
+        return means(history, measures, lookback)
+
+    monkeypatch.setattr(partition_events, "recent_daily_means", counted)
+    days = pd.date_range("2025-09-01", periods=5, freq="D", tz="UTC")
+    history = pd.DataFrame(
+        {
+            "symbol": ["AAA"] * 5 + ["BBB"],
+            "ts": [*days, days[4]],
+            "volume": [100.0, 200.0, 300.0, 400.0, 500.0, 900.0],
+            "vwap": [10.0] * 6,
+            "trade_count": [10, 20, 30, 40, 50, 90],
+        }
+    )
+    window = (days[4], days[4] + pd.Timedelta(days=1))
+    settled = partition_thresholds(history[history["symbol"] == "AAA"], window, 50.0, 20)
+    assert calls == [4]  # AAA's four earlier days only
+    assert settled["volume"].to_dict() == {"AAA": 5.0} and not settled["bootstrapped"].any()
+    calls.clear()
+    table = partition_thresholds(history, window, 50.0, 20)
+    assert calls == [4, 2]  # BBB has no earlier day: the window's own rows are grouped
+    assert table["volume"].to_dict() == {"AAA": 5.0, "BBB": 18.0}
+    assert table["bootstrapped"].to_dict() == {"AAA": False, "BBB": True}

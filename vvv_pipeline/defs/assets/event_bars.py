@@ -92,6 +92,9 @@ def _event_asset(
         store = arctic.store()
         derived = DerivedStore(arctic.uri)
         run_history: list[pd.DataFrame] = []
+        # thresholds of the partitions computed in this process (those a forked process
+        # computed are recomputed for their metadata)
+        used_thresholds: dict[str, pd.DataFrame] = {}
 
         def compute(chunk: list[str], window) -> dict[str, pd.DataFrame]:
             history = daily_history(derived, symbols, *window)
@@ -106,6 +109,7 @@ def _event_asset(
                     config.divisor,
                     config.lookback_days,
                 )
+                used_thresholds[key] = events.thresholds
                 for kind in KINDS:
                     per_kind[kind].append(events.bars[kind])
             frames: dict[str, pd.DataFrame] = {}
@@ -115,16 +119,18 @@ def _event_asset(
             return frames
 
         def thresholds_metadata(key: str) -> dict[str, dg.MetadataValue]:
-            """The partition's own thresholds, and whether any came from its own day:
-            recomputed from the same daily rows its bars used (one read for the run)."""
-            if not run_history:
-                run_window = keys_window(partitions_def, context.partition_keys)
-                run_history.append(daily_history(derived, symbols, *run_window))
-            start, end = partition_window(partitions_def, key)
-            history = partition_history(run_history[0], start, end)
-            thresholds = partition_thresholds(
-                history, (start, end), config.divisor, config.lookback_days
-            )
+            """The partition's own thresholds, and whether any came from its own day: those
+            its bars used, or recomputed from the same daily rows (one read for the run)."""
+            thresholds = used_thresholds.get(key)
+            if thresholds is None:
+                if not run_history:
+                    run_window = keys_window(partitions_def, context.partition_keys)
+                    run_history.append(daily_history(derived, symbols, *run_window))
+                start, end = partition_window(partitions_def, key)
+                history = partition_history(run_history[0], start, end)
+                thresholds = partition_thresholds(
+                    history, (start, end), config.divisor, config.lookback_days
+                )
             table = thresholds.reset_index()
             return {
                 "thresholds": dg.MetadataValue.md(
