@@ -42,6 +42,10 @@ TICK_PREFIXES = {
 
 _ARCTICS: dict[str, adb.Arctic] = {}
 _ARCTICS_LOCK = threading.Lock()
+_LIBRARIES: dict[tuple[str, str], tuple[adb.Arctic, adb.library.Library]] = {}
+"""(URI, library) -> the ``Arctic`` that opened it and the library: ArcticDB's
+``get_library`` reads the library's configuration from the store on every call (2 to 5 ms), and
+a source's range run asks for its library once per partition."""
 
 LOCAL_LOCK_WAIT_MS = 200
 """ArcticDB's ``StorageLock.WaitMs`` while this process has only local (``lmdb://``) stores.
@@ -93,17 +97,24 @@ def library_for(uri: str, name: str) -> adb.library.Library:
 
     Two processes may both find it missing and both create it; the loser's ``ValueError``
     ("already exists") means the library is there, so it opens the winner's. Creating one writes
-    to the store, so it needs the free-space margin (:func:`ensure_room`) like any write.
+    to the store, so it needs the free-space margin (:func:`ensure_room`) like any write. Once
+    opened, a library is kept for its ``Arctic`` (libraries are never deleted here); a store
+    opened afresh (:func:`arctic_for`) opens its libraries afresh.
     """
     arctic = arctic_for(uri)
+    opened = _LIBRARIES.get((uri, name))
+    if opened is not None and opened[0] is arctic:
+        return opened[1]
     if not arctic.has_library(name):
         ensure_room(uri)
     try:
-        return arctic.get_library(name, create_if_missing=True)
+        library = arctic.get_library(name, create_if_missing=True)
     except ValueError:
         if not arctic.has_library(name):
             raise
-        return arctic.get_library(name)
+        library = arctic.get_library(name)
+    _LIBRARIES[(uri, name)] = (arctic, library)
+    return library
 
 
 @contextmanager

@@ -196,3 +196,25 @@ def test_local_stores_wait_less_for_arcticdb_storage_lock(tmp_path, monkeypatch)
             unset_config_int("StorageLock.WaitMs")
         else:
             set_config_int("StorageLock.WaitMs", previous)
+
+
+def test_a_library_is_opened_once_per_store_and_afresh_with_the_store(tmp_path, monkeypatch):
+    uri = f"lmdb://{tmp_path / 'arctic'}"
+    opened: list[str] = []
+    get_library = arctic.adb.Arctic.get_library
+
+    def counting(self, name, *args, **kwargs):
+        opened.append(name)
+        return get_library(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(arctic.adb.Arctic, "get_library", counting)
+    first = arctic.library_for(uri, "ticks")
+    first.write("a", pd.DataFrame({"x": [1]}, index=pd.DatetimeIndex(["2025-01-02"], name="ts")))
+    assert opened  # created and opened
+    opened.clear()
+    assert arctic.library_for(uri, "ticks") is first
+    assert opened == []  # the second ask read no configuration from the store
+    monkeypatch.setattr(arctic, "_ARCTICS", {})  # the store opened afresh (another process)
+    again = arctic.library_for(uri, "ticks")
+    assert again is not first and opened == ["ticks"]
+    assert again.read("a").data["x"].tolist() == [1]
