@@ -19,6 +19,7 @@ from vvv_pipeline.metadata_tiers.windows import (
     group_codes,
     group_count,
     group_first_last,
+    group_medians,
     group_sum,
     in_window,
     safe_div,
@@ -110,7 +111,7 @@ def _spread_stats(frame: pd.DataFrame, codes: np.ndarray, g: int) -> dict[str, n
     bid, ask = bid[ok], ask[ok]
     bps = (ask - bid) / ((ask + bid) / 2.0) * 1e4
     n = group_count(c, g)
-    median = pd.Series(bps).groupby(c).median().reindex(range(g)).to_numpy()
+    median = group_medians(c, bps, g)
     return {
         "spread_mean_bps": safe_div(group_sum(c, bps, g), n),
         "spread_median_bps": median,

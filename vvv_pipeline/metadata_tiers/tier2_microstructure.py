@@ -27,6 +27,7 @@ from vvv_pipeline.metadata_tiers.windows import (
     day_window,
     group_codes,
     group_count,
+    group_quantiles,
     group_sum,
     in_window,
     safe_div,
@@ -168,7 +169,7 @@ def tier2_microstructure(ticks: pd.DataFrame, source: str, day: DayLike) -> pd.D
     size = frame["size"].to_numpy(dtype=np.float64)
     vwap = safe_div(group_sum(codes, price * size, g), group_sum(codes, size, g))
     roll = roll_spread(price, codes, g)
-    quantiles = pd.Series(size).groupby(codes).quantile(list(QUANTILES)).unstack()
+    quantiles = group_quantiles(codes, size, g, QUANTILES)
 
     out = pd.DataFrame(
         {
@@ -184,9 +185,9 @@ def tier2_microstructure(ticks: pd.DataFrame, source: str, day: DayLike) -> pd.D
             "buy_volume": buy_sum,
             "sell_volume": sell_sum,
             "order_flow_imbalance": order_flow_imbalance(buy_sum, sell_sum),
-            "size_p50": quantiles[QUANTILES[0]].to_numpy(),
-            "size_p90": quantiles[QUANTILES[1]].to_numpy(),
-            "size_p99": quantiles[QUANTILES[2]].to_numpy(),
+            "size_p50": quantiles[:, 0],
+            "size_p90": quantiles[:, 1],
+            "size_p99": quantiles[:, 2],
         }
     )
     return out[list(COLUMNS)]

@@ -117,6 +117,70 @@ def group_first_last(codes: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.n
     return starts, ends
 
 
+def group_quantiles(
+    codes: np.ndarray, values: np.ndarray, n_groups: int, qs: tuple[float, ...]
+) -> np.ndarray:
+    """Per group (rows) and quantile (columns), what
+    ``pd.Series(values).groupby(codes).quantile(qs)`` gives (linear interpolation), to the bit;
+    NaN for a group with no rows.
+
+    pandas sorts every value by (group, value) and then, for each group of ``n`` values and each
+    ``q``, takes ``v[i] + (v[i + 1] - v[i]) * frac`` at ``q * (n - 1) = i + frac`` (``v[i]`` when
+    ``frac`` is 0). The same arithmetic here on each group's own sorted values costs a quarter of
+    its time on a session's 200,000 trades. Values with NaN (which pandas leaves out) go to
+    pandas itself.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full((n_groups, len(qs)), np.nan)
+    if np.isnan(values).any():
+        found = pd.Series(values).groupby(codes).quantile(list(qs)).unstack()
+        out[found.index.to_numpy()] = found.to_numpy()
+        return out
+    if len(codes) and not (np.diff(codes) >= 0).all():
+        order = np.argsort(codes, kind="stable")
+        codes, values = codes[order], values[order]
+    bounds = np.searchsorted(codes, np.arange(n_groups + 1))
+    with np.errstate(invalid="ignore"):  # infinite neighbours interpolate to NaN, as in pandas
+        for group in range(n_groups):
+            lo, hi = bounds[group], bounds[group + 1]
+            if hi == lo:
+                continue
+            ordered = np.sort(values[lo:hi])
+            for column, q in enumerate(qs):
+                position = q * float(hi - lo - 1)
+                index, frac = int(position), position % 1
+                below = ordered[index]
+                step = (ordered[index + 1] - below) * frac if frac != 0.0 else None
+                out[group, column] = below if step is None else below + step
+    return out
+
+
+def group_medians(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, what ``pd.Series(values).groupby(codes).median()`` gives, to the bit: the
+    middle value, or ``(upper + lower) / 2`` of the two middle ones; NaN for a group with no
+    rows. Values with NaN (which pandas leaves out) go to pandas itself."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.full(n_groups, np.nan)
+    if np.isnan(values).any():
+        found = pd.Series(values).groupby(codes).median()
+        out[found.index.to_numpy()] = found.to_numpy()
+        return out
+    if len(codes) and not (np.diff(codes) >= 0).all():
+        order = np.argsort(codes, kind="stable")
+        codes, values = codes[order], values[order]
+    bounds = np.searchsorted(codes, np.arange(n_groups + 1))
+    with np.errstate(invalid="ignore"):  # opposite infinities average to NaN, as in pandas
+        for group in range(n_groups):
+            lo, hi = bounds[group], bounds[group + 1]
+            n = hi - lo
+            if n == 0:
+                continue
+            middle = np.partition(values[lo:hi], [(n - 1) // 2, n // 2])
+            upper = middle[n // 2]
+            out[group] = upper if n % 2 else (upper + middle[n // 2 - 1]) / 2
+    return out
+
+
 def safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den`` with NaN where ``den`` is 0 or NaN."""
     num = np.asarray(num, dtype=np.float64)
