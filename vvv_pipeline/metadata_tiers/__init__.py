@@ -9,13 +9,16 @@
 - Tier 3 (:mod:`~vvv_pipeline.metadata_tiers.tier3_context`): dark-pool share and premium, options
   flow, news sentiment and crypto open-interest change.
 
-Each tier's ``COLUMNS`` maps column -> definition and units; :func:`markdown` renders it.
+Each tier's ``COLUMNS`` maps column -> definition and units; :func:`markdown` renders it. Tiers 1
+and 2 name the tick columns they read (``READS``), so readers of stored ticks copy no others.
 Windows and the ``date`` convention live in :mod:`~vvv_pipeline.metadata_tiers.windows`.
 """
 
 from vvv_pipeline.metadata_tiers.tier1_summary import COLUMNS as TIER1_COLUMNS
+from vvv_pipeline.metadata_tiers.tier1_summary import READS as TIER1_READS
 from vvv_pipeline.metadata_tiers.tier1_summary import tier1_summary
 from vvv_pipeline.metadata_tiers.tier2_microstructure import COLUMNS as TIER2_COLUMNS
+from vvv_pipeline.metadata_tiers.tier2_microstructure import READS as TIER2_READS
 from vvv_pipeline.metadata_tiers.tier2_microstructure import tier2_microstructure
 from vvv_pipeline.metadata_tiers.tier3_context import COLUMNS as TIER3_COLUMNS
 from vvv_pipeline.metadata_tiers.tier3_context import tier3_context
@@ -29,7 +32,9 @@ TIER_COLUMNS: dict[str, dict[str, str]] = {
 
 __all__ = [
     "TIER1_COLUMNS",
+    "TIER1_READS",
     "TIER2_COLUMNS",
+    "TIER2_READS",
     "TIER3_COLUMNS",
     "TIER_COLUMNS",
     "day_window",

@@ -26,6 +26,10 @@ from vvv_pipeline.metadata_tiers.windows import (
     symbol_column,
 )
 
+READS = ("ts", "symbol", "price", "size", "bid", "ask")
+"""The tick columns :func:`tier1_summary` reads (``bid`` and ``ask`` where the source has them):
+a reader of stored ticks for it copies no others."""
+
 COLUMNS: dict[str, str] = {
     "symbol": "instrument symbol (category)",
     "date": "session date (equities) or New York calendar date (crypto), tz-naive midnight",

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from vvv_pipeline.bars import time_bars
+from vvv_pipeline.bars.frames import TICK_ARRAY_COLUMNS
 from vvv_pipeline.metadata_tiers.windows import (
     DayLike,
     as_date,
@@ -35,6 +36,9 @@ from vvv_pipeline.metadata_tiers.windows import (
     symbol_column,
 )
 
+READS = TICK_ARRAY_COLUMNS
+"""The tick columns :func:`tier2_microstructure` reads (its 5-minute bars' and its own): a
+reader of stored ticks for it copies no others."""
 BAR_FREQ = "5min"
 QUANTILES = (0.5, 0.9, 0.99)
 

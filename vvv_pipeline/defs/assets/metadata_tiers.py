@@ -28,7 +28,12 @@ from vvv_pipeline.defs.assets.derive import (
 from vvv_pipeline.defs.assets.frames_io import day_rows_to_series
 from vvv_pipeline.defs.partitions import calendar_day_partitions, session_partitions
 from vvv_pipeline.defs.resources import ArcticDB, UniverseFile
-from vvv_pipeline.metadata_tiers import tier1_summary, tier2_microstructure
+from vvv_pipeline.metadata_tiers import (
+    TIER1_READS,
+    TIER2_READS,
+    tier1_summary,
+    tier2_microstructure,
+)
 from vvv_pipeline.metadata_tiers.tier3_context import tier3_context
 from vvv_pipeline.metadata_tiers.windows import in_window
 from vvv_pipeline.schemas import CRYPTO_OPEN_INTEREST, CRYPTO_TRADES, EQUITY_TICKS
@@ -63,11 +68,19 @@ def _run_days(
 
 
 def _ticks_tier(
-    name: str, crypto: bool, library: str, function: Callable, description: str
+    name: str,
+    crypto: bool,
+    library: str,
+    function: Callable,
+    reads: tuple[str, ...],
+    description: str,
 ) -> dg.AssetsDefinition:
+    """``function`` of each day's ticks, which are read with the ``reads`` columns only."""
     partitions_def = calendar_day_partitions() if crypto else session_partitions()
     deps = [CRYPTO_TRADES_DEP] if crypto else ["equity_ticks"]
     source = "crypto_trades" if crypto else "equity_ticks"
+    schema = CRYPTO_TRADES if crypto else EQUITY_TICKS
+    columns = [column for column in reads if column in schema.names]
 
     @derived_asset(name, partitions_def, deps, "metadata", description, library)
     def _tier(
@@ -78,12 +91,10 @@ def _ticks_tier(
         store = arctic.store()
 
         def day_rows(key: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-            if crypto:
-                trades = store.read_partitions(
-                    TICK_PREFIXES[source], symbols, hours_of(start, end), CRYPTO_TRADES
-                )
-            else:
-                trades = store.read_partitions(TICK_PREFIXES[source], symbols, [key], EQUITY_TICKS)
+            stored = hours_of(start, end) if crypto else [key]
+            trades = store.read_partitions(
+                TICK_PREFIXES[source], symbols, stored, schema, columns=columns
+            )
             return function(trades, source, key)
 
         rows_of, in_memory = tick_reads(store, source, symbols, hourly=crypto)
@@ -104,6 +115,7 @@ equity_metadata_tier1 = _ticks_tier(
     False,
     METADATA_TIER1,
     tier1_summary,
+    TIER1_READS,
     f"Per equity and session: {_T1}. ArcticDB `metadata_tier1`, one symbol per equity.",
 )
 equity_metadata_tier2 = _ticks_tier(
@@ -111,6 +123,7 @@ equity_metadata_tier2 = _ticks_tier(
     False,
     METADATA_TIER2,
     tier2_microstructure,
+    TIER2_READS,
     f"Per equity and session: {_T2}. ArcticDB `metadata_tier2`, one symbol per equity.",
 )
 crypto_metadata_tier1 = _ticks_tier(
@@ -118,6 +131,7 @@ crypto_metadata_tier1 = _ticks_tier(
     True,
     METADATA_TIER1,
     tier1_summary,
+    TIER1_READS,
     f"Per crypto pair and New York day: {_T1}. ArcticDB `metadata_tier1`, one symbol per pair.",
 )
 crypto_metadata_tier2 = _ticks_tier(
@@ -125,6 +139,7 @@ crypto_metadata_tier2 = _ticks_tier(
     True,
     METADATA_TIER2,
     tier2_microstructure,
+    TIER2_READS,
     f"Per crypto pair and New York day: {_T2}. ArcticDB `metadata_tier2`, one symbol per pair.",
 )
 
