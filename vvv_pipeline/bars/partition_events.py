@@ -165,5 +165,7 @@ def _with_threshold(ticks: pd.DataFrame, thresholds: pd.Series) -> pd.DataFrame:
     codes, categories = symbol_codes(ticks["symbol"])
     wanted = set(thresholds.index.astype(str))
     has = np.array([str(name) in wanted for name in categories] + [False])
+    if has[:-1].all() and codes.min() >= 0:  # every symbol has one: no row to look at
+        return ticks
     keep = has[codes]  # code -1 (no symbol) reads the trailing False
     return ticks if bool(keep.all()) else ticks[keep].reset_index(drop=True)
