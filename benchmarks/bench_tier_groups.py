@@ -18,15 +18,17 @@ every way are checked equal first.
 from __future__ import annotations
 
 import argparse
+import importlib
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from timing import call_times  # benchmarks/timing.py, beside this script
 
 from vvv_pipeline.defs.assets.ingest import split_by_symbol
 from vvv_pipeline.defs.partitions import session_partitions, window_utc
@@ -46,8 +48,9 @@ from vvv_pipeline.universe import load_universe
 from vvv_pipeline.validation.gate import validate_partition
 
 SESSIONS = ["2025-11-17", "2025-11-18", "2025-11-19", "2025-11-20", "2025-11-21"]
-TIER1 = sys.modules["vvv_pipeline.metadata_tiers.tier1_summary"]
-TIER2 = sys.modules["vvv_pipeline.metadata_tiers.tier2_microstructure"]
+# the modules (the package exports their functions under the same names)
+TIER1 = importlib.import_module("vvv_pipeline.metadata_tiers.tier1_summary")
+TIER2 = importlib.import_module("vvv_pipeline.metadata_tiers.tier2_microstructure")
 
 
 def pandas_medians(codes: np.ndarray, values: np.ndarray, groups: int) -> np.ndarray:
@@ -78,17 +81,6 @@ def tiers(stacked: dict[str, pd.DataFrame]) -> list[pd.DataFrame]:
         for session in SESSIONS
         for tier in (tier1_summary, tier2_microstructure)
     ]
-
-
-def seconds(call, rounds: int, before=None) -> list[float]:
-    times = []
-    for _ in range(rounds):
-        if before:
-            before()
-        began = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - began)
-    return times
 
 
 def main() -> None:
@@ -124,12 +116,15 @@ def main() -> None:
     for _ in range(args.rounds):
         for way, helpers in ways.items():
             use(*helpers)
-            times[way] += seconds(lambda: tiers(stacked), 1)
-        stacks["every column"] += seconds(
-            lambda: [stack_partitions(f, EQUITY_TICKS) for f in frames.values() for _ in (1, 2)], 1
+            times[way] += call_times(lambda _call: tiers(stacked), 1)
+        stacks["every column"] += call_times(
+            lambda _call: [
+                stack_partitions(f, EQUITY_TICKS) for f in frames.values() for _ in "12"
+            ],
+            1,
         )
-        stacks["each tier's"] += seconds(
-            lambda: [
+        stacks["each tier's"] += call_times(
+            lambda _call: [
                 stack_partitions(f, EQUITY_TICKS, columns)
                 for f in frames.values()
                 for columns in narrow.values()

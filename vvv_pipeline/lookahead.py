@@ -34,6 +34,12 @@ Result = TypeVar("Result")
 Where = Literal["process", "processes", "thread", "off"]
 """Where the next items are computed: one forked process, several (each taking the items in
 turn, each one ahead), a thread, or nowhere ahead (in turn)."""
+FORKED = ("process", "processes")
+
+
+def _children(where: Where, processes: int) -> int:
+    """Forked processes ``where`` means: one for ``process``, ``processes`` for ``processes``."""
+    return processes if where == "processes" else 1
 
 
 def ahead(
@@ -52,8 +58,8 @@ def ahead(
         for item in items:
             yield item, compute(item)
         return
-    if where in ("process", "processes"):
-        yield from stream_forked(compute, items, processes if where == "processes" else 1)
+    if where in FORKED:
+        yield from stream_forked(compute, items, _children(where, processes))
         return
     yield from _threaded(items, compute, _started(compute, items[0]))
 
@@ -74,8 +80,8 @@ def ahead_of_first(
     if where == "off" or not rest:
         yield items[0], first
         yield from ahead(rest, compute, "off")
-    elif where in ("process", "processes"):
-        with forked_stream(compute, rest, processes if where == "processes" else 1) as results:
+    elif where in FORKED:
+        with forked_stream(compute, rest, _children(where, processes)) as results:
             yield items[0], first
             yield from results
     else:

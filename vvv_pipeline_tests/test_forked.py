@@ -118,30 +118,9 @@ def test_when_the_parents_part_fails_the_children_are_killed(tmp_path):
         os.kill(child, 0)
 
 
-def test_one_child_streams_every_result_in_order_while_the_caller_handles_the_previous(tmp_path):
-    done = tmp_path / "done"
-
-    def part(index: int) -> tuple[int, int]:
-        (done / str(index)).write_text("")
-        return os.getpid(), index * index
-
-    done.mkdir()
-    seen = []
-    for index, (pid, square) in stream_forked(part, [1, 2, 3, 4]):
-        if index == 1:
-            # the caller holds part 1: the child computes part 2 meanwhile, and no further
-            deadline = time.perf_counter() + 10
-            while not (done / "2").exists() and time.perf_counter() < deadline:
-                time.sleep(0.01)
-            time.sleep(0.2)
-            assert (done / "2").exists() and not (done / "3").exists()
-        seen.append((index, square, pid))
-    assert [(index, square) for index, square, _pid in seen] == [(1, 1), (2, 4), (3, 9), (4, 16)]
-    assert len({pid for _i, _s, pid in seen}) == 1 and seen[0][2] != os.getpid()
-
-
-def test_two_children_take_the_parts_in_turn_each_one_ahead_and_hand_them_back_in_order(
-    tmp_path,
+@pytest.mark.parametrize("children", [1, 2])
+def test_children_take_the_parts_in_turn_each_one_ahead_and_hand_them_back_in_order(
+    children, tmp_path
 ):
     done = tmp_path / "done"
 
@@ -150,25 +129,26 @@ def test_two_children_take_the_parts_in_turn_each_one_ahead_and_hand_them_back_i
         return os.getpid(), index * index
 
     done.mkdir()
+    ahead = [str(n) for n in range(2, 2 + children)]  # each child's next part
     seen = []
-    for index, (pid, square) in stream_forked(part, [1, 2, 3, 4, 5, 6], children=2):
+    for index, (pid, square) in stream_forked(part, [1, 2, 3, 4, 5, 6], children=children):
         if index == 1:
-            # the caller holds part 1: parts 2 (the other child) and 3 (the first child's next)
-            # are computed meanwhile, and no further
+            # the caller holds part 1: each child computes its next part meanwhile, no further
             deadline = time.perf_counter() + 10
-            while not all((done / n).exists() for n in "23") and time.perf_counter() < deadline:
+            while not all((done / n).exists() for n in ahead) and time.perf_counter() < deadline:
                 time.sleep(0.01)
             time.sleep(0.2)
-            assert (done / "2").exists() and (done / "3").exists()
-            assert not (done / "4").exists()
+            assert all((done / n).exists() for n in ahead)
+            assert not (done / str(2 + children)).exists()
         seen.append((index, square, pid))
     assert [(i, square) for i, square, _pid in seen] == [(i, i * i) for i in range(1, 7)]
     pids = [pid for _i, _s, pid in seen]
-    assert pids[0::2] == [pids[0]] * 3 and pids[1::2] == [pids[1]] * 3  # dealt in turn
-    assert len({*pids, os.getpid()}) == 3
+    for child in range(children):  # dealt in turn: parts child+1, child+1+children, ...
+        assert set(pids[child::children]) == {pids[child]}
+    assert len({*pids, os.getpid()}) == children + 1
 
 
-def test_with_two_children_an_error_is_raised_at_its_part_and_both_children_end(tmp_path):
+def test_with_two_children_an_error_is_raised_at_its_part_and_both_children_end():
     seen = []
     with pytest.raises(ValueError, match="no threes"):
         for index, value in stream_forked(_fails_on_three, [1, 2, 3, 4, 5], children=2):

@@ -68,24 +68,19 @@ def history_thresholds(
     prior = history[ts < start]
     own = history[(ts >= start) & (ts < end)]
     prior_means = recent_daily_means(prior, measures, lookback) if len(prior) else None
-    found = {name: _thresholds(prior_means, name, m, divisor) for name, m in measures.items()}
-    own_symbols = set(own["symbol"].astype(str)) if len(own) else set()
-    if all(own_symbols <= set(thresholds.index) for thresholds in found.values()):
-        return {name: _with_fallback(t, t.iloc[:0]) for name, t in found.items()}
-    own_means = recent_daily_means(own, measures, lookback) if len(own) else None
-    return {
-        name: _with_fallback(
-            thresholds,
-            _thresholds(own_means, name, measures[name], divisor).drop(
-                thresholds.index, errors="ignore"
-            ),
-        )
-        for name, thresholds in found.items()
+    prior_thresholds = {
+        name: _thresholds(prior_means, name, measure, divisor) for name, measure in measures.items()
     }
-
-
-def _with_fallback(thresholds: pd.Series, fallback: pd.Series) -> tuple[pd.Series, pd.Index]:
-    return pd.concat([thresholds, fallback]).rename("threshold"), fallback.index
+    own_symbols = set(own["symbol"].astype(str))
+    falls_back = any(not own_symbols <= set(t.index) for t in prior_thresholds.values())
+    own_means = recent_daily_means(own, measures, lookback) if falls_back else None
+    found = {}
+    for name, thresholds in prior_thresholds.items():
+        fallback = _thresholds(own_means, name, measures[name], divisor).drop(
+            thresholds.index, errors="ignore"
+        )
+        found[name] = (pd.concat([thresholds, fallback]).rename("threshold"), fallback.index)
+    return found
 
 
 def _thresholds(

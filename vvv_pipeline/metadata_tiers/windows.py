@@ -12,6 +12,7 @@ equity sources, the America/New_York calendar date for crypto. Its window is hal
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
@@ -126,9 +127,9 @@ def group_quantiles(
 
     pandas sorts every value by (group, value) and then, for each group of ``n`` values and each
     ``q``, takes ``v[i] + (v[i + 1] - v[i]) * frac`` at ``q * (n - 1) = i + frac`` (``v[i]`` when
-    ``frac`` is 0). The same arithmetic here on each group's own sorted values costs a quarter of
-    its time on a session's 200,000 trades. Values with NaN (which pandas leaves out) go to
-    pandas itself.
+    ``frac`` is 0): the same arithmetic here on each group's own sorted values, without pandas'
+    sort of every (group, value) pair (``benchmarks/bench_tier_groups.py``). Values with NaN
+    (which pandas leaves out) go to pandas itself.
     """
     values = np.asarray(values, dtype=np.float64)
     out = np.full((n_groups, len(qs)), np.nan)
@@ -136,18 +137,11 @@ def group_quantiles(
         found = pd.Series(values).groupby(codes).quantile(list(qs)).unstack()
         out[found.index.to_numpy()] = found.to_numpy()
         return out
-    if len(codes) and not (np.diff(codes) >= 0).all():
-        order = np.argsort(codes, kind="stable")
-        codes, values = codes[order], values[order]
-    bounds = np.searchsorted(codes, np.arange(n_groups + 1))
     with np.errstate(invalid="ignore"):  # infinite neighbours interpolate to NaN, as in pandas
-        for group in range(n_groups):
-            lo, hi = bounds[group], bounds[group + 1]
-            if hi == lo:
-                continue
-            ordered = np.sort(values[lo:hi])
+        for group, members in _groups(codes, values, n_groups):
+            ordered = np.sort(members)
             for column, q in enumerate(qs):
-                position = q * float(hi - lo - 1)
+                position = q * float(len(ordered) - 1)
                 index, frac = int(position), position % 1
                 below = ordered[index]
                 step = (ordered[index + 1] - below) * frac if frac != 0.0 else None
@@ -165,20 +159,27 @@ def group_medians(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.nd
         found = pd.Series(values).groupby(codes).median()
         out[found.index.to_numpy()] = found.to_numpy()
         return out
+    with np.errstate(invalid="ignore"):  # opposite infinities average to NaN, as in pandas
+        for group, members in _groups(codes, values, n_groups):
+            n = len(members)
+            middle = np.partition(members, [(n - 1) // 2, n // 2])
+            upper = middle[n // 2]
+            out[group] = upper if n % 2 else (upper + middle[n // 2 - 1]) / 2
+    return out
+
+
+def _groups(
+    codes: np.ndarray, values: np.ndarray, n_groups: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Each group with rows and its values, in row order (codes stably sorted if they are not
+    already, as canonical frames' are)."""
     if len(codes) and not (np.diff(codes) >= 0).all():
         order = np.argsort(codes, kind="stable")
         codes, values = codes[order], values[order]
     bounds = np.searchsorted(codes, np.arange(n_groups + 1))
-    with np.errstate(invalid="ignore"):  # opposite infinities average to NaN, as in pandas
-        for group in range(n_groups):
-            lo, hi = bounds[group], bounds[group + 1]
-            n = hi - lo
-            if n == 0:
-                continue
-            middle = np.partition(values[lo:hi], [(n - 1) // 2, n // 2])
-            upper = middle[n // 2]
-            out[group] = upper if n % 2 else (upper + middle[n // 2 - 1]) / 2
-    return out
+    for group in range(n_groups):
+        if bounds[group + 1] > bounds[group]:
+            yield group, values[bounds[group] : bounds[group + 1]]
 
 
 def safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:

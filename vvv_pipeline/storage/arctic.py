@@ -44,8 +44,8 @@ _ARCTICS: dict[str, adb.Arctic] = {}
 _ARCTICS_LOCK = threading.Lock()
 _LIBRARIES: dict[tuple[str, str], tuple[adb.Arctic, adb.library.Library]] = {}
 """(URI, library) -> the ``Arctic`` that opened it and the library: ArcticDB's
-``get_library`` reads the library's configuration from the store on every call (2 to 5 ms), and
-a source's range run asks for its library once per partition."""
+``get_library`` reads the library's configuration from the store on every call, and a source's
+range run asks for its library once per partition."""
 
 LOCAL_LOCK_WAIT_MS = 200
 """ArcticDB's ``StorageLock.WaitMs`` while this process has only local (``lmdb://``) stores.
