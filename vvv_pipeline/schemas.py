@@ -101,11 +101,13 @@ def has_fresh_index(frame: pd.DataFrame) -> bool:
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
-def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
+def conform(frame: pd.DataFrame, schema: Schema, *, copy: bool = True) -> pd.DataFrame:
     """Return ``frame`` with exactly the schema's columns, order and dtypes.
 
     Raises ``ValueError`` naming the schema and the missing columns; extra columns are dropped.
-    Values are cast, not validated (validation is the tier checks' job).
+    Values are cast, not validated (validation is the tier checks' job). ``copy=False``: columns
+    already of their dtype are kept as they are, shared with ``frame`` (for a frame its caller
+    built and drops), instead of copied into pandas' consolidated blocks.
     """
     missing = [name for name in schema.names if name not in frame.columns]
     if missing:
@@ -125,7 +127,7 @@ def conform(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
         elif values.dtype != col.dtype:
             values = values.astype(col.dtype)
         out[col.name] = values
-    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
+    return pd.DataFrame(out, index=pd.RangeIndex(len(frame)), copy=copy)
 
 
 TS = Column("ts", UTC_TS, "event time, UTC")

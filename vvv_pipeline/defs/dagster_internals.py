@@ -19,7 +19,8 @@ from dagster._core.definitions.reconstruct import ReconstructableJob
 from dagster._core.definitions.selector import JobSubsetSelector
 from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.events import EngineEventData
+from dagster._core.events import ASSET_EVENTS, EngineEventData
+from dagster._core.events.log import EventLogEntry
 from dagster._core.execution.api import execute_run
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
 from dagster._core.instance.ref import InstanceRef
@@ -41,6 +42,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SqliteEventLogStorage,
 )
 from dagster._core.storage.sql import get_alembic_config
+from dagster._core.storage.sqlalchemy_compat import db_result
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
 from dagster._core.storage.tags import (
@@ -78,6 +80,7 @@ RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 """The tags of a run over a partition range (first key, last key): a single-run backfill's."""
 
 __all__ = [
+    "ASSET_EVENTS",
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",
     "BACKFILL_ID_TAG",
@@ -102,6 +105,7 @@ __all__ = [
     "DbTypeHandler",
     "DefaultRunLauncher",
     "EngineEventData",
+    "EventLogEntry",
     "EventLogRecord",
     "InstanceRef",
     "JobSubsetSelector",
@@ -121,6 +125,7 @@ __all__ = [
     "WorkspaceLoadTarget",
     "WorkspaceProcessContext",
     "WorkspaceRequestContext",
+    "db_result",
     "execute_run",
     "get_current_datetime",
     "recon_job_from_origin",

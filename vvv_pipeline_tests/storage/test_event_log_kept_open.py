@@ -2,6 +2,7 @@
 shows every committed event to other processes at once, including the webserver's live watch of
 a run's log (:class:`vvv_pipeline.defs.instance.KeptOpenEventLogStorage`)."""
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from alembic.script import ScriptDirectory
 
 from vvv_pipeline.defs.dagster_internals import SqliteEventLogStorage
 from vvv_pipeline.defs.instance import (
+    EVENT_BATCH_SIZE,
     KEPT_OPEN_SHARDS,
     KeptOpenEventLogStorage,
     LockedSqliteStorage,
@@ -56,6 +58,17 @@ wait_for("release")  # stays alive, idle connections open
 def _instance(home: Path) -> dg.DagsterInstance:
     (home / "dagster.yaml").write_text(CONFIG.format(base=home / "storage"))
     return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+
+def _spy(monkeypatch, owner: type, name: str, note) -> None:
+    """``note(*arguments)`` at each call of ``owner.name``, which then runs as before."""
+    original = getattr(owner, name)
+
+    def spied(self, *arguments):
+        note(*arguments)
+        return original(self, *arguments)
+
+    monkeypatch.setattr(owner, name, spied)
 
 
 def _wait(condition, seconds: float = 20.0) -> bool:
@@ -120,13 +133,7 @@ def test_a_table_found_once_is_not_looked_up_again(tmp_path, monkeypatch):
     instance = _instance(tmp_path)
     storage = instance.event_log_storage
     looked_up: list[str] = []
-    stock = SqliteEventLogStorage.has_table
-
-    def counted(self, table_name: str) -> bool:
-        looked_up.append(table_name)
-        return stock(self, table_name)
-
-    monkeypatch.setattr(SqliteEventLogStorage, "has_table", counted)
+    _spy(monkeypatch, SqliteEventLogStorage, "has_table", looked_up.append)
     for n in range(3):
         instance.report_runless_asset_event(
             dg.AssetCheckEvaluation(asset_key=dg.AssetKey("kept"), check_name="c", passed=n > 0)
@@ -197,4 +204,107 @@ def test_a_new_run_shard_is_dagsters_own_with_the_scripts_read_once(tmp_path, mo
     assert all(_schema(ours / f"{run_id}.db") == expected for run_id in runs)
     assert [[e.message for e in instance.all_logs(run_id)] for run_id in runs] == [["x"]] * 4
     assert not [p.name for p in ours.iterdir() if p.name.startswith(".")]  # no scratch left
+    instance.dispose()
+
+
+DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+
+
+@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
+def ranged(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    for key in context.partition_keys:
+        context.add_asset_metadata({"day_rows": len(key)}, partition_key=key)
+    return dg.MaterializeResult(metadata={"range": ",".join(context.partition_keys)})
+
+
+def _index_rows(shard: Path) -> dict[str, list]:
+    """The index's event rows, asset entries and event tags (ids included, times excluded)."""
+    with sqlite3.connect(shard) as conn:
+        return {
+            "events": conn.execute(
+                "SELECT id, run_id, event, dagster_event_type, asset_key, partition, step_key"
+                " FROM event_logs ORDER BY id"
+            ).fetchall(),
+            "assets": conn.execute(
+                "SELECT asset_key, last_materialization, last_run_id, cached_status_data"
+                " FROM asset_keys ORDER BY asset_key"
+            ).fetchall(),
+            "tags": conn.execute(
+                "SELECT event_id, asset_key, key, value FROM asset_event_tags ORDER BY id"
+            ).fetchall(),
+        }
+
+
+def test_a_ranges_asset_events_are_stored_as_a_batch_as_dagster_stores_them_one_by_one(
+    tmp_path, monkeypatch
+):
+    """Batched, the planned and per-partition materializations of a single-run range are the
+    rows Dagster's own storage writes event by event, in two transactions instead of many."""
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
+    (tmp_path / "ours").mkdir()
+    instance = _instance(tmp_path / "ours")
+    assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == str(EVENT_BATCH_SIZE)
+    storage = instance.event_log_storage
+    batches: list[list[str]] = []
+    _spy(
+        monkeypatch,
+        KeptOpenEventLogStorage,
+        "store_event_batch",
+        lambda events: batches.append([e.dagster_event_type.value for e in events]),
+    )
+    tags = {"dagster/asset_partition_range_start": "2026-01-01"}
+    tags["dagster/asset_partition_range_end"] = "2026-01-04"
+    result = dg.materialize([ranged], instance=instance, tags=tags)
+    assert result.success
+    assert batches == [["ASSET_MATERIALIZATION_PLANNED"] * 4, ["ASSET_MATERIALIZATION"] * 4]
+    materialized = instance.get_materialized_partitions(dg.AssetKey("ranged"))
+    assert materialized == {"2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"}
+    latest = instance.get_latest_materialization_event(dg.AssetKey("ranged"))
+    assert latest.dagster_event.partition == "2026-01-04"
+    assert latest.asset_materialization.metadata["day_rows"].value == 10
+
+    events = instance.all_logs(result.run_id)
+    stock = SqliteEventLogStorage(str(tmp_path / "stock"))
+    for event in events:
+        stock.store_event(event)
+    storage.close_kept()
+    (tmp_path / "replayed").mkdir()
+    replayed = KeptOpenEventLogStorage(str(tmp_path / "replayed"))
+    kinds = [e.dagster_event_type.value if e.dagster_event else "" for e in events]
+    start = 0
+    for end in range(1, len(events) + 1):  # runs of one kind, as Dagster hands them over
+        if end == len(events) or kinds[end] != kinds[start]:
+            if kinds[start].startswith("ASSET_MATERIALIZATION"):
+                replayed.store_event_batch(events[start:end])
+            else:
+                for event in events[start:end]:
+                    replayed.store_event(event)
+            start = end
+    replayed.close_kept()
+    stock_rows = _index_rows(tmp_path / "stock" / "index.db")
+    replayed_rows = _index_rows(tmp_path / "replayed" / "index.db")
+    assert len(stock_rows["events"]) >= 8 and stock_rows["assets"]
+    assert replayed_rows["events"] == stock_rows["events"]
+    assert replayed_rows["assets"] == stock_rows["assets"]
+    assert replayed_rows["tags"] == stock_rows["tags"]
+    instance.dispose()
+
+
+def test_a_batch_of_other_events_is_stored_one_by_one(tmp_path, monkeypatch):
+    """A batch that is not one run's asset events (here: two runs' engine events) is stored by
+    Dagster's path, event by event."""
+    instance = _instance(tmp_path)
+    storage = instance.event_log_storage
+    singles: list[str] = []
+    _spy(monkeypatch, KeptOpenEventLogStorage, "store_event", lambda e: singles.append(e.run_id))
+    instance.report_engine_event("a", job_name="j", run_id=RUN_ID)
+    instance.report_engine_event("b", job_name="j", run_id="0f0f0f0f-0000-4000-8000-000000000002")
+    events = [
+        e
+        for run in (RUN_ID, "0f0f0f0f-0000-4000-8000-000000000002")
+        for e in instance.all_logs(run)
+    ]
+    singles.clear()
+    storage.store_event_batch(events)
+    assert len(singles) == 2
     instance.dispose()

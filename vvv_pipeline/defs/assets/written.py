@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from vvv_pipeline.defs.assets.ui_metadata import PREVIEW_ROWS, markdown_table
@@ -26,24 +27,36 @@ class Written:
     rows: int = 0
     series: int = 0
     """Series with at least one row in the window."""
-    first_ts: pd.Timestamp | None = None
-    last_ts: pd.Timestamp | None = None
+    first_ns: int | None = None
+    last_ns: int | None = None
+    tz: object = None
+    """The time zone of the series the first and last times come from (UTC for derived series)."""
     preview: pd.DataFrame | None = None
     """The first rows of the first series (in write order) with rows in the window."""
 
-    def add(self, name: str, frame: pd.DataFrame, lo: int, hi: int) -> None:
-        """Count rows ``lo:hi`` of series ``name`` (``ts``-sorted), those inside the window."""
+    def add(self, name: str, frame: pd.DataFrame, ns: np.ndarray, lo: int, hi: int) -> None:
+        """Count rows ``lo:hi`` of series ``name`` (``ts``-sorted, ``ns`` its index as int64
+        nanoseconds), those inside the window."""
         if hi <= lo:
             return
         self.rows += hi - lo
         self.series += 1
-        first, last = frame.index[lo], frame.index[hi - 1]
-        self.first_ts = first if self.first_ts is None else min(self.first_ts, first)
-        self.last_ts = last if self.last_ts is None else max(self.last_ts, last)
+        first, last = int(ns[lo]), int(ns[hi - 1])
+        self.first_ns = first if self.first_ns is None else min(self.first_ns, first)
+        self.last_ns = last if self.last_ns is None else max(self.last_ns, last)
+        self.tz = frame.index.tz
         if self.preview is None:
             head = frame.iloc[lo : min(hi, lo + PREVIEW_ROWS)].reset_index()
             head.insert(0, "series", name)
             self.preview = head
+
+    @property
+    def first_ts(self) -> pd.Timestamp | None:
+        return None if self.first_ns is None else pd.Timestamp(self.first_ns, tz=self.tz)
+
+    @property
+    def last_ts(self) -> pd.Timestamp | None:
+        return None if self.last_ns is None else pd.Timestamp(self.last_ns, tz=self.tz)
 
     def metadata(self) -> dict[str, dg.MetadataValue]:
         meta: dict[str, dg.MetadataValue] = {
@@ -76,6 +89,7 @@ def written_by_partition(
             frame = frame.sort_index(kind="stable")
         # every window's bounds in one binary search per series (a chunk has up to 20 windows)
         los, his = frame.index.searchsorted(starts), frame.index.searchsorted(ends)
+        ns = frame.index.asi8
         for key, lo, hi in zip(keys, los.tolist(), his.tolist(), strict=True):
-            out[key].add(name, frame, lo, hi)
+            out[key].add(name, frame, ns, lo, hi)
     return out

@@ -301,7 +301,7 @@ def _assemble(
             order = np.lexsort((ts, codes))
             columns = {name: values[order] for name, values in columns.items()}
             codes, ts = codes[order], ts[order]
-        frame = pd.DataFrame(columns, copy=False)  # not consolidated: conform copies once
+        frame = pd.DataFrame(columns, copy=False)  # built here, dropped after: no copy
     else:
         frame = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
         codes, ts = frame["_sym"].to_numpy(), frame["ts"].to_numpy()
@@ -315,7 +315,7 @@ def _assemble(
         symbol = symbol.remove_categories([UNKNOWN_SYMBOL])
     frame["symbol"] = symbol
     frame["ts"] = pd.DatetimeIndex(ts.view("datetime64[ns]")).tz_localize("UTC")
-    out = conform(frame, schema)
+    out = conform(frame, schema, copy=False)
     if naive:
         out["ts"] = pd.Series(ts.view("datetime64[ns]"), index=out.index)
     return out
