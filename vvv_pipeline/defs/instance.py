@@ -203,20 +203,33 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
         os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
-        """A batch of one run's asset events (a range's planned materializations, a range
-        output's per-partition materializations) in one transaction per database, as
-        :meth:`store_event` writes each of them; any other batch event by event.
+        """A batch of events in order, each run of consecutive asset events of one run (a
+        range's planned materializations, a range output's per-partition materializations) in
+        one transaction per database, as :meth:`store_event` writes each of them; the others
+        (a run's planned check evaluations among them) event by event.
 
         Dagster hands batches over when ``DAGSTER_EVENT_BATCH_SIZE`` is set
         (:data:`EVENT_BATCH_SIZE`); its SQLite storage writes them one at a time, each with its
         own statement groups and commits on both databases.
         """
-        if len({event.run_id for event in events}) != 1 or not all(
-            event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS for event in events
-        ):
-            super().store_event_batch(events)
+        group: list[EventLogEntry] = []
+        for entry in events:
+            if group and (not _asset_event(entry) or entry.run_id != group[0].run_id):
+                self._store_asset_events(group)
+                group = []
+            if _asset_event(entry):
+                group.append(entry)
+            else:
+                self.store_event(entry)
+        if group:
+            self._store_asset_events(group)
+
+    def _store_asset_events(self, events: Sequence[EventLogEntry]) -> None:
+        """One run's asset events: the run's log, then the index, one transaction each."""
+        if len(events) == 1:
+            self.store_event(events[0])
             return
-        inserts = [self.prepare_insert_event(event) for event in events]
+        inserts = [self.prepare_insert_event(entry) for entry in events]
         with self.run_connection(events[0].run_id) as conn:
             for insert in inserts:
                 conn.execute(insert)
@@ -226,8 +239,8 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
                 with db_result(conn, insert) as result:
                     ids.append(result.inserted_primary_key[0])
             self._store_asset_event_tags(conn, events, ids)
-            for event, event_id in zip(events, ids, strict=True):
-                self._store_asset_event(conn, event, event_id)
+            for entry, event_id in zip(events, ids, strict=True):
+                self._store_asset_event(conn, entry, event_id)
 
     def has_table(self, table_name: str) -> bool:
         """Dagster's answer, remembered once yes: only a migration or a wipe creates or drops
@@ -301,6 +314,10 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self.close_kept()
         super().dispose()
+
+
+def _asset_event(entry: EventLogEntry) -> bool:
+    return entry.is_dagster_event and entry.dagster_event_type in ASSET_EVENTS
 
 
 def _create_run_shard(engine: Engine) -> None:

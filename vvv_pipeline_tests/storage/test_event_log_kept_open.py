@@ -208,43 +208,53 @@ def test_a_new_run_shard_is_dagsters_own_with_the_scripts_read_once(tmp_path, mo
 
 
 DAYS = dg.DailyPartitionsDefinition(start_date="2026-01-01")
+RANGE_TAGS = {
+    "dagster/asset_partition_range_start": "2026-01-01",
+    "dagster/asset_partition_range_end": "2026-01-04",
+}
 
 
-@dg.asset(partitions_def=DAYS, backfill_policy=dg.BackfillPolicy.single_run())
-def ranged(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+@dg.asset(
+    partitions_def=DAYS,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    check_specs=[dg.AssetCheckSpec("rows", asset="ranged")],
+)
+def ranged(context: dg.AssetExecutionContext):
     for key in context.partition_keys:
         context.add_asset_metadata({"day_rows": len(key)}, partition_key=key)
-    return dg.MaterializeResult(metadata={"range": ",".join(context.partition_keys)})
+    yield dg.MaterializeResult(metadata={"range": ",".join(context.partition_keys)})
+    yield dg.AssetCheckResult(check_name="rows", passed=True)
 
 
-def _index_rows(shard: Path) -> dict[str, list]:
-    """The index's event rows, asset entries and event tags (ids included, times excluded)."""
-    with sqlite3.connect(shard) as conn:
+TABLES = {
+    "event_logs": "id, run_id, event, dagster_event_type, asset_key, partition, step_key",
+    "asset_keys": "asset_key, last_materialization, last_run_id, cached_status_data",
+    "asset_event_tags": "event_id, asset_key, key, value",
+    "asset_check_executions": "asset_key, check_name, partition, run_id, execution_status,"
+    " evaluation_event, evaluation_event_storage_id, materialization_event_storage_id",
+}
+
+
+def _rows(database: Path, tables: list[str]) -> dict[str, list]:
+    """The rows of ``tables`` (their columns of :data:`TABLES`: ids, not insert times)."""
+    with sqlite3.connect(database) as conn:
         return {
-            "events": conn.execute(
-                "SELECT id, run_id, event, dagster_event_type, asset_key, partition, step_key"
-                " FROM event_logs ORDER BY id"
-            ).fetchall(),
-            "assets": conn.execute(
-                "SELECT asset_key, last_materialization, last_run_id, cached_status_data"
-                " FROM asset_keys ORDER BY asset_key"
-            ).fetchall(),
-            "tags": conn.execute(
-                "SELECT event_id, asset_key, key, value FROM asset_event_tags ORDER BY id"
-            ).fetchall(),
+            t: conn.execute(f"SELECT {TABLES[t]} FROM {t} ORDER BY rowid").fetchall()
+            for t in tables
         }
 
 
-def test_a_ranges_asset_events_are_stored_as_a_batch_as_dagster_stores_them_one_by_one(
+def test_a_ranges_events_stored_as_a_batch_are_the_rows_dagster_stores_one_by_one(
     tmp_path, monkeypatch
 ):
-    """Batched, the planned and per-partition materializations of a single-run range are the
-    rows Dagster's own storage writes event by event, in two transactions instead of many."""
+    """A single-run range's planned and per-partition materializations reach the storage as
+    batches; stored through :meth:`store_event_batch` (each run of asset events in one
+    transaction per database, the rest one by one), the run's events give the same rows in its
+    log, the index and the check table as Dagster's own storage writing them one at a time."""
     monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE", raising=False)
     (tmp_path / "ours").mkdir()
     instance = _instance(tmp_path / "ours")
     assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == str(EVENT_BATCH_SIZE)
-    storage = instance.event_log_storage
     batches: list[list[str]] = []
     _spy(
         monkeypatch,
@@ -252,11 +262,10 @@ def test_a_ranges_asset_events_are_stored_as_a_batch_as_dagster_stores_them_one_
         "store_event_batch",
         lambda events: batches.append([e.dagster_event_type.value for e in events]),
     )
-    tags = {"dagster/asset_partition_range_start": "2026-01-01"}
-    tags["dagster/asset_partition_range_end"] = "2026-01-04"
-    result = dg.materialize([ranged], instance=instance, tags=tags)
+    result = dg.materialize([ranged], instance=instance, tags=RANGE_TAGS)
     assert result.success
-    assert batches == [["ASSET_MATERIALIZATION_PLANNED"] * 4, ["ASSET_MATERIALIZATION"] * 4]
+    planned = ["ASSET_MATERIALIZATION_PLANNED"] * 4 + ["ASSET_CHECK_EVALUATION_PLANNED"]
+    assert batches == [planned, ["ASSET_MATERIALIZATION"] * 4]
     materialized = instance.get_materialized_partitions(dg.AssetKey("ranged"))
     assert materialized == {"2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"}
     latest = instance.get_latest_materialization_event(dg.AssetKey("ranged"))
@@ -267,26 +276,23 @@ def test_a_ranges_asset_events_are_stored_as_a_batch_as_dagster_stores_them_one_
     stock = SqliteEventLogStorage(str(tmp_path / "stock"))
     for event in events:
         stock.store_event(event)
-    storage.close_kept()
-    (tmp_path / "replayed").mkdir()
-    replayed = KeptOpenEventLogStorage(str(tmp_path / "replayed"))
-    kinds = [e.dagster_event_type.value if e.dagster_event else "" for e in events]
-    start = 0
-    for end in range(1, len(events) + 1):  # runs of one kind, as Dagster hands them over
-        if end == len(events) or kinds[end] != kinds[start]:
-            if kinds[start].startswith("ASSET_MATERIALIZATION"):
-                replayed.store_event_batch(events[start:end])
-            else:
-                for event in events[start:end]:
-                    replayed.store_event(event)
-            start = end
-    replayed.close_kept()
-    stock_rows = _index_rows(tmp_path / "stock" / "index.db")
-    replayed_rows = _index_rows(tmp_path / "replayed" / "index.db")
-    assert len(stock_rows["events"]) >= 8 and stock_rows["assets"]
-    assert replayed_rows["events"] == stock_rows["events"]
-    assert replayed_rows["assets"] == stock_rows["assets"]
-    assert replayed_rows["tags"] == stock_rows["tags"]
+    (tmp_path / "batched").mkdir()
+    batched = KeptOpenEventLogStorage(str(tmp_path / "batched"))
+    groups: list[int] = []
+    _spy(
+        monkeypatch, KeptOpenEventLogStorage, "_store_asset_events", lambda g: groups.append(len(g))
+    )
+    batched.store_event_batch(events)  # every kind, in one batch
+    assert groups == [4, 4]  # the planned, then the stored materializations, a group each
+    batched.close_kept()
+    index = list(TABLES)
+    expected = _rows(tmp_path / "stock" / "index.db", index)
+    assert len(expected["event_logs"]) >= 10 and expected["asset_check_executions"]
+    assert _rows(tmp_path / "batched" / "index.db", index) == expected
+    run_log = f"{result.run_id}.db"
+    expected_log = _rows(tmp_path / "stock" / run_log, ["event_logs"])
+    assert len(expected_log["event_logs"]) == len(events)
+    assert _rows(tmp_path / "batched" / run_log, ["event_logs"]) == expected_log
     instance.dispose()
 
 
