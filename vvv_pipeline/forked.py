@@ -2,7 +2,8 @@
 
 Why fork: a forked child starts with the parent's memory as it stands (the run's tick cache,
 imported modules, numba's loaded kernels), shared until written, so nothing is pickled or read
-again on the way in; only each part's result comes back, pickled through a pipe. The parent
+again on the way in; only each part's result comes back (its arrays' memory through a
+shared-memory file, :mod:`vvv_pipeline.handover`, the rest pickled through a pipe). The parent
 computes the first part itself while one child per other part computes the rest, then collects
 the children's results in order. ArcticDB reads work in a forked child (its thread pools are
 re-created after a fork); a child leaves with ``os._exit``, so none of the parent's resources
@@ -29,7 +30,10 @@ import os
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import TypeVar
+
+from vvv_pipeline.handover import hand, receive, shared_folder
 
 Part = TypeVar("Part")
 Result = TypeVar("Result")
@@ -71,12 +75,19 @@ def map_forked(
 
 
 def _round(function: Callable[[Part], Result], parts: Sequence[Part]) -> list[Result]:
+    with shared_folder() as folder:
+        return _round_through(function, parts, folder)
+
+
+def _round_through(
+    function: Callable[[Part], Result], parts: Sequence[Part], folder: Path | None
+) -> list[Result]:
     context = multiprocessing.get_context("fork")
     children = []
     try:
         for part in parts[1:]:
             reader, writer = context.Pipe(duplex=False)
-            child = context.Process(target=_compute_and_send, args=(function, part, writer))
+            child = context.Process(target=_compute_and_send, args=(function, part, writer, folder))
             child.daemon = True  # never outlives this process
             child.start()
             writer.close()  # the child holds the only write end: EOF when it dies
@@ -122,6 +133,14 @@ def forked_stream(
     if not can_fork():
         yield ((part, function(part)) for part in parts)
         return
+    with shared_folder() as folder, _stream(function, parts, children, folder) as results:
+        yield results
+
+
+@contextlib.contextmanager
+def _stream(
+    function: Callable[[Part], Result], parts: Sequence[Part], children: int, folder: Path | None
+) -> Iterator[Iterator[tuple[Part, Result]]]:
     context = multiprocessing.get_context("fork")
     count = max(1, min(children, len(parts)))
     started: list[tuple[multiprocessing.Process, Connection]] = []
@@ -129,7 +148,8 @@ def forked_stream(
         for first in range(count):
             here, there = context.Pipe(duplex=True)
             child = context.Process(
-                target=_compute_all_and_send, args=(function, parts[first::count], there)
+                target=_compute_all_and_send,
+                args=(function, parts[first::count], there, folder),
             )
             child.daemon = True  # never outlives this process
             child.start()
@@ -166,29 +186,36 @@ def _outcome(function: Callable, part: object) -> tuple:
         return ("error", error, traceback.format_exc())
 
 
-def _send(writer: Connection, outcome: tuple) -> None:
+def _send(writer: Connection, outcome: tuple, folder: Path | None) -> None:
+    """The outcome to the parent, a result's arrays through shared memory (:mod:`.handover`)."""
     try:
+        if outcome[0] == "ok":
+            outcome = ("ok", hand(outcome[1], folder))
         writer.send(outcome)
     except Exception as unsent:  # the result or error does not pickle: say so in text
         detail = outcome[2] if outcome[0] == "error" else ""
         writer.send(("text", f"{type(unsent).__name__}: {unsent}\n{detail}"))
 
 
-def _compute_and_send(function: Callable, part: object, writer: Connection) -> None:
+def _compute_and_send(
+    function: Callable, part: object, writer: Connection, folder: Path | None
+) -> None:
     try:
-        _send(writer, _outcome(function, part))
+        _send(writer, _outcome(function, part), folder)
     finally:
         writer.close()
         os._exit(0)  # no teardown of the parent's resources in this copy of them
 
 
-def _compute_all_and_send(function: Callable, parts: Sequence, there: Connection) -> None:
+def _compute_all_and_send(
+    function: Callable, parts: Sequence, there: Connection, folder: Path | None
+) -> None:
     try:
         for index, part in enumerate(parts):
             if index > 0:
                 there.recv()  # the parent took the previous result: one part ahead, no more
             outcome = _outcome(function, part)
-            _send(there, outcome)
+            _send(there, outcome, folder)
             if outcome[0] != "ok":
                 break
     except EOFError:  # the parent closed its end: nothing more is wanted
@@ -203,6 +230,8 @@ def _receive(part: object, child: multiprocessing.Process, reader: Connection) -
         while not reader.poll(POLL_SECONDS):
             pass
         status, value, *trace = reader.recv()
+        if status == "ok":
+            value = receive(value)
     except EOFError:
         child.join()
         raise ForkedPartError(
