@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from vvv_pipeline import settings
-from vvv_pipeline.defs.assets import derive
+from vvv_pipeline.defs.assets import derive, event_bars
 from vvv_pipeline.storage.tick_cache import TickCache
 from vvv_pipeline_tests.assets.test_derived import _run
 from vvv_pipeline_tests.assets.test_event_bars_and_tiers import _hours
@@ -51,6 +51,14 @@ def _build(
         CLOSE(cache)
 
     monkeypatch.setattr(TickCache, "close", closing)
+    recomputed: list[str] = []
+    thresholds = event_bars.partition_thresholds
+
+    def recounted(history, window, *args):
+        recomputed.append(str(window[0]))  # a partition's thresholds computed again here
+        return thresholds(history, window, *args)
+
+    monkeypatch.setattr(event_bars, "partition_thresholds", recounted)
     metadata: dict[tuple[str, str], dict] = {}
     for job, keys, assets in (
         ("session_sources_job", SESSIONS, EQUITY_ASSETS),
@@ -63,6 +71,7 @@ def _build(
             if mat.partition and mat.asset_key.to_user_string() in DERIVED:
                 meta = {k: v.value for k, v in mat.metadata.items() if k not in RUN_NAMED}
                 metadata[(mat.asset_key.to_user_string(), mat.partition)] = meta
+    assert recomputed == []  # the thresholds of a forked part's partitions came back with it
     return settings.arctic_uri(), split, hits, metadata
 
 

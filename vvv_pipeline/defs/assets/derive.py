@@ -21,6 +21,7 @@ keeps no more (off, or full): then the forked processes read their parts themsel
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -156,6 +157,7 @@ def derive(
     partition_metadata: PartitionMetadata | None = None,
     rows_of: RowsOf | None = None,
     in_memory: InMemory | None = None,
+    notes: dict[str, Any] | None = None,
 ) -> dg.MaterializeResult:
     """Run ``compute`` chunk by chunk, replace each chunk's window, snapshot, report.
 
@@ -165,6 +167,8 @@ def derive(
     cache keeps no more, is computed in several processes (:func:`compute_chunk`). Each
     partition gets the rows, first/last timestamp and preview of what its window received, plus
     ``partition_metadata(key)``; the range-wide result names the library and snapshot.
+    ``notes``: a dict ``compute`` adds entries to (say, a partition's thresholds for its
+    metadata); the entries a forked process added come back into it with its part's series.
     """
     partitions_def = context.assets_def.partitions_def
     derived = DerivedStore(arctic.uri)
@@ -181,7 +185,7 @@ def derive(
         stop_if_requested()
         window = keys_window(partitions_def, chunk)
         workers = current.derive_workers if _shareable(chunk, in_memory) else 1
-        frames = compute_chunk(compute, partitions_def, chunk, workers, rows_by_key)
+        frames = compute_chunk(compute, partitions_def, chunk, workers, rows_by_key, notes)
         derived.replace_window(library, frames, *window)
         windows = {key: partition_window(partitions_def, key) for key in chunk}
         for key, written in written_by_partition(frames, windows).items():
@@ -221,22 +225,28 @@ def compute_chunk(
     chunk: list[str],
     workers: int,
     rows: Mapping[str, int] | None = None,
+    notes: dict[str, Any] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """``compute`` of ``chunk``; with ``workers`` > 1, of consecutive parts of it (about equal
-    ``rows``) computed side by side, each series joined from the parts in order."""
+    ``rows``) computed side by side, each series joined from the parts in order, and the
+    entries each part added to ``notes`` added to it here."""
     parts = balanced_parts(chunk, workers, rows)
     if len(parts) <= 1:
         return compute(chunk, keys_window(partitions_def, chunk))
+    noted: dict[str, Any] = {} if notes is None else notes
 
-    def part_frames(part: list[str]) -> tuple[dict[str, pd.DataFrame], int]:
-        served_before = TICK_CACHE.stats.hits
+    def part_frames(part: list[str]) -> tuple[dict[str, pd.DataFrame], int, dict[str, Any]]:
+        served_before, noted_before = TICK_CACHE.stats.hits, set(noted)
         frames = compute(part, keys_window(partitions_def, part))
-        return frames, TICK_CACHE.stats.hits - served_before
+        added = {key: value for key, value in noted.items() if key not in noted_before}
+        return frames, TICK_CACHE.stats.hits - served_before, added
 
     results = map_forked(part_frames, parts, workers)
     # the first part ran here and counted its own reads; the others counted in their processes
-    TICK_CACHE.stats.hits += sum(hits for _frames, hits in results[1:])
-    return join_parts([frames for frames, _hits in results])
+    for _frames, hits, added in results[1:]:
+        TICK_CACHE.stats.hits += hits
+        noted.update(added)
+    return join_parts([frames for frames, _hits, _added in results])
 
 
 def join_parts(parts: Sequence[Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:

@@ -92,8 +92,8 @@ def _event_asset(
         store = arctic.store()
         derived = DerivedStore(arctic.uri)
         run_history: list[pd.DataFrame] = []
-        # thresholds of the partitions computed in this process (those a forked process
-        # computed are recomputed for their metadata)
+        # thresholds each partition's bars used, noted where they were computed (derive hands
+        # a forked process's notes back); a partition without one is recomputed for its metadata
         used_thresholds: dict[str, pd.DataFrame] = {}
 
         def compute(chunk: list[str], window) -> dict[str, pd.DataFrame]:
@@ -150,6 +150,7 @@ def _event_asset(
             thresholds_metadata,
             rows_of=rows_of,
             in_memory=in_memory,
+            notes=used_thresholds,
         )
 
     return _bars
