@@ -2,14 +2,14 @@
 
 Through a pipe, a partition of 200,000 ticks (about 11 MB of arrays) cost the receiving process
 about 14 ms of CPU and 24 ms of wall time (``benchmarks/bench_handover.py``): the bytes are read
-64 KiB at a time, gathered, copied again and unpickled into new arrays. With the stream's producers one step ahead, the receiving process (which also stores
-each partition and records its events) is the one the others wait for. Here the child pickles
-its result with protocol 5, keeping the arrays' memory out of the pickle, and writes that memory
-into a file in a shared-memory folder (``/dev/shm``: tmpfs, never on disk); the pipe carries
-only the small pickle and the file's name. The parent maps the file copy-on-write, removes its
-name at once, and unpickles arrays that point into the mapping: no copy; about 5 ms of CPU with
-the first reading of every column (the pages mapped in). The memory
-is freed when the last array using it is dropped.
+64 KiB at a time, gathered, copied again and unpickled into new arrays, in the process that also
+stores each partition and records its events. Here the child pickles its result with protocol
+5, keeping the arrays' memory out of the pickle, and writes that memory into a file in a
+shared-memory folder (``/dev/shm``: tmpfs, never on disk); the pipe carries only the small
+pickle and the file's name. The parent maps the file copy-on-write, removes its name at once,
+and unpickles arrays that point into the mapping: no copy; about 5 ms of CPU with the first
+reading of every column (the pages mapped in). The memory is freed when the last array using it
+is dropped.
 
 A result whose arrays hold less than :data:`MIN_FILE_BYTES`, a folder that cannot be written
 (absent, full: tmpfs in a container is often 64 MB), or a platform without ``/dev/shm`` goes

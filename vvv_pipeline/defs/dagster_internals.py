@@ -19,7 +19,7 @@ from dagster._core.definitions.reconstruct import ReconstructableJob
 from dagster._core.definitions.selector import JobSubsetSelector
 from dagster._core.errors import DagsterExecutionInterruptedError
 from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.events import ASSET_EVENTS, EngineEventData
+from dagster._core.events import ASSET_EVENTS, DagsterEventType, EngineEventData
 from dagster._core.events.log import EventLogEntry
 from dagster._core.execution.api import execute_run
 from dagster._core.execution.backfill import BulkActionsFilter, BulkActionStatus
@@ -79,7 +79,11 @@ helpers, with grpc and protobuf); importing them up front leaves it nothing to i
 RANGE_TAGS = (ASSET_PARTITION_RANGE_START_TAG, ASSET_PARTITION_RANGE_END_TAG)
 """The tags of a run over a partition range (first key, last key): a single-run backfill's."""
 
+ASSET_CHECK_EVALUATION = DagsterEventType.ASSET_CHECK_EVALUATION
+"""A check evaluation's event type (the event log stores it in its check table too)."""
+
 __all__ = [
+    "ASSET_CHECK_EVALUATION",
     "ASSET_EVENTS",
     "ASSET_PARTITION_RANGE_END_TAG",
     "ASSET_PARTITION_RANGE_START_TAG",

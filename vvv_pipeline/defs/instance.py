@@ -45,6 +45,7 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.pool import StaticPool
 
 from vvv_pipeline.defs.dagster_internals import (
+    ASSET_CHECK_EVALUATION,
     ASSET_EVENTS,
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -198,6 +199,7 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
         # set first: Dagster's constructor already opens the index through them
         self._kept: OrderedDict[str, Engine] = OrderedDict()
         self._tables_present: set[str] = set()
+        self._within: dict[tuple[int, str], Connection] = {}
         super().__init__(base_dir, inst_data=inst_data)
         # Dagster reads it from the environment at each event: 0 there turns batches off
         os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", str(EVENT_BATCH_SIZE))
@@ -254,16 +256,40 @@ class KeptOpenEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
+        """The shard's kept connection in a transaction; inside one this thread already holds
+        on the shard (:meth:`store_event`), that same one."""
+        within = (threading.get_ident(), shard)
+        if within in self._within:
+            yield self._within[within]
+            return
         with self._db_lock:  # Dagster's: one statement group at a time per process
             engine = self._engine(shard)
             with engine.connect() as conn:
                 driver = conn.connection.dbapi_connection
                 changes = driver.total_changes  # counts since the kept connection opened
                 with conn.begin():
-                    yield conn
+                    self._within[within] = conn
+                    try:
+                        yield conn
+                    finally:
+                        del self._within[within]
                 wrote = driver.total_changes > changes
             if wrote and shard != INDEX_SHARD_NAME:
                 os.utime(self.path_for_shard(shard))  # wakes watchers of the run's log
+
+    def store_event(self, event: EventLogEntry) -> None:
+        """As Dagster stores it; a run's check evaluation with its row of the check table in
+        the same transaction on the index as its own row (Dagster: one transaction each)."""
+        if not (event.run_id and event.dagster_event_type == ASSET_CHECK_EVALUATION):
+            super().store_event(event)
+            return
+        insert = self.prepare_insert_event(event)
+        with self.run_connection(event.run_id) as conn:
+            conn.execute(insert)
+        with self.index_connection() as conn:
+            with db_result(conn, insert) as result:
+                event_id = result.inserted_primary_key[0]
+            self.store_asset_check_event(event, event_id)  # on this same connection
 
     def _engine(self, shard: str) -> Engine:
         """The shard's engine, created (and the shard initialised) on first use."""
