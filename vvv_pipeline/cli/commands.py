@@ -49,6 +49,7 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     from vvv_pipeline.defs.jobs import JOB_ASSETS
     from vvv_pipeline.portfolio_holdings import HoldingsError, load_holdings
     from vvv_pipeline.universe import UniverseError, load_universe
+    from vvv_pipeline.validation.expectations_helper import expectations_helper
 
     try:  # a bad universe or holdings file is refused before any run is launched
         load_holdings(universe=load_universe(settings.universe_path()))
@@ -59,7 +60,11 @@ def run(sessions: list[str], log_level: str = "WARNING") -> int:
     print(f"vvv-pipeline: sessions {sessions[0]} .. {sessions[-1]} ({len(sessions)})", flush=True)
     summary: list[tuple[str, str, int, int]] = []
     checks = {"passed": 0, "failed": 0}
-    with _instance() as instance, open_workspace(instance, meanwhile=preload()) as workspace:
+    with (
+        expectations_helper(enabled=settings.current().gx),  # imports GX meanwhile
+        _instance() as instance,
+        open_workspace(instance, meanwhile=preload()) as workspace,
+    ):
         for job_name, (first, last) in windows.items():
             outcome = launch_and_follow(
                 instance,

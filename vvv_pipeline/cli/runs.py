@@ -119,11 +119,13 @@ def _run_all(calls: Sequence[Callable[[], object]]) -> None:
 
 def preload() -> list[Callable[[], object]]:
     """What executing the command's runs in this process imports first: the definitions (about
-    1.2 s) and, when tier 4 runs its suites, great-expectations (about 2.5 s)."""
+    1.2 s) and, when tier 4 runs its suites and no GX helper process runs them
+    (:mod:`vvv_pipeline.validation.expectations_helper`), great-expectations (about 3.5 s)."""
     from vvv_pipeline.validation.expectations import import_great_expectations
+    from vvv_pipeline.validation.expectations_helper import helper_open
 
     calls: list[Callable[[], object]] = [lambda: importlib.import_module(DEFINITIONS_MODULE)]
-    if settings.current().gx:
+    if settings.current().gx and not helper_open():
         calls.append(import_great_expectations)
     return calls
 

@@ -36,7 +36,8 @@ from vvv_pipeline.storage.arctic import ArcticStore
 from vvv_pipeline.storage.quarantine import QuarantineStore
 from vvv_pipeline.storage.tick_cache import MIB, TICK_CACHE
 from vvv_pipeline.universe import Universe, load_universe
-from vvv_pipeline.validation.expectations import ExpectationsRun, run_expectations
+from vvv_pipeline.validation.expectations import ExpectationsRun
+from vvv_pipeline.validation.expectations_helper import expect
 
 PROVIDERS: tuple[str, ...] = get_args(settings.ProviderName)
 LIVE_DEFAULTS = LiveConfig()
@@ -273,4 +274,6 @@ class Validation(dg.ConfigurableResource):
     def expect(
         self, frame: pd.DataFrame, source: str, label: str, symbols: Sequence[str]
     ) -> ExpectationsRun:
-        return run_expectations(frame, source, label, Path(self.docs_dir), symbols=symbols)
+        """The source's suite on ``frame``, in the command's GX helper process when one is
+        open (:mod:`vvv_pipeline.validation.expectations_helper`), else here."""
+        return expect(frame, source, label, Path(self.docs_dir), symbols=symbols)

@@ -40,7 +40,8 @@ Choices, and why:
   (handled unevenly across expectations; not verified one by one here). ``ts`` stays tz-aware
   UTC; no expectation compares it with naive values. The caller's frame is never modified.
 * **Import cost.** ``great_expectations`` is imported on first use (about 4 s on this machine),
-  so importing this module, e.g. from the Dagster definitions, costs nothing.
+  so importing this module, e.g. from the Dagster definitions, costs nothing; ``vvv-pipeline
+  run`` imports it in a helper process meanwhile (:mod:`.expectations_helper`).
 """
 
 from __future__ import annotations

@@ -28,9 +28,15 @@ def _partition_bindings() -> int:
 
 
 def _tick_frames() -> set[int]:
-    """Ids of the live frames with a ``trade_id`` column (other tests' may be alive too)."""
+    """Ids of the live frames with a ``trade_id`` column and rows (other tests' may be alive
+    too; the empty templates the tiers copy their empty results from, made on first use and
+    cached, hold no partition's rows)."""
     gc.collect()
-    return {id(o) for o in gc.get_objects() if isinstance(o, pd.DataFrame) and "trade_id" in o}
+    return {
+        id(o)
+        for o in gc.get_objects()
+        if isinstance(o, pd.DataFrame) and "trade_id" in o and len(o)
+    }
 
 
 def test_no_partition_frame_or_binding_outlives_its_validation():
