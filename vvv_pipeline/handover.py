@@ -4,17 +4,17 @@ Through a pipe, a partition of 200,000 ticks (about 11 MB of arrays) cost the re
 about 14 ms of CPU and 24 ms of wall time (``benchmarks/bench_handover.py``): the bytes are read
 64 KiB at a time, gathered, copied again and unpickled into new arrays, in the process that also
 stores each partition and records its events. Here the child pickles its result with protocol
-5, keeping the arrays' memory out of the pickle, and writes that memory into a file in a
-shared-memory folder (``/dev/shm``: tmpfs, never on disk); the pipe carries only the small
-pickle and the file's name. The parent maps the file copy-on-write, removes its name at once,
-and unpickles arrays that point into the mapping: no copy; about 5 ms of CPU with the first
-reading of every column (the pages mapped in). The memory is freed when the last array using it
-is dropped.
+5, keeping the arrays' memory out of the pickle, and writes each large array into a file of its
+own in a shared-memory folder (``/dev/shm``: tmpfs, never on disk); the pipe carries only the
+small pickle, the small arrays and the files' names. The parent maps each file copy-on-write,
+removes its name at once, and unpickles arrays that point into the mappings: no copy; about 5 ms
+of CPU with the first reading of every column (the pages mapped in). An array's memory is freed
+when that array (and every view of it) is dropped.
 
-A result whose arrays hold less than :data:`MIN_FILE_BYTES`, a folder that cannot be written
-(absent, full: tmpfs in a container is often 64 MB), or a platform without ``/dev/shm`` goes
-through the pipe inline, as before. Each stream or round of children gets its own folder,
-removed when it ends; folders left by a process that was killed are removed by the next one.
+Arrays under :data:`MIN_FILE_BYTES`, a folder that cannot be written (absent, full: tmpfs in a
+container is often 64 MB) and a platform without ``/dev/shm`` go through the pipe inline, as
+before. Each stream or round of children gets its own folder, removed when it ends; folders left
+by a process that was killed are removed by the next one.
 """
 
 from __future__ import annotations
@@ -34,21 +34,17 @@ import numpy as np
 
 SHARED_MEMORY = Path("/dev/shm")
 PREFIX = "vvv-handover-"
-MIN_FILE_BYTES = 1 << 20
-"""Results whose arrays hold fewer bytes go through the pipe inline."""
-ALIGNMENT = 64
-"""Each array starts at a multiple of this in the file, so every dtype is aligned."""
+MIN_FILE_BYTES = 256 << 10
+"""An array of at least this many bytes travels in a file of its own; smaller ones inline."""
 
 
 @dataclass(frozen=True)
 class Handed:
-    """A result as it crosses the pipe: its pickle, and its arrays' memory in a file or inline."""
+    """A result as it crosses the pipe: its pickle, and each of its arrays' memory either inline
+    (writable, like arrays unpickled in band) or as the name of a file holding it."""
 
     pickled: bytes
-    sizes: tuple[int, ...]
-    path: str | None
-    inline: tuple[bytearray, ...] = ()
-    """The arrays' memory when not in a file (writable, like arrays unpickled in-band)."""
+    buffers: tuple[bytearray | str, ...]
 
 
 @contextlib.contextmanager
@@ -86,19 +82,23 @@ def _running(pid: int) -> bool:
 
 
 def hand(value: object, folder: Path | None) -> Handed:
-    """``value`` pickled for the pipe, its arrays' memory written into a file in ``folder`` when
-    they hold :data:`MIN_FILE_BYTES` or more (inline otherwise, or when the write fails)."""
+    """``value`` pickled for the pipe, each array of :data:`MIN_FILE_BYTES` or more written into
+    a file of its own in ``folder`` (inline where there is no folder or the write fails).
+
+    A file per array: a mapping lives as long as any array using it, so an array the parent
+    keeps (a partition's column in the tick cache, a small table of a check's outcome) holds
+    its own memory only, never the rest of the result."""
     buffers: list[pickle.PickleBuffer] = []
     out = io.BytesIO()
     _Pickler(out, protocol=5, buffer_callback=buffers.append).dump(value)
-    pickled = out.getvalue()
-    raws = [buffer.raw() for buffer in buffers]
-    sizes = tuple(raw.nbytes for raw in raws)
-    if folder is not None and sum(sizes) >= MIN_FILE_BYTES:
-        path = _written(raws, folder)
-        if path is not None:
-            return Handed(pickled, sizes, path)
-    return Handed(pickled, sizes, None, tuple(bytearray(raw) for raw in raws))
+    handed: list[bytearray | str] = []
+    for buffer in buffers:
+        raw = buffer.raw()
+        path = (
+            _written(raw, folder) if folder is not None and raw.nbytes >= MIN_FILE_BYTES else None
+        )
+        handed.append(bytearray(raw) if path is None else path)
+    return Handed(out.getvalue(), tuple(handed))
 
 
 class _Pickler(pickle.Pickler):
@@ -115,18 +115,15 @@ def _viewed(values: np.ndarray, dtype: str) -> np.ndarray:
     return values.view(dtype)
 
 
-def _written(raws: list[memoryview], folder: Path) -> str | None:
-    """The arrays' memory in a new file in ``folder``, each at an aligned offset; None if the
-    file cannot be written (the folder is gone or full)."""
+def _written(raw: memoryview, folder: Path) -> str | None:
+    """``raw`` in a new file in ``folder``; None if it cannot be written (gone or full)."""
     try:
         handle, path = tempfile.mkstemp(dir=folder)
     except OSError:
         return None
     try:
         with os.fdopen(handle, "wb") as file:
-            for raw in raws:
-                file.write(raw)
-                file.write(bytes(-raw.nbytes % ALIGNMENT))
+            file.write(raw)
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(path)
@@ -135,19 +132,22 @@ def _written(raws: list[memoryview], folder: Path) -> str | None:
 
 
 def receive(handed: Handed) -> object:
-    """The value :func:`hand` pickled, its arrays pointing into the file mapped copy-on-write
-    (the file's name is removed at once) or built from the inline bytes."""
-    if handed.path is None:
-        return pickle.loads(handed.pickled, buffers=handed.inline)
+    """The value :func:`hand` pickled, each array pointing into its file mapped copy-on-write
+    (the file's name removed at once) or built on its inline bytes. Every file's name is
+    removed, even when one of them cannot be read."""
     try:
-        with open(handed.path, "rb") as file:
-            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_COPY)
+        buffers = [
+            buffer if isinstance(buffer, bytearray) else _mapped(buffer)
+            for buffer in handed.buffers
+        ]
     finally:
-        with contextlib.suppress(OSError):
-            os.unlink(handed.path)
-    view = memoryview(mapped)
-    buffers, offset = [], 0
-    for size in handed.sizes:
-        buffers.append(view[offset : offset + size])
-        offset += size + (-size % ALIGNMENT)
+        for buffer in handed.buffers:
+            if isinstance(buffer, str):
+                with contextlib.suppress(OSError):
+                    os.unlink(buffer)
     return pickle.loads(handed.pickled, buffers=buffers)
+
+
+def _mapped(path: str) -> mmap.mmap:
+    with open(path, "rb") as file:
+        return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_COPY)

@@ -1,8 +1,10 @@
 """A forked child's large result reaches its parent through a shared-memory file, unchanged
 (:mod:`vvv_pipeline.handover`)."""
 
+import gc
 import os
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,7 +12,7 @@ import pytest
 
 from vvv_pipeline import handover
 from vvv_pipeline.forked import forked_stream, map_forked
-from vvv_pipeline.handover import ALIGNMENT, MIN_FILE_BYTES, hand, receive, shared_folder
+from vvv_pipeline.handover import MIN_FILE_BYTES, hand, receive, shared_folder
 
 ROWS = 100_001  # odd: the int8 and bool columns end off the alignment
 
@@ -36,40 +38,56 @@ def shm(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_a_large_frame_goes_through_a_file_whose_name_is_removed_on_receipt(shm):
+def _files(handed) -> list[str]:
+    return [b for b in handed.buffers if isinstance(b, str)]
+
+
+def test_a_large_frame_goes_through_files_whose_names_are_removed_on_receipt(shm):
     frame = _ticks()
     with shared_folder() as folder:
         handed = hand(frame, folder)
-        assert handed.path is not None and not handed.inline
-        assert len(pickle.dumps(handed)) < 10_000  # the pipe carries the pickle and the name
+        # price, size and ts (8 bytes a row) in files; the codes, int8 and bool columns inline
+        assert len(_files(handed)) == 3
+        assert len(pickle.dumps(handed)) < 4 * ROWS  # three one-byte columns inline, names
         received = receive(handed)
-        assert not os.path.exists(handed.path) and not list(folder.iterdir())
+        assert not any(os.path.exists(path) for path in _files(handed))
+        assert not list(folder.iterdir())
     assert not folder.exists()
     pd.testing.assert_frame_equal(received, frame)
-    for name in ("price", "size", "aggressor", "extended_hours"):
-        values = received[name].to_numpy()
-        assert values.ctypes.data % ALIGNMENT == 0, name
-        assert values.flags.writeable, name
-    codes = received["symbol"].cat.codes.to_numpy()
-    assert codes.ctypes.data % ALIGNMENT == 0
+    for name in ("ts", "price", "size", "aggressor", "extended_hours"):
+        assert received[name].to_numpy().flags.writeable, name
     received.loc[0, "price"] = -1.0  # copy-on-write: the parent may change what it received
     assert received.loc[0, "price"] == -1.0
+
+
+def test_an_array_kept_holds_its_own_file_only(shm):
+    """A column kept (the tick cache keeps a partition's columns, a check keeps a small table)
+    maps its own file only: the rest of the result is freed with the rest of the result."""
+    with shared_folder() as folder:
+        received = receive(hand(_ticks(), folder))
+        kept = received["price"].to_numpy()[:10]  # a view, as the cache's row slices are
+        del received
+        gc.collect()
+        mapped = [line for line in Path("/proc/self/maps").read_text().splitlines()]
+        ours = [line for line in mapped if str(folder) in line]
+        assert len(ours) == 1, ours  # the price column's file, nothing else
+        assert kept[0] >= 0.0
 
 
 def test_a_small_value_or_a_folder_that_cannot_be_written_goes_inline(shm):
     small = _ticks(rows=100)
     with shared_folder() as folder:
         inline = hand(small, folder)
-        assert inline.path is None and sum(inline.sizes) < MIN_FILE_BYTES
+        assert not _files(inline) and all(len(b) < MIN_FILE_BYTES for b in inline.buffers)
         pd.testing.assert_frame_equal(receive(pickle.loads(pickle.dumps(inline))), small)
         large = _ticks()
         folder.rmdir()  # gone (or full): the write fails, the value still arrives
         fallback = hand(large, folder)
-        assert fallback.path is None and fallback.inline
+        assert not _files(fallback)
     received = receive(pickle.loads(pickle.dumps(fallback)))
     pd.testing.assert_frame_equal(received, large)
     assert received["price"].to_numpy().flags.writeable
-    assert hand(large, None).path is None  # no shared memory on this platform
+    assert not _files(hand(large, None))  # no shared memory on this platform
 
 
 def test_folders_of_processes_that_no_longer_run_are_removed(shm):
